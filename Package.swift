@@ -1,0 +1,74 @@
+// swift-tools-version: 6.1
+//
+// RangeSeg: LiDAR range-image semantic segmentation in Swift.
+//
+// The targets, bottom to top, are the architecture:
+//
+//   C libraries      CZlib (zlib), CDNNL (oneDNN)
+//   Formats          atomic writes, NumPy .npy/.npz, PNG, colour maps
+//   SemanticKITTI    scans, labels, label config (YAML), sequence directories
+//   Projection       spherical projection, reprojection, range-image k-NN clean-up
+//   Synth            a simulated HDL-64E in procedurally generated streets
+//   Engine           tensors, autograd, layers, optimisers, checkpoints (on oneDNN)
+//   rangeseg         the command-line tool, the only code that prints
+import PackageDescription
+
+let package = Package(
+    name: "RangeSeg",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "RangeSeg", targets: ["Formats", "SemanticKITTI", "Projection", "Synth", "Engine"]),
+        .executable(name: "rangeseg", targets: ["rangeseg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // MARK: - C libraries (Debian packages, installed by tools/setup.sh)
+
+        /// zlib: deflate and CRC-32 for `.npz` archives and PNG files.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        /// Intel oneDNN 2.6 (C API): the network's convolutions, batch norm and friends.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+
+        // MARK: - Files and data
+
+        /// Atomic file writes, NumPy `.npy`/`.npz`, PNG, colour maps.
+        .target(name: "Formats", dependencies: ["CZlib"]),
+        /// SemanticKITTI scans (`.bin`), labels (`.label`), the YAML label config, sequences.
+        .target(
+            name: "SemanticKITTI",
+            dependencies: ["Formats", .product(name: "Yams", package: "Yams")]
+        ),
+        /// Spherical projection to range images and back to points.
+        .target(name: "Projection", dependencies: ["SemanticKITTI"]),
+        /// Synthetic SemanticKITTI-format scenes from a simulated Velodyne HDL-64E.
+        .target(name: "Synth", dependencies: ["SemanticKITTI"]),
+
+        // MARK: - Learning
+
+        /// Tensors, reverse-mode autograd, layers, optimisers and checkpoints on oneDNN.
+        .target(name: "Engine", dependencies: ["CDNNL", "Formats"]),
+
+        // MARK: - The command
+
+        .executableTarget(
+            name: "rangeseg",
+            dependencies: [
+                "Formats", "SemanticKITTI", "Projection", "Synth", "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+
+        /// Locates the real SemanticKITTI sample for tests (fails under CI=true when missing).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "FormatsTests", dependencies: ["TestSupport", "Formats"]),
+        .testTarget(name: "SemanticKITTITests", dependencies: ["TestSupport", "SemanticKITTI"]),
+        .testTarget(name: "ProjectionTests", dependencies: ["TestSupport", "Projection"]),
+        .testTarget(name: "SynthTests", dependencies: ["TestSupport", "Synth", "Projection"]),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// The network engine (issue 3) lives here.

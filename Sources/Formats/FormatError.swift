@@ -1,0 +1,19 @@
+import Foundation
+
+/// A file could not be read or written; the message names the file and the problem.
+public struct FormatError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let file: String
+    public let reason: String
+
+    public init(file: URL, reason: String) {
+        self.file = file.path
+        self.reason = reason
+    }
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+
+    public var description: String { "\(file): \(reason)" }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// A NumPy `.npz` archive: a ZIP file of named `.npy` arrays, as `np.savez_compressed` writes
+/// and `np.load` reads. Entries keep their order. Written with deflate (through zlib) and a
+/// fixed timestamp, so the same arrays always give the same bytes.
+public struct NumPyArchive: Sendable, Equatable {
+    public private(set) var names: [String] = []
+    private var arrays: [String: NumPyArray] = [:]
+
+    public init() {}
+
+    /// The array stored as `name` (without the `.npy` suffix).
+    public subscript(name: String) -> NumPyArray? {
+        get { arrays[name] }
+        set {
+            if arrays[name] == nil, newValue != nil { names.append(name) }
+            if newValue == nil { names.removeAll { $0 == name } }
+            arrays[name] = newValue
+        }
+    }
+
+    // MARK: Writing
+
+    /// The complete `.npz` file; `level` is the deflate level (0 stores uncompressed data in deflate blocks).
+    public func npzData(level: Int32 = 6) -> Data {
+        var file = Data()
+        var central = Data()
+        for name in names {
+            let payload = arrays[name]!.npyData()
+            let compressed = Zlib.deflate(payload, wrapper: .raw, level: level)
+            let crc = Zlib.crc32(payload)
+            let entryName = Array((name + ".npy").utf8)
+            let offset = UInt32(file.count)
+
+            var local = ByteWriter()
+            local.u32(0x0403_4B50)
+            local.u16(20); local.u16(0); local.u16(8)           // version, flags, deflate
+            local.u16(0); local.u16(0x21)                        // 1980-01-01 00:00
+            local.u32(crc); local.u32(UInt32(compressed.count)); local.u32(UInt32(payload.count))
+            local.u16(UInt16(entryName.count)); local.u16(0)
+            local.bytes(entryName)
+            file.append(local.data)
+            file.append(compressed)
+
+            var header = ByteWriter()
+            header.u32(0x0201_4B50)
+            header.u16(20); header.u16(20); header.u16(0); header.u16(8)
+            header.u16(0); header.u16(0x21)
+            header.u32(crc); header.u32(UInt32(compressed.count)); header.u32(UInt32(payload.count))
+            header.u16(UInt16(entryName.count)); header.u16(0); header.u16(0)
+            header.u16(0); header.u16(0); header.u32(0)
+            header.u32(offset)
+            header.bytes(entryName)
+            central.append(header.data)
+        }
+        var end = ByteWriter()
+        end.u32(0x0605_4B50)
+        end.u16(0); end.u16(0)
+        end.u16(UInt16(names.count)); end.u16(UInt16(names.count))
+        end.u32(UInt32(central.count)); end.u32(UInt32(file.count))
+        end.u16(0)
+        file.append(central)
+        file.append(end.data)
+        return file
+    }
+
+    /// Writes the archive to `url`, atomically.
+    public func write(npz url: URL, level: Int32 = 6) throws(FormatError) {
+        try AtomicFile.write(npzData(level: level), to: url)
+    }
+
+    // MARK: Reading
+
+    /// Reads a `.npz` file (deflated or stored entries).
+    public init(npz url: URL) throws(FormatError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
+        }
+        do { try self.init(npzData: data) } catch { throw FormatError(file: url, reason: error.reason) }
+    }
+
+    public init(npzData data: Data) throws(FormatError) {
+        let bytes = [UInt8](data)
+        func fail(_ reason: String) -> FormatError { FormatError(file: "<npz>", reason: reason) }
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+        guard bytes.count >= 22 else { throw fail("too short to be a ZIP archive") }
+        var eocd = bytes.count - 22
+        while eocd >= 0, u32(eocd) != 0x0605_4B50 { eocd -= 1 }
+        guard eocd >= 0 else { throw fail("not a ZIP archive (no end-of-central-directory record)") }
+        let count = u16(eocd + 10)
+        var at = u32(eocd + 16)
+        for _ in 0 ..< count {
+            guard at + 46 <= bytes.count, u32(at) == 0x0201_4B50 else { throw fail("corrupt central directory") }
+            let method = u16(at + 10)
+            let crc = UInt32(u32(at + 16))
+            let compressedSize = u32(at + 20)
+            let size = u32(at + 24)
+            let nameLength = u16(at + 28)
+            let extraLength = u16(at + 30)
+            let commentLength = u16(at + 32)
+            let localOffset = u32(at + 42)
+            guard at + 46 + nameLength <= bytes.count else { throw fail("corrupt central directory") }
+            let name = String(decoding: bytes[(at + 46) ..< (at + 46 + nameLength)], as: UTF8.self)
+            at += 46 + nameLength + extraLength + commentLength
+
+            guard localOffset + 30 <= bytes.count, u32(localOffset) == 0x0403_4B50 else { throw fail("corrupt local header for \(name)") }
+            let start = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
+            guard start + compressedSize <= bytes.count else { throw fail("entry \(name) is truncated") }
+            let stored = Data(bytes[start ..< start + compressedSize])
+            let payload: Data
+            switch method {
+            case 0: payload = stored
+            case 8:
+                do { payload = try Zlib.inflate(stored, wrapper: .raw, expectedSize: size) } catch { throw fail("entry \(name): \(error.reason)") }
+            default: throw fail("entry \(name) uses unsupported compression method \(method)")
+            }
+            guard Zlib.crc32(payload) == crc else { throw fail("entry \(name) fails its CRC check") }
+            let array: NumPyArray
+            do { array = try NumPyArray(npyData: payload) } catch { throw fail("entry \(name): \(error.reason)") }
+            self[name.hasSuffix(".npy") ? String(name.dropLast(4)) : name] = array
+        }
+    }
+}
+
+/// Little-endian byte assembly for binary headers.
+struct ByteWriter {
+    var data = Data()
+    mutating func u16(_ v: UInt16) { data.append(contentsOf: [UInt8(v & 0xFF), UInt8(v >> 8)]) }
+    mutating func u32(_ v: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { data.append(UInt8((v >> UInt32(shift)) & 0xFF)) } }
+    mutating func u32BigEndian(_ v: UInt32) { for shift in stride(from: 24, through: 0, by: -8) { data.append(UInt8((v >> UInt32(shift)) & 0xFF)) } }
+    mutating func bytes(_ b: [UInt8]) { data.append(contentsOf: b) }
+}

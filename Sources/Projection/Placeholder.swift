@@ -1,0 +1,1 @@
+// Spherical projection: see SphericalProjection.swift

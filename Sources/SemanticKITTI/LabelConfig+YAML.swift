@@ -1,0 +1,105 @@
+import Formats
+import Foundation
+import Yams
+
+extension LabelConfig {
+    /// The file's keys exactly as the official schema spells them.
+    private struct File: Decodable {
+        var labels: [Int: String]
+        var color_map: [Int: [Int]]
+        var content: [Int: Double]?
+        var learning_map: [Int: Int]
+        var learning_map_inv: [Int: Int]
+        var learning_ignore: [Int: Bool]?
+        var split: Split?
+    }
+
+    /// Reads a label config in the official `semantic-kitti.yaml` schema. Errors name the file
+    /// and the key path of the problem.
+    public init(yaml url: URL) throws(FormatError) {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw FormatError(file: url, reason: Scan.readFailure(error))
+        }
+        do { try self.init(yamlText: text) } catch { throw FormatError(file: url, reason: error.reason) }
+    }
+
+    public init(yamlText text: String) throws(FormatError) {
+        func fail(_ reason: String) -> FormatError { FormatError(file: "<yaml>", reason: reason) }
+        let file: File
+        do {
+            file = try YAMLDecoder().decode(File.self, from: text)
+        } catch let error as DecodingError {
+            throw fail(Self.describe(error))
+        } catch {
+            throw fail("not valid YAML: \(error)")
+        }
+        var colors: [Int: LabelColor] = [:]
+        for (id, bgr) in file.color_map {
+            guard bgr.count == 3, bgr.allSatisfy({ (0 ... 255).contains($0) }) else {
+                throw fail("color_map.\(id): expected [b, g, r] with values 0-255, found \(bgr)")
+            }
+            colors[id] = LabelColor(r: UInt8(bgr[2]), g: UInt8(bgr[1]), b: UInt8(bgr[0]))
+        }
+        let classCount = file.learning_map_inv.count
+        guard classCount > 0 else { throw fail("learning_map_inv is empty") }
+        guard Set(file.learning_map_inv.keys) == Set(0 ..< classCount) else {
+            throw fail("learning_map_inv: learning ids must be 0 to \(classCount - 1) without gaps, found \(file.learning_map_inv.keys.sorted())")
+        }
+        for (raw, learning) in file.learning_map.sorted(by: { $0.key < $1.key }) where !(0 ..< classCount).contains(learning) {
+            throw fail("learning_map.\(raw): learning id \(learning) is not a key of learning_map_inv (0-\(classCount - 1))")
+        }
+        for (raw, id) in file.learning_map where raw < 0 || raw > Int(UInt16.max) || id < 0 {
+            throw fail("learning_map.\(raw): raw ids must be 0-65535")
+        }
+        self.init(
+            names: file.labels, colors: colors, content: file.content ?? [:],
+            learningMap: file.learning_map, learningMapInverse: file.learning_map_inv,
+            learningIgnore: file.learning_ignore ?? [:],
+            split: file.split ?? Split(train: [], valid: [], test: [])
+        )
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+            return keys.isEmpty ? "top level" : keys.joined(separator: ".")
+        }
+        switch error {
+        case let .keyNotFound(key, context):
+            let at = context.codingPath.isEmpty ? "" : " in \(path(context))"
+            return "missing key '\(key.stringValue)'\(at)"
+        case let .typeMismatch(type, context): return "\(path(context)): expected \(type) (\(context.debugDescription))"
+        case let .valueNotFound(type, context): return "\(path(context)): missing \(type) value"
+        case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+extension LabelConfig {
+    /// Writes the config in the official schema (colours back in BGR), atomically.
+    public func write(yaml url: URL) throws(FormatError) {
+        try AtomicFile.write(Data(yamlText().utf8), to: url)
+    }
+
+    /// The config as YAML in the official schema, keys in ascending order.
+    public func yamlText() -> String {
+        var out = "# SemanticKITTI label configuration (schema of semantic-kitti.yaml)\n"
+        func section<V>(_ name: String, _ dict: [Int: V], comment: String = "", _ show: (V) -> String) {
+            out += "\(name):\(comment)\n"
+            for key in dict.keys.sorted() { out += "  \(key): \(show(dict[key]!))\n" }
+        }
+        section("labels", names) { "\"\($0)\"" }
+        section("color_map", colors, comment: " # bgr") { "[\($0.b), \($0.g), \($0.r)]" }
+        section("content", content) { String($0) }
+        section("learning_map", learningMap) { String($0) }
+        section("learning_map_inv", learningMapInverse) { String($0) }
+        section("learning_ignore", learningIgnore) { $0 ? "True" : "False" }
+        out += "split:\n"
+        for (name, ids) in [("train", split.train), ("valid", split.valid), ("test", split.test)] {
+            out += "  \(name):\n" + ids.map { "    - \($0)\n" }.joined()
+        }
+        return out
+    }
+}

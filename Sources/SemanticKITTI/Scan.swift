@@ -1,0 +1,46 @@
+import Formats
+import Foundation
+
+/// One LiDAR sweep: x, y, z (metres, sensor frame) and remission (0-1) per point.
+///
+/// Stored as in the `.bin` file, four `Float`s per point, so reading is one copy and the
+/// projection walks a flat buffer.
+public struct Scan: Sendable, Equatable {
+    /// x, y, z, remission of point `i` at `values[4*i ..< 4*i + 4]`.
+    public var values: [Float]
+
+    public var count: Int { values.count / 4 }
+
+    public init(values: [Float]) {
+        precondition(values.count % 4 == 0, "a scan holds four values per point")
+        self.values = values
+    }
+
+    public init(points: [SIMD4<Float>]) {
+        values = points.flatMap { [$0.x, $0.y, $0.z, $0.w] }
+    }
+
+    public subscript(point i: Int) -> SIMD4<Float> {
+        SIMD4(values[4 * i], values[4 * i + 1], values[4 * i + 2], values[4 * i + 3])
+    }
+
+    /// What is wrong with a point, if anything: the projection cannot place it.
+    public enum PointProblem: String, Sendable, CaseIterable {
+        case nonFinite = "a NaN or infinite coordinate"
+        case zeroRange = "range 0 (x = y = z = 0)"
+    }
+
+    /// The problem of point `i`, or nil when it is fine.
+    @inline(__always)
+    public func problem(ofPoint i: Int) -> PointProblem? {
+        let x = values[4 * i], y = values[4 * i + 1], z = values[4 * i + 2]
+        guard x.isFinite, y.isFinite, z.isFinite else { return .nonFinite }
+        if x == 0, y == 0, z == 0 { return .zeroRange }
+        return nil
+    }
+
+    /// Indices and problems of the points the projection cannot place.
+    public func invalidPoints() -> [(index: Int, problem: PointProblem)] {
+        (0 ..< count).compactMap { i in problem(ofPoint: i).map { (i, $0) } }
+    }
+}

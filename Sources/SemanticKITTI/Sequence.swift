@@ -1,0 +1,103 @@
+import Formats
+import Foundation
+
+/// One sequence of a dataset in the SemanticKITTI layout:
+///
+///     sequences/NN/velodyne/NNNNNN.bin      scans
+///     sequences/NN/labels/NNNNNN.label      labels (optional, per scan)
+///     sequences/NN/calib.txt, poses.txt, times.txt   (each optional)
+public struct Sequence: Sendable {
+    /// A scan of the sequence and where its files are.
+    public struct Frame: Sendable, Equatable {
+        /// The file stem, e.g. `000042`.
+        public var id: String
+        public var scan: URL
+        /// The `.label` file, when the sequence has one for this scan.
+        public var labels: URL?
+    }
+
+    public let directory: URL
+    /// The sequence's name, e.g. `00` (the directory's name).
+    public let name: String
+    public let frames: [Frame]
+    public let calibration: Calibration?
+    public let poses: [Matrix3x4]?
+    public let times: [Double]?
+
+    /// Reads the listing and the text files of a sequence directory. Errors name the file: a
+    /// missing directory, no `velodyne/` folder, no scans, or a malformed or miscounted text file.
+    public init(directory: URL) throws(FormatError) {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FormatError(file: directory, reason: "no such directory")
+        }
+        let velodyne = directory.appendingPathComponent("velodyne")
+        guard fm.fileExists(atPath: velodyne.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FormatError(file: directory, reason: "not a SemanticKITTI sequence: it has no velodyne/ directory of .bin scans")
+        }
+        let names: [String]
+        do { names = try fm.contentsOfDirectory(atPath: velodyne.path) } catch {
+            throw FormatError(file: velodyne, reason: "cannot list: \(error.localizedDescription)")
+        }
+        let labelDirectory = directory.appendingPathComponent("labels")
+        let stems = names.filter { $0.hasSuffix(".bin") }.map { String($0.dropLast(4)) }.sorted()
+        guard !stems.isEmpty else { throw FormatError(file: velodyne, reason: "holds no .bin scans") }
+        frames = stems.map { stem in
+            let label = labelDirectory.appendingPathComponent(stem + ".label")
+            return Frame(id: stem, scan: velodyne.appendingPathComponent(stem + ".bin"),
+                         labels: fm.fileExists(atPath: label.path) ? label : nil)
+        }
+        self.directory = directory
+        name = directory.lastPathComponent
+
+        func optional<T>(_ file: String, _ read: (URL) throws(FormatError) -> T) throws(FormatError) -> T? {
+            let url = directory.appendingPathComponent(file)
+            return fm.fileExists(atPath: url.path) ? try read(url) : nil
+        }
+        calibration = try optional("calib.txt") { url throws(FormatError) in try Calibration(calib: url) }
+        poses = try optional("poses.txt") { url throws(FormatError) in try readPoses(url) }
+        times = try optional("times.txt") { url throws(FormatError) in try readTimes(url) }
+        if let poses, poses.count != frames.count {
+            throw FormatError(file: directory.appendingPathComponent("poses.txt"), reason: "has \(poses.count) poses for \(frames.count) scans")
+        }
+        if let times, times.count != frames.count {
+            throw FormatError(file: directory.appendingPathComponent("times.txt"), reason: "has \(times.count) times for \(frames.count) scans")
+        }
+    }
+
+    /// Frames that have labels.
+    public var labelledFrames: [Frame] { frames.filter { $0.labels != nil } }
+}
+
+/// Paths of a dataset root in the SemanticKITTI layout.
+public enum DatasetLayout {
+    /// `<root>/sequences/NN`, with the sequence number written with two digits.
+    public static func sequenceDirectory(root: URL, sequence: String) -> URL {
+        root.appendingPathComponent("sequences").appendingPathComponent(normalise(sequence))
+    }
+
+    /// `<root>/sequences/NN/predictions/NNNNNN.label`, where the official evaluator looks.
+    public static func predictionFile(root: URL, sequence: String, frame: String) -> URL {
+        sequenceDirectory(root: root, sequence: sequence).appendingPathComponent("predictions").appendingPathComponent(frame + ".label")
+    }
+
+    /// `8` and `08` both name sequence `08`.
+    public static func normalise(_ sequence: String) -> String {
+        if let n = Int(sequence), n >= 0, sequence.count < 2 { return String(format: "%02d", n) }
+        return sequence
+    }
+
+    /// Sequences present under `<root>/sequences`, sorted.
+    public static func sequences(root: URL) throws(FormatError) -> [String] {
+        let dir = root.appendingPathComponent("sequences")
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path, isDirectory: &isDirectory) && isDirectory.boolValue
+            }.sorted()
+        } catch {
+            throw FormatError(file: dir, reason: "no such directory (a dataset root holds sequences/NN/velodyne)")
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// The synthetic scene generator (issue 5) lives here.

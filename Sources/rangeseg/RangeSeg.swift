@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct RangeSeg: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rangeseg",
+        abstract: "LiDAR range-image semantic segmentation for SemanticKITTI data.",
+        subcommands: []
+    )
+}

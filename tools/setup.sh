@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages RangeSeg needs, skipping what is already installed.
+#   zlib1g-dev   deflate and CRC-32 for .npz and PNG
+#   libdnnl-dev  Intel oneDNN 2.6, the network's compute kernels
+#   libpcl-dev   the Point Cloud Library, for PCD/PLY and 3-D neighbour search
+#   pkg-config   finds PCL's include and link flags
+set -euo pipefail
+packages=(zlib1g-dev libdnnl-dev libpcl-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all system packages present (${packages[*]})"
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

@@ -29,6 +29,8 @@ let package = Package(
 
         /// zlib: deflate and CRC-32 for `.npz` archives and PNG files.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        /// The projection's per-point loop in C, which the C compiler vectorises.
+        .target(name: "CRangeKernels"),
         /// Intel oneDNN 2.6 (C API): the network's convolutions, batch norm and friends.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
 
@@ -42,7 +44,7 @@ let package = Package(
             dependencies: ["Formats", .product(name: "Yams", package: "Yams")]
         ),
         /// Spherical projection to range images and back to points.
-        .target(name: "Projection", dependencies: ["SemanticKITTI"]),
+        .target(name: "Projection", dependencies: ["SemanticKITTI", "CRangeKernels"]),
         /// Synthetic SemanticKITTI-format scenes from a simulated Velodyne HDL-64E.
         .target(name: "Synth", dependencies: ["SemanticKITTI"]),
 

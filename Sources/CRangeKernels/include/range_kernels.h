@@ -1,0 +1,23 @@
+#ifndef RANGESEG_RANGE_KERNELS_H
+#define RANGESEG_RANGE_KERNELS_H
+
+#include <stdint.h>
+
+/// Row, column and range of each of `n` points (x, y, z, remission interleaved in `xyzr`) on a
+/// `height` x `width` spherical range image whose vertical field of view runs from
+/// `fov_down_rad` to `fov_up_rad`. Points with a NaN or infinite coordinate or at range 0 get
+/// row and column -1. The loop is plain branch-free arithmetic, which the C compiler vectorises.
+void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
+                     double fov_up_rad, double fov_down_rad,
+                     int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges);
+
+/// Fills the pixel images from placed points: in each pixel the nearest point wins (on equal
+/// ranges the lower index). `nearest` is scratch space of `pixels` entries. Empty pixels get
+/// index -1 and range, xyz and remission -1. Returns the number of points not placed.
+int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *restrict rows,
+                       const int32_t *restrict columns, const float *restrict ranges,
+                       int32_t width, int64_t pixels, uint64_t *restrict nearest,
+                       int32_t *restrict index, float *restrict range, float *restrict xyz,
+                       float *restrict remission);
+
+#endif

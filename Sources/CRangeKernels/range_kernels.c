@@ -1,0 +1,109 @@
+#include "range_kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+// Single-precision atan2: reduction to [0, tan(pi/8)] and the Cephes atanf polynomial
+// (relative error about 2e-7, like the C library's atan2f), with selects only.
+static inline float fast_atan2f(float y, float x) {
+    const float pi = (float)M_PI, half_pi = (float)(M_PI / 2), quarter_pi = (float)(M_PI / 4);
+    float ax = fabsf(x), ay = fabsf(y);
+    float hi = ax > ay ? ax : ay, lo = ax > ay ? ay : ax;
+    float t = hi == 0.0f ? 0.0f : lo / hi;
+    int reduce = t > 0.41421356f;
+    float v = reduce ? (t - 1.0f) / (t + 1.0f) : t;
+    float z = v * v;
+    float p = 8.0537445e-2f;
+    p = p * z - 1.3877686e-1f;
+    p = p * z + 1.9977711e-1f;
+    p = p * z - 3.333295e-1f;
+    float a = p * z * v + v;
+    a = reduce ? a + quarter_pi : a;
+    a = ay > ax ? half_pi - a : a;
+    a = x < 0.0f ? pi - a : a;
+    return y < 0.0f ? -a : a;
+}
+
+// floor(v) for 0 <= v < 2^22 without a float-to-int conversion call: adding 2^23 leaves the
+// nearest integer in the low mantissa bits; one less where that rounded up.
+static inline int32_t floor_small(float v) {
+    const float magic = 8388608.0f;
+    float nearest = (v + magic) - magic;
+    float floored = nearest > v ? nearest - 1.0f : nearest;
+    float shifted = floored + magic;
+    int32_t bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    return bits - 0x4B000000;
+}
+
+// Compiled twice, for AVX2 (8 lanes) and for the x86-64 baseline (4 lanes); the loader
+// picks the version the processor runs.
+#if defined(__x86_64__) && defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
+                     double fov_up_rad, double fov_down_rad,
+                     int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges) {
+    // Constants rounded to float32 as NumPy does with Python floats next to float32 arrays.
+    const float pi = (float)M_PI;
+    const float fov_down_abs = (float)fabs(fov_down_rad);
+    const float fov = (float)(fabs(fov_down_rad) + fabs(fov_up_rad));
+    const float w = (float)width, h = (float)height;
+    const float last_column = w - 1.0f, last_row = h - 1.0f;
+    for (int64_t i = 0; i < n; i++) {
+        float x = xyzr[4 * i], y = xyzr[4 * i + 1], z = xyzr[4 * i + 2];
+        float horizontal2 = x * x + y * y;
+        float r = sqrtf(horizontal2 + z * z);
+        float yaw = -fast_atan2f(y, x);
+        float pitch = fast_atan2f(z, sqrtf(horizontal2)); // = asin(z / r)
+        float u = 0.5f * (yaw / pi + 1.0f) * w;
+        float v = (1.0f - (pitch + fov_down_abs) / fov) * h;
+        // r > 0 is false for NaN; r < infinity rules out infinite coordinates.
+        int placed = (r > 0.0f) & (r < INFINITY);
+        // clamp(floor(u)) == floor(clamp(u)) for whole-number bounds; NaN clamps to 0.
+        u = u > 0.0f ? u : 0.0f;
+        u = u < last_column ? u : last_column;
+        v = v > 0.0f ? v : 0.0f;
+        v = v < last_row ? v : last_row;
+        ranges[i] = r;
+        columns[i] = placed ? floor_small(u) : -1;
+        rows[i] = placed ? floor_small(v) : -1;
+    }
+}
+
+int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *restrict rows,
+                       const int32_t *restrict columns, const float *restrict ranges,
+                       int32_t width, int64_t pixels, uint64_t *restrict nearest,
+                       int32_t *restrict index, float *restrict range, float *restrict xyz,
+                       float *restrict remission) {
+    // The smallest key (range bits << 32 | index) of each pixel: positive floats order like
+    // their bit patterns, so this is the nearest point, and on equal ranges the lower index.
+    for (int64_t p = 0; p < pixels; p++) nearest[p] = UINT64_MAX;
+    int64_t unplaced = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (rows[i] < 0) { unplaced++; continue; }
+        int64_t p = (int64_t)rows[i] * width + columns[i];
+        uint32_t bits;
+        memcpy(&bits, &ranges[i], sizeof bits);
+        uint64_t key = (uint64_t)bits << 32 | (uint64_t)(uint32_t)i;
+        if (key < nearest[p]) nearest[p] = key;
+    }
+    for (int64_t p = 0; p < pixels; p++) {
+        uint64_t key = nearest[p];
+        if (key == UINT64_MAX) {
+            index[p] = -1;
+            range[p] = -1.0f;
+            xyz[3 * p] = xyz[3 * p + 1] = xyz[3 * p + 2] = -1.0f;
+            remission[p] = -1.0f;
+            continue;
+        }
+        int64_t i = (int64_t)(key & 0xFFFFFFFFu);
+        index[p] = (int32_t)i;
+        range[p] = ranges[i];
+        xyz[3 * p] = xyzr[4 * i];
+        xyz[3 * p + 1] = xyzr[4 * i + 1];
+        xyz[3 * p + 2] = xyzr[4 * i + 2];
+        remission[p] = xyzr[4 * i + 3];
+    }
+    return unplaced;
+}

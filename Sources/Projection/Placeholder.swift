@@ -1,1 +1,0 @@
-// Spherical projection: see SphericalProjection.swift

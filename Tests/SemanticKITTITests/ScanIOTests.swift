@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import SemanticKITTI
+import Formats
+
+@Suite struct ScanIOTests {
+    let dir = SampleData.temporaryDirectory("scan-io")
+
+    func write(_ bytes: Data, _ name: String) throws -> URL {
+        let url = dir.appendingPathComponent(name)
+        try bytes.write(to: url)
+        return url
+    }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func readsTheRealSample() throws {
+        try SampleData.require()
+        let scan = try Scan(bin: SampleData.scan(0))
+        #expect(scan.count == 124_668)
+        let labels = try ScanLabels(label: SampleData.labels(0), pointCount: scan.count)
+        #expect(labels.count == scan.count)
+        let ids = Set(labels.semantic)
+        #expect(ids.isSuperset(of: [10, 40, 44, 48, 50, 70]))
+        // remission in [0, 1), ranges within the sensor's reach
+        for i in stride(from: 0, to: scan.count, by: 97) {
+            let p = scan[point: i]
+            #expect(p.w >= 0 && p.w < 1)
+            let r = (p.x * p.x + p.y * p.y + p.z * p.z).squareRoot()
+            #expect(r > 0.5 && r < 100)
+        }
+    }
+
+    @Test func binAndLabelRoundTrip() throws {
+        let scan = Scan(values: [1, 2, 3, 0.5, -4, 5.5, -6, 0.25])
+        let url = dir.appendingPathComponent("a.bin")
+        try scan.write(bin: url)
+        #expect(try Data(contentsOf: url).count == 32)
+        #expect(try Scan(bin: url) == scan)
+        let labels = ScanLabels(semantic: [10, 40], instance: [3, 0])
+        #expect(labels.raw == [10 | 3 << 16, 40])
+        #expect(labels.instance(0) == 3 && labels.semantic(1) == 40)
+        let labelURL = dir.appendingPathComponent("a.label")
+        try labels.write(label: labelURL)
+        #expect(try ScanLabels(label: labelURL, pointCount: 2) == labels)
+    }
+
+    @Test func sizeNotAMultipleOf16IsAnError() throws {
+        let url = try write(Data(count: 20), "bad.bin")
+        let error = #expect(throws: FormatError.self) { try Scan(bin: url) }
+        #expect(error?.file == url.path)
+        #expect(error?.reason.contains("not a multiple of 16") == true)
+    }
+
+    @Test func emptyScanIsAnError() throws {
+        let url = try write(Data(), "empty.bin")
+        let error = #expect(throws: FormatError.self) { try Scan(bin: url) }
+        #expect(error?.description.contains("empty.bin") == true)
+        #expect(error?.reason.contains("empty scan") == true)
+    }
+
+    @Test func nanAndInfiniteCoordinatesAreErrors() throws {
+        let url = dir.appendingPathComponent("nan.bin")
+        try Scan(values: [1, 1, 1, 0, .nan, 2, 3, 0, 4, .infinity, 1, 0]).write(bin: url)
+        let error = #expect(throws: FormatError.self) { try Scan(bin: url) }
+        #expect(error?.reason == "point 1 has a NaN or infinite coordinate (and 1 more invalid points)")
+        // The permissive reader keeps them for the projection to report.
+        #expect(try Scan(bin: url, validation: .permissive).count == 3)
+    }
+
+    @Test func zeroRangePointIsAnError() throws {
+        let url = dir.appendingPathComponent("zero.bin")
+        try Scan(values: [0, 0, 0, 0.3, 1, 2, 3, 0]).write(bin: url)
+        let error = #expect(throws: FormatError.self) { try Scan(bin: url) }
+        #expect(error?.reason == "point 0 has range 0 (x = y = z = 0)")
+    }
+
+    @Test func missingFileIsNamed() {
+        let url = dir.appendingPathComponent("missing.bin")
+        let error = #expect(throws: FormatError.self) { try Scan(bin: url) }
+        #expect(error?.description == "\(url.path): no such file")
+    }
+
+    @Test func labelCountMustMatchTheScan() throws {
+        let url = try write(Data(count: 12), "three.label")
+        let error = #expect(throws: FormatError.self) { try ScanLabels(label: url, pointCount: 4) }
+        #expect(error?.reason == "holds 3 labels but its scan has 4 points")
+        let odd = try write(Data(count: 7), "odd.label")
+        #expect(throws: FormatError.self) { try ScanLabels(label: odd) }
+    }
+
+    @Test func outputsAreWrittenAtomically() throws {
+        let url = dir.appendingPathComponent("out/x.label")
+        try ScanLabels(raw: [1, 2, 3]).write(label: url)
+        let names = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
+        #expect(names == ["x.label"])
+    }
+}

@@ -5,6 +5,6 @@ struct RangeSeg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rangeseg",
         abstract: "LiDAR range-image semantic segmentation for SemanticKITTI data.",
-        subcommands: []
+        subcommands: [ProjectCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `rangeseg bench ...`: benchmarks that print figures (never timed tests).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure speed and memory; prints figures for the README.",
+        subcommands: [BenchProject.self]
+    )
+}

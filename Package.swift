@@ -53,6 +53,9 @@ let package = Package(
         /// Tensors, reverse-mode autograd, layers, optimisers and checkpoints on oneDNN.
         .target(name: "Engine", dependencies: ["CDNNL", "Formats"]),
 
+        /// Losses for imbalanced segmentation, the subclassified loss at the centre.
+        .target(name: "Losses", dependencies: ["CDNNL"]),
+
         // MARK: - The command
 
         .executableTarget(
@@ -72,5 +75,6 @@ let package = Package(
         .testTarget(name: "ProjectionTests", dependencies: ["TestSupport", "Projection"]),
         .testTarget(name: "SynthTests", dependencies: ["TestSupport", "Synth", "Projection"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
+        .testTarget(name: "LossesTests", dependencies: ["TestSupport", "Losses"]),
     ]
 )

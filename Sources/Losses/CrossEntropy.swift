@@ -1,0 +1,103 @@
+import Foundation
+
+/// Per-pixel softmax quantities shared by the losses: for pixel i of image b, the log-sum-exp
+/// of its logits, computed once with the max subtracted.
+struct PixelSoftmax {
+    /// log sum_k exp(z_k) per pixel [B, H, W].
+    var logSumExp: [Float]
+
+    init(_ batch: SegmentationBatch) {
+        let hw = batch.pixelsPerImage, c = batch.classes
+        var lse = [Float](repeating: 0, count: batch.pixelCount)
+        batch.logits.withUnsafeBufferPointer { z in
+            for b in 0 ..< batch.batch {
+                let base = b * c * hw
+                var maxima = [Float](repeating: -.infinity, count: hw)
+                for k in 0 ..< c {
+                    let plane = base + k * hw
+                    for p in 0 ..< hw where z[plane + p] > maxima[p] { maxima[p] = z[plane + p] }
+                }
+                var sums = [Float](repeating: 0, count: hw)
+                for k in 0 ..< c {
+                    let plane = base + k * hw
+                    for p in 0 ..< hw { sums[p] += expf(z[plane + p] - maxima[p]) }
+                }
+                for p in 0 ..< hw { lse[b * hw + p] = maxima[p] + logf(sums[p]) }
+            }
+        }
+        logSumExp = lse
+    }
+
+    /// softmax probability of class k at (image b, pixel p).
+    @inline(__always)
+    func probability(_ batch: SegmentationBatch, _ b: Int, _ k: Int, _ p: Int) -> Float {
+        expf(batch.logits[(b * batch.classes + k) * batch.pixelsPerImage + p] - logSumExp[b * batch.pixelsPerImage + p])
+    }
+}
+
+/// Cross-entropy with optional class and pixel weights: per pixel
+/// `w_pixel * w_class[y] * (logsumexp(z) - z_y)`, zero at ignored pixels, then reduced.
+///
+/// With `.validMean` and class weights, the sum is divided by the summed class weights of the
+/// valid pixels, as PyTorch's weighted `cross_entropy` does. The gradient is the fused
+/// `softmax - onehot` form, never `log(softmax)`.
+///
+/// - Parameters:
+///   - classWeights: one weight per class (e.g. `inverseFrequencyWeights`), or nil for 1.
+///   - pixelWeights: one weight per pixel [B, H, W] (e.g. subclass weights), or nil for 1.
+public func crossEntropy(_ batch: SegmentationBatch, classWeights: [Float]? = nil, pixelWeights: [Float]? = nil,
+                         ignoreIndex: Int32 = 0, reduction: Reduction = .validMean) throws(LossError) -> LossValue {
+    try batch.validateLabels(ignoreIndex: ignoreIndex)
+    if let classWeights, classWeights.count != batch.classes {
+        throw LossError("\(classWeights.count) class weights for \(batch.classes) classes")
+    }
+    if let pixelWeights, pixelWeights.count != batch.pixelCount {
+        throw LossError("\(pixelWeights.count) pixel weights for \(batch.pixelCount) pixels")
+    }
+    let softmax = PixelSoftmax(batch)
+    let hw = batch.pixelsPerImage, c = batch.classes
+    // Per-pixel factor (pixel weight x class weight) and the reduction's denominator.
+    var factor = [Float](repeating: 0, count: batch.pixelCount)
+    var denominator: Float = 0
+    for i in 0 ..< batch.pixelCount {
+        let y = batch.labels[i]
+        guard y != ignoreIndex else { continue }
+        let classWeight = classWeights?[Int(y)] ?? 1
+        factor[i] = classWeight * (pixelWeights?[i] ?? 1)
+        denominator += classWeight
+    }
+    let scale: Float
+    switch reduction {
+    case .mean: scale = 1 / Float(batch.pixelCount)
+    case .validMean: scale = denominator > 0 ? 1 / denominator : 0
+    case .sum: scale = 1
+    }
+    var total: Double = 0
+    var gradient = [Float](repeating: 0, count: batch.logits.count)
+    for b in 0 ..< batch.batch {
+        for p in 0 ..< hw {
+            let i = b * hw + p
+            let f = factor[i]
+            guard f != 0 else { continue }
+            let y = Int(batch.labels[i])
+            let lse = softmax.logSumExp[i]
+            total += Double(f * (lse - batch.logits[(b * c + y) * hw + p]))
+            let g = f * scale
+            for k in 0 ..< c {
+                let index = (b * c + k) * hw + p
+                gradient[index] = g * (expf(batch.logits[index] - lse) - (k == y ? 1 : 0))
+            }
+        }
+    }
+    return LossValue(value: Float(total) * scale, gradient: gradient, pixelWeights: pixelWeights)
+}
+
+/// RangeNet++'s class weights `w_c = 1 / (content_c + epsilon)`, zero for ignored classes.
+///
+/// - Parameters:
+///   - content: the fraction of points of each learning class (e.g. `LabelConfig.learningContent()`
+///     or counted from the training set).
+///   - ignored: learning classes whose weight is 0 (e.g. from `learning_ignore`).
+public func inverseFrequencyWeights(content: [Double], ignored: Set<Int>, epsilon: Double = 0.001) -> [Float] {
+    content.enumerated().map { c, fraction in ignored.contains(c) ? 0 : Float(1 / (fraction + epsilon)) }
+}

@@ -1,0 +1,175 @@
+import CDNNL
+import Foundation
+
+/// A grid coarser than the image by a whole factor in each direction.
+public struct GridFactor: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var rows: Int
+    public var columns: Int
+
+    public init(rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+    }
+
+    public init(_ both: Int) { self.init(rows: both, columns: both) }
+
+    public var description: String { "\(rows)x\(columns)" }
+}
+
+/// Parameters of the subclassified loss by similarity counting (spec section 1). The defaults
+/// are the paper's.
+public struct SubclassifiedOptions: Sendable, Equatable, Codable {
+    /// Similarity above which two pixels of a class count as the same subclass (tau).
+    public var threshold: Float = 0.98
+    /// Added to each count before the power (kappa).
+    public var kappa: Float = 10
+    /// Weight = 1 / (count + kappa)^power (p).
+    public var power: Float = 0.5
+    /// Weights are clamped from above at this value after normalisation (w_max).
+    public var maxWeight: Float = 10
+    /// How much coarser the reference grid is than the image (r).
+    public var referenceFactor = GridFactor(8)
+    /// How much coarser the query grid is than the image (q).
+    public var queryFactor = GridFactor(4)
+    /// Weight every image by the batch mean of the weight maps, as the authors' released code
+    /// does through an accidental broadcast (off: each image by its own map, as the paper says).
+    public var batchAveragedWeights = false
+    /// How per-pixel losses are reduced (the paper: mean over all pixels).
+    public var reduction: Reduction = .mean
+
+    public init() {}
+
+    /// Checks the parameters against an image size.
+    public func validate(height: Int, width: Int) throws(LossError) {
+        for (name, factor) in [("reference", referenceFactor), ("query", queryFactor)] {
+            guard factor.rows > 0, factor.columns > 0 else {
+                throw LossError("the \(name) grid factor \(factor) must be positive")
+            }
+            guard height % factor.rows == 0, width % factor.columns == 0 else {
+                throw LossError("the \(name) grid factor \(factor) does not divide the \(height)x\(width) image")
+            }
+        }
+        guard threshold.isFinite else { throw LossError("the similarity threshold tau must be finite") }
+        guard kappa >= 0, kappa.isFinite else { throw LossError("kappa must be 0 or more, found \(kappa)") }
+        guard power >= 0, power.isFinite else { throw LossError("the power p must be 0 or more, found \(power)") }
+        guard maxWeight > 0 else { throw LossError("w_max must be positive, found \(maxWeight)") }
+    }
+}
+
+/// The subclassified loss (Qiu et al.), similarity-count weighting: cross-entropy in which each
+/// pixel is weighted by how rare its appearance is within its class (`subclassWeights`).
+/// The weights are constants of the step: no gradient flows through them.
+public func subclassifiedLoss(_ batch: SegmentationBatch, options: SubclassifiedOptions = .init(),
+                              classWeights: [Float]? = nil, ignoreIndex: Int32 = 0) throws(LossError) -> LossValue {
+    let weights = try subclassWeights(batch, options: options, ignoreIndex: ignoreIndex)
+    return try crossEntropy(batch, classWeights: classWeights, pixelWeights: weights,
+                            ignoreIndex: ignoreIndex, reduction: options.reduction)
+}
+
+/// The per-pixel weights [B, H, W] of the subclassified loss, spec section 1.
+///
+/// For each image: resample the logits bilinearly onto a query grid (H/q) and a reference grid
+/// (H/r), and the labels by nearest neighbour; count for each query pixel i the reference
+/// pixels j of its own label with `s(i, j) = <f_i, g_j> / (max(|f_i|^2, |g_j|^2) + 1e-5) > tau`;
+/// weight `w_i = (n_i + kappa)^-p`; upsample bilinearly to H x W; divide by the image's mean
+/// weight and clamp at w_max.
+///
+/// Only same-label pairs can count, so pixels are grouped by label and each group's
+/// similarities come from one matrix product (oneDNN's sgemm): `sum_c Q_c R_c C` multiply-adds
+/// instead of the all-pairs `Q R C`, with the same result.
+public func subclassWeights(_ batch: SegmentationBatch, options: SubclassifiedOptions = .init(),
+                            ignoreIndex: Int32 = 0) throws(LossError) -> [Float] {
+    try options.validate(height: batch.height, width: batch.width)
+    let h = batch.height, w = batch.width, c = batch.classes, hw = h * w
+    let qh = h / options.queryFactor.rows, qw = w / options.queryFactor.columns
+    let rh = h / options.referenceFactor.rows, rw = w / options.referenceFactor.columns
+    var weights = [Float](repeating: 0, count: batch.pixelCount)
+    for b in 0 ..< batch.batch {
+        let (query, reference, queryLabels, referenceLabels) = batch.logits.withUnsafeBufferPointer { z in
+            batch.labels.withUnsafeBufferPointer { y in
+                let logits = UnsafeBufferPointer(rebasing: z[(b * c * hw) ..< ((b + 1) * c * hw)])
+                let labels = UnsafeBufferPointer(rebasing: y[(b * hw) ..< ((b + 1) * hw)])
+                return (resampleBilinear(logits, planes: c, inHeight: h, inWidth: w, outHeight: qh, outWidth: qw),
+                        resampleBilinear(logits, planes: c, inHeight: h, inWidth: w, outHeight: rh, outWidth: rw),
+                        resampleNearest(labels, height: h, width: w, outHeight: qh, outWidth: qw),
+                        resampleNearest(labels, height: h, width: w, outHeight: rh, outWidth: rw))
+            }
+        }
+        let counts = similarityCounts(query: query, queryLabels: queryLabels, reference: reference,
+                                      referenceLabels: referenceLabels, channels: c, threshold: options.threshold)
+        let coarse = counts.map { powf(Float($0) + options.kappa, -options.power) }
+        let full = coarse.withUnsafeBufferPointer {
+            resampleBilinear($0, planes: 1, inHeight: qh, inWidth: qw, outHeight: h, outWidth: w)
+        }
+        let mean = full.reduce(0, +) / Float(hw)
+        for p in 0 ..< hw { weights[b * hw + p] = min(full[p] / mean, options.maxWeight) }
+    }
+    if options.batchAveragedWeights, batch.batch > 1 {
+        for p in 0 ..< hw {
+            var sum: Float = 0
+            for b in 0 ..< batch.batch { sum += weights[b * hw + p] }
+            for b in 0 ..< batch.batch { weights[b * hw + p] = sum / Float(batch.batch) }
+        }
+    }
+    return weights
+}
+
+/// n_i: for each query vector, the number of reference vectors with the same label whose
+/// modified cosine similarity exceeds `threshold`. Vectors are channel-major planes
+/// ([C, Q] and [C, R]) as the resampling produces them.
+func similarityCounts(query: [Float], queryLabels: [Int32], reference: [Float], referenceLabels: [Int32],
+                      channels c: Int, threshold: Float) -> [Int] {
+    let q = queryLabels.count, r = referenceLabels.count
+    var counts = [Int](repeating: 0, count: q)
+    var referenceByLabel: [Int32: [Int]] = [:]
+    for j in 0 ..< r { referenceByLabel[referenceLabels[j], default: []].append(j) }
+    var queryByLabel: [Int32: [Int]] = [:]
+    for i in 0 ..< q { queryByLabel[queryLabels[i], default: []].append(i) }
+    let block = 1024
+    for (label, queries) in queryByLabel {
+        guard let references = referenceByLabel[label] else { continue }
+        // Pixel-major matrices of this group: F [Qc, C], G [Rc, C], and squared norms.
+        let rc = references.count
+        var g = [Float](repeating: 0, count: rc * c)
+        var gNorm = [Float](repeating: 0, count: rc)
+        for (row, j) in references.enumerated() {
+            for k in 0 ..< c {
+                let v = reference[k * r + j]
+                g[row * c + k] = v
+                gNorm[row] += v * v
+            }
+        }
+        var start = 0
+        var f = [Float](repeating: 0, count: block * c)
+        var dots = [Float](repeating: 0, count: block * rc)
+        while start < queries.count {
+            let qc = min(block, queries.count - start)
+            var fNorm = [Float](repeating: 0, count: qc)
+            for row in 0 ..< qc {
+                let i = queries[start + row]
+                for k in 0 ..< c {
+                    let v = query[k * q + i]
+                    f[row * c + k] = v
+                    fNorm[row] += v * v
+                }
+            }
+            // dots [qc, rc] = F [qc, C] x G^T
+            let status = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), Int64(qc), Int64(rc), Int64(c),
+                                    1, f, Int64(c), g, Int64(c), 0, &dots, Int64(rc))
+            precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
+            dots.withUnsafeBufferPointer { d in
+                gNorm.withUnsafeBufferPointer { gn in
+                    for row in 0 ..< qc {
+                        let fn = fNorm[row]
+                        var n = 0
+                        let base = row * rc
+                        for col in 0 ..< rc where d[base + col] / (max(fn, gn[col]) + 1e-5) > threshold { n += 1 }
+                        counts[queries[start + row]] = n
+                    }
+                }
+            }
+            start += qc
+        }
+    }
+    return counts
+}

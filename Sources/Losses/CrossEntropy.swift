@@ -101,3 +101,14 @@ public func crossEntropy(_ batch: SegmentationBatch, classWeights: [Float]? = ni
 public func inverseFrequencyWeights(content: [Double], ignored: Set<Int>, epsilon: Double = 0.001) -> [Float] {
     content.enumerated().map { c, fraction in ignored.contains(c) ? 0 : Float(1 / (fraction + epsilon)) }
 }
+
+/// The unweighted cross-entropy of each pixel [B, H, W], `logsumexp(z) - z_y`, 0 where ignored.
+public func pixelCrossEntropy(_ batch: SegmentationBatch, ignoreIndex: Int32 = 0) -> [Float] {
+    let softmax = PixelSoftmax(batch)
+    let hw = batch.pixelsPerImage, c = batch.classes
+    return (0 ..< batch.pixelCount).map { i in
+        let y = batch.labels[i]
+        guard y != ignoreIndex, y >= 0, Int(y) < c else { return 0 }
+        return softmax.logSumExp[i] - batch.logits[((i / hw) * c + Int(y)) * hw + i % hw]
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Focal loss (Lin et al.): per pixel `-alpha_y (1 - p_y)^gamma log p_y`, zero at ignored
+/// pixels. `gamma = 0` is cross-entropy.
+///
+/// Gradient: with `p = softmax(z)` and `pt = p_y`,
+/// `dL/dz_k = alpha_y [gamma (1 - pt)^(gamma - 1) pt log pt - (1 - pt)^gamma] (delta_yk - p_k)`.
+public func focalLoss(_ batch: SegmentationBatch, gamma: Float = 2, classWeights: [Float]? = nil,
+                      ignoreIndex: Int32 = 0, reduction: Reduction = .validMean) throws(LossError) -> LossValue {
+    try batch.validateLabels(ignoreIndex: ignoreIndex)
+    guard gamma >= 0, gamma.isFinite else { throw LossError("focal gamma must be 0 or more, found \(gamma)") }
+    if let classWeights, classWeights.count != batch.classes {
+        throw LossError("\(classWeights.count) class weights for \(batch.classes) classes")
+    }
+    let softmax = PixelSoftmax(batch)
+    let hw = batch.pixelsPerImage, c = batch.classes
+    var denominator: Float = 0
+    for y in batch.labels where y != ignoreIndex { denominator += classWeights?[Int(y)] ?? 1 }
+    let scale = reduction.scale(pixels: batch.pixelCount, validWeight: denominator)
+    var total: Double = 0
+    var gradient = [Float](repeating: 0, count: batch.logits.count)
+    for b in 0 ..< batch.batch {
+        for p in 0 ..< hw {
+            let i = b * hw + p
+            let y = batch.labels[i]
+            guard y != ignoreIndex else { continue }
+            let alpha = classWeights?[Int(y)] ?? 1
+            let logPt = batch.logits[(b * c + Int(y)) * hw + p] - softmax.logSumExp[i]
+            let pt = expf(logPt)
+            let oneMinus = max(1 - pt, 0)
+            let modulating = powf(oneMinus, gamma)
+            total += Double(-alpha * modulating * logPt)
+            let dPt: Float = gamma == 0 ? -1 : gamma * powf(oneMinus, gamma - 1) * pt * logPt - modulating
+            let g = alpha * dPt * scale
+            for k in 0 ..< c {
+                let index = (b * c + k) * hw + p
+                let pk = expf(batch.logits[index] - softmax.logSumExp[i])
+                gradient[index] = g * ((k == Int(y) ? 1 : 0) - pk)
+            }
+        }
+    }
+    return LossValue(value: Float(total) * scale, gradient: gradient)
+}
+
+extension Reduction {
+    /// The factor that turns a sum over pixels into this reduction.
+    func scale(pixels: Int, validWeight: Float) -> Float {
+        switch self {
+        case .mean: 1 / Float(pixels)
+        case .validMean: validWeight > 0 ? 1 / validWeight : 0
+        case .sum: 1
+        }
+    }
+}

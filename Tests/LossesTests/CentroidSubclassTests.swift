@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import Losses
+
+@Suite struct CentroidSubclassTests {
+    @Test func oneSubclassPerClassIsCrossEntropy() throws {
+        let batch = randomBatch(seed: 31)
+        var weighting = try CentroidSubclassWeighting(options: CentroidSubclassOptions(), classes: batch.classes, seed: 1)
+        let loss = try centroidSubclassLoss(batch, weighting: &weighting)
+        let ce = try crossEntropy(batch, reduction: .mean)
+        #expect(abs(loss.value - ce.value) < 1e-6)
+        // ... and with class weights, class-weighted cross-entropy.
+        let weighted = try centroidSubclassLoss(batch, weighting: &weighting, classWeights: [0, 2, 1, 0.5])
+        #expect(abs(weighted.value - (try crossEntropy(batch, classWeights: [0, 2, 1, 0.5], reduction: .mean).value)) < 1e-6)
+    }
+
+    @Test func smallSubclassWeighsMore() throws {
+        // Class 1 has two looks: 90% of its pixels near (0, 5), easy; 10% near (3, 0), hard.
+        let hw = 100
+        var logits = [Float](repeating: 0, count: 2 * hw)
+        for p in 0 ..< hw {
+            let rare = p % 10 == 0
+            logits[p] = rare ? 3 : 0
+            logits[hw + p] = rare ? 0 : 5 + Float(p % 3) * 0.01
+        }
+        let batch = try SegmentationBatch(logits: logits, labels: [Int32](repeating: 1, count: hw), batch: 1, classes: 2, height: 10, width: 10)
+        var options = CentroidSubclassOptions()
+        options.subclasses = [1: 2]
+        var weighting = try CentroidSubclassWeighting(options: options, classes: 2, seed: 7)
+        let loss = try centroidSubclassLoss(batch, weighting: &weighting, ignoreIndex: -1)
+        let w = try #require(loss.pixelWeights)
+        // Frequency term 1/0.9 vs 1/0.1, difficulty: the rare look is also the harder one here.
+        #expect(w[0] > 5 * w[1])
+        #expect(abs(w[0] + w[1] - 2) < 1e-4) // the class's two weights sum to K_c = 2
+        #expect(weighting.centroids[1].count == 2)
+    }
+
+    @Test func warmupStartsFromFrequencyAlone() throws {
+        let batch = randomBatch(batch: 1, classes: 3, height: 8, width: 32, seed: 33, prototypes: 2, noise: 0.1)
+        var options = CentroidSubclassOptions()
+        options.defaultSubclasses = 2
+        options.warmupSteps = 10
+        var weighting = try CentroidSubclassWeighting(options: options, classes: 3, seed: 3)
+        _ = try centroidSubclassLoss(batch, weighting: &weighting)
+        // At step 0 the blend is 0: weights are 1/f normalised, whatever the losses.
+        let f = weighting.frequency[1]
+        let expected = f.map { 1 / $0 }
+        let norm = expected.reduce(0, +)
+        var fresh = try CentroidSubclassWeighting(options: options, classes: 3, seed: 3)
+        let w = try fresh.weights(features: batch.logits, channels: 3, labels: batch.labels, pixelLoss: [Float](repeating: 1, count: batch.pixelCount),
+                                  batch: 1, pixelsPerImage: batch.pixelsPerImage, ignoreIndex: 0)
+        let classOne = Set(zip(batch.labels, w).filter { $0.0 == 1 }.map { $1 })
+        #expect(classOne.allSatisfy { v in expected.contains { abs($0 * 2 / norm - v) < 1e-4 } })
+        #expect(weighting.step == 1)
+    }
+
+    @Test func reclusterAndAdaptiveBothRun() throws {
+        for update in CentroidSubclassOptions.Update.allCases {
+            var options = CentroidSubclassOptions()
+            options.defaultSubclasses = 3
+            options.update = update
+            options.updateEvery = 2
+            var weighting = try CentroidSubclassWeighting(options: options, classes: 4, seed: 5)
+            for s in 0 ..< 4 {
+                let batch = randomBatch(batch: 2, classes: 4, height: 8, width: 32, seed: 40 + UInt64(s), prototypes: 3)
+                let loss = try centroidSubclassLoss(batch, weighting: &weighting)
+                #expect(loss.value.isFinite && loss.value > 0)
+            }
+            #expect(weighting.step == 4)
+            #expect(weighting.centroids[1].count == 3)
+        }
+    }
+
+    @Test func invalidOptionsAreExplained() {
+        var options = CentroidSubclassOptions()
+        options.subclasses = [3: 0]
+        #expect(throws: LossError.self) { try CentroidSubclassWeighting(options: options, classes: 4, seed: 1) }
+        options = CentroidSubclassOptions()
+        options.momentum = 1
+        #expect(throws: LossError.self) { try CentroidSubclassWeighting(options: options, classes: 4, seed: 1) }
+    }
+}

@@ -29,8 +29,8 @@ let package = Package(
 
         /// zlib: deflate and CRC-32 for `.npz` archives and PNG files.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        /// The projection's per-point loop in C, which the C compiler vectorises.
-        .target(name: "CRangeKernels"),
+        /// Per-element hot loops (projection, similarity counting) in C, which the C compiler vectorises.
+        .target(name: "CKernels"),
         /// Intel oneDNN 2.6 (C API): the network's convolutions, batch norm and friends.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
 
@@ -44,7 +44,7 @@ let package = Package(
             dependencies: ["Formats", .product(name: "Yams", package: "Yams")]
         ),
         /// Spherical projection to range images and back to points.
-        .target(name: "Projection", dependencies: ["SemanticKITTI", "CRangeKernels"]),
+        .target(name: "Projection", dependencies: ["SemanticKITTI", "CKernels"]),
         /// Synthetic SemanticKITTI-format scenes from a simulated Velodyne HDL-64E.
         .target(name: "Synth", dependencies: ["SemanticKITTI"]),
 
@@ -54,14 +54,14 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CDNNL", "Formats"]),
 
         /// Losses for imbalanced segmentation, the subclassified loss at the centre.
-        .target(name: "Losses", dependencies: ["CDNNL"]),
+        .target(name: "Losses", dependencies: ["CDNNL", "CKernels"]),
 
         // MARK: - The command
 
         .executableTarget(
             name: "rangeseg",
             dependencies: [
-                "Formats", "SemanticKITTI", "Projection", "Synth", "Engine",
+                "Formats", "SemanticKITTI", "Projection", "Synth", "Engine", "Losses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

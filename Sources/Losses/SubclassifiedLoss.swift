@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 import Foundation
 
 /// A grid coarser than the image by a whole factor in each direction.
@@ -101,7 +102,7 @@ public func subclassWeights(_ batch: SegmentationBatch, options: SubclassifiedOp
         let full = coarse.withUnsafeBufferPointer {
             resampleBilinear($0, planes: 1, inHeight: qh, inWidth: qw, outHeight: h, outWidth: w)
         }
-        let mean = full.reduce(0, +) / Float(hw)
+        let mean = Float(full.reduce(0.0) { $0 + Double($1) } / Double(hw))
         for p in 0 ..< hw { weights[b * hw + p] = min(full[p] / mean, options.maxWeight) }
     }
     if options.batchAveragedWeights, batch.batch > 1 {
@@ -158,14 +159,8 @@ func similarityCounts(query: [Float], queryLabels: [Int32], reference: [Float], 
                                     1, f, Int64(c), g, Int64(c), 0, &dots, Int64(rc))
             precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
             dots.withUnsafeBufferPointer { d in
-                gNorm.withUnsafeBufferPointer { gn in
-                    for row in 0 ..< qc {
-                        let fn = fNorm[row]
-                        var n = 0
-                        let base = row * rc
-                        for col in 0 ..< rc where d[base + col] / (max(fn, gn[col]) + 1e-5) > threshold { n += 1 }
-                        counts[queries[start + row]] = n
-                    }
+                for row in 0 ..< qc {
+                    counts[queries[start + row]] = Int(rs_count_similar(d.baseAddress! + row * rc, gNorm, Int64(rc), fNorm[row], threshold))
                 }
             }
             start += qc

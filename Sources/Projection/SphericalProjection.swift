@@ -1,4 +1,4 @@
-import CRangeKernels
+import CKernels
 import SemanticKITTI
 
 /// Projects scans onto range images (RangeNet++ / semantic-kitti-api convention).

@@ -32,6 +32,10 @@ struct LabelConfigOption: ParsableArguments {
             help: ArgumentHelp("Label configuration in the schema of SemanticKITTI's semantic-kitti.yaml (default: the project's data/semantic-kitti.yaml).", valueName: "yaml"))
     var path: String?
 
+    init() {}
+
+    init(path: String?) { self.path = path }
+
     /// The config file to read: the flag's, else `data/semantic-kitti.yaml` of the checkout
     /// that built this executable.
     func url() throws -> URL {

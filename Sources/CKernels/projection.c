@@ -1,4 +1,4 @@
-#include "range_kernels.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,12 @@
-#ifndef RANGESEG_RANGE_KERNELS_H
-#define RANGESEG_RANGE_KERNELS_H
+#ifndef RANGESEG_KERNELS_H
+#define RANGESEG_KERNELS_H
 
 #include <stdint.h>
+
+// RangeSeg's per-element hot loops, in C so that the compiler vectorises them (Swift's SIMD
+// types did not compile to vector code here). Each is plain arithmetic over flat arrays.
+
+// MARK: Projection (projection.c)
 
 /// Row, column and range of each of `n` points (x, y, z, remission interleaved in `xyzr`) on a
 /// `height` x `width` spherical range image whose vertical field of view runs from
@@ -19,5 +24,12 @@ int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *res
                        int32_t width, int64_t pixels, uint64_t *restrict nearest,
                        int32_t *restrict index, float *restrict range, float *restrict xyz,
                        float *restrict remission);
+
+// MARK: Subclassified loss (similarity.c)
+
+/// The number of j in 0..<n with dots[j] / (max(query_norm, reference_norms[j]) + 1e-5) > tau:
+/// how many reference vectors resemble a query vector under the modified cosine similarity.
+int64_t rs_count_similar(const float *restrict dots, const float *restrict reference_norms, int64_t n,
+                         float query_norm, float tau);
 
 #endif

@@ -17,7 +17,7 @@ let package = Package(
     name: "RangeSeg",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "RangeSeg", targets: ["Formats", "SemanticKITTI", "Projection", "Synth", "Engine"]),
+        .library(name: "RangeSeg", targets: ["Formats", "SemanticKITTI", "Projection", "Synth", "Engine", "PointClouds"]),
         .executable(name: "rangeseg", targets: ["rangeseg"]),
     ],
     dependencies: [
@@ -45,23 +45,36 @@ let package = Package(
         ),
         /// Spherical projection to range images and back to points.
         .target(name: "Projection", dependencies: ["SemanticKITTI", "CKernels"]),
+        /// Confusion matrices, IoU and mIoU with the official SemanticKITTI evaluator's semantics.
+        .target(name: "Evaluation", dependencies: ["SemanticKITTI"]),
         /// Synthetic SemanticKITTI-format scenes from a simulated Velodyne HDL-64E.
         .target(name: "Synth", dependencies: ["SemanticKITTI"]),
 
         // MARK: - Learning
 
         /// Tensors, reverse-mode autograd, layers, optimisers and checkpoints on oneDNN.
-        .target(name: "Engine", dependencies: ["CDNNL", "Formats"]),
+        .target(name: "Engine", dependencies: ["CDNNL", "Formats", .product(name: "Yams", package: "Yams")]),
 
         /// Losses for imbalanced segmentation, the subclassified loss at the centre.
         .target(name: "Losses", dependencies: ["CDNNL", "CKernels"]),
+
+        // MARK: - Point clouds (PCL)
+
+        /// The Point Cloud Library (Debian libpcl-dev 1.13) through pkg-config; used by PCLBridge only.
+        .systemLibrary(name: "CPCL", path: "Sources/CPCL", pkgConfig: "pcl_io",
+                       providers: [.apt(["libpcl-dev", "pkg-config"])]),
+        /// C++ with a plain C interface: PCD/PLY reading, PCD writing, k-d tree neighbours.
+        /// The only target that includes PCL headers.
+        .target(name: "PCLBridge", dependencies: ["CPCL"], linkerSettings: [.linkedLibrary("pcl_kdtree")]),
+        /// PCD and PLY scans and predictions, and the 3-D k-NN label clean-up, for Swift.
+        .target(name: "PointClouds", dependencies: ["PCLBridge", "SemanticKITTI"]),
 
         // MARK: - The command
 
         .executableTarget(
             name: "rangeseg",
             dependencies: [
-                "Formats", "SemanticKITTI", "Projection", "Synth", "Engine", "Losses",
+                "Formats", "SemanticKITTI", "Projection", "Evaluation", "Synth", "Engine", "Losses", "PointClouds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,5 +89,7 @@ let package = Package(
         .testTarget(name: "SynthTests", dependencies: ["TestSupport", "Synth", "Projection"]),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "LossesTests", dependencies: ["TestSupport", "Losses"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation"]),
+        .testTarget(name: "PointCloudsTests", dependencies: ["TestSupport", "PointClouds"]),
     ]
 )

@@ -3,21 +3,27 @@
 #   zlib1g-dev   deflate and CRC-32 for .npz and PNG
 #   libdnnl-dev  Intel oneDNN 2.6, the network's compute kernels
 #   libpcl-dev   the Point Cloud Library, for PCD/PLY and 3-D neighbour search
+#   pcl-tools    PCL's command-line tools: a test checks that they read the PCD files RangeSeg writes
 #   pkg-config   finds PCL's include and link flags
+# and NumPy for python3, which the tests and tools/bench use to cross-check against NumPy.
 set -euo pipefail
-packages=(zlib1g-dev libdnnl-dev libpcl-dev pkg-config)
+packages=(zlib1g-dev libdnnl-dev libpcl-dev pcl-tools pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all system packages present (${packages[*]})"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "setup: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ! python3 -c "import numpy" 2>/dev/null; then
+  echo "setup: installing numpy for $(command -v python3)"
+  python3 -m pip install -q numpy
+fi
 echo "setup: done"

@@ -1,0 +1,50 @@
+/// Points per raw SemanticKITTI label id.
+public struct ClassHistogram: Sendable, Equatable {
+    /// Points per raw id (ids 0-65535).
+    public private(set) var counts: [UInt16: Int] = [:]
+
+    public init() {}
+
+    public init(labels: [UInt32]) {
+        var dense = [Int](repeating: 0, count: 260)
+        for raw in labels {
+            let id = Int(raw & 0xFFFF)
+            if id < dense.count { dense[id] += 1 } else { counts[UInt16(id), default: 0] += 1 }
+        }
+        for (id, n) in dense.enumerated() where n > 0 { counts[UInt16(id), default: 0] += n }
+    }
+
+    public var total: Int { counts.values.reduce(0, +) }
+
+    public mutating func add(_ other: ClassHistogram) {
+        for (id, n) in other.counts { counts[id, default: 0] += n }
+    }
+
+    /// Fraction of all points with raw id `id`.
+    public func fraction(_ id: UInt16) -> Double {
+        let total = total
+        return total == 0 ? 0 : Double(counts[id] ?? 0) / Double(total)
+    }
+
+    /// Raw ids by descending point count (ties by id).
+    public var byCount: [(id: UInt16, count: Int)] {
+        counts.map { (id: $0.key, count: $0.value) }.sorted { ($0.count, -Int($0.id)) > ($1.count, -Int($1.id)) }
+    }
+
+    /// Fractions per raw id, in the form of a label config's `content` block. Ids in `allIDs`
+    /// that the histogram lacks get 0.
+    public func content(allIDs: [Int] = []) -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for id in allIDs { out[id] = 0 }
+        for (id, _) in counts { out[Int(id)] = fraction(id) }
+        return out
+    }
+
+    /// A YAML `content:` block (raw id: fraction), as in `semantic-kitti.yaml`.
+    public func contentYAML(allIDs: [Int] = []) -> String {
+        let content = content(allIDs: allIDs)
+        var out = "content: # as a ratio with the total number of points\n"
+        for id in content.keys.sorted() { out += "  \(id): \(content[id]!)\n" }
+        return out
+    }
+}

@@ -1,0 +1,108 @@
+/// Explicit, seedable random numbers for the simulator.
+///
+/// Nothing in `Synth` uses a global or system generator: every scene and every scan owns a
+/// `SynthRandom` seeded from `(seed, sequence, scan, purpose)` through `SynthRandom.derive`,
+/// so the output depends on the seed only, never on thread scheduling or the platform's RNG.
+public struct SynthRandom: Sendable {
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    /// A xoshiro256** generator whose state is filled by SplitMix64 from `seed`.
+    public init(seed: UInt64) {
+        var sm = seed
+        s0 = SynthRandom.splitMix(&sm)
+        s1 = SynthRandom.splitMix(&sm)
+        s2 = SynthRandom.splitMix(&sm)
+        s3 = SynthRandom.splitMix(&sm)
+    }
+
+    /// The next 64 random bits (xoshiro256**, Blackman and Vigna 2018).
+    @inline(__always)
+    public mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) <<< 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = s3 <<< 45
+        return result
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    @inline(__always)
+    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// Uniform in [a, b).
+    @inline(__always)
+    public mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * uniform() }
+
+    /// Uniform integer in `range` (which must not be empty).
+    public mutating func int(_ range: Range<Int>) -> Int {
+        precondition(!range.isEmpty)
+        return range.lowerBound + Int(next() % UInt64(range.count))
+    }
+
+    /// Uniform integer in `range`.
+    public mutating func int(_ range: ClosedRange<Int>) -> Int { int(range.lowerBound ..< range.upperBound + 1) }
+
+    /// True with probability `p`.
+    @inline(__always)
+    public mutating func chance(_ p: Double) -> Bool { uniform() < p }
+
+    /// An approximately standard normal number: the Irwin-Hall sum of four uniforms, scaled to
+    /// variance 1 (tails cut at +-3.46). No transcendental functions, so identical on every platform.
+    @inline(__always)
+    public mutating func normal() -> Double {
+        (uniform() + uniform() + uniform() + uniform() - 2) * 1.7320508075688772
+    }
+
+    /// One element of `items`, picked with probability proportional to its weight.
+    public mutating func pick<T>(_ items: [(T, Double)]) -> T {
+        let total = items.reduce(0) { $0 + $1.1 }
+        var x = uniform() * total
+        for (item, weight) in items {
+            if x < weight { return item }
+            x -= weight
+        }
+        return items[items.count - 1].0
+    }
+
+    /// A seed mixed from several parts, e.g. `(seed, sequence, scan, purpose)`.
+    public static func derive(_ parts: UInt64...) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        for part in parts {
+            var x = h ^ part
+            h = splitMix(&x)
+        }
+        return h
+    }
+
+    /// A stable 64-bit hash of a string (FNV-1a): Swift's `Hasher` is seeded per process.
+    public static func hash(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    /// SplitMix64 (Steele, Lea and Flood 2014): advances `state` and returns a well-mixed value.
+    @inline(__always)
+    static func splitMix(_ state: inout UInt64) -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return mix(state)
+    }
+
+    /// The SplitMix64 finaliser: a bijective scramble of 64 bits.
+    @inline(__always)
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+infix operator <<< : BitwiseShiftPrecedence
+
+@inline(__always)
+private func <<< (x: UInt64, k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }

@@ -1,1 +1,0 @@
-// The synthetic scene generator (issue 5) lives here.

@@ -1,0 +1,256 @@
+import Dispatch
+import Foundation
+import SemanticKITTI
+
+/// One simulated sequence: a street scene generated from `(seed, sequence)` and the sensor's
+/// drive through it. Everything it returns is a pure function of its inputs.
+///
+/// Frames and poses: the sensor frame is x forward, y left, z up with the optical centre at the
+/// origin (the road at z = -`mountHeight`), as in KITTI's `.bin` files. `poses.txt` holds KITTI
+/// camera-0 poses, `Tr * P_i * Tr^-1`, where `P_i` is the sensor's pose at scan `i` in the
+/// sensor frame of scan 0 and `Tr` the calibration's Velodyne-to-camera transform. So, as for
+/// real KITTI data, `Tr^-1 * pose_i * Tr` maps points of scan `i` into the frame of scan 0.
+public struct SequenceSimulator: Sendable {
+    public let name: String
+    public let scans: Int
+    public let sensor: SensorModel
+    public let seed: UInt64
+    let scene: Scene
+
+    /// - Parameters:
+    ///   - seed: the run's seed.
+    ///   - sequence: the sequence's name (`"00"`, `"8"` and `"08"` are the same sequence).
+    ///   - scans: scans in the sequence (at `sensor.frameRate`).
+    public init(seed: UInt64, sequence: String, scans: Int, sensor: SensorModel = .hdl64e) {
+        precondition(scans > 0, "a sequence needs at least one scan")
+        name = DatasetLayout.normalise(sequence)
+        self.scans = scans
+        self.sensor = sensor
+        self.seed = SynthRandom.derive(seed, SynthRandom.hash(name))
+        scene = SceneGenerator.generate(seed: self.seed, duration: Double(scans) / sensor.frameRate)
+    }
+
+    /// Time of scan `i`, seconds from the first.
+    public func time(_ index: Int) -> Double { Double(index) / sensor.frameRate }
+
+    public var times: [Double] { (0 ..< scans).map(time) }
+
+    /// The KITTI calibration written to `calib.txt` (sequences 00-02 of the real data set).
+    public var calibration: Calibration { KITTICalibration.sequences00to02 }
+
+    /// Pose of the sensor at scan `i` in the sensor frame of scan 0.
+    public func sensorPose(_ index: Int) -> Matrix3x4 {
+        func world(_ t: Double) -> Matrix3x4 {
+            let s = scene.trajectory.state(at: t)
+            let c = cos(s.yaw), n = sin(s.yaw)
+            return Matrix3x4([c, -n, 0, s.x, n, c, 0, s.y, 0, 0, 1, sensor.mountHeight])
+        }
+        return world(time(0)).affineInverse().composed(with: world(time(index)))
+    }
+
+    /// Camera-0 poses as in `poses.txt`: `Tr * sensorPose(i) * Tr^-1`.
+    public var poses: [Matrix3x4] {
+        let tr = calibration.velodyneToCamera, inverse = tr.affineInverse()
+        return (0 ..< scans).map { tr.composed(with: sensorPose($0)).composed(with: inverse) }
+    }
+
+    /// Scan `index` and its labels: points ordered beam by beam from the top beam down, each
+    /// beam counter-clockwise from straight ahead, as in KITTI.
+    public func scan(_ index: Int) -> (scan: Scan, labels: ScanLabels) {
+        precondition((0 ..< scans).contains(index), "scan \(index) is not in 0..<\(scans)")
+        let out = RayCaster(sensor: sensor).cast(scene: scene, time: time(index), seed: SynthRandom.derive(seed, UInt64(index), 0x5CA7))
+        return (Scan(values: out.values), ScanLabels(raw: out.labels))
+    }
+
+    /// Number of instances (things: vehicles, people, bicycles) in the scene.
+    public var instanceCount: Int { scene.instanceCount }
+
+    /// Number of static primitives and of movers in the scene.
+    public var sceneSize: (primitives: Int, movers: Int) { (scene.statics.count, scene.movers.count) }
+}
+
+/// What to simulate.
+public struct SynthConfiguration: Sendable {
+    public var seed: UInt64
+    /// Sequence names, e.g. `["00", "01", "08"]`.
+    public var sequences: [String]
+    /// Scans per sequence.
+    public var scans: Int
+    public var sensor: SensorModel
+    /// Worker threads (scans are simulated in parallel); defaults to the number of cores.
+    public var workers: Int
+
+    public init(seed: UInt64, sequences: [String], scans: Int, sensor: SensorModel = .hdl64e,
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.seed = seed
+        self.sequences = sequences
+        self.scans = scans
+        self.sensor = sensor
+        self.workers = workers
+    }
+
+    /// Why the configuration cannot run, or nil.
+    public func problem() -> String? {
+        if sequences.isEmpty { return "no sequences given" }
+        let names = sequences.map(DatasetLayout.normalise)
+        if let bad = names.first(where: { $0.isEmpty || $0.contains("/") || $0 == "." || $0 == ".." }) {
+            return "'\(bad)' is not a sequence name"
+        }
+        if Set(names).count != names.count { return "a sequence is named twice" }
+        if scans < 1 { return "--scans must be at least 1 (got \(scans))" }
+        if scans > 999_999 { return "--scans must be at most 999999 (got \(scans))" }
+        if sensor.firings < 1 || sensor.elevations.isEmpty { return "the sensor needs at least one beam and one firing" }
+        if workers < 1 { return "at least one worker is needed" }
+        return nil
+    }
+}
+
+/// A scan that has been written.
+public struct SynthProgress: Sendable {
+    public var sequence: String
+    public var index: Int
+    public var points: Int
+}
+
+/// What a run wrote.
+public struct SynthReport: Sendable {
+    public var histogram: ClassHistogram
+    public var scans: Int
+    public var points: Int { histogram.total }
+    /// The sequence directories written.
+    public var directories: [URL]
+}
+
+public struct SynthError: Error, CustomStringConvertible, LocalizedError, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+    public var errorDescription: String? { description }
+}
+
+/// Writes simulated sequences in the SemanticKITTI layout:
+///
+///     <root>/sequences/NN/velodyne/NNNNNN.bin
+///     <root>/sequences/NN/labels/NNNNNN.label
+///     <root>/sequences/NN/calib.txt, poses.txt, times.txt
+public enum Synthesizer {
+    /// Simulates and writes every scan of `configuration` under `root`, on
+    /// `configuration.workers` threads. The files depend on the configuration only, not on the
+    /// number of workers or their scheduling. `progress` is called (from worker threads) after
+    /// each scan is written.
+    public static func run(_ configuration: SynthConfiguration, root: URL,
+                           progress: @escaping @Sendable (SynthProgress) -> Void = { _ in }) throws(SynthError) -> SynthReport {
+        if let problem = configuration.problem() { throw SynthError(problem) }
+        let names = configuration.sequences.map(DatasetLayout.normalise)
+        let fm = FileManager.default
+
+        // The nearest existing ancestor of the output must be a writable directory.
+        var existing = root.standardizedFileURL
+        while !fm.fileExists(atPath: existing.path), existing.pathComponents.count > 1 { existing = existing.deletingLastPathComponent() }
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: existing.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw SynthError("cannot write to \(root.path): \(existing.path) is a file, not a directory")
+        }
+        if !fm.isWritableFile(atPath: existing.path) {
+            throw SynthError("cannot write to \(root.path): \(existing.path) is not writable")
+        }
+
+        var directories: [URL] = []
+        for name in names {
+            let dir = DatasetLayout.sequenceDirectory(root: root, sequence: name)
+            for sub in ["velodyne", "labels"] {
+                let url = dir.appendingPathComponent(sub)
+                do { try fm.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+                    throw SynthError("cannot create directory \(url.path): \(error.localizedDescription)")
+                }
+            }
+            directories.append(dir)
+        }
+
+        // Scenes and the text files of each sequence.
+        let simulators = names.map { SequenceSimulator(seed: configuration.seed, sequence: $0, scans: configuration.scans, sensor: configuration.sensor) }
+        for (sim, dir) in zip(simulators, directories) {
+            do {
+                try sim.calibration.write(calib: dir.appendingPathComponent("calib.txt"))
+                try writePoses(sim.poses, to: dir.appendingPathComponent("poses.txt"))
+                try writeTimes(sim.times, to: dir.appendingPathComponent("times.txt"))
+            } catch { throw SynthError("\(error)") }
+        }
+
+        // Scans, in parallel: each job's output depends on (seed, sequence, index) only.
+        let jobs = simulators.count * configuration.scans
+        let outputs = directories
+        let state = JobState(jobs: jobs)
+        let scansPerSequence = configuration.scans
+        DispatchQueue.concurrentPerform(iterations: min(configuration.workers, jobs)) { _ in
+            while let job = state.take() {
+                let sim = simulators[job / scansPerSequence], dir = outputs[job / scansPerSequence]
+                let index = job % scansPerSequence
+                let (scan, labels) = sim.scan(index)
+                let stem = String(format: "%06d", index)
+                do {
+                    try scan.write(bin: dir.appendingPathComponent("velodyne/\(stem).bin"))
+                    try labels.write(label: dir.appendingPathComponent("labels/\(stem).label"))
+                } catch {
+                    state.fail(job, "\(error)")
+                    continue
+                }
+                state.finish(job, ClassHistogram(labels: labels.raw))
+                progress(SynthProgress(sequence: sim.name, index: index, points: scan.count))
+            }
+        }
+        if let error = state.firstError { throw SynthError(error) }
+        return SynthReport(histogram: state.histogram, scans: jobs, directories: directories)
+    }
+}
+
+/// The work queue and results of a run, shared by the workers.
+private final class JobState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let jobs: Int
+    private var histograms: [ClassHistogram?]
+    private var errors: [String?]
+    private var failed = false
+
+    init(jobs: Int) {
+        self.jobs = jobs
+        histograms = Array(repeating: nil, count: jobs)
+        errors = Array(repeating: nil, count: jobs)
+    }
+
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !failed, next < jobs else { return nil }
+        defer { next += 1 }
+        return next
+    }
+
+    func finish(_ job: Int, _ histogram: ClassHistogram) {
+        lock.lock()
+        histograms[job] = histogram
+        lock.unlock()
+    }
+
+    func fail(_ job: Int, _ message: String) {
+        lock.lock()
+        errors[job] = message
+        failed = true
+        lock.unlock()
+    }
+
+    var firstError: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return errors.compactMap { $0 }.first
+    }
+
+    /// The histograms summed in job order.
+    var histogram: ClassHistogram {
+        lock.lock()
+        defer { lock.unlock() }
+        var total = ClassHistogram()
+        for h in histograms { if let h { total.add(h) } }
+        return total
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import SemanticKITTI
+import Synth
+
+struct SynthCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth",
+        abstract: "Simulate a Velodyne HDL-64E driving through generated streets; write SemanticKITTI sequences.",
+        discussion: """
+        Writes OUT/sequences/NN/velodyne/NNNNNN.bin, labels/NNNNNN.label (raw SemanticKITTI ids,
+        instance ids for vehicles, people and bicycles), calib.txt, poses.txt and times.txt in
+        the KITTI odometry format. The output depends on the seed only (the same seed writes the
+        same bytes, on any number of cores); scans are simulated on all cores. Prints the class
+        histogram of what was written.
+
+        Examples:
+          rangeseg synth --out out/synth --sequences 00,01,08 --scans 50 --seed 7
+          rangeseg synth --out out/synth --scans 200 --config-out out/synth/semantic-kitti-synth.yaml
+        """
+    )
+
+    @Option(help: "Output directory (the dataset root: sequences/NN go under it).")
+    var out: String
+
+    @Option(help: "Comma-separated sequence numbers.")
+    var sequences: String = "00"
+
+    @Option(help: "Scans per sequence (10 per second of driving).")
+    var scans: Int = 50
+
+    @Option(help: "Random seed: the same seed writes the same files.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Firings (azimuth steps) per revolution; fewer makes sparser scans faster.")
+    var firings: Int = SensorModel.hdl64e.firings
+
+    @Option(help: "Worker threads (default: one per core).")
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("content-out"), help: ArgumentHelp("Also write the histogram as a YAML 'content:' block (raw id: fraction) to this file.", valueName: "yaml"))
+    var contentOut: String?
+
+    @Option(name: .customLong("config-out"), help: ArgumentHelp("Also write a full label config: the --config one with its 'content' replaced by the histogram.", valueName: "yaml"))
+    var configOut: String?
+
+    @OptionGroup var labelConfig: LabelConfigOption
+
+    var sequenceList: [String] {
+        sequences.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    var synthConfiguration: SynthConfiguration {
+        SynthConfiguration(seed: seed, sequences: sequenceList, scans: scans,
+                           sensor: SensorModel.hdl64e.withFirings(firings), workers: workers)
+    }
+
+    func validate() throws {
+        if sequenceList.contains(where: \.isEmpty) { throw ValidationError("--sequences: empty sequence name in '\(sequences)'") }
+        if firings < 1 { throw ValidationError("--firings must be at least 1") }
+        if let problem = synthConfiguration.problem() { throw ValidationError(problem) }
+    }
+
+    func run() throws {
+        // Read the config first, so a bad --config fails before anything is simulated.
+        let config = try configOut.map { _ in try labelConfig.load() }
+        let root = URL(fileURLWithPath: out)
+        let configuration = synthConfiguration
+        let names = configuration.sequences.map(DatasetLayout.normalise)
+        let bar = ProgressBar("synth", total: names.count * scans, unit: "scans")
+        let start = Date()
+        let report: SynthReport
+        do {
+            report = try Synthesizer.run(configuration, root: root) { _ in bar.advance() }
+        } catch {
+            bar.finish()
+            throw error
+        }
+        bar.finish()
+        let seconds = Date().timeIntervalSince(start)
+
+        print("wrote \(report.scans) scans (\(report.points) points) of sequence\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) to \(root.appendingPathComponent("sequences").path)")
+        print(String(format: "%.1f s, %.0f ms per scan on %d workers, %.0f points per scan", seconds, seconds * 1000 / Double(report.scans), min(workers, report.scans), Double(report.points) / Double(report.scans)))
+        print()
+        print(Self.histogramTable(report.histogram))
+
+        if let contentOut {
+            let url = URL(fileURLWithPath: contentOut)
+            try Data(report.histogram.contentYAML().utf8).write(to: url, options: .atomic)
+            print("wrote content block to \(url.path)")
+        }
+        if let configOut, var config {
+            config.content = report.histogram.content(allIDs: Array(config.names.keys))
+            let url = URL(fileURLWithPath: configOut)
+            try config.write(yaml: url)
+            print("wrote label config with synthetic content to \(url.path)")
+        }
+    }
+
+    /// The histogram as a table: class, raw id, points, percent and a bar (log-free, so rare
+    /// classes show as a thin bar or none).
+    static func histogramTable(_ histogram: ClassHistogram) -> String {
+        let rows = histogram.byCount
+        let top = Double(rows.first?.count ?? 1)
+        var out = "class           id      points        %\n"
+        for (id, count) in rows {
+            let name = SynthClass(rawValue: id)?.name ?? "id \(id)"
+            let fraction = histogram.fraction(id) * 100
+            let bar = String(repeating: "#", count: Int((Double(count) / top * 40).rounded(.up)))
+            out += name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + String(format: "%4d %11d %8.3f  ", Int(id), count, fraction) + bar + "\n"
+        }
+        out += "total".padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "     %11d  100.000", histogram.total)
+        return out
+    }
+}

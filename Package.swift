@@ -69,12 +69,19 @@ let package = Package(
         /// PCD and PLY scans and predictions, and the 3-D k-NN label clean-up, for Swift.
         .target(name: "PointClouds", dependencies: ["PCLBridge", "SemanticKITTI"]),
 
+        /// Training, validation and inference of RangeNet-lite on range images.
+        .target(
+            name: "Training",
+            dependencies: ["Engine", "Losses", "Projection", "Evaluation", "SemanticKITTI",
+                           .product(name: "Yams", package: "Yams")]
+        ),
+
         // MARK: - The command
 
         .executableTarget(
             name: "rangeseg",
             dependencies: [
-                "Formats", "SemanticKITTI", "Projection", "Evaluation", "Synth", "Engine", "Losses", "PointClouds",
+                "Formats", "SemanticKITTI", "Projection", "Evaluation", "Synth", "Engine", "Losses", "Training", "PointClouds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,6 +97,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine"]),
         .testTarget(name: "LossesTests", dependencies: ["TestSupport", "Losses"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation"]),
+        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Formats"]),
+        /// Runs the built `rangeseg` as a user would: outputs, errors, the whole job.
+        .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI"]),
         .testTarget(name: "PointCloudsTests", dependencies: ["TestSupport", "PointClouds"]),
     ]
 )

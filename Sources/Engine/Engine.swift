@@ -1,1 +1,29 @@
-// The network engine (issue 3) lives here.
+// The network engine: tensors, reverse-mode autograd, layers, optimisers and checkpoints,
+// with the arithmetic on Intel oneDNN 2.6.
+//
+// How it fits together
+// --------------------
+// - `Tensor` (Tensor.swift) is a float32 buffer that oneDNN reads and writes directly
+//   (`Storage`, DNNL.swift) plus a logical shape. Its physical layout is whatever the
+//   producing primitive chose: convolutions are created with activations in `nChw16c`
+//   (oneDNN's fast AVX-512 kernels) and batch norm, leaky ReLU and additions work in that
+//   layout too, so activations are reordered only at the network's edges (input, and the
+//   loss when it is not the fused cross-entropy). `scalars`/`contiguous()` give plain
+//   row-major values whenever Swift code needs them.
+// - Autograd (Autograd.swift) is define-by-run: every op returns `Tensor.result(...)` with a
+//   closure that maps the output gradient to input gradients and holds exactly what it
+//   needs. `backward()` sorts the graph once, walks it in reverse, accumulates gradients
+//   (in whatever layout they arrive; each backward reorders to what its primitive wants),
+//   stores leaf gradients in plain layout in `grad`, and frees the graph as it goes.
+//   `withoutGradient { }` turns recording off (inference, metrics, loss weights).
+// - oneDNN primitives are created once per operation, shape and layout and cached
+//   (`DNNLContext.cached`); buffers are recycled by size (`BufferPool`), so a training step
+//   after the first allocates nothing new from the system. Threads follow OMP_NUM_THREADS.
+// - Modules (Module.swift, Layers/) expose parameters and buffers under PyTorch's dotted
+//   `state_dict()` names; optimisers (Optimizers/), checkpoints (Checkpoint.swift,
+//   SafeTensors.swift) and parameter counting all walk `namedParameters()`.
+// - `RangeNetLite` is the reference network; in evaluation mode without gradients it runs a
+//   fused inference path (InferenceFusion.swift): batch norm folded into the convolutions,
+//   leaky ReLU as a post-op.
+// - Randomness comes only from an explicitly passed, seeded `RandomGenerator`.
+// - The library never prints; benchmarks return a `BenchmarkReport` (Benchmark.swift).

@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed and memory; prints figures for the README.",
-        subcommands: [BenchProject.self, BenchLoss.self]
+        subcommands: [BenchProject.self, BenchLoss.self, BenchTrain.self, BenchInfer.self]
     )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Formats
 import Foundation
+import PointClouds
 import Projection
 import SemanticKITTI
 
@@ -9,7 +10,7 @@ struct ProjectCommand: ParsableCommand {
         commandName: "project",
         abstract: "Project scans into range images, written as NumPy .npz files (and PNG pictures).",
         discussion: """
-        Each scan becomes one .npz holding the arrays of semantic-kitti-api's LaserScan:
+        Scans are KITTI .bin files, PCD or PLY (x, y, z and remission or intensity). Each scan becomes one .npz holding the arrays of semantic-kitti-api's LaserScan:
         proj_range, proj_xyz, proj_remission, proj_idx, proj_mask, proj_x, proj_y, unproj_range,
         and, when labels are known, proj_sem_label and proj_inst_label. A single scan is written
         to OUT/<name>.npz; a sequence directory to OUT/<sequence>/<frame>.npz, using its labels/
@@ -21,10 +22,10 @@ struct ProjectCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("Scans (.bin) or sequence directories (holding velodyne/).", valueName: "scan-or-sequence"))
+    @Argument(help: ArgumentHelp("Scans (.bin, .pcd, .ply) or sequence directories (holding velodyne/).", valueName: "scan-or-sequence"))
     var inputs: [String]
 
-    @Option(help: "Labels (.label) for a single scan given as input.")
+    @Option(help: "Labels (.label) for a single scan given as input (a PCD/PLY may carry its own label field).")
     var labels: String?
 
     @Option(help: "Output directory.")
@@ -44,8 +45,8 @@ struct ProjectCommand: ParsableCommand {
     @OptionGroup var labelConfig: LabelConfigOption
 
     func validate() throws {
-        if labels != nil, inputs.count != 1 || !inputs[0].hasSuffix(".bin") {
-            throw ValidationError("--labels goes with exactly one .bin scan")
+        if labels != nil, inputs.count != 1 || !Self.isScanFile(inputs[0]) {
+            throw ValidationError("--labels goes with exactly one scan file")
         }
         if pngStretch < 1 { throw ValidationError("--png-stretch must be at least 1") }
     }
@@ -57,12 +58,16 @@ struct ProjectCommand: ParsableCommand {
         var output: URL // without extension
     }
 
+    static func isScanFile(_ path: String) -> Bool {
+        [".bin", ".pcd", ".ply"].contains { path.lowercased().hasSuffix($0) }
+    }
+
     func run() throws {
         let outDir = URL(fileURLWithPath: out)
         var jobs: [Job] = []
         for input in inputs {
             let url = URL(fileURLWithPath: input)
-            if input.hasSuffix(".bin") {
+            if Self.isScanFile(input) {
                 let stem = url.deletingPathExtension().lastPathComponent
                 jobs.append(Job(scan: url, labels: labels.map { URL(fileURLWithPath: $0) }, output: outDir.appendingPathComponent(stem)))
             } else {
@@ -73,7 +78,9 @@ struct ProjectCommand: ParsableCommand {
                 }
             }
         }
-        let config: LabelConfig? = jobs.contains { $0.labels != nil } ? try labelConfig.load() : nil
+        // The config names and colours labels; without --config a missing default only matters
+        // for scans that carry labels.
+        let config: LabelConfig? = labelConfig.path != nil ? try labelConfig.load() : try? labelConfig.load()
         let lookup = config?.lookup()
         let projector = SphericalProjection(projection.config)
         let (png, stretch, skipInvalid) = (self.png, pngStretch, self.skipInvalid)
@@ -83,12 +90,13 @@ struct ProjectCommand: ParsableCommand {
         let started = Date()
         let skipped = try parallelMap(jobs.count) { i -> Int in
             let job = work[i]
-            let scan = try Scan(bin: job.scan, validation: skipInvalid ? .permissive : .strict)
-            var scanLabels: ScanLabels?
-            if let labelURL = job.labels {
-                let labels = try ScanLabels(label: labelURL, pointCount: scan.count)
-                _ = try lookup!.learningIDs(of: labels, file: labelURL) // every id must be known
-                scanLabels = labels
+            let cloud = try PointCloudFile.read(job.scan, labels: job.labels,
+                                                options: .init(invalidPoints: skipInvalid ? .keep : .reject))
+            let scan = cloud.scan
+            let scanLabels = cloud.labels
+            if let scanLabels {
+                guard let lookup else { throw ValidationError("\(job.scan.path) carries labels: pass --config") }
+                _ = try lookup.learningIDs(of: scanLabels, file: job.labels ?? job.scan) // every id must be known
             }
             let image = projector.project(scan)
             try image.archive(labels: scanLabels).write(npz: job.output.appendingPathExtension("npz"))

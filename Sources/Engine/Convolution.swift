@@ -1,0 +1,243 @@
+import CDNNL
+import Foundation
+
+/// A height and width pair (kernel size, stride, padding, dilation).
+public struct Size2D: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+    public init(_ height: Int, _ width: Int) { self.height = height; self.width = width }
+    /// The same value for height and width.
+    public init(square: Int) { self.init(square, square) }
+    public var description: String { "\(height)x\(width)" }
+}
+
+extension Size2D: ExpressibleByIntegerLiteral {
+    public init(integerLiteral value: Int) { self.init(square: value) }
+}
+
+/// The settings of a (transposed) 2-D convolution.
+struct ConvolutionSettings: Hashable, CustomStringConvertible {
+    var stride: Size2D
+    var padding: Size2D
+    var dilation: Size2D
+    var transposed: Bool
+    var description: String { "\(transposed ? "deconv" : "conv")s\(stride)p\(padding)d\(dilation)" }
+}
+
+/// The forward, backward-data and backward-weights primitives of one convolution shape.
+final class ConvolutionPrimitives {
+    let forward: Primitive
+    let training: Bool
+    private let makeBackward: (Bool) -> Primitive
+    private(set) lazy var backwardData: Primitive = makeBackward(true)
+    private(set) lazy var backwardWeights: Primitive = makeBackward(false)
+
+    init(input: [Int], weights: [Int], output: [Int], bias: Bool, settings s: ConvolutionSettings, training: Bool,
+         postOps: PostOps? = nil) {
+        self.training = training
+        let strides: [Int64] = [Int64(s.stride.height), Int64(s.stride.width)]
+        let dilates: [Int64] = [Int64(s.dilation.height - 1), Int64(s.dilation.width - 1)]
+        let padL: [Int64] = [Int64(s.padding.height), Int64(s.padding.width)]
+        // Right padding so that oneDNN's size check holds (it may be less than the left one
+        // when the output size formula rounds down).
+        let k = [weights[2], weights[3]], d = [s.dilation.height, s.dilation.width]
+        let stride = [s.stride.height, s.stride.width]
+        var padR: [Int64] = [0, 0]
+        for i in 0..<2 {
+            let (small, large) = s.transposed ? (input[2 + i], output[2 + i]) : (output[2 + i], input[2 + i])
+            padR[i] = Int64((small - 1) * stride[i] + d[i] * (k[i] - 1) + 1 - large) - padL[i]
+        }
+        let alg = s.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
+        let what = "\(s) \(input)->\(output)"
+        let prop = training ? dnnl_forward_training : dnnl_forward_inference
+        // Activations in nChw16c where there are enough channels (oneDNN's `any` picks plain
+        // NCHW and slow kernels for 8 or 16 channels, and batch norm then follows); `any` for
+        // the rest, and as a fallback when no implementation takes the blocked layout.
+        func activation(_ shape: [Int], blocked: Bool) -> dnnl_memory_desc_t {
+            (blocked && shape[1] >= 8 ? MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b) : MemoryDescriptor.any(shape)).raw
+        }
+        // Layout choices in order of preference: (input blocked, output blocked).
+        let tiers = [(true, true), (false, true), (true, false)]
+        func make(_ kind: Int) -> Primitive? {
+            for (blockedInput, blockedOutput) in tiers {
+                if let p = make(blockedInput: blockedInput, blockedOutput: blockedOutput, kind), !p.implementation.hasPrefix("ref") {
+                    return p
+                }
+            }
+            return make(blockedInput: false, blockedOutput: false, kind)
+        }
+        func make(blockedInput: Bool, blockedOutput: Bool, _ kind: Int) -> Primitive? {
+            // kind 0: forward, 1: backward data, 2: backward weights
+            var src = activation(input, blocked: blockedInput)
+            var wei = MemoryDescriptor.any(weights).raw
+            var dst = activation(output, blocked: blockedOutput)
+            var bia = MemoryDescriptor.plain([weights[0]]).raw
+            var d = dnnl_convolution_desc_t()
+            let status: dnnl_status_t = withUnsafeMutablePointer(to: &bia) { biasPointer in
+                let b = bias ? biasPointer : nil
+                switch (s.transposed, kind) {
+                case (false, 0): return dnnl_dilated_convolution_forward_desc_init(&d, prop, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
+                case (true, 0): return dnnl_dilated_deconvolution_forward_desc_init(&d, prop, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
+                case (false, 1): return dnnl_dilated_convolution_backward_data_desc_init(&d, alg, &src, &wei, &dst, strides, dilates, padL, padR)
+                case (true, 1): return dnnl_dilated_deconvolution_backward_data_desc_init(&d, alg, &src, &wei, &dst, strides, dilates, padL, padR)
+                case (false, _): return dnnl_dilated_convolution_backward_weights_desc_init(&d, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
+                case (true, _): return dnnl_dilated_deconvolution_backward_weights_desc_init(&d, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
+                }
+            }
+            dnnlCheck(status, what)
+            return Primitive.ifSupported(&d, hint: kind == 0 ? nil : forwardPrimitive, postOps: kind == 0 ? postOps : nil,
+                                         what: what)
+        }
+        var forwardPrimitive: Primitive? = nil
+        forwardPrimitive = make(0)
+        guard let forward = forwardPrimitive else { fatalError("oneDNN: no implementation for \(what)") }
+        self.forward = forward
+        makeBackward = { data in
+            guard let p = make(data ? 1 : 2) else {
+                fatalError("oneDNN: no backward implementation for \(what)")
+            }
+            return p
+        }
+    }
+}
+
+/// 2-D convolution (cross-correlation, as PyTorch's `conv2d`).
+///
+/// - Parameters:
+///   - x: `[N, Cin, H, W]`.
+///   - weight: `[Cout, Cin, kh, kw]` (PyTorch layout, plain).
+///   - bias: `[Cout]` or `nil`.
+/// - Returns: `[N, Cout, H', W']` with
+///   `H' = floor((H + 2 padding.h - dilation.h (kh - 1) - 1) / stride.h) + 1` (same for W),
+///   in the layout oneDNN chose.
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
+                   stride: Size2D = 1, padding: Size2D = 0, dilation: Size2D = 1) -> Tensor {
+    precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
+                 "conv2d: input \(x.shape) and weight \(weight.shape) do not match")
+    let k = Size2D(weight.shape[2], weight.shape[3])
+    let h = (x.shape[2] + 2 * padding.height - dilation.height * (k.height - 1) - 1) / stride.height + 1
+    let w = (x.shape[3] + 2 * padding.width - dilation.width * (k.width - 1) - 1) / stride.width + 1
+    precondition(h > 0 && w > 0, "conv2d: output would be empty for input \(x.shape)")
+    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
+    return convolution(x, weight: weight, weightDescriptor: .plain(weight.shape), logicalWeights: weight.shape,
+                       bias: bias, output: [x.shape[0], weight.shape[0], h, w], settings: settings)
+}
+
+/// 2-D transposed convolution (PyTorch's `conv_transpose2d`): the gradient of `conv2d`
+/// with respect to its input.
+///
+/// - Parameters:
+///   - x: `[N, Cin, H, W]`.
+///   - weight: `[Cin, Cout, kh, kw]` (PyTorch's `ConvTranspose2d` layout).
+///   - bias: `[Cout]` or `nil`.
+/// - Returns: `[N, Cout, H', W']` with
+///   `H' = (H - 1) stride.h - 2 padding.h + dilation.h (kh - 1) + 1` (same for W).
+public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
+                            stride: Size2D = 1, padding: Size2D = 0, dilation: Size2D = 1) -> Tensor {
+    precondition(x.rank == 4 && weight.rank == 4 && weight.shape[0] == x.shape[1],
+                 "convTranspose2d: input \(x.shape) and weight \(weight.shape) do not match")
+    let (cin, cout, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+    let h = (x.shape[2] - 1) * stride.height - 2 * padding.height + dilation.height * (kh - 1) + 1
+    let w = (x.shape[3] - 1) * stride.width - 2 * padding.width + dilation.width * (kw - 1) + 1
+    precondition(h > 0 && w > 0, "convTranspose2d: output would be empty for input \(x.shape)")
+    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: true)
+    // oneDNN's deconvolution weights are logically [Cout, Cin, kh, kw]; PyTorch's buffer
+    // [Cin, Cout, kh, kw] is exactly oneDNN's `iohw` format of those.
+    let view = MemoryDescriptor(shape: [cout, cin, kh, kw], tag: dnnl_iohw)
+    return convolution(x, weight: weight, weightDescriptor: view, logicalWeights: [cout, cin, kh, kw],
+                       bias: bias, output: [x.shape[0], cout, h, w], settings: settings)
+}
+
+/// Shared forward and backward of convolution and transposed convolution.
+private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDescriptor, logicalWeights: [Int],
+                         bias: Tensor?, output: [Int], settings: ConvolutionSettings) -> Tensor {
+    if let bias { precondition(bias.shape == [output[1]], "bias \(bias.shape) for \(output[1]) channels") }
+    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    let training = GradientMode.isEnabled && inputs.contains { $0.requiresGrad }
+    let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)"
+    let primitives = DNNLContext.shared.cached(key) {
+        ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
+                              settings: settings, training: training)
+    }
+    let forward = primitives.forward
+    let userWeights = Storage(viewing: weight.plainStorage, as: weightDescriptor)
+    let xs = x.storage(in: forward.src)
+    let ws = userWeights.reordered(to: forward.weights)
+    let out = Storage(forward.dst)
+    var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, xs), (DNNL_ARG_WEIGHTS, ws), (DNNL_ARG_DST, out)]
+    if let bias { args.append((DNNL_ARG_BIAS, bias.plainStorage)) }
+    forward.execute(args)
+
+    let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
+    let weightShape = weight.shape
+    let inputShape = x.shape
+    return Tensor.result(shape: output, storage: out, inputs: inputs) { g in
+        var grads: [Tensor?] = [nil, nil, nil]
+        var gradOut = g.storage
+        if needX {
+            let p = primitives.backwardData
+            let dx = Storage(p.diffSrc)
+            gradOut = gradOut.reordered(to: p.diffDst)
+            p.execute([(DNNL_ARG_DIFF_DST, gradOut), (DNNL_ARG_WEIGHTS, ws.reordered(to: p.weights)),
+                       (DNNL_ARG_DIFF_SRC, dx)])
+            grads[0] = Tensor(shape: inputShape, storage: dx)
+        }
+        if needW || needB {
+            let p = primitives.backwardWeights
+            let dw = Storage(p.diffWeights)
+            let db = Storage(.plain([output[1]]))
+            var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, xs.reordered(to: p.src)), (DNNL_ARG_DIFF_DST, gradOut.reordered(to: p.diffDst)),
+                                            (DNNL_ARG_DIFF_WEIGHTS, dw)]
+            if bias != nil { args.append((DNNL_ARG_DIFF_BIAS, db)) }
+            p.execute(args)
+            let plain = Storage(.plain(weightShape))
+            dw.reorder(into: Storage(viewing: plain, as: weightDescriptor))
+            grads[1] = Tensor(shape: weightShape, storage: plain)
+            if bias != nil { grads[2] = Tensor(shape: [output[1]], storage: db) }
+        }
+        return Array(grads.prefix(inputs.count))
+    }
+}
+
+/// Inference-only convolution or transposed convolution with fused post-ops:
+/// `leaky(conv(x, weight) + bias)`, plus `residual` when given (added after the activation,
+/// as in `x + leaky(bn(conv(x)))` with batch norm folded into `weight` and `bias`).
+///
+/// `weight` is in PyTorch's layout for the kind of convolution. Records no gradient.
+func fusedConvolutionForInference(_ x: Tensor, weight: Tensor, bias: Tensor, transposed: Bool, stride: Size2D,
+                                  padding: Size2D, dilation: Size2D, leakySlope: Float?, residual: Tensor?) -> Tensor {
+    let k = Size2D(weight.shape[2], weight.shape[3])
+    let cout = transposed ? weight.shape[1] : weight.shape[0]
+    let cin = transposed ? weight.shape[0] : weight.shape[1]
+    let h: Int, w: Int
+    if transposed {
+        h = (x.shape[2] - 1) * stride.height - 2 * padding.height + dilation.height * (k.height - 1) + 1
+        w = (x.shape[3] - 1) * stride.width - 2 * padding.width + dilation.width * (k.width - 1) + 1
+    } else {
+        h = (x.shape[2] + 2 * padding.height - dilation.height * (k.height - 1) - 1) / stride.height + 1
+        w = (x.shape[3] + 2 * padding.width - dilation.width * (k.width - 1) - 1) / stride.width + 1
+    }
+    let output = [x.shape[0], cout, h, w]
+    let logical = [cout, cin, k.height, k.width]
+    let userDescriptor = transposed ? MemoryDescriptor(shape: logical, tag: dnnl_iohw) : .plain(logical)
+    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: transposed)
+    let postOps = PostOps(leakySlope: leakySlope, accumulate: residual != nil)
+    let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(postOps)"
+    let primitives = DNNLContext.shared.cached(key) {
+        ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, settings: settings,
+                              training: false, postOps: postOps)
+    }
+    let forward = primitives.forward
+    let out: Storage
+    if let residual {
+        precondition(residual.shape == output, "residual \(residual.shape) for output \(output)")
+        out = Storage(forward.dst)
+        residual.storage.reorder(into: out)
+    } else {
+        out = Storage(forward.dst)
+    }
+    forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)),
+                     (DNNL_ARG_WEIGHTS, Storage(viewing: weight.plainStorage, as: userDescriptor).reordered(to: forward.weights)),
+                     (DNNL_ARG_BIAS, bias.plainStorage), (DNNL_ARG_DST, out)])
+    return Tensor(shape: output, storage: out)
+}

@@ -1,0 +1,312 @@
+import CDNNL
+import Foundation
+
+// The thin layer between Swift and the oneDNN 2.6 C API: descriptors, memory, primitives,
+// one engine and stream, and a cache of primitives keyed by operation and shape.
+
+/// Stops on a oneDNN failure. Every call that can fail here fails only for a programming
+/// error (an unsupported shape or layout), so there is nothing for a caller to recover.
+@inline(__always)
+func dnnlCheck(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
+    if status != dnnl_success {
+        fatalError("oneDNN: \(what()) failed with status \(status.rawValue)")
+    }
+}
+
+/// A oneDNN memory descriptor: logical dimensions plus a physical layout (plain row-major,
+/// or blocked such as `nChw16c`), always float32 here.
+struct MemoryDescriptor: Equatable {
+    var raw: dnnl_memory_desc_t
+
+    init(raw: dnnl_memory_desc_t) { self.raw = raw }
+
+    /// A descriptor with the given dimensions and a format tag (`dnnl_format_tag_any` lets a
+    /// primitive choose).
+    init(shape: [Int], tag: dnnl_format_tag_t) {
+        var desc = dnnl_memory_desc_t()
+        let dims = shape.map(Int64.init)
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&desc, Int32(shape.count), dims, dnnl_f32, tag),
+                  "memory descriptor \(shape)")
+        raw = desc
+    }
+
+    /// Row-major contiguous (NCHW for four dimensions).
+    static func plain(_ shape: [Int]) -> MemoryDescriptor {
+        let tags = [dnnl_a, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde, dnnl_abcdef]
+        precondition(shape.count <= 6, "at most 6 dimensions")
+        return MemoryDescriptor(shape: shape.isEmpty ? [1] : shape, tag: tags[shape.count])
+    }
+
+    /// "Let the primitive choose."
+    static func any(_ shape: [Int]) -> MemoryDescriptor {
+        MemoryDescriptor(shape: shape, tag: dnnl_format_tag_any)
+    }
+
+    /// Bytes needed, including any padding of blocked layouts.
+    var byteCount: Int { withUnsafePointer(to: raw) { dnnl_memory_desc_get_size($0) } }
+
+    var rank: Int { Int(raw.ndims) }
+
+    var dims: [Int] {
+        withUnsafeBytes(of: raw.dims) { Array($0.bindMemory(to: Int64.self).prefix(rank)).map(Int.init) }
+    }
+
+    /// A string that identifies dimensions and layout, for primitive cache keys.
+    var key: String {
+        let n = rank
+        let blocking = raw.format_desc.blocking
+        let strides = withUnsafeBytes(of: blocking.strides) { Array($0.bindMemory(to: Int64.self).prefix(n)) }
+        let nblks = Int(blocking.inner_nblks)
+        let blks = withUnsafeBytes(of: blocking.inner_blks) { Array($0.bindMemory(to: Int64.self).prefix(nblks)) }
+        let idxs = withUnsafeBytes(of: blocking.inner_idxs) { Array($0.bindMemory(to: Int64.self).prefix(nblks)) }
+        return "\(dims)k\(raw.format_kind.rawValue)s\(strides)b\(blks)i\(idxs)"
+    }
+
+    static func == (lhs: MemoryDescriptor, rhs: MemoryDescriptor) -> Bool {
+        withUnsafePointer(to: lhs.raw) { l in withUnsafePointer(to: rhs.raw) { r in dnnl_memory_desc_equal(l, r) != 0 } }
+    }
+}
+
+/// A buffer that oneDNN reads and writes directly, with the layout it is in.
+/// 64-byte aligned; freed (with its oneDNN memory object) when the last tensor lets go.
+final class Storage {
+    let descriptor: MemoryDescriptor
+    let pointer: UnsafeMutableRawPointer
+    let byteCount: Int
+    private var handle: dnnl_memory_t?
+    /// For a view: the storage that owns the buffer (kept alive; not freed here).
+    private let base: Storage?
+
+    /// A view of `base`'s buffer under another descriptor of the same size, e.g. a PyTorch
+    /// `[I, O, kh, kw]` transposed-convolution weight seen as oneDNN's `iohw` weights.
+    init(viewing base: Storage, as descriptor: MemoryDescriptor) {
+        precondition(descriptor.byteCount == base.byteCount, "a view must have the same size")
+        self.descriptor = descriptor
+        byteCount = base.byteCount
+        pointer = base.pointer
+        self.base = base
+    }
+
+    init(_ descriptor: MemoryDescriptor, zeroed: Bool = false) {
+        self.descriptor = descriptor
+        base = nil
+        byteCount = descriptor.byteCount
+        pointer = BufferPool.shared.take(max(byteCount, 64))
+        if zeroed { memset(pointer, 0, max(byteCount, 64)) }
+    }
+
+    /// The oneDNN memory object over this buffer, created on first use.
+    var memory: dnnl_memory_t {
+        if let handle { return handle }
+        var m: dnnl_memory_t?
+        withUnsafePointer(to: descriptor.raw) { desc in
+            dnnlCheck(dnnl_memory_create(&m, desc, DNNLContext.shared.engine, pointer), "memory create")
+        }
+        handle = m
+        return m!
+    }
+
+    var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
+
+    deinit {
+        if let handle { dnnl_memory_destroy(handle) }
+        if base == nil { BufferPool.shared.give(pointer, size: max(byteCount, 64)) }
+    }
+}
+
+/// Recycles freed buffers by exact size.
+///
+/// A training step allocates the same activation sizes every time; reusing them avoids
+/// returning memory to the system and page-faulting it back in (which costs as much as a
+/// batch norm pass for a 16 MB activation). Small buffers are cached too; the pool only
+/// holds what was once live at the same time, so peak memory does not grow.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool()
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private let lock = NSLock()
+
+    func take(_ size: Int) -> UnsafeMutableRawPointer {
+        lock.lock()
+        if let p = free[size]?.popLast() { lock.unlock(); return p }
+        lock.unlock()
+        var p: UnsafeMutableRawPointer?
+        let status = posix_memalign(&p, 64, size)
+        precondition(status == 0 && p != nil, "out of memory allocating \(size) bytes")
+        return p!
+    }
+
+    func give(_ pointer: UnsafeMutableRawPointer, size: Int) {
+        lock.lock()
+        free[size, default: []].append(pointer)
+        lock.unlock()
+    }
+
+    /// Returns every cached buffer to the system.
+    func drain() {
+        lock.lock()
+        for (_, list) in free { for p in list { Foundation.free(p) } }
+        free = [:]
+        lock.unlock()
+    }
+}
+
+/// Operations fused onto a forward convolution's output (inference only):
+/// `dst = leaky(conv(x)) + dst_before` with each part optional.
+struct PostOps: Hashable, CustomStringConvertible {
+    /// Leaky ReLU slope, or `nil` for none.
+    var leakySlope: Float?
+    /// Add the destination's previous contents (a residual connection).
+    var accumulate: Bool
+
+    var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-"),\(accumulate ? "sum" : "-"))" }
+
+    /// Primitive attributes carrying these post-ops; the caller destroys them.
+    func makeAttributes() -> dnnl_primitive_attr_t {
+        var attributes: dnnl_primitive_attr_t?
+        dnnlCheck(dnnl_primitive_attr_create(&attributes), "attributes")
+        var ops: dnnl_post_ops_t?
+        dnnlCheck(dnnl_post_ops_create(&ops), "post-ops")
+        if let leakySlope { dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, leakySlope, 0), "eltwise post-op") }
+        if accumulate { dnnlCheck(dnnl_post_ops_append_sum(ops, 1), "sum post-op") }
+        dnnlCheck(dnnl_primitive_attr_set_post_ops(attributes, ops), "set post-ops")
+        dnnl_post_ops_destroy(ops)
+        return attributes!
+    }
+}
+
+/// Returns the engine's recycled activation buffers to the system (for example after
+/// training, before a long evaluation). Buffers in use are not affected.
+public func releaseCachedBuffers() { BufferPool.shared.drain() }
+
+/// A primitive descriptor and its primitive, created once and reused.
+final class Primitive {
+    let descriptor: dnnl_primitive_desc_t
+    let primitive: dnnl_primitive_t
+
+    /// - Parameters:
+    ///   - opDescriptor: pointer to an initialised `dnnl_*_desc_t`.
+    ///   - hint: the forward primitive descriptor, for backward primitives.
+    convenience init(_ opDescriptor: UnsafeRawPointer, hint: Primitive? = nil, attributes: dnnl_primitive_attr_t? = nil, what: String) {
+        var pd: dnnl_primitive_desc_t?
+        dnnlCheck(dnnl_primitive_desc_create(&pd, opDescriptor, attributes, DNNLContext.shared.engine, hint?.descriptor),
+                  "primitive descriptor for \(what)")
+        self.init(descriptor: pd!, what: what)
+    }
+
+    /// A primitive, or `nil` when oneDNN has no implementation for these descriptors.
+    static func ifSupported(_ opDescriptor: UnsafeRawPointer, hint: Primitive? = nil, postOps: PostOps? = nil,
+                            what: String) -> Primitive? {
+        var pd: dnnl_primitive_desc_t?
+        let attributes = postOps?.makeAttributes()
+        defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
+        guard dnnl_primitive_desc_create(&pd, opDescriptor, attributes, DNNLContext.shared.engine, hint?.descriptor) == dnnl_success,
+              let pd else { return nil }
+        return Primitive(descriptor: pd, what: what)
+    }
+
+    /// Takes ownership of an already created primitive descriptor.
+    init(descriptor pd: dnnl_primitive_desc_t, what: String) {
+        descriptor = pd
+        var p: dnnl_primitive_t?
+        dnnlCheck(dnnl_primitive_create(&p, pd), "primitive for \(what)")
+        primitive = p!
+    }
+
+    /// oneDNN's name for the chosen implementation, e.g. `jit:avx512_core` or `ref:any`.
+    var implementation: String {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return "" }
+        return String(cString: name)
+    }
+
+    func memoryDescriptor(_ query: dnnl_query_t, _ index: Int32 = 0) -> MemoryDescriptor {
+        MemoryDescriptor(raw: dnnl_primitive_desc_query_md(descriptor, query, index)!.pointee)
+    }
+
+    var src: MemoryDescriptor { memoryDescriptor(dnnl_query_src_md) }
+    var dst: MemoryDescriptor { memoryDescriptor(dnnl_query_dst_md) }
+    var weights: MemoryDescriptor { memoryDescriptor(dnnl_query_weights_md) }
+    var diffSrc: MemoryDescriptor { memoryDescriptor(dnnl_query_diff_src_md) }
+    var diffDst: MemoryDescriptor { memoryDescriptor(dnnl_query_diff_dst_md) }
+    var diffWeights: MemoryDescriptor { memoryDescriptor(dnnl_query_diff_weights_md) }
+    var workspace: MemoryDescriptor { memoryDescriptor(dnnl_query_workspace_md) }
+
+    /// Runs the primitive to completion on the shared stream.
+    func execute(_ args: [(Int32, Storage)]) {
+        DNNLContext.shared.execute(self, args)
+    }
+
+    deinit {
+        dnnl_primitive_destroy(primitive)
+        dnnl_primitive_desc_destroy(descriptor)
+    }
+}
+
+/// The CPU engine, its stream and the primitive cache. oneDNN runs on OpenMP threads
+/// (`OMP_NUM_THREADS`); calls into it are serialised by a lock.
+final class DNNLContext: @unchecked Sendable {
+    static let shared = DNNLContext()
+
+    let engine: dnnl_engine_t
+    let stream: dnnl_stream_t
+    private let lock = NSRecursiveLock()
+    private var cache: [String: AnyObject] = [:]
+
+    private init() {
+        var e: dnnl_engine_t?
+        dnnlCheck(dnnl_engine_create(&e, dnnl_cpu, 0), "engine create")
+        engine = e!
+        var s: dnnl_stream_t?
+        dnnlCheck(dnnl_stream_create(&s, e, UInt32(dnnl_stream_default_flags.rawValue)), "stream create")
+        stream = s!
+    }
+
+    /// The cached object for `key`, made by `make` the first time.
+    func cached<T: AnyObject>(_ key: String, _ make: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = cache[key] { return hit as! T }
+        let made = make()
+        cache[key] = made
+        return made
+    }
+
+    func execute(_ primitive: Primitive, _ args: [(Int32, Storage)]) {
+        let cArgs = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
+        lock.lock()
+        defer { lock.unlock() }
+        dnnlCheck(dnnl_primitive_execute(primitive.primitive, stream, Int32(cArgs.count), cArgs), "execute")
+        dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+    }
+
+    /// Number of cached primitives (for tests).
+    var cachedCount: Int { lock.lock(); defer { lock.unlock() }; return cache.count }
+}
+
+extension Storage {
+    /// This buffer in another layout (the same storage when the layouts already agree).
+    func reordered(to target: MemoryDescriptor) -> Storage {
+        if descriptor == target { return self }
+        let out = Storage(target)
+        reorder(into: out)
+        return out
+    }
+
+    /// Copies this buffer's values into `out`, converting the layout.
+    func reorder(into out: Storage) {
+        let target = out.descriptor
+        if descriptor == target { memcpy(out.pointer, pointer, byteCount); return }
+        let key = "reorder|\(descriptor.key)|\(target.key)"
+        let engine = DNNLContext.shared.engine
+        let primitive = DNNLContext.shared.cached(key) { () -> Primitive in
+            var pd: dnnl_primitive_desc_t?
+            withUnsafePointer(to: descriptor.raw) { s in
+                withUnsafePointer(to: target.raw) { d in
+                    dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, s, engine, d, engine, nil), "reorder")
+                }
+            }
+            return Primitive(descriptor: pd!, what: "reorder")
+        }
+        primitive.execute([(DNNL_ARG_FROM, self), (DNNL_ARG_TO, out)])
+    }
+}

@@ -1,0 +1,97 @@
+/// DarkNet residual block: 1x1 conv to `c/2`, 3x3 conv back to `c` (each with batch norm and
+/// leaky ReLU), added to the input. Children: `body` (a `Sequential` of six layers).
+public final class Residual: Layer {
+    public let body: Sequential
+    public var isTraining = true
+
+    public init(channels c: Int, config: ArchitectureConfig, generator: inout RandomGenerator) {
+        body = Sequential(convBN(c, c / 2, kernel: 1, config: config, generator: &generator)
+                          + convBN(c / 2, c, kernel: 3, config: config, generator: &generator))
+    }
+
+    public var children: [(name: String, module: any Module)] { [("body", body)] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x + body(x) }
+}
+
+/// conv (no bias, "same" padding) → batch norm → leaky ReLU.
+func convBN(_ cin: Int, _ cout: Int, kernel: Int, stride: Size2D = 1, config: ArchitectureConfig,
+            generator: inout RandomGenerator) -> [any Layer] {
+    [Conv2d(inputChannels: cin, outputChannels: cout, kernelSize: Size2D(square: kernel), stride: stride,
+            padding: Size2D(square: kernel / 2), bias: false, generator: &generator),
+     BatchNorm2d(channels: cout, momentum: config.batchNormMomentum, epsilon: config.batchNormEpsilon),
+     LeakyReLU(slope: config.leakySlope)]
+}
+
+/// RangeNet-lite, exactly as `shared/reference/rangenet_lite.py`: a DarkNet-style
+/// encoder–decoder for range images that downsamples only the width.
+///
+/// - `stem`: conv-bn-leaky 3x3, `in → widths[0]`.
+/// - `enc.i`: conv-bn-leaky 3x3 with stride 1x2 (`→ widths[i]`), then `blocks[i]` residual blocks.
+/// - `dec.j`: transposed conv 1x4, stride 1x2, padding 0x1 (no bias), bn, leaky, one residual
+///   block; widths `widths[..<last]` reversed, then `widths[0]`. Its output is added to the
+///   encoder feature of the same size.
+/// - `head`: conv 3x3 with bias, `→ classes`.
+///
+/// Input `[B, inputChannels, H, W]` with `W` divisible by `2^stages`; output logits
+/// `[B, classes, H, W]`.
+public final class RangeNetLite: Layer {
+    public let config: ArchitectureConfig
+    public let stem: Sequential
+    public let enc: ModuleList<Sequential>
+    public let dec: ModuleList<Sequential>
+    public let head: Conv2d
+    public var isTraining = true
+
+    public init(config: ArchitectureConfig = .rangeNetLite, generator: inout RandomGenerator) {
+        precondition(config.problems.isEmpty, "invalid architecture: \(config.problems.joined(separator: "; "))")
+        self.config = config
+        let widths = config.widths
+        stem = Sequential(convBN(config.inputChannels, widths[0], kernel: 3, config: config, generator: &generator))
+        var stages: [Sequential] = []
+        var cin = widths[0]
+        for (w, b) in zip(widths, config.blocks) {
+            var layers = convBN(cin, w, kernel: 3, stride: Size2D(1, 2), config: config, generator: &generator)
+            for _ in 0..<b { layers.append(Residual(channels: w, config: config, generator: &generator)) }
+            stages.append(Sequential(layers))
+            cin = w
+        }
+        enc = ModuleList(stages)
+        var decoder: [Sequential] = []
+        for w in widths.dropLast().reversed() + [widths[0]] {
+            decoder.append(Sequential([
+                ConvTranspose2d(inputChannels: cin, outputChannels: w, kernelSize: Size2D(1, 4), stride: Size2D(1, 2),
+                                padding: Size2D(0, 1), bias: false, generator: &generator),
+                BatchNorm2d(channels: w, momentum: config.batchNormMomentum, epsilon: config.batchNormEpsilon),
+                LeakyReLU(slope: config.leakySlope),
+                Residual(channels: w, config: config, generator: &generator),
+            ]))
+            cin = w
+        }
+        dec = ModuleList(decoder)
+        head = Conv2d(inputChannels: cin, outputChannels: config.classes, kernelSize: 3, padding: 1, bias: true,
+                      generator: &generator)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("stem", stem), ("enc", enc), ("dec", dec), ("head", head)]
+    }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == config.inputChannels
+                     && input.shape[3] % config.widthDivisor == 0,
+                     "RangeNetLite expects [B, \(config.inputChannels), H, W] with W divisible by \(config.widthDivisor), got \(input.shape)")
+        if usesFusedInference { return fusedForward(input) }
+        var x = stem(input)
+        var skips = [x]
+        for stage in enc.elements {
+            x = stage(x)
+            skips.append(x)
+        }
+        skips.removeLast()  // the deepest feature is x itself
+        for stage in dec.elements {
+            x = stage(x) + skips.removeLast()
+        }
+        return head(x)
+    }
+}

@@ -1,0 +1,121 @@
+import Engine
+import Formats
+import Foundation
+import Projection
+import SemanticKITTI
+
+/// One scan ready for the network: the normalised input image, the target classes, and the
+/// projection to carry predictions back to the points.
+public struct RangeSample: Sendable {
+    /// [5, H, W]: range, x, y, z, remission, each `(value - mean) / std`, 0 where empty.
+    public var input: [Float]
+    /// [H, W] learning ids of each pixel's point; 0 (ignored) where empty or unlabelled.
+    public var target: [Int32]
+    public var image: RangeImage
+    /// Learning ids of the scan's points (after augmentation), when the scan has labels.
+    public var pointLabels: [Int32]?
+}
+
+/// A scan of a dataset, named by sequence and frame.
+public struct DatasetFrame: Sendable, Equatable {
+    public var sequence: String
+    public var frame: Sequence.Frame
+
+    public init(sequence: String, frame: Sequence.Frame) {
+        self.sequence = sequence
+        self.frame = frame
+    }
+
+    /// Labelled scans of `sequences` under `root`, in order.
+    public static func labelled(root: URL, sequences: [String]) throws(FormatError) -> [DatasetFrame] {
+        var frames: [DatasetFrame] = []
+        for name in sequences {
+            let sequence = try Sequence(directory: DatasetLayout.sequenceDirectory(root: root, sequence: name))
+            frames += sequence.labelledFrames.map { DatasetFrame(sequence: sequence.name, frame: $0) }
+        }
+        return frames
+    }
+}
+
+/// Turns scans into `RangeSample`s: augmentation, projection, normalisation, label mapping.
+public struct SampleBuilder: Sendable {
+    public let sensor: TrainingConfig.Sensor
+    public let projector: SphericalProjection
+    public let lookup: LabelLookup
+
+    public init(sensor: TrainingConfig.Sensor, lookup: LabelLookup) {
+        self.sensor = sensor
+        projector = SphericalProjection(sensor.projection)
+        self.lookup = lookup
+    }
+
+    /// Reads and prepares a dataset scan; `generator` drives the augmentation.
+    public func load(_ frame: DatasetFrame, augmentation: TrainingConfig.Augmentation,
+                     generator: inout RandomGenerator) throws(FormatError) -> RangeSample {
+        let scan = try Scan(bin: frame.frame.scan)
+        var labels: [Int32]?
+        if let file = frame.frame.labels {
+            labels = try lookup.learningIDs(of: ScanLabels(label: file, pointCount: scan.count), file: file)
+        }
+        return sample(scan: scan, labels: labels, augmentation: augmentation, generator: &generator)
+    }
+
+    /// Prepares a scan with optional per-point learning ids.
+    public func sample(scan original: Scan, labels originalLabels: [Int32]?, augmentation: TrainingConfig.Augmentation,
+                       generator: inout RandomGenerator) -> RangeSample {
+        let (scan, labels) = augment(original, originalLabels, augmentation, &generator)
+        let image = projector.project(scan)
+        let hw = image.height * image.width
+        var input = [Float](repeating: 0, count: 5 * hw)
+        let means = sensor.means, inverse = sensor.stds.map { 1 / $0 }
+        for p in 0 ..< hw where image.index[p] >= 0 {
+            input[p] = (image.range[p] - means[0]) * inverse[0]
+            input[hw + p] = (image.xyz[3 * p] - means[1]) * inverse[1]
+            input[2 * hw + p] = (image.xyz[3 * p + 1] - means[2]) * inverse[2]
+            input[3 * hw + p] = (image.xyz[3 * p + 2] - means[3]) * inverse[3]
+            input[4 * hw + p] = (image.remission[p] - means[4]) * inverse[4]
+        }
+        let target = labels.map { image.pixels(from: $0, empty: 0) } ?? [Int32](repeating: 0, count: hw)
+        return RangeSample(input: input, target: target, image: image, pointLabels: labels)
+    }
+
+    /// Random point drop, rotation about z, mirroring across the x axis and jitter.
+    func augment(_ scan: Scan, _ labels: [Int32]?, _ a: TrainingConfig.Augmentation,
+                 _ g: inout RandomGenerator) -> (Scan, [Int32]?) {
+        guard a.rotate || a.flip || a.jitter > 0 || a.drop > 0 else { return (scan, labels) }
+        let angle = a.rotate ? Float(uniform(&g) * 2 * .pi) : 0
+        let (c, s) = (cosf(angle), sinf(angle))
+        let mirror: Float = a.flip && uniform(&g) < 0.5 ? -1 : 1
+        var values: [Float] = []
+        values.reserveCapacity(scan.values.count)
+        var kept: [Int32]? = labels == nil ? nil : []
+        for i in 0 ..< scan.count {
+            if a.drop > 0, uniform(&g) < Double(a.drop) { continue }
+            var x = scan.values[4 * i], y = scan.values[4 * i + 1] * mirror, z = scan.values[4 * i + 2]
+            (x, y) = (c * x - s * y, s * x + c * y)
+            if a.jitter > 0 {
+                x += a.jitter * normal(&g); y += a.jitter * normal(&g); z += a.jitter * normal(&g)
+            }
+            values += [x, y, z, scan.values[4 * i + 3]]
+            if let labels { kept!.append(labels[i]) }
+        }
+        return (Scan(values: values), kept)
+    }
+}
+
+/// Uniform in [0, 1).
+func uniform(_ g: inout RandomGenerator) -> Double { Double(g.next() >> 11) / Double(1 << 53) }
+
+/// Standard normal (Box-Muller).
+func normal(_ g: inout RandomGenerator) -> Float {
+    let u1 = max(uniform(&g), 1e-12), u2 = uniform(&g)
+    return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+}
+
+/// A generator for one purpose of one step, independent of thread scheduling:
+/// seeded from the run's seed and the given numbers.
+func derivedGenerator(_ seed: UInt64, _ parts: UInt64...) -> RandomGenerator {
+    var h = seed &+ 0x9E37_79B9_7F4A_7C15
+    for p in parts { h = (h ^ p) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 31 }
+    return RandomGenerator(seed: h)
+}

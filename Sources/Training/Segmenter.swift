@@ -1,0 +1,62 @@
+import Engine
+import Formats
+import Foundation
+import Projection
+import SemanticKITTI
+
+/// A trained network ready to label scans: projection, forward pass, per-pixel argmax and
+/// reprojection to every point, with RangeNet++'s k-NN clean-up as an option.
+public final class Segmenter {
+    public let config: TrainingConfig
+    public let model: RangeNetLite
+    public let builder: SampleBuilder
+
+    /// Loads `checkpoint` into the network `config` describes (names and shapes checked).
+    public init(checkpoint: URL, config: TrainingConfig, labels: LabelConfig) throws(FormatError) {
+        self.config = config
+        var generator = RandomGenerator(seed: 0)
+        model = RangeNetLite(config: config.architecture, generator: &generator)
+        try Checkpoint.load(into: model, from: checkpoint)
+        model.eval()
+        builder = SampleBuilder(sensor: config.sensor, lookup: labels.lookup())
+    }
+
+    /// Wraps a model in memory (for validation during training).
+    public init(model: RangeNetLite, config: TrainingConfig, builder: SampleBuilder) {
+        self.config = config
+        self.model = model
+        self.builder = builder
+    }
+
+    /// Per-pixel class ids [H, W] (learning ids) of a prepared sample.
+    public func pixelClasses(_ sample: RangeSample) -> [Int32] {
+        let h = config.sensor.height, w = config.sensor.width
+        let logits = withoutGradient { model(Tensor(shape: [1, 5, h, w], scalars: sample.input)) }
+        return argmaxClasses(logits.scalars, classes: config.architecture.classes, pixels: h * w)
+    }
+
+    /// Learning ids for every point of `scan`, and the pixel classes they came from.
+    public func predict(_ scan: Scan, knn: RangeKNN? = nil) -> (points: [Int32], pixels: [Int32], image: RangeImage) {
+        var generator = RandomGenerator(seed: 0)
+        let sample = builder.sample(scan: scan, labels: nil, augmentation: .none, generator: &generator)
+        let pixels = pixelClasses(sample)
+        let points = knn.map { $0.apply(to: sample.image, pixelClasses: pixels, classCount: config.architecture.classes) }
+            ?? sample.image.pointClasses(fromPixels: pixels)
+        return (points, pixels, sample.image)
+    }
+}
+
+/// The class of largest logit per pixel, from logits [C, pixels] (one image).
+func argmaxClasses(_ logits: [Float], classes: Int, pixels: Int, image: Int = 0) -> [Int32] {
+    var best = [Int32](repeating: 0, count: pixels)
+    let base = image * classes * pixels
+    var bestValue = Array(logits[base ..< base + pixels])
+    for c in 1 ..< classes {
+        let plane = base + c * pixels
+        for p in 0 ..< pixels where logits[plane + p] > bestValue[p] {
+            bestValue[p] = logits[plane + p]
+            best[p] = Int32(c)
+        }
+    }
+    return best
+}

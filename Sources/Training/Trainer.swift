@@ -1,0 +1,239 @@
+import Engine
+import Evaluation
+import Formats
+import Foundation
+import Losses
+import Projection
+import SemanticKITTI
+
+/// What a training run reports as it goes; the command turns these into progress bars and tables.
+public enum TrainingEvent: Sendable {
+    case started(trainScans: Int, validScans: Int, stepsPerEpoch: Int, parameters: Int, firstEpoch: Int)
+    case step(epoch: Int, step: Int, of: Int, loss: Float, learningRate: Float)
+    case epochFinished(epoch: Int, trainLoss: Float, validation: EvaluationReport?, isBest: Bool, seconds: Double)
+}
+
+/// A run stopped for a reason the user must see.
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFiniteLoss(epoch: Int, step: Int, value: Float, keptCheckpoint: URL?)
+    case noTrainingScans(sequences: [String])
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(epoch, step, value, kept):
+            "the loss became \(value) at epoch \(epoch), step \(step); stopped. "
+                + (kept.map { "The last good checkpoint is \($0.path) (resume with --resume after lowering the learning rate)." } ?? "No epoch had finished, so no checkpoint was written.")
+        case let .noTrainingScans(sequences):
+            "no labelled scans in training sequences \(sequences.joined(separator: ", "))"
+        }
+    }
+}
+
+/// Where a run keeps its files.
+public struct RunDirectory: Sendable {
+    public let url: URL
+    public init(_ url: URL) { self.url = url }
+    public var config: URL { url.appendingPathComponent("config.yaml") }
+    public var last: URL { url.appendingPathComponent("last.safetensors") }
+    public var best: URL { url.appendingPathComponent("best.safetensors") }
+    public var steps: URL { url.appendingPathComponent("steps.csv") }
+    public var epochs: URL { url.appendingPathComponent("epochs.csv") }
+    public var lossPlot: URL { url.appendingPathComponent("loss.png") }
+    public var mIoUPlot: URL { url.appendingPathComponent("miou.png") }
+}
+
+/// Trains a RangeNet-lite on range images of SemanticKITTI-layout data.
+///
+/// Each epoch: shuffle the training scans (seeded by the run's seed and the epoch), load and
+/// augment the next batch on another thread while the current one trains, forward, evaluate
+/// the loss and its gradient on the logits (the `Losses` library), back-propagate that gradient
+/// through the engine, step the optimiser with the learning rate of the schedule. After each
+/// epoch: validation mIoU on every point (official semantics), `last.safetensors` (with the
+/// optimiser state and progress beside it) and `best.safetensors`, CSV logs and plots.
+/// Everything random is derived from the seed, the epoch and the scan, so a resumed run
+/// continues exactly as an uninterrupted one.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let labels: LabelConfig
+    public let run: RunDirectory
+    let trainFrames: [DatasetFrame]
+    let validFrames: [DatasetFrame]
+    let builder: SampleBuilder
+    let model: RangeNetLite
+    let optimizer: any Optimizer
+    var loss: CombinedLoss
+    /// Stop each epoch after this many steps (tests and quick looks); nil: the whole epoch.
+    public var maxStepsPerEpoch: Int?
+
+    public init(config: TrainingConfig, labels: LabelConfig, dataset: URL, run: URL) throws {
+        self.config = config
+        self.labels = labels
+        self.run = RunDirectory(run)
+        let trainNames = config.trainSequences.isEmpty ? labels.split.train.map { String(format: "%02d", $0) } : config.trainSequences
+        let validNames = config.validSequences.isEmpty ? labels.split.valid.map { String(format: "%02d", $0) } : config.validSequences
+        trainFrames = try DatasetFrame.labelled(root: dataset, sequences: trainNames)
+        validFrames = try DatasetFrame.labelled(root: dataset, sequences: validNames)
+        guard !trainFrames.isEmpty else { throw TrainingError.noTrainingScans(sequences: trainNames) }
+        guard config.architecture.classes == labels.classCount else {
+            throw FormatError(file: config.network, reason: "the network has \(config.architecture.classes) classes, the label config \(labels.classCount)")
+        }
+        builder = SampleBuilder(sensor: config.sensor, lookup: labels.lookup())
+        var generator = RandomGenerator(seed: config.seed)
+        model = RangeNetLite(config: config.architecture, generator: &generator)
+        switch config.optimizer.kind {
+        case .sgd:
+            optimizer = SGD(learningRate: config.optimizer.learningRate, momentum: config.optimizer.momentum,
+                            weightDecay: config.optimizer.weightDecay, nesterov: config.optimizer.nesterov)
+        case .adam:
+            optimizer = Adam(learningRate: config.optimizer.learningRate, weightDecay: config.optimizer.weightDecay)
+        case .adamw:
+            optimizer = Adam.adamW(learningRate: config.optimizer.learningRate, weightDecay: config.optimizer.weightDecay)
+        }
+        let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
+        let weights = inverseFrequencyWeights(content: labels.learningContent(), ignored: ignored)
+        let (spec, settings) = try config.loss.settings(classWeights: weights)
+        loss = try CombinedLoss(spec, settings: settings, classes: labels.classCount, seed: config.seed)
+    }
+
+    public var stepsPerEpoch: Int {
+        let full = (trainFrames.count + config.batchSize - 1) / config.batchSize
+        return min(full, maxStepsPerEpoch ?? full)
+    }
+
+    /// The learning-rate schedule over global steps.
+    var schedule: any LearningRateSchedule {
+        let warmup = Int((config.schedule.warmupEpochs * Float(stepsPerEpoch)).rounded())
+        switch config.schedule.kind {
+        case .warmupExponential:
+            return WarmupExponentialDecay(peak: config.optimizer.learningRate, warmupSteps: warmup,
+                                          stepsPerEpoch: stepsPerEpoch, decayPerEpoch: config.schedule.decayPerEpoch)
+        case .cosine:
+            return CosineDecay(peak: config.optimizer.learningRate, totalSteps: stepsPerEpoch * config.epochs,
+                               minimum: config.schedule.minimumLearningRate, warmupSteps: warmup)
+        }
+    }
+
+    /// Runs the remaining epochs; with `resume`, continues from `last.safetensors`.
+    public func train(resume: Bool = false, events: (TrainingEvent) -> Void = { _ in }) throws {
+        try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
+        var firstEpoch = 0, globalStep = 0
+        var bestMIoU = -1.0
+        var log = TrainingLog()
+        if resume {
+            let progress = try Checkpoint.resume(model, optimizer: optimizer, from: run.last)
+            firstEpoch = progress.epoch
+            globalStep = progress.step
+            bestMIoU = progress.extra["best_miou"].flatMap(Double.init) ?? -1
+            log = try TrainingLog(reading: run, throughEpoch: firstEpoch)
+        } else {
+            try AtomicFile.write(Data(config.yamlText().utf8), to: run.config)
+        }
+        events(.started(trainScans: trainFrames.count, validScans: validFrames.count, stepsPerEpoch: stepsPerEpoch,
+                        parameters: model.parameterCount, firstEpoch: firstEpoch))
+        let schedule = self.schedule
+        let h = config.sensor.height, w = config.sensor.width, classes = config.architecture.classes
+
+        for epoch in firstEpoch ..< config.epochs {
+            let started = Date()
+            model.train()
+            var order = Array(trainFrames.indices)
+            var shuffler = derivedGenerator(config.seed, 1, UInt64(epoch))
+            order.shuffle(using: &shuffler)
+            let batches = (0 ..< stepsPerEpoch).map { Array(order[($0 * config.batchSize) ..< min(order.count, ($0 + 1) * config.batchSize)]) }
+            let loader = BatchLoader(builder: builder, frames: trainFrames, augmentation: config.augmentation, seed: config.seed, epoch: epoch)
+            var pending = loader.start(batches[0])
+            var lossSum: Double = 0
+            for (index, batch) in batches.enumerated() {
+                let samples = try pending.wait()
+                if index + 1 < batches.count { pending = loader.start(batches[index + 1]) }
+                let b = samples.count
+                let input = Tensor(shape: [b, 5, h, w], scalars: samples.flatMap(\.input))
+                let logits = model(input)
+                let segmentation = try SegmentationBatch(logits: logits.scalars, labels: samples.flatMap(\.target),
+                                                         batch: b, classes: classes, height: h, width: w)
+                let value = try loss(segmentation)
+                guard value.value.isFinite else {
+                    throw TrainingError.nonFiniteLoss(epoch: epoch, step: index, value: value.value,
+                                                      keptCheckpoint: FileManager.default.fileExists(atPath: run.last.path) ? run.last : nil)
+                }
+                logits.backward(seed: Tensor(shape: logits.shape, scalars: value.gradient))
+                optimizer.learningRate = schedule.learningRate(atStep: globalStep)
+                optimizer.step(model)
+                globalStep += 1
+                lossSum += Double(value.value)
+                log.steps.append(.init(epoch: epoch, step: globalStep, loss: value.value, learningRate: optimizer.learningRate))
+                events(.step(epoch: epoch, step: index + 1, of: batches.count, loss: value.value, learningRate: optimizer.learningRate))
+            }
+            let trainLoss = Float(lossSum / Double(batches.count))
+            let report = try validate()
+            let mIoU = report?.meanIoU ?? -Double(epoch) // without validation the latest is the best
+            let isBest = mIoU > bestMIoU
+            if isBest { bestMIoU = mIoU }
+            log.epochs.append(.init(epoch: epoch, trainLoss: trainLoss, validation: report))
+            let progress = TrainingProgress(epoch: epoch + 1, step: globalStep, extra: ["best_miou": String(bestMIoU)])
+            try Checkpoint.save(model, optimizer: optimizer, progress: progress, to: run.last)
+            if isBest { try Checkpoint.save(model, to: run.best, metadata: ["epoch": String(epoch + 1), "miou": String(mIoU)]) }
+            try log.write(to: run, classNames: (0 ..< classes).map { labels.className(learning: $0) })
+            events(.epochFinished(epoch: epoch, trainLoss: trainLoss, validation: report, isBest: isBest,
+                                  seconds: Date().timeIntervalSince(started)))
+        }
+    }
+
+    /// mIoU and per-class IoU on every point of the validation scans.
+    func validate() throws -> EvaluationReport? {
+        guard !validFrames.isEmpty else { return nil }
+        model.eval()
+        defer { model.train() }
+        let segmenter = Segmenter(model: model, config: config, builder: builder)
+        let evaluator = SemanticEvaluator(config: labels)
+        var matrix = evaluator.emptyMatrix()
+        for frame in validFrames {
+            var generator = RandomGenerator(seed: 0)
+            let sample = try builder.load(frame, augmentation: .none, generator: &generator)
+            let pixels = segmenter.pixelClasses(sample)
+            matrix.add(predictions: sample.image.pointClasses(fromPixels: pixels), truth: sample.pointLabels!)
+        }
+        return EvaluationReport(confusion: matrix, config: labels, scans: validFrames.count)
+    }
+}
+
+/// Loads the samples of a batch on a background thread.
+struct BatchLoader: Sendable {
+    let builder: SampleBuilder
+    let frames: [DatasetFrame]
+    let augmentation: TrainingConfig.Augmentation
+    let seed: UInt64
+    let epoch: Int
+
+    final class Pending: @unchecked Sendable {
+        let done = DispatchSemaphore(value: 0)
+        var result: Result<[RangeSample], any Error> = .success([])
+        func wait() throws -> [RangeSample] {
+            done.wait()
+            return try result.get()
+        }
+    }
+
+    func start(_ indices: [Int]) -> Pending {
+        let pending = Pending()
+        let loader = self
+        DispatchQueue.global().async {
+            pending.result = Result {
+                try indices.map { i in
+                    var generator = derivedGenerator(loader.seed, 2, UInt64(loader.epoch), UInt64(i))
+                    return try loader.builder.load(loader.frames[i], augmentation: loader.augmentation, generator: &generator)
+                }
+            }
+            pending.done.signal()
+        }
+        return pending
+    }
+}
+
+extension Trainer {
+    /// Validation report of a saved checkpoint of this run's network (nil without validation scans).
+    public func evaluate(checkpoint: URL) throws -> EvaluationReport? {
+        try Checkpoint.load(into: model, from: checkpoint)
+        return try validate()
+    }
+}

@@ -1,0 +1,296 @@
+import Engine
+import Foundation
+import Losses
+import Projection
+import Yams
+import Formats
+
+/// Everything a training run needs, decoded once from a YAML file (`data/train.yaml`) and
+/// overridden by command-line flags. Missing keys take the defaults shown in that file.
+public struct TrainingConfig: Sendable, Equatable, Codable {
+    /// The range image and the normalisation of its five input channels.
+    public struct Sensor: Sendable, Equatable, Codable {
+        public var height = 64
+        public var width = 2048
+        public var fovUp: Float = 3
+        public var fovDown: Float = -25
+        /// Means of range, x, y, z, remission (RangeNet++'s defaults).
+        public var means: [Float] = [12.12, 10.88, 0.23, -1.04, 0.21]
+        /// Standard deviations of range, x, y, z, remission.
+        public var stds: [Float] = [12.32, 11.47, 6.91, 0.86, 0.16]
+
+        public init() {}
+
+        public var projection: ProjectionConfig { ProjectionConfig(height: height, width: width, fovUp: fovUp, fovDown: fovDown) }
+
+        enum CodingKeys: String, CodingKey { case height, width, fovUp = "fov_up", fovDown = "fov_down", means, stds }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Sensor()
+            height = try c.decodeIfPresent(Int.self, forKey: .height) ?? d.height
+            width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
+            fovUp = try c.decodeIfPresent(Float.self, forKey: .fovUp) ?? d.fovUp
+            fovDown = try c.decodeIfPresent(Float.self, forKey: .fovDown) ?? d.fovDown
+            means = try c.decodeIfPresent([Float].self, forKey: .means) ?? d.means
+            stds = try c.decodeIfPresent([Float].self, forKey: .stds) ?? d.stds
+        }
+    }
+
+    /// The loss: its terms and the parameters of each kind.
+    public struct Loss: Sendable, Equatable, Codable {
+        /// `subclassified`, or a weighted sum such as `subclassified:0.2,ce:0.5,dice:0.3`.
+        public var terms = "subclassified"
+        public var tau: Float = 0.98
+        public var kappa: Float = 10
+        public var power: Float = 0.5
+        public var maxWeight: Float = 10
+        public var referenceFactor = "8x8"
+        public var queryFactor = "4x4"
+        public var batchAveragedWeights = false
+        public var focalGamma: Float = 2
+        public var diceSmooth: Float = 1
+        /// Centroid subclasses per learning class, e.g. {1: 5, 6: 4, 9: 2}.
+        public var subclasses: [Int: Int] = [:]
+        public var defaultSubclasses = 1
+        public var centroidUpdate = CentroidSubclassOptions.Update.adaptive
+        public var updateEvery = 100
+        public var centroidWarmupSteps = 0
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case terms, tau, kappa, power, maxWeight = "max_weight", referenceFactor = "reference_factor",
+                 queryFactor = "query_factor", batchAveragedWeights = "batch_averaged_weights",
+                 focalGamma = "focal_gamma", diceSmooth = "dice_smooth", subclasses,
+                 defaultSubclasses = "default_subclasses", centroidUpdate = "centroid_update",
+                 updateEvery = "update_every", centroidWarmupSteps = "centroid_warmup_steps"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Loss()
+            terms = try c.decodeIfPresent(String.self, forKey: .terms) ?? d.terms
+            tau = try c.decodeIfPresent(Float.self, forKey: .tau) ?? d.tau
+            kappa = try c.decodeIfPresent(Float.self, forKey: .kappa) ?? d.kappa
+            power = try c.decodeIfPresent(Float.self, forKey: .power) ?? d.power
+            maxWeight = try c.decodeIfPresent(Float.self, forKey: .maxWeight) ?? d.maxWeight
+            referenceFactor = try c.decodeIfPresent(String.self, forKey: .referenceFactor) ?? d.referenceFactor
+            queryFactor = try c.decodeIfPresent(String.self, forKey: .queryFactor) ?? d.queryFactor
+            batchAveragedWeights = try c.decodeIfPresent(Bool.self, forKey: .batchAveragedWeights) ?? d.batchAveragedWeights
+            focalGamma = try c.decodeIfPresent(Float.self, forKey: .focalGamma) ?? d.focalGamma
+            diceSmooth = try c.decodeIfPresent(Float.self, forKey: .diceSmooth) ?? d.diceSmooth
+            subclasses = try c.decodeIfPresent([Int: Int].self, forKey: .subclasses) ?? d.subclasses
+            defaultSubclasses = try c.decodeIfPresent(Int.self, forKey: .defaultSubclasses) ?? d.defaultSubclasses
+            centroidUpdate = try c.decodeIfPresent(CentroidSubclassOptions.Update.self, forKey: .centroidUpdate) ?? d.centroidUpdate
+            updateEvery = try c.decodeIfPresent(Int.self, forKey: .updateEvery) ?? d.updateEvery
+            centroidWarmupSteps = try c.decodeIfPresent(Int.self, forKey: .centroidWarmupSteps) ?? d.centroidWarmupSteps
+        }
+
+        /// The parsed terms and the settings of the losses library.
+        public func settings(classWeights: [Float]?) throws(LossError) -> (LossSpec, LossSettings) {
+            let spec = try LossSpec(parsing: terms)
+            var s = LossSettings()
+            s.ignoreIndex = 0
+            s.classWeights = classWeights
+            s.focalGamma = focalGamma
+            s.diceSmooth = diceSmooth
+            s.subclassified.threshold = tau
+            s.subclassified.kappa = kappa
+            s.subclassified.power = power
+            s.subclassified.maxWeight = maxWeight
+            s.subclassified.referenceFactor = try Self.grid(referenceFactor, "reference_factor")
+            s.subclassified.queryFactor = try Self.grid(queryFactor, "query_factor")
+            s.subclassified.batchAveragedWeights = batchAveragedWeights
+            s.centroid.subclasses = subclasses
+            s.centroid.defaultSubclasses = defaultSubclasses
+            s.centroid.update = centroidUpdate
+            s.centroid.updateEvery = updateEvery
+            s.centroid.warmupSteps = centroidWarmupSteps
+            return (spec, s)
+        }
+
+        static func grid(_ text: String, _ key: String) throws(LossError) -> GridFactor {
+            let parts = text.lowercased().split(separator: "x").map { Int($0) }
+            if parts.count == 1, let n = parts[0] { return GridFactor(n) }
+            if parts.count == 2, let r = parts[0], let c = parts[1] { return GridFactor(rows: r, columns: c) }
+            throw LossError("loss.\(key): '\(text)' is not ROWSxCOLUMNS (e.g. 8x8)")
+        }
+    }
+
+    public enum OptimizerKind: String, Sendable, Equatable, Codable, CaseIterable { case sgd, adam, adamw }
+    public enum ScheduleKind: String, Sendable, Equatable, Codable, CaseIterable {
+        /// Linear warm-up, then the rate times `decay` after every epoch (RangeNet++).
+        case warmupExponential = "warmup-exponential"
+        /// Linear warm-up, then half a cosine down to `minimum_learning_rate`.
+        case cosine
+    }
+
+    public struct Optimizer: Sendable, Equatable, Codable {
+        public var kind = OptimizerKind.sgd
+        public var learningRate: Float = 0.01
+        public var momentum: Float = 0.9
+        public var weightDecay: Float = 0.0001
+        public var nesterov = false
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey { case kind, learningRate = "learning_rate", momentum, weightDecay = "weight_decay", nesterov }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Optimizer()
+            kind = try c.decodeIfPresent(OptimizerKind.self, forKey: .kind) ?? d.kind
+            learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+            momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? d.momentum
+            weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
+            nesterov = try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? d.nesterov
+        }
+    }
+
+    public struct Schedule: Sendable, Equatable, Codable {
+        public var kind = ScheduleKind.warmupExponential
+        public var warmupEpochs: Float = 1
+        public var decayPerEpoch: Float = 0.99
+        public var minimumLearningRate: Float = 0
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case kind, warmupEpochs = "warmup_epochs", decayPerEpoch = "decay_per_epoch", minimumLearningRate = "minimum_learning_rate"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Schedule()
+            kind = try c.decodeIfPresent(ScheduleKind.self, forKey: .kind) ?? d.kind
+            warmupEpochs = try c.decodeIfPresent(Float.self, forKey: .warmupEpochs) ?? d.warmupEpochs
+            decayPerEpoch = try c.decodeIfPresent(Float.self, forKey: .decayPerEpoch) ?? d.decayPerEpoch
+            minimumLearningRate = try c.decodeIfPresent(Float.self, forKey: .minimumLearningRate) ?? d.minimumLearningRate
+        }
+    }
+
+    public struct Augmentation: Sendable, Equatable, Codable {
+        /// Random rotation about z, any angle.
+        public var rotate = true
+        /// Mirror across the x axis (y -> -y) half of the time.
+        public var flip = true
+        /// Standard deviation of Gaussian noise added to x, y, z, in metres.
+        public var jitter: Float = 0.01
+        /// Fraction of points dropped at random.
+        public var drop: Float = 0.05
+
+        public init() {}
+
+        public static let none: Augmentation = { var a = Augmentation(); a.rotate = false; a.flip = false; a.jitter = 0; a.drop = 0; return a }()
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Augmentation()
+            rotate = try c.decodeIfPresent(Bool.self, forKey: .rotate) ?? d.rotate
+            flip = try c.decodeIfPresent(Bool.self, forKey: .flip) ?? d.flip
+            jitter = try c.decodeIfPresent(Float.self, forKey: .jitter) ?? d.jitter
+            drop = try c.decodeIfPresent(Float.self, forKey: .drop) ?? d.drop
+        }
+    }
+
+    public var sensor = Sensor()
+    /// The network's architecture file, relative to the training file (or absolute).
+    public var network = "rangenet-lite.yaml"
+    /// The architecture, read from `network` when the file is loaded.
+    public var architecture = ArchitectureConfig.rangeNetLite
+    public var loss = Loss()
+    public var optimizer = Optimizer()
+    public var schedule = Schedule()
+    public var augmentation = Augmentation()
+    public var batchSize = 2
+    public var epochs = 10
+    /// Training and validation sequences; empty: the label config's `split`.
+    public var trainSequences: [String] = []
+    public var validSequences: [String] = []
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case sensor, network, architecture, loss, optimizer, schedule, augmentation, batchSize = "batch_size", epochs,
+             trainSequences = "train_sequences", validSequences = "valid_sequences", seed
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfig()
+        sensor = try c.decodeIfPresent(Sensor.self, forKey: .sensor) ?? d.sensor
+        network = try c.decodeIfPresent(String.self, forKey: .network) ?? d.network
+        architecture = try c.decodeIfPresent(ArchitectureConfig.self, forKey: .architecture) ?? d.architecture
+        loss = try c.decodeIfPresent(Loss.self, forKey: .loss) ?? d.loss
+        optimizer = try c.decodeIfPresent(Optimizer.self, forKey: .optimizer) ?? d.optimizer
+        schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? d.schedule
+        augmentation = try c.decodeIfPresent(Augmentation.self, forKey: .augmentation) ?? d.augmentation
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        trainSequences = try c.decodeIfPresent([String].self, forKey: .trainSequences) ?? d.trainSequences
+        validSequences = try c.decodeIfPresent([String].self, forKey: .validSequences) ?? d.validSequences
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+    }
+
+    /// Reads a training file and the architecture file it names (unless the file holds an
+    /// `architecture` block itself). Errors name the file and the key path.
+    public init(yaml url: URL) throws(FormatError) {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
+        }
+        do {
+            self = try YAMLDecoder().decode(TrainingConfig.self, from: text)
+        } catch let error as DecodingError {
+            throw FormatError(file: url, reason: describe(error))
+        } catch {
+            throw FormatError(file: url, reason: "not valid YAML: \(error)")
+        }
+        if !text.contains("\narchitecture:") && !text.hasPrefix("architecture:") {
+            let networkURL = network.hasPrefix("/") ? URL(fileURLWithPath: network)
+                : url.deletingLastPathComponent().appendingPathComponent(network)
+            let networkText: String
+            do { networkText = try String(contentsOf: networkURL, encoding: .utf8) } catch {
+                throw FormatError(file: url, reason: "network: cannot read the architecture file \(networkURL.path)")
+            }
+            architecture = try ArchitectureConfig.decode(yaml: networkText, file: networkURL.path)
+        }
+    }
+
+    /// Everything wrong with the settings, one message each; empty when the run can start.
+    public var problems: [String] {
+        var out = architecture.problems.map { "architecture: \($0)" }
+        if let p = sensor.projection.problem() { out.append("sensor: \(p)") }
+        if sensor.means.count != 5 || sensor.stds.count != 5 { out.append("sensor: means and stds need 5 values (range, x, y, z, remission)") }
+        if sensor.stds.contains(where: { !($0 > 0) }) { out.append("sensor: stds must be positive") }
+        if architecture.inputChannels != 5 { out.append("architecture: input_channels must be 5 (range, x, y, z, remission)") }
+        if sensor.width % architecture.widthDivisor != 0 {
+            out.append("sensor: width \(sensor.width) must be divisible by \(architecture.widthDivisor) for \(architecture.widths.count) encoder stages")
+        }
+        if batchSize < 1 { out.append("batch_size must be at least 1") }
+        if epochs < 1 { out.append("epochs must be at least 1") }
+        if !(optimizer.learningRate > 0) { out.append("optimizer.learning_rate must be positive") }
+        if augmentation.drop < 0 || augmentation.drop >= 1 { out.append("augmentation.drop must be in [0, 1)") }
+        do { _ = try loss.settings(classWeights: nil) } catch { out.append("loss: \(error.description)") }
+        return out
+    }
+
+    /// The configuration as YAML, for the run directory.
+    public func yamlText() throws -> String { try YAMLEncoder().encode(self) }
+}
+
+private func describe(_ error: DecodingError) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        return keys.isEmpty ? "top level" : keys.joined(separator: ".")
+    }
+    switch error {
+    case let .keyNotFound(key, context): return "\(path(context)): missing key '\(key.stringValue)'"
+    case let .typeMismatch(type, context): return "\(path(context)): expected \(type)"
+    case let .valueNotFound(type, context): return "\(path(context)): missing \(type)"
+    case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
+    @unknown default: return "\(error)"
+    }
+}

@@ -1,0 +1,83 @@
+import Evaluation
+import Formats
+import Foundation
+
+/// The CSV logs of a run (every step, every epoch) and their plots.
+struct TrainingLog {
+    struct Step { var epoch: Int; var step: Int; var loss: Float; var learningRate: Float }
+    struct Epoch {
+        var epoch: Int
+        var trainLoss: Float
+        var mIoU: Double?
+        var accuracy: Double?
+        var classIoU: [Double]
+
+        init(epoch: Int, trainLoss: Float, validation: EvaluationReport?) {
+            self.epoch = epoch
+            self.trainLoss = trainLoss
+            mIoU = validation?.meanIoU
+            accuracy = validation?.accuracy
+            classIoU = validation?.confusion.iou() ?? []
+        }
+
+        init(epoch: Int, trainLoss: Float, mIoU: Double?, accuracy: Double?, classIoU: [Double]) {
+            self.epoch = epoch
+            self.trainLoss = trainLoss
+            self.mIoU = mIoU
+            self.accuracy = accuracy
+            self.classIoU = classIoU
+        }
+    }
+
+    var steps: [Step] = []
+    var epochs: [Epoch] = []
+
+    init() {}
+
+    /// The rows of finished epochs `0 ..< throughEpoch` from an earlier run's files.
+    init(reading run: RunDirectory, throughEpoch: Int) throws(FormatError) {
+        for row in try Self.rows(run.steps) where row.count >= 4 {
+            guard let e = Int(row[0]), let s = Int(row[1]), let l = Float(row[2]), let r = Float(row[3]) else { continue }
+            if e < throughEpoch { steps.append(Step(epoch: e, step: s, loss: l, learningRate: r)) }
+        }
+        for row in try Self.rows(run.epochs) where row.count >= 4 {
+            guard let e = Int(row[0]), let l = Float(row[1]), e < throughEpoch else { continue }
+            epochs.append(Epoch(epoch: e, trainLoss: l, mIoU: Double(row[2]), accuracy: Double(row[3]),
+                                classIoU: row.dropFirst(4).compactMap(Double.init)))
+        }
+    }
+
+    private static func rows(_ url: URL) throws(FormatError) -> [[String]] {
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
+        }
+        return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    /// Writes both CSV files and both plots, each atomically.
+    func write(to run: RunDirectory, classNames: [String]) throws(FormatError) {
+        var stepText = "epoch,step,loss,learning_rate\n"
+        for s in steps { stepText += "\(s.epoch),\(s.step),\(s.loss),\(s.learningRate)\n" }
+        try AtomicFile.write(Data(stepText.utf8), to: run.steps)
+        var epochText = "epoch,train_loss,valid_miou,valid_accuracy," + classNames.map { "iou_\($0)" }.joined(separator: ",") + "\n"
+        for e in epochs {
+            epochText += "\(e.epoch),\(e.trainLoss),\(e.mIoU.map { String($0) } ?? ""),\(e.accuracy.map { String($0) } ?? "")"
+            epochText += e.classIoU.isEmpty ? "\n" : "," + e.classIoU.map { String($0) }.joined(separator: ",") + "\n"
+        }
+        try AtomicFile.write(Data(epochText.utf8), to: run.epochs)
+
+        let lossSeries = Chart.Series(name: "step loss", points: steps.map { (Double($0.step), Double($0.loss)) }, color: Chart.palette[0])
+        let stepsPerEpoch = Double(steps.count) / Double(max(epochs.count, 1))
+        let epochSeries = Chart.Series(name: "epoch mean", points: epochs.map { (Double($0.epoch + 1) * stepsPerEpoch, Double($0.trainLoss)) },
+                                       color: Chart.palette[1])
+        try Chart.lines([lossSeries, epochSeries], title: "training loss", xLabel: "step").write(png: run.lossPlot)
+        let validated = epochs.filter { $0.mIoU != nil }
+        if !validated.isEmpty {
+            let mIoU = Chart.Series(name: "valid miou %", points: validated.map { (Double($0.epoch + 1), $0.mIoU! * 100) }, color: Chart.palette[2])
+            let accuracy = Chart.Series(name: "valid acc %", points: validated.map { (Double($0.epoch + 1), $0.accuracy! * 100) }, color: Chart.palette[3])
+            try Chart.lines([mIoU, accuracy], title: "validation", xLabel: "epoch").write(png: run.mIoUPlot)
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+import TestSupport
+import Formats
+import SemanticKITTI
+
+/// The `rangeseg` executable built beside the test bundle, run as a user would.
+enum RangeSegTool {
+    static let url: URL? = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0 ..< 4 {
+            let candidate = dir.appendingPathComponent("rangeseg")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    struct Output { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ arguments: [String]) throws -> Output {
+        let binary = try #require(url, "rangeseg was not built beside the tests (swift build --build-tests builds it)")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite(.serialized) struct CommandTests {
+    let config = SampleData.projectConfig.path
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func projectWritesTheReferenceArrays() throws {
+        try SampleData.require()
+        let out = SampleData.temporaryDirectory("cli-project")
+        let result = try RangeSegTool.run(["project", SampleData.sequence00.path, "--out", out.path, "--png", "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Projected 6 scans"))
+        let archive = try NumPyArchive(npz: out.appendingPathComponent("00/000000.npz"))
+        #expect(archive.names == ["proj_range", "proj_xyz", "proj_remission", "proj_idx", "proj_mask", "proj_x", "proj_y",
+                                  "unproj_range", "proj_sem_label", "proj_inst_label"])
+        #expect(archive["proj_range"]?.shape == [64, 2048])
+        #expect(archive["proj_x"]?.shape == [124_668])
+        // proj_mask is proj_idx >= 0, point 0 included.
+        let idx = try #require(archive["proj_idx"]).integers(), mask = try #require(archive["proj_mask"]).integers()
+        #expect(zip(idx, mask).allSatisfy { ($0 >= 0) == ($1 == 1) })
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("00/000005.png").path))
+        // Unlabelled frames (3-5) have no label arrays.
+        #expect(try NumPyArchive(npz: out.appendingPathComponent("00/000004.npz"))["proj_sem_label"] == nil)
+    }
+
+    @Test func badScansGetErrorsNamingTheFile() throws {
+        let dir = SampleData.temporaryDirectory("cli-bad")
+        let truncated = dir.appendingPathComponent("truncated.bin")
+        try Data(count: 18).write(to: truncated)
+        var result = try RangeSegTool.run(["project", truncated.path, "--out", dir.appendingPathComponent("out").path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("\(truncated.path): size 18 bytes is not a multiple of 16"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/truncated.npz").path))
+
+        let nan = dir.appendingPathComponent("nan.bin")
+        try Scan(values: [1, 2, 3, 0, .nan, 1, 1, 0, 4, 5, 6, 0]).write(bin: nan)
+        result = try RangeSegTool.run(["project", nan.path, "--out", dir.appendingPathComponent("out").path])
+        #expect(result.stderr.contains("nan.bin: point 1 has a NaN or infinite coordinate"))
+        result = try RangeSegTool.run(["project", nan.path, "--out", dir.appendingPathComponent("out").path, "--skip-invalid"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Left out 1 points"))
+
+        let labels = dir.appendingPathComponent("nan.label")
+        try ScanLabels(raw: [10, 40]).write(label: labels)
+        result = try RangeSegTool.run(["project", nan.path, "--labels", labels.path, "--skip-invalid", "--out", dir.path, "--config", config])
+        #expect(result.stderr.contains("nan.label: holds 2 labels but its scan has 3 points"))
+
+        try ScanLabels(raw: [10, 40, 7]).write(label: labels)
+        result = try RangeSegTool.run(["project", nan.path, "--labels", labels.path, "--skip-invalid", "--out", dir.path, "--config", config])
+        #expect(result.stderr.contains("nan.label: label id 7 (first at point 2, 1 points in all) is not in the config's learning_map"))
+
+        result = try RangeSegTool.run(["project", dir.appendingPathComponent("nowhere").path, "--out", dir.path])
+        #expect(result.stderr.contains("nowhere: no such directory"))
+
+        result = try RangeSegTool.run(["project", nan.path, "--out", dir.path, "--fov-up=-30"])
+        #expect(result.stderr.contains("fov-up (-30.0) must be above fov-down (-25.0)"))
+    }
+
+    /// synth -> train -> infer -> evaluate, small enough for a debug build.
+    @Test func theWholeJobOnSyntheticData() throws {
+        let dir = SampleData.temporaryDirectory("cli-job")
+        let data = dir.appendingPathComponent("data").path
+        var result = try RangeSegTool.run(["synth", "--out", data, "--sequences", "00,08", "--scans", "3", "--seed", "5", "--firings", "512"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = dir.appendingPathComponent("run").path
+        result = try RangeSegTool.run(["train", "--dataset", data, "--run", run, "--train-sequences", "00", "--valid-sequences", "08",
+                                       "--epochs", "2", "--width", "512", "--batch-size", "1", "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("epoch 2: train loss"))
+        result = try RangeSegTool.run(["train", "--dataset", data, "--run", run, "--epochs", "2", "--config", config])
+        #expect(result.stderr.contains("already holds a run"))
+        let predictions = dir.appendingPathComponent("pred").path
+        result = try RangeSegTool.run(["infer", "--checkpoint", run + "/best.safetensors", "--dataset", data, "--sequences", "08",
+                                       "--out", predictions, "--format", "label,pcd", "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        for frame in ["000000", "000001", "000002"] {
+            let label = predictions + "/sequences/08/predictions/\(frame).label"
+            let scan = try Scan(bin: URL(fileURLWithPath: data + "/sequences/08/velodyne/\(frame).bin"))
+            let predicted = try ScanLabels(label: URL(fileURLWithPath: label), pointCount: scan.count)
+            // Raw SemanticKITTI ids, through learning_map_inv.
+            let allowed: Set<UInt16> = [0, 10, 11, 15, 18, 20, 30, 31, 32, 40, 44, 48, 49, 50, 51, 70, 71, 72, 80, 81]
+            #expect(Set(predicted.semantic).isSubset(of: allowed))
+            #expect(FileManager.default.fileExists(atPath: predictions + "/sequences/08/predictions/\(frame).pcd"))
+        }
+        result = try RangeSegTool.run(["evaluate", "--dataset", data, "--predictions", predictions, "--sequences", "08",
+                                       "--json", dir.appendingPathComponent("scores.json").path, "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("mIoU"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("scores.json"))) as? [String: Any]
+        #expect((json?["as written"] as? [String: Any])?["meanIoU"] is Double)
+    }
+
+    @Test func evaluateReproducesAHandMadeConfusion() throws {
+        // Sequence 00 with one scan of 6 points; predictions get car right twice, road once.
+        let dir = SampleData.temporaryDirectory("cli-evaluate")
+        let seq = dir.appendingPathComponent("sequences/00")
+        try Scan(values: [Float](repeating: 1, count: 24)).write(bin: seq.appendingPathComponent("velodyne/000000.bin"))
+        try ScanLabels(semantic: [10, 252, 40, 40, 0, 44]).write(label: seq.appendingPathComponent("labels/000000.label"))
+        try ScanLabels(semantic: [10, 10, 40, 44, 40, 44]).write(label: seq.appendingPathComponent("predictions/000000.label"))
+        let result = try RangeSegTool.run(["evaluate", "--dataset", dir.path, "--sequences", "0", "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("car ") && $0.hasSuffix("100.0%") })
+        #expect(lines.contains { $0.hasPrefix("road ") && $0.hasSuffix("50.0%") })
+        #expect(lines.contains { $0.hasPrefix("parking ") && $0.hasSuffix("50.0%") })
+        #expect(lines.contains { $0.hasPrefix("accuracy") && $0.hasSuffix("80.0%") })
+        // (1 + 0.5 + 0.5) / 19 classes, as the official script averages.
+        #expect(lines.contains { $0.hasPrefix("mIoU ") && $0.hasSuffix("10.5%") })
+    }
+
+    @Test func lossCommandWritesWeightsAndGradients() throws {
+        let dir = SampleData.temporaryDirectory("cli-loss")
+        var logits: [Float] = []
+        for i in 0 ..< 2 * 3 * 8 * 32 { logits.append(Float((i * 7919) % 13) / 4 - 1.5) }
+        let labels = (0 ..< 2 * 8 * 32).map { Int32($0 % 3) }
+        try NumPyArray(logits, shape: [2, 3, 8, 32]).write(npy: dir.appendingPathComponent("l.npy"))
+        try NumPyArray(labels, shape: [2, 8, 32]).write(npy: dir.appendingPathComponent("y.npy"))
+        let result = try RangeSegTool.run(["loss", "--logits", dir.appendingPathComponent("l.npy").path,
+                                           "--labels", dir.appendingPathComponent("y.npy").path, "--loss", "subclassified",
+                                           "--weights-out", dir.appendingPathComponent("w.npy").path,
+                                           "--grad-out", dir.appendingPathComponent("g.npy").path,
+                                           "--weights-png", dir.appendingPathComponent("w.png").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("loss subclassified: "))
+        #expect(try NumPyArray(npy: dir.appendingPathComponent("w.npy")).shape == [2, 8, 32])
+        #expect(try NumPyArray(npy: dir.appendingPathComponent("g.npy")).shape == [2, 3, 8, 32])
+        let bad = try RangeSegTool.run(["loss", "--logits", dir.appendingPathComponent("l.npy").path,
+                                        "--labels", dir.appendingPathComponent("y.npy").path, "--loss", "subclassified",
+                                        "--query-factor", "3"])
+        #expect(bad.stderr.contains("the query grid factor 3x3 does not divide the 8x32 image"))
+    }
+}

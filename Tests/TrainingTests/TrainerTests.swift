@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import TestSupport
+import Engine
+import Losses
+import SemanticKITTI
+import Formats
+@testable import Training
+
+/// A configuration small enough to train in a debug build: 64 x 512 images, a three-stage
+/// network with narrow layers, one scan per step.
+func smallConfig(epochs: Int, loss: String = "subclassified") throws -> TrainingConfig {
+    var config = try TrainingConfig(yaml: SampleData.packageRoot.appendingPathComponent("data/train.yaml"))
+    config.sensor.width = 512
+    config.architecture.widths = [8, 16, 32]
+    config.architecture.blocks = [1, 1, 1]
+    config.batchSize = 1
+    config.epochs = epochs
+    config.loss.terms = loss
+    config.trainSequences = ["00"]
+    config.validSequences = ["00"]
+    config.optimizer.learningRate = 0.02
+    config.schedule.warmupEpochs = 0
+    config.seed = 3
+    return config
+}
+
+@Suite(.serialized) struct TrainerTests {
+    @Test func shippedConfigParsesWithDefaults() throws {
+        let config = try TrainingConfig(yaml: SampleData.packageRoot.appendingPathComponent("data/train.yaml"))
+        #expect(config.sensor.width == 2048 && config.sensor.means.count == 5)
+        #expect(config.architecture == ArchitectureConfig.rangeNetLite)
+        #expect(config.loss.terms == "subclassified" && config.loss.tau == 0.98)
+        #expect(config.problems.isEmpty)
+    }
+
+    @Test func badConfigsAreExplained() throws {
+        let dir = SampleData.temporaryDirectory("train-config")
+        let url = dir.appendingPathComponent("t.yaml")
+        try Data("sensor:\n  width: wide\n".utf8).write(to: url)
+        let error = #expect(throws: FormatError.self) { try TrainingConfig(yaml: url) }
+        #expect(error?.reason.hasPrefix("sensor.width") == true)
+        var config = TrainingConfig()
+        config.sensor.width = 1000
+        config.loss.terms = "ce:x"
+        #expect(config.problems.contains { $0.contains("divisible by 32") })
+        #expect(config.problems.contains { $0.hasPrefix("loss:") })
+    }
+
+    @Test func augmentationKeepsLabelsWithTheirPoints() throws {
+        let config = try LabelConfig(yaml: SampleData.projectConfig)
+        let builder = SampleBuilder(sensor: TrainingConfig.Sensor(), lookup: config.lookup())
+        let scan = Scan(points: (0 ..< 1000).map { SIMD4(Float($0 % 50) + 2, Float($0 / 50) - 10, -1.5, 0.5) })
+        let labels = (0 ..< 1000).map { Int32($0 % 3) }
+        var augmentation = TrainingConfig.Augmentation()
+        augmentation.drop = 0.3
+        augmentation.jitter = 0
+        var g = RandomGenerator(seed: 1)
+        let (augmented, kept) = builder.augment(scan, labels, augmentation, &g)
+        #expect(augmented.count == kept!.count)
+        #expect(augmented.count > 600 && augmented.count < 800)
+        // Rotation and mirroring keep the distance to the sensor and the height.
+        let r0 = Set(scan.values.indices.filter { $0 % 4 == 0 }.map { (scan.values[$0] * scan.values[$0] + scan.values[$0 + 1] * scan.values[$0 + 1]).squareRoot().rounded() })
+        for i in 0 ..< augmented.count {
+            let p = augmented[point: i]
+            #expect(r0.contains((p.x * p.x + p.y * p.y).squareRoot().rounded()))
+            #expect(p.z == -1.5)
+        }
+    }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func trainsAndResumesBitExactly() throws {
+        try SampleData.require()
+        let labels = try LabelConfig(yaml: SampleData.projectConfig)
+        let straight = SampleData.temporaryDirectory("run-straight")
+        let resumed = SampleData.temporaryDirectory("run-resumed")
+
+        let full = try Trainer(config: smallConfig(epochs: 3), labels: labels, dataset: SampleData.root, run: straight)
+        var losses: [Float] = []
+        try full.train { event in if case let .step(_, _, _, loss, _) = event { losses.append(loss) } }
+        #expect(losses.count == 9)
+        #expect(losses.suffix(3).reduce(0, +) < losses.prefix(3).reduce(0, +), "loss did not fall: \(losses)")
+
+        // The same run, stopped after the first epoch, then resumed.
+        try Trainer(config: smallConfig(epochs: 1), labels: labels, dataset: SampleData.root, run: resumed).train()
+        try Trainer(config: smallConfig(epochs: 3), labels: labels, dataset: SampleData.root, run: resumed).train(resume: true)
+        let a = try Data(contentsOf: RunDirectory(straight).last), b = try Data(contentsOf: RunDirectory(resumed).last)
+        #expect(a == b, "resumed weights differ from an uninterrupted run")
+        let stepsA = try String(contentsOf: RunDirectory(straight).steps, encoding: .utf8)
+        let stepsB = try String(contentsOf: RunDirectory(resumed).steps, encoding: .utf8)
+        #expect(stepsA == stepsB)
+        for file in ["config.yaml", "best.safetensors", "epochs.csv", "loss.png", "miou.png", "last.optimizer.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: straight.appendingPathComponent(file).path), "\(file) missing")
+        }
+    }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func segmenterLabelsEveryPoint() throws {
+        try SampleData.require()
+        let labels = try LabelConfig(yaml: SampleData.projectConfig)
+        let run = SampleData.temporaryDirectory("run-infer")
+        let config = try smallConfig(epochs: 1)
+        try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run).train()
+        let segmenter = try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
+        let scan = try Scan(bin: SampleData.scan(4))
+        let (points, pixels, _) = segmenter.predict(scan)
+        #expect(points.count == scan.count)
+        #expect(pixels.count == 64 * 512)
+        #expect(points.allSatisfy { $0 >= 0 && $0 < 20 })
+    }
+}

@@ -8,8 +8,8 @@ struct BenchLoss: ParsableCommand {
         commandName: "loss",
         abstract: "Time the subclassified loss's weighting and the loss with its gradient.",
         discussion: """
-        Default input: batch 2, 20 classes, 64 x 2048, with imbalanced labels in blocks (one class
-        covering 40% of the pixels, the rarest 0.5%) and logits that favour the true class plus
+        Default input: batch 2, 20 classes, 64 x 2048, with imbalanced labels in blocks (one class \
+        covering 40% of the pixels, the rarest 0.5%) and logits that favour the true class plus \
         noise; or the arrays of --logits and --labels.
 
         Example:

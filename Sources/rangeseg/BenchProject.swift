@@ -8,7 +8,7 @@ struct BenchProject: ParsableCommand {
         commandName: "project",
         abstract: "Time the spherical projection of scans, single-threaded.",
         discussion: """
-        Reads the scans once, then projects each of them --repeat times on one thread and prints
+        Reads the scans once, then projects each of them --repeat times on one thread and prints \
         the median time per scan. tools/bench runs this beside the NumPy reference.
 
         Example:

@@ -11,10 +11,10 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Train the same network with several losses and seeds, and compare them.",
         discussion: """
-        For every loss and seed: a training run in OUT/<loss>-seed<k>, then the best checkpoint's
-        validation IoU. Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU
-        per loss) and OUT/gain.png: the per-class IoU gain of --loss-of-interest over --baseline,
-        classes ordered from the most to the least common (content of the label config), like the
+        For every loss and seed: a training run in OUT/<loss>-seed<k>, then the best checkpoint's \
+        validation IoU. Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
+        per loss) and OUT/gain.png: the per-class IoU gain of --loss-of-interest over --baseline, \
+        classes ordered from the most to the least common (content of the label config), like the \
         paper's figure.
 
         Example:

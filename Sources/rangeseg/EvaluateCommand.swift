@@ -11,13 +11,13 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Score .label predictions against labels: per-class IoU, mIoU and accuracy.",
         discussion: """
-        The semantics of SemanticKITTI's official evaluate_semantics.py: raw ids are mapped through
-        the config's learning_map, points labelled with an ignored class (unlabeled) are left out,
-        and the mean IoU averages every class that is not ignored, absent ones included (the mean
-        over classes present is printed beside it). Predictions are read from
+        The semantics of SemanticKITTI's official evaluate_semantics.py: raw ids are mapped through \
+        the config's learning_map, points labelled with an ignored class (unlabeled) are left out, \
+        and the mean IoU averages every class that is not ignored, absent ones included (the mean \
+        over classes present is printed beside it). Predictions are read from \
         PREDICTIONS/sequences/NN/predictions/NNNNNN.label, labels from DATASET/sequences/NN/labels.
 
-        With --compare-cleanup the predictions are also cleaned up by RangeNet++'s range-image
+        With --compare-cleanup the predictions are also cleaned up by RangeNet++'s range-image \
         k-NN and by the 3-D k-NN (PCL k-d tree) and all three are scored.
 
         Examples:

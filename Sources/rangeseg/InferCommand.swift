@@ -11,9 +11,9 @@ struct InferCommand: ParsableCommand {
         commandName: "infer",
         abstract: "Label scans with a trained network and write .label predictions (and PCD/PLY, PNG).",
         discussion: """
-        Writes OUT/sequences/NN/predictions/NNNNNN.label with raw SemanticKITTI ids (through the
-        config's learning_map_inv), the layout the official evaluator reads, for every scan of
-        --sequences under --dataset; or OUT/<name>.label for scan files given as arguments
+        Writes OUT/sequences/NN/predictions/NNNNNN.label with raw SemanticKITTI ids (through the \
+        config's learning_map_inv), the layout the official evaluator reads, for every scan of \
+        --sequences under --dataset; or OUT/<name>.label for scan files given as arguments \
         (.bin, .pcd, .ply). The network's settings come from config.yaml beside the checkpoint.
 
         Examples:

@@ -9,9 +9,9 @@ struct LossCommand: ParsableCommand {
         commandName: "loss",
         abstract: "Evaluate a loss on NumPy arrays: its value, per-pixel weights and gradient.",
         discussion: """
-        For checking RangeSeg's losses against another implementation, and for pictures of the
-        subclassified loss's weight maps. Logits are float32 [B, C, H, W], labels integers
-        [B, H, W] in learning ids. A loss is a name or a weighted sum, e.g.
+        For checking RangeSeg's losses against another implementation, and for pictures of the \
+        subclassified loss's weight maps. Logits are float32 [B, C, H, W], labels integers \
+        [B, H, W] in learning ids. A loss is a name or a weighted sum, e.g. \
         subclassified:0.2,ce:0.5,dice:0.3 (names: \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))).
 
         Examples:

@@ -11,9 +11,9 @@ struct ProjectCommand: ParsableCommand {
         abstract: "Project scans into range images, written as NumPy .npz files (and PNG pictures).",
         discussion: """
         Scans are KITTI .bin files, PCD or PLY (x, y, z and remission or intensity). Each scan becomes one .npz holding the arrays of semantic-kitti-api's LaserScan:
-        proj_range, proj_xyz, proj_remission, proj_idx, proj_mask, proj_x, proj_y, unproj_range,
-        and, when labels are known, proj_sem_label and proj_inst_label. A single scan is written
-        to OUT/<name>.npz; a sequence directory to OUT/<sequence>/<frame>.npz, using its labels/
+        proj_range, proj_xyz, proj_remission, proj_idx, proj_mask, proj_x, proj_y, unproj_range, \
+        and, when labels are known, proj_sem_label and proj_inst_label. A single scan is written \
+        to OUT/<name>.npz; a sequence directory to OUT/<sequence>/<frame>.npz, using its labels/ \
         folder when there is one. Sequences are projected on all cores.
 
         Examples:

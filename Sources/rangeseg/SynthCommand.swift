@@ -8,10 +8,10 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Simulate a Velodyne HDL-64E driving through generated streets; write SemanticKITTI sequences.",
         discussion: """
-        Writes OUT/sequences/NN/velodyne/NNNNNN.bin, labels/NNNNNN.label (raw SemanticKITTI ids,
-        instance ids for vehicles, people and bicycles), calib.txt, poses.txt and times.txt in
-        the KITTI odometry format. The output depends on the seed only (the same seed writes the
-        same bytes, on any number of cores); scans are simulated on all cores. Prints the class
+        Writes OUT/sequences/NN/velodyne/NNNNNN.bin, labels/NNNNNN.label (raw SemanticKITTI ids, \
+        instance ids for vehicles, people and bicycles), calib.txt, poses.txt and times.txt in \
+        the KITTI odometry format. The output depends on the seed only (the same seed writes the \
+        same bytes, on any number of cores); scans are simulated on all cores. Prints the class \
         histogram of what was written.
 
         Examples:

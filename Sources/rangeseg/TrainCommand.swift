@@ -78,11 +78,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train RangeNet-lite on SemanticKITTI-layout sequences.",
         discussion: """
-        Reads data/train.yaml (sensor, network, loss, optimiser, schedule, augmentation), applies the
-        flags, and trains, validating after every epoch on every point of the validation scans
-        (official mIoU). The run directory gets config.yaml (the resolved configuration),
-        last.safetensors and best.safetensors (PyTorch state_dict names; optimiser state and
-        progress in last.optimizer.safetensors), steps.csv, epochs.csv, loss.png and miou.png.
+        Reads data/train.yaml (sensor, network, loss, optimiser, schedule, augmentation), applies the \
+        flags, and trains, validating after every epoch on every point of the validation scans \
+        (official mIoU). The run directory gets config.yaml (the resolved configuration), \
+        last.safetensors and best.safetensors (PyTorch state_dict names; optimiser state and \
+        progress in last.optimizer.safetensors), steps.csv, epochs.csv, loss.png and miou.png. \
         --resume continues a run where its last finished epoch left it, exactly.
 
         Examples:

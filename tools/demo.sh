@@ -7,7 +7,8 @@
 #   2. rangeseg project   range images (.npz) and pictures (.png) of the validation scans
 #   3. rangeseg train     RangeNet-lite with the subclassified loss
 #   4. rangeseg infer     .label predictions of sequence 08 in the official layout, with pictures
-#   5. rangeseg evaluate  IoU per class and mIoU, also after the two k-NN clean-ups
+#   5. rangeseg loss      the subclassified loss's weight map of a validation scan
+#   6. rangeseg evaluate  IoU per class and mIoU, also after the two k-NN clean-ups
 #
 # With the real SemanticKITTI sample beside the checkout (../shared/data/semantickitti, or
 # RANGESEG_SAMPLE=dataset-root), its scans are labelled and scored too.
@@ -37,9 +38,14 @@ echo; echo "== 3. training ($epochs epochs, subclassified loss)"
 
 echo; echo "== 4. predictions"
 "$bin" infer --checkpoint "$out/run/best.safetensors" --dataset "$out/synthetic" --sequences 08 \
-  --out "$out/predictions" --format label,ply --png
+  --out "$out/predictions" --format label,ply --png --arrays
 
-echo; echo "== 5. evaluation"
+echo; echo "== 5. the subclassified loss's weights on the trained network's logits (scan 08/000000)"
+p="$out/predictions/sequences/08/predictions/000000"
+"$bin" loss --logits "$p.logits.npy" --labels "$p.labels.npy" --loss subclassified \
+  --weights-out "$out/weights-000000.npy" --weights-png "$out/weights-000000.png"
+
+echo; echo "== 6. evaluation"
 "$bin" evaluate --dataset "$out/synthetic" --predictions "$out/predictions" --sequences 08 \
   --compare-cleanup --json "$out/evaluation.json"
 
@@ -57,5 +63,6 @@ echo "demo: done. Outputs under $out/:"
 echo "  synthetic/                    the generated sequences (SemanticKITTI layout)"
 echo "  range/08/*.npz, *.png         range images (np.load) and pictures: range, remission, classes"
 echo "  run/                          checkpoints (best/last.safetensors), steps.csv, epochs.csv, loss.png, miou.png"
-echo "  predictions/sequences/08/predictions/*.label, *.ply, *.png   predictions"
+echo "  predictions/sequences/08/predictions/*.label, *.ply, *.png   predictions (and logits .npy)"
+echo "  weights-000000.png            the subclassified loss's per-pixel weights on one scan"
 echo "  evaluation.json               per-class IoU, mIoU, accuracy, confusion matrix"

@@ -71,6 +71,14 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
     /// Decodes YAML text.
     public static func decode(yaml: String, file: String = "<yaml>") throws(FormatError) -> ArchitectureConfig {
         let config: ArchitectureConfig
+        // Unknown keys are mistakes (a misspelt `widths` would otherwise fall back silently).
+        if let mapping = (try? Yams.load(yaml: yaml)) as? [String: Any] {
+            let known = Set(["input_channels", "classes", "widths", "blocks", "leaky_slope", "batch_norm_momentum",
+                             "batch_norm_epsilon"])
+            if let unknown = mapping.keys.sorted().first(where: { !known.contains($0) }) {
+                throw FormatError(file: file, reason: "\(unknown): unknown key (expected one of \(known.sorted().joined(separator: ", ")))")
+            }
+        }
         do {
             config = try YAMLDecoder().decode(ArchitectureConfig.self, from: yaml)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),

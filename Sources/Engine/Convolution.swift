@@ -199,45 +199,24 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     }
 }
 
-/// Inference-only convolution or transposed convolution with fused post-ops:
-/// `leaky(conv(x, weight) + bias)`, plus `residual` when given (added after the activation,
-/// as in `x + leaky(bn(conv(x)))` with batch norm folded into `weight` and `bias`).
-///
-/// `weight` is in PyTorch's layout for the kind of convolution. Records no gradient.
-func fusedConvolutionForInference(_ x: Tensor, weight: Tensor, bias: Tensor, transposed: Bool, stride: Size2D,
-                                  padding: Size2D, dilation: Size2D, leakySlope: Float?, residual: Tensor?) -> Tensor {
+/// Inference-only convolution with a fused leaky ReLU: `leaky(conv(x, weight) + bias)`
+/// (batch norm already folded into `weight` and `bias` by the caller). Records no gradient.
+func fusedConvolutionForInference(_ x: Tensor, weight: Tensor, bias: Tensor, stride: Size2D, padding: Size2D,
+                                  dilation: Size2D, leakySlope: Float?) -> Tensor {
     let k = Size2D(weight.shape[2], weight.shape[3])
-    let cout = transposed ? weight.shape[1] : weight.shape[0]
-    let cin = transposed ? weight.shape[0] : weight.shape[1]
-    let h: Int, w: Int
-    if transposed {
-        h = (x.shape[2] - 1) * stride.height - 2 * padding.height + dilation.height * (k.height - 1) + 1
-        w = (x.shape[3] - 1) * stride.width - 2 * padding.width + dilation.width * (k.width - 1) + 1
-    } else {
-        h = (x.shape[2] + 2 * padding.height - dilation.height * (k.height - 1) - 1) / stride.height + 1
-        w = (x.shape[3] + 2 * padding.width - dilation.width * (k.width - 1) - 1) / stride.width + 1
-    }
-    let output = [x.shape[0], cout, h, w]
-    let logical = [cout, cin, k.height, k.width]
-    let userDescriptor = transposed ? MemoryDescriptor(shape: logical, tag: dnnl_iohw) : .plain(logical)
-    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: transposed)
-    let postOps = PostOps(leakySlope: leakySlope, accumulate: residual != nil)
-    let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(postOps)"
+    let h = (x.shape[2] + 2 * padding.height - dilation.height * (k.height - 1) - 1) / stride.height + 1
+    let w = (x.shape[3] + 2 * padding.width - dilation.width * (k.width - 1) - 1) / stride.width + 1
+    let output = [x.shape[0], weight.shape[0], h, w]
+    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
+    let postOps = PostOps(leakySlope: leakySlope)
+    let key = "conv|\(settings)|\(x.shape)|\(weight.shape)|true|false|\(postOps)"
     let primitives = DNNLContext.shared.cached(key) {
-        ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, settings: settings,
+        ConvolutionPrimitives(input: x.shape, weights: weight.shape, output: output, bias: true, settings: settings,
                               training: false, postOps: postOps)
     }
     let forward = primitives.forward
-    let out: Storage
-    if let residual {
-        precondition(residual.shape == output, "residual \(residual.shape) for output \(output)")
-        out = Storage(forward.dst)
-        residual.storage.reorder(into: out)
-    } else {
-        out = Storage(forward.dst)
-    }
-    forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)),
-                     (DNNL_ARG_WEIGHTS, Storage(viewing: weight.plainStorage, as: userDescriptor).reordered(to: forward.weights)),
+    let out = Storage(forward.dst)
+    forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weight.storage(in: forward.weights)),
                      (DNNL_ARG_BIAS, bias.plainStorage), (DNNL_ARG_DST, out)])
     return Tensor(shape: output, storage: out)
 }

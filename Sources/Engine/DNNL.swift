@@ -150,15 +150,12 @@ final class BufferPool: @unchecked Sendable {
     }
 }
 
-/// Operations fused onto a forward convolution's output (inference only):
-/// `dst = leaky(conv(x)) + dst_before` with each part optional.
+/// Operations fused onto a forward convolution's output (inference only): a leaky ReLU.
 struct PostOps: Hashable, CustomStringConvertible {
     /// Leaky ReLU slope, or `nil` for none.
     var leakySlope: Float?
-    /// Add the destination's previous contents (a residual connection).
-    var accumulate: Bool
 
-    var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-"),\(accumulate ? "sum" : "-"))" }
+    var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-"))" }
 
     /// Primitive attributes carrying these post-ops; the caller destroys them.
     func makeAttributes() -> dnnl_primitive_attr_t {
@@ -167,7 +164,6 @@ struct PostOps: Hashable, CustomStringConvertible {
         var ops: dnnl_post_ops_t?
         dnnlCheck(dnnl_post_ops_create(&ops), "post-ops")
         if let leakySlope { dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, leakySlope, 0), "eltwise post-op") }
-        if accumulate { dnnlCheck(dnnl_post_ops_append_sum(ops, 1), "sum post-op") }
         dnnlCheck(dnnl_primitive_attr_set_post_ops(attributes, ops), "set post-ops")
         dnnl_post_ops_destroy(ops)
         return attributes!
@@ -272,9 +268,9 @@ final class DNNLContext: @unchecked Sendable {
     }
 
     func execute(_ primitive: Primitive, _ args: [(Int32, Storage)]) {
-        let cArgs = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
         lock.lock()
         defer { lock.unlock() }
+        let cArgs = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
         dnnlCheck(dnnl_primitive_execute(primitive.primitive, stream, Int32(cArgs.count), cArgs), "execute")
         dnnlCheck(dnnl_stream_wait(stream), "stream wait")
     }

@@ -28,21 +28,38 @@ public final class Segmenter {
         self.builder = builder
     }
 
-    /// Per-pixel class ids [H, W] (learning ids) of a prepared sample.
-    public func pixelClasses(_ sample: RangeSample) -> [Int32] {
+    /// The network's logits [C, H, W] for a prepared sample.
+    public func logits(_ sample: RangeSample) -> [Float] {
         let h = config.sensor.height, w = config.sensor.width
-        let logits = withoutGradient { model(Tensor(shape: [1, 5, h, w], scalars: sample.input)) }
-        return argmaxClasses(logits.scalars, classes: config.architecture.classes, pixels: h * w)
+        return withoutGradient { model(Tensor(shape: [1, 5, h, w], scalars: sample.input)) }.scalars
     }
 
-    /// Learning ids for every point of `scan`, and the pixel classes they came from.
-    public func predict(_ scan: Scan, knn: RangeKNN? = nil) -> (points: [Int32], pixels: [Int32], image: RangeImage) {
+    /// Per-pixel class ids [H, W] (learning ids) of a prepared sample.
+    public func pixelClasses(_ sample: RangeSample) -> [Int32] {
+        argmaxClasses(logits(sample), classes: config.architecture.classes, pixels: config.sensor.height * config.sensor.width)
+    }
+
+    /// What the network made of a scan.
+    public struct Prediction: Sendable {
+        /// Learning ids of every point.
+        public var points: [Int32]
+        /// Learning ids of every pixel [H, W].
+        public var pixels: [Int32]
+        /// Logits [C, H, W].
+        public var logits: [Float]
+        public var image: RangeImage
+    }
+
+    /// Learning ids for every point of `scan`, from the pixel classes, optionally cleaned up by
+    /// RangeNet++'s range-image k-NN.
+    public func predict(_ scan: Scan, knn: RangeKNN? = nil) -> Prediction {
         var generator = RandomGenerator(seed: 0)
         let sample = builder.sample(scan: scan, labels: nil, augmentation: .none, generator: &generator)
-        let pixels = pixelClasses(sample)
+        let logits = logits(sample)
+        let pixels = argmaxClasses(logits, classes: config.architecture.classes, pixels: config.sensor.height * config.sensor.width)
         let points = knn.map { $0.apply(to: sample.image, pixelClasses: pixels, classCount: config.architecture.classes) }
             ?? sample.image.pointClasses(fromPixels: pixels)
-        return (points, pixels, sample.image)
+        return Prediction(points: points, pixels: pixels, logits: logits, image: sample.image)
     }
 }
 

@@ -49,6 +49,9 @@ struct InferCommand: ParsableCommand {
     @Flag(help: "Also write a PNG of each predicted range image (range on top, classes below).")
     var png = false
 
+    @Flag(help: "Also write the logits [1, C, H, W] as <name>.logits.npy and, for labelled scans, the pixel labels [1, H, W] (learning ids) as <name>.labels.npy: the inputs of rangeseg loss.")
+    var arrays = false
+
     @OptionGroup var labelConfig: LabelConfigOption
 
     enum Cleanup: String, ExpressibleByArgument, CaseIterable { case none, range, threeD = "3d" }
@@ -71,8 +74,8 @@ struct InferCommand: ParsableCommand {
         let outRoot = URL(fileURLWithPath: out)
         let formats = Set(format.split(separator: ",").map(String.init))
 
-        // (input scan, output stem without extension, .label path)
-        var jobs: [(scan: URL, stem: URL, label: URL)] = []
+        // (input scan, its labels if any, output stem without extension, .label path)
+        var jobs: [(scan: URL, truth: URL?, stem: URL, label: URL)] = []
         if let dataset {
             let names = sequences.map { $0.split(separator: ",").map { DatasetLayout.normalise(String($0)) } }
                 ?? labels.split.valid.map { String(format: "%02d", $0) }
@@ -80,21 +83,23 @@ struct InferCommand: ParsableCommand {
                 let sequence = try Sequence(directory: DatasetLayout.sequenceDirectory(root: URL(fileURLWithPath: dataset), sequence: name))
                 for frame in sequence.frames {
                     let label = DatasetLayout.predictionFile(root: outRoot, sequence: sequence.name, frame: frame.id)
-                    jobs.append((frame.scan, label.deletingPathExtension(), label))
+                    jobs.append((frame.scan, frame.labels, label.deletingPathExtension(), label))
                 }
             }
         }
         for path in scans {
             let url = URL(fileURLWithPath: path)
             let stem = outRoot.appendingPathComponent(url.deletingPathExtension().lastPathComponent)
-            jobs.append((url, stem, stem.appendingPathExtension("label")))
+            jobs.append((url, nil, stem, stem.appendingPathExtension("label")))
         }
         let bar = ProgressBar("infer", total: jobs.count, unit: "scans")
         let started = Date()
         var points = 0
         for job in jobs {
             let scan = try PointCloudFile.readScan(job.scan)
-            var (classes, pixels, image) = segmenter.predict(scan, knn: cleanup == .range ? RangeKNN() : nil)
+            let prediction = segmenter.predict(scan, knn: cleanup == .range ? RangeKNN() : nil)
+            var classes = prediction.points
+            let (pixels, image) = (prediction.pixels, prediction.image)
             if cleanup == .threeD {
                 classes = KNNCleanup3D()(classes.map { UInt32($0) }, scan: scan).map { Int32($0) }
             }
@@ -111,6 +116,14 @@ struct InferCommand: ParsableCommand {
                 let rawPixels = pixels.map { Int32(lookup.toRaw[Int($0)]) }
                 try RGBImage.stacked([image.rangePicture(), image.labelPicture(rawIDs: rawPixels, config: labels)].map { $0.stretchedVertically(by: 2) }, gap: 4)
                     .write(png: job.stem.appendingPathExtension("png"))
+            }
+            if arrays {
+                let (c, h, w) = (config.architecture.classes, config.sensor.height, config.sensor.width)
+                try NumPyArray(prediction.logits, shape: [1, c, h, w]).write(npy: job.stem.appendingPathExtension("logits.npy"))
+                if let truth = job.truth {
+                    let ids = try lookup.learningIDs(of: ScanLabels(label: truth, pointCount: scan.count), file: truth)
+                    try NumPyArray(image.pixels(from: ids, empty: 0), shape: [1, h, w]).write(npy: job.stem.appendingPathExtension("labels.npy"))
+                }
             }
             points += scan.count
             bar.advance()

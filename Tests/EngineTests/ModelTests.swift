@@ -59,6 +59,28 @@ import Formats
         #expect(maxDifference(layered.scalars, fused.scalars) < 1e-4 * max(1, scale))
     }
 
+    @Test func trainEvalPropagatesAndDropoutIsIdentityInEvaluation() {
+        var g = RandomGenerator(seed: 4)
+        let model = Sequential([Conv2d(inputChannels: 2, outputChannels: 4, kernelSize: 1, generator: &g),
+                                Dropout2d(probability: 0.5, generator: &g),
+                                Sequential([BatchNorm2d(channels: 4), LeakyReLU(slope: 0.1)])])
+        #expect(model.namedParameters().map(\.name) == ["0.weight", "0.bias", "2.0.weight", "2.0.bias"])
+        #expect(model.namedBuffers().map(\.name) == ["2.0.running_mean", "2.0.running_var", "2.0.num_batches_tracked"])
+        #expect(model.parameterCount == 4 * 2 + 4 + 4 + 4)
+        model.eval()
+        #expect(model.layers.allSatisfy { !$0.isTraining })
+        #expect(!((model.layers[2] as! Sequential).layers[0].isTraining))
+        let x = random([3, 4, 2, 2], seed: 5)
+        #expect(model.layers[1](x).scalars == x.scalars)
+        model.train()
+        let dropped = model.layers[1](x).scalars
+        // Whole channel maps are zeroed or doubled.
+        for map in 0..<12 {
+            let values = Array(dropped[(map * 4)..<(map * 4 + 4)]), original = Array(x.scalars[(map * 4)..<(map * 4 + 4)])
+            #expect(values == original.map { $0 * 2 } || values.allSatisfy { $0 == 0 })
+        }
+    }
+
     @Test func initialisationIsSeededAndReproducible() {
         var a = RandomGenerator(seed: 7), b = RandomGenerator(seed: 7), c = RandomGenerator(seed: 8)
         let config = ArchitectureConfig(widths: [4, 8], blocks: [1, 1])
@@ -82,5 +104,16 @@ import Formats
         #expect(custom.classes == 3 && custom.widths == [8, 16] && custom.inputChannels == 5)
         #expect(throws: Formats.FormatError.self) { try ArchitectureConfig.decode(yaml: "widths: [8, 16]\nblocks: [1]\n") }
         #expect(throws: Formats.FormatError.self) { try ArchitectureConfig.decode(yaml: "classes: many\n") }
+        do {
+            _ = try ArchitectureConfig.decode(yaml: "width: [8, 16]\n", file: "arch.yaml")
+            Issue.record("a misspelt key was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("arch.yaml: width: unknown key"))
+        }
+        do {
+            _ = try ArchitectureConfig.decode(yaml: "classes: many\n", file: "arch.yaml")
+        } catch {
+            #expect(error.description.contains("classes"))
+        }
     }
 }

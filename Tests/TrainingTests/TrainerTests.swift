@@ -103,9 +103,10 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run).train()
         let segmenter = try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
         let scan = try Scan(bin: SampleData.scan(4))
-        let (points, pixels, _) = segmenter.predict(scan)
-        #expect(points.count == scan.count)
-        #expect(pixels.count == 64 * 512)
-        #expect(points.allSatisfy { $0 >= 0 && $0 < 20 })
+        let prediction = segmenter.predict(scan)
+        #expect(prediction.points.count == scan.count)
+        #expect(prediction.pixels.count == 64 * 512)
+        #expect(prediction.logits.count == 20 * 64 * 512)
+        #expect(prediction.points.allSatisfy { $0 >= 0 && $0 < 20 })
     }
 }

@@ -15,6 +15,14 @@ public struct GridFactor: Sendable, Equatable, Codable, CustomStringConvertible 
     public init(_ both: Int) { self.init(rows: both, columns: both) }
 
     public var description: String { "\(rows)x\(columns)" }
+
+    /// `8x8`, `4x8` or `8` (both directions).
+    public init?(parsing text: String) {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        if parts.count == 1, let n = parts[0] { self.init(n); return }
+        if parts.count == 2, let r = parts[0], let c = parts[1] { self.init(rows: r, columns: c); return }
+        return nil
+    }
 }
 
 /// Parameters of the subclassified loss by similarity counting (spec section 1). The defaults

@@ -91,8 +91,7 @@ public final class Trainer {
         }
         let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
         let weights = inverseFrequencyWeights(content: labels.learningContent(), ignored: ignored)
-        let (spec, settings) = try config.loss.settings(classWeights: weights)
-        loss = try CombinedLoss(spec, settings: settings, classes: labels.classCount, seed: config.seed)
+        loss = try config.loss.makeLoss(classes: labels.classCount, classWeights: weights, seed: config.seed)
     }
 
     public var stepsPerEpoch: Int {

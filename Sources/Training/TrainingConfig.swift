@@ -37,87 +37,6 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         }
     }
 
-    /// The loss: its terms and the parameters of each kind.
-    public struct Loss: Sendable, Equatable, Codable {
-        /// `subclassified`, or a weighted sum such as `subclassified:0.2,ce:0.5,dice:0.3`.
-        public var terms = "subclassified"
-        public var tau: Float = 0.98
-        public var kappa: Float = 10
-        public var power: Float = 0.5
-        public var maxWeight: Float = 10
-        public var referenceFactor = "8x8"
-        public var queryFactor = "4x4"
-        public var batchAveragedWeights = false
-        public var focalGamma: Float = 2
-        public var diceSmooth: Float = 1
-        /// Centroid subclasses per learning class, e.g. {1: 5, 6: 4, 9: 2}.
-        public var subclasses: [Int: Int] = [:]
-        public var defaultSubclasses = 1
-        public var centroidUpdate = CentroidSubclassOptions.Update.adaptive
-        public var updateEvery = 100
-        public var centroidWarmupSteps = 0
-
-        public init() {}
-
-        enum CodingKeys: String, CodingKey {
-            case terms, tau, kappa, power, maxWeight = "max_weight", referenceFactor = "reference_factor",
-                 queryFactor = "query_factor", batchAveragedWeights = "batch_averaged_weights",
-                 focalGamma = "focal_gamma", diceSmooth = "dice_smooth", subclasses,
-                 defaultSubclasses = "default_subclasses", centroidUpdate = "centroid_update",
-                 updateEvery = "update_every", centroidWarmupSteps = "centroid_warmup_steps"
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Loss()
-            terms = try c.decodeIfPresent(String.self, forKey: .terms) ?? d.terms
-            tau = try c.decodeIfPresent(Float.self, forKey: .tau) ?? d.tau
-            kappa = try c.decodeIfPresent(Float.self, forKey: .kappa) ?? d.kappa
-            power = try c.decodeIfPresent(Float.self, forKey: .power) ?? d.power
-            maxWeight = try c.decodeIfPresent(Float.self, forKey: .maxWeight) ?? d.maxWeight
-            referenceFactor = try c.decodeIfPresent(String.self, forKey: .referenceFactor) ?? d.referenceFactor
-            queryFactor = try c.decodeIfPresent(String.self, forKey: .queryFactor) ?? d.queryFactor
-            batchAveragedWeights = try c.decodeIfPresent(Bool.self, forKey: .batchAveragedWeights) ?? d.batchAveragedWeights
-            focalGamma = try c.decodeIfPresent(Float.self, forKey: .focalGamma) ?? d.focalGamma
-            diceSmooth = try c.decodeIfPresent(Float.self, forKey: .diceSmooth) ?? d.diceSmooth
-            subclasses = try c.decodeIfPresent([Int: Int].self, forKey: .subclasses) ?? d.subclasses
-            defaultSubclasses = try c.decodeIfPresent(Int.self, forKey: .defaultSubclasses) ?? d.defaultSubclasses
-            centroidUpdate = try c.decodeIfPresent(CentroidSubclassOptions.Update.self, forKey: .centroidUpdate) ?? d.centroidUpdate
-            updateEvery = try c.decodeIfPresent(Int.self, forKey: .updateEvery) ?? d.updateEvery
-            centroidWarmupSteps = try c.decodeIfPresent(Int.self, forKey: .centroidWarmupSteps) ?? d.centroidWarmupSteps
-        }
-
-        /// The parsed terms and the settings of the losses library.
-        public func settings(classWeights: [Float]?) throws(LossError) -> (LossSpec, LossSettings) {
-            let spec = try LossSpec(parsing: terms)
-            var s = LossSettings()
-            s.ignoreIndex = 0
-            s.classWeights = classWeights
-            s.focalGamma = focalGamma
-            s.diceSmooth = diceSmooth
-            s.subclassified.threshold = tau
-            s.subclassified.kappa = kappa
-            s.subclassified.power = power
-            s.subclassified.maxWeight = maxWeight
-            s.subclassified.referenceFactor = try Self.grid(referenceFactor, "reference_factor")
-            s.subclassified.queryFactor = try Self.grid(queryFactor, "query_factor")
-            s.subclassified.batchAveragedWeights = batchAveragedWeights
-            s.centroid.subclasses = subclasses
-            s.centroid.defaultSubclasses = defaultSubclasses
-            s.centroid.update = centroidUpdate
-            s.centroid.updateEvery = updateEvery
-            s.centroid.warmupSteps = centroidWarmupSteps
-            return (spec, s)
-        }
-
-        static func grid(_ text: String, _ key: String) throws(LossError) -> GridFactor {
-            let parts = text.lowercased().split(separator: "x").map { Int($0) }
-            if parts.count == 1, let n = parts[0] { return GridFactor(n) }
-            if parts.count == 2, let r = parts[0], let c = parts[1] { return GridFactor(rows: r, columns: c) }
-            throw LossError("loss.\(key): '\(text)' is not ROWSxCOLUMNS (e.g. 8x8)")
-        }
-    }
-
     public enum OptimizerKind: String, Sendable, Equatable, Codable, CaseIterable { case sgd, adam, adamw }
     public enum ScheduleKind: String, Sendable, Equatable, Codable, CaseIterable {
         /// Linear warm-up, then the rate times `decay` after every epoch (RangeNet++).
@@ -199,7 +118,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var network = "rangenet-lite.yaml"
     /// The architecture, read from `network` when the file is loaded.
     public var architecture = ArchitectureConfig.rangeNetLite
-    public var loss = Loss()
+    public var loss = LossConfig()
     public var optimizer = Optimizer()
     public var schedule = Schedule()
     public var augmentation = Augmentation()
@@ -223,7 +142,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         sensor = try c.decodeIfPresent(Sensor.self, forKey: .sensor) ?? d.sensor
         network = try c.decodeIfPresent(String.self, forKey: .network) ?? d.network
         architecture = try c.decodeIfPresent(ArchitectureConfig.self, forKey: .architecture) ?? d.architecture
-        loss = try c.decodeIfPresent(Loss.self, forKey: .loss) ?? d.loss
+        loss = try c.decodeIfPresent(LossConfig.self, forKey: .loss) ?? d.loss
         optimizer = try c.decodeIfPresent(Optimizer.self, forKey: .optimizer) ?? d.optimizer
         schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? d.schedule
         augmentation = try c.decodeIfPresent(Augmentation.self, forKey: .augmentation) ?? d.augmentation

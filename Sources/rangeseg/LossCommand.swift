@@ -145,51 +145,51 @@ struct LossOptions: ParsableArguments {
     @Option(help: "Centroid: steps over which the weight blends from frequency alone to frequency x difficulty.")
     var warmupSteps: Int = 0
 
-    func makeLoss(classes: Int, seed: UInt64 = 0) throws -> CombinedLoss {
-        let spec = try LossSpec(parsing: loss)
-        var settings = LossSettings()
-        settings.ignoreIndex = ignoreIndex
-        settings.reduction = reduction
-        settings.focalGamma = gamma
-        settings.diceSmooth = diceSmooth
-        settings.subclassified.threshold = tau
-        settings.subclassified.kappa = kappa
-        settings.subclassified.power = power
-        settings.subclassified.maxWeight = maxWeight
-        settings.subclassified.referenceFactor = try Self.grid(referenceFactor, "--reference-factor")
-        settings.subclassified.queryFactor = try Self.grid(queryFactor, "--query-factor")
-        settings.subclassified.batchAveragedWeights = batchAveragedWeights
-        settings.subclassified.reduction = subclassReduction
-        settings.centroid.defaultSubclasses = defaultSubclasses
-        settings.centroid.update = centroidUpdate
-        settings.centroid.updateEvery = updateEvery
-        settings.centroid.warmupSteps = warmupSteps
-        for pair in subclasses.split(separator: ",") {
-            let parts = pair.split(separator: ":")
-            guard parts.count == 2, let c = Int(parts[0]), let k = Int(parts[1]) else {
-                throw ValidationError("--subclasses: '\(pair)' is not CLASS:K")
+    /// The flags as the losses' configuration (the same keys as `data/train.yaml`'s `loss:`).
+    var config: LossConfig {
+        get throws {
+            var c = LossConfig()
+            c.terms = loss
+            c.tau = tau
+            c.kappa = kappa
+            c.power = power
+            c.maxWeight = maxWeight
+            c.referenceFactor = referenceFactor
+            c.queryFactor = queryFactor
+            c.batchAveragedWeights = batchAveragedWeights
+            c.focalGamma = gamma
+            c.diceSmooth = diceSmooth
+            c.defaultSubclasses = defaultSubclasses
+            c.centroidUpdate = centroidUpdate
+            c.updateEvery = updateEvery
+            c.centroidWarmupSteps = warmupSteps
+            for pair in subclasses.split(separator: ",") {
+                let parts = pair.split(separator: ":")
+                guard parts.count == 2, let cls = Int(parts[0]), let k = Int(parts[1]) else {
+                    throw ValidationError("--subclasses: '\(pair)' is not CLASS:K")
+                }
+                c.subclasses[cls] = k
             }
-            settings.centroid.subclasses[c] = k
+            return c
         }
-        if let classWeights {
-            settings.classWeights = try NumPyArray(npy: URL(fileURLWithPath: classWeights)).floats()
-        } else if spec.terms.contains(where: { $0.kind == .wce }) {
-            let option = LabelConfigOption(path: contentConfig)
-            let config = try option.load()
-            guard config.classCount == classes else {
-                throw ValidationError("\(try option.url().path) has \(config.classCount) learning classes, the logits \(classes)")
-            }
-            let ignored = Set(config.learningIgnore.filter(\.value).map(\.key))
-            settings.classWeights = inverseFrequencyWeights(content: config.learningContent(), ignored: ignored)
-        }
-        return try CombinedLoss(spec, settings: settings, classes: classes, seed: seed)
     }
 
-    static func grid(_ text: String, _ flag: String) throws -> GridFactor {
-        let parts = text.lowercased().split(separator: "x").map { Int($0) }
-        if parts.count == 1, let n = parts[0] { return GridFactor(n) }
-        if parts.count == 2, let r = parts[0], let c = parts[1] { return GridFactor(rows: r, columns: c) }
-        throw ValidationError("\(flag): '\(text)' is not ROWSxCOLUMNS (e.g. 8x8) or one number")
+    func makeLoss(classes: Int, seed: UInt64 = 0) throws -> CombinedLoss {
+        let config = try self.config
+        var weights: [Float]?
+        if let file = classWeights {
+            weights = try NumPyArray(npy: URL(fileURLWithPath: file)).floats()
+        } else if try LossSpec(parsing: loss).terms.contains(where: { $0.kind == .wce }) {
+            let option = LabelConfigOption(path: contentConfig)
+            let labels = try option.load()
+            guard labels.classCount == classes else {
+                throw ValidationError("\(try option.url().path) has \(labels.classCount) learning classes, the logits \(classes)")
+            }
+            let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
+            weights = inverseFrequencyWeights(content: labels.learningContent(), ignored: ignored)
+        }
+        return try config.makeLoss(classes: classes, classWeights: weights, ignoreIndex: ignoreIndex,
+                                   reduction: reduction, subclassReduction: subclassReduction, seed: seed)
     }
 }
 

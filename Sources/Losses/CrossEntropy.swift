@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Per-pixel softmax quantities shared by the losses: for pixel i of image b, the log-sum-exp
@@ -54,7 +55,6 @@ public func crossEntropy(_ batch: SegmentationBatch, classWeights: [Float]? = ni
     if let pixelWeights, pixelWeights.count != batch.pixelCount {
         throw LossError("\(pixelWeights.count) pixel weights for \(batch.pixelCount) pixels")
     }
-    let softmax = PixelSoftmax(batch)
     let hw = batch.pixelsPerImage, c = batch.classes
     // Per-pixel factor (pixel weight x class weight) and the reduction's denominator.
     var factor = [Float](repeating: 0, count: batch.pixelCount)
@@ -66,26 +66,20 @@ public func crossEntropy(_ batch: SegmentationBatch, classWeights: [Float]? = ni
         factor[i] = classWeight * (pixelWeights?[i] ?? 1)
         denominator += classWeight
     }
-    let scale: Float
-    switch reduction {
-    case .mean: scale = 1 / Float(batch.pixelCount)
-    case .validMean: scale = denominator > 0 ? 1 / denominator : 0
-    case .sum: scale = 1
-    }
+    let scale = reduction.scale(pixels: batch.pixelCount, validWeight: denominator)
+    // The fused softmax, loss and gradient of each image (the C kernel `rs_softmax_cross_entropy`).
     var total: Double = 0
     var gradient = [Float](repeating: 0, count: batch.logits.count)
-    for b in 0 ..< batch.batch {
-        for p in 0 ..< hw {
-            let i = b * hw + p
-            let f = factor[i]
-            guard f != 0 else { continue }
-            let y = Int(batch.labels[i])
-            let lse = softmax.logSumExp[i]
-            total += Double(f * (lse - batch.logits[(b * c + y) * hw + p]))
-            let g = f * scale
-            for k in 0 ..< c {
-                let index = (b * c + k) * hw + p
-                gradient[index] = g * (expf(batch.logits[index] - lse) - (k == y ? 1 : 0))
+    var pixelLoss = [Float](repeating: 0, count: hw)
+    batch.logits.withUnsafeBufferPointer { z in
+        batch.labels.withUnsafeBufferPointer { y in
+            factor.withUnsafeBufferPointer { f in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    for b in 0 ..< batch.batch {
+                        total += rs_softmax_cross_entropy(z.baseAddress! + b * c * hw, y.baseAddress! + b * hw, f.baseAddress! + b * hw,
+                                                          Int64(c), Int64(hw), scale, g.baseAddress! + b * c * hw, &pixelLoss)
+                    }
+                }
             }
         }
     }

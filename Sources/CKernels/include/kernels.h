@@ -32,4 +32,16 @@ int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *res
 int64_t rs_count_similar(const float *restrict dots, const float *restrict reference_norms, int64_t n,
                          float query_norm, float tau);
 
+// MARK: Cross-entropy (softmax.c)
+
+/// Softmax cross-entropy of one image and its gradient, fused. `logits` are [classes, pixels]
+/// planes, `labels` one class per pixel, `factors` the weight of each pixel's loss (0: no loss,
+/// e.g. an ignored pixel; labels of such pixels are not read). Writes each pixel's unweighted
+/// cross-entropy `logsumexp(z) - z_y` to `pixel_loss` (0 where the factor is 0) and
+/// `factor * scale * (softmax - onehot)` to `gradient` ([classes, pixels]); returns the sum of
+/// `factor * cross-entropy`.
+double rs_softmax_cross_entropy(const float *restrict logits, const int32_t *restrict labels,
+                                const float *restrict factors, int64_t classes, int64_t pixels,
+                                float scale, float *restrict gradient, float *restrict pixel_loss);
+
 #endif

@@ -33,8 +33,9 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 /// changes nothing unless everything matches. Writes are atomic.
 public enum Checkpoint {
     /// The model's state as a safetensors file.
+    /// The metadata says `format: pt`, as files written by `safetensors.torch` do.
     public static func stateDict(of model: any Module, metadata: [String: String] = [:]) -> SafeTensors {
-        var file = SafeTensors(metadata: metadata)
+        var file = SafeTensors(metadata: metadata.merging(["format": "pt"]) { given, _ in given })
         for p in model.namedParameters() {
             file.tensors[p.name] = .init(floats: p.tensor.scalars, shape: p.tensor.shape)
         }

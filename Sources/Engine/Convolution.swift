@@ -28,9 +28,11 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
 final class ConvolutionPrimitives {
     let forward: Primitive
     let training: Bool
-    private let makeBackward: (Bool) -> Primitive
-    private(set) lazy var backwardData: Primitive = makeBackward(true)
-    private(set) lazy var backwardWeights: Primitive = makeBackward(false)
+    private let makeBackward: (Pass) -> Primitive
+    private(set) lazy var backwardData: Primitive = makeBackward(.backwardData)
+    private(set) lazy var backwardWeights: Primitive = makeBackward(.backwardWeights)
+
+    enum Pass { case forward, backwardData, backwardWeights }
 
     init(input: [Int], weights: [Int], output: [Int], bias: Bool, settings s: ConvolutionSettings, training: Bool,
          postOps: PostOps? = nil) {
@@ -58,16 +60,16 @@ final class ConvolutionPrimitives {
         }
         // Layout choices in order of preference: (input blocked, output blocked).
         let tiers = [(true, true), (false, true), (true, false)]
-        func make(_ kind: Int) -> Primitive? {
+        // The first layout choice with a real (not reference-loop) implementation.
+        func make(_ pass: Pass) -> Primitive? {
             for (blockedInput, blockedOutput) in tiers {
-                if let p = make(blockedInput: blockedInput, blockedOutput: blockedOutput, kind), !p.implementation.hasPrefix("ref") {
+                if let p = make(blockedInput: blockedInput, blockedOutput: blockedOutput, pass), !p.implementation.hasPrefix("ref") {
                     return p
                 }
             }
-            return make(blockedInput: false, blockedOutput: false, kind)
+            return make(blockedInput: false, blockedOutput: false, pass)
         }
-        func make(blockedInput: Bool, blockedOutput: Bool, _ kind: Int) -> Primitive? {
-            // kind 0: forward, 1: backward data, 2: backward weights
+        func make(blockedInput: Bool, blockedOutput: Bool, _ pass: Pass) -> Primitive? {
             var src = activation(input, blocked: blockedInput)
             var wei = MemoryDescriptor.any(weights).raw
             var dst = activation(output, blocked: blockedOutput)
@@ -75,25 +77,26 @@ final class ConvolutionPrimitives {
             var d = dnnl_convolution_desc_t()
             let status: dnnl_status_t = withUnsafeMutablePointer(to: &bia) { biasPointer in
                 let b = bias ? biasPointer : nil
-                switch (s.transposed, kind) {
-                case (false, 0): return dnnl_dilated_convolution_forward_desc_init(&d, prop, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
-                case (true, 0): return dnnl_dilated_deconvolution_forward_desc_init(&d, prop, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
-                case (false, 1): return dnnl_dilated_convolution_backward_data_desc_init(&d, alg, &src, &wei, &dst, strides, dilates, padL, padR)
-                case (true, 1): return dnnl_dilated_deconvolution_backward_data_desc_init(&d, alg, &src, &wei, &dst, strides, dilates, padL, padR)
-                case (false, _): return dnnl_dilated_convolution_backward_weights_desc_init(&d, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
-                case (true, _): return dnnl_dilated_deconvolution_backward_weights_desc_init(&d, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
+                switch (s.transposed, pass) {
+                case (false, .forward): return dnnl_dilated_convolution_forward_desc_init(&d, prop, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
+                case (true, .forward): return dnnl_dilated_deconvolution_forward_desc_init(&d, prop, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
+                case (false, .backwardData): return dnnl_dilated_convolution_backward_data_desc_init(&d, alg, &src, &wei, &dst, strides, dilates, padL, padR)
+                case (true, .backwardData): return dnnl_dilated_deconvolution_backward_data_desc_init(&d, alg, &src, &wei, &dst, strides, dilates, padL, padR)
+                case (false, .backwardWeights): return dnnl_dilated_convolution_backward_weights_desc_init(&d, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
+                case (true, .backwardWeights): return dnnl_dilated_deconvolution_backward_weights_desc_init(&d, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
                 }
             }
             dnnlCheck(status, what)
-            return Primitive.ifSupported(&d, hint: kind == 0 ? nil : forwardPrimitive, postOps: kind == 0 ? postOps : nil,
+            let isForward = pass == .forward
+            return Primitive.ifSupported(&d, hint: isForward ? nil : forwardPrimitive, postOps: isForward ? postOps : nil,
                                          what: what)
         }
         var forwardPrimitive: Primitive? = nil
-        forwardPrimitive = make(0)
+        forwardPrimitive = make(.forward)
         guard let forward = forwardPrimitive else { fatalError("oneDNN: no implementation for \(what)") }
         self.forward = forward
-        makeBackward = { data in
-            guard let p = make(data ? 1 : 2) else {
+        makeBackward = { pass in
+            guard let p = make(pass) else {
                 fatalError("oneDNN: no backward implementation for \(what)")
             }
             return p

@@ -292,6 +292,7 @@ extension Storage {
     func reorder(into out: Storage) {
         let target = out.descriptor
         if descriptor == target { memcpy(out.pointer, pointer, byteCount); return }
+        if SmallReorder.handles(descriptor, target) { SmallReorder.reorder(self, into: out); return }
         let key = "reorder|\(descriptor.key)|\(target.key)"
         let engine = DNNLContext.shared.engine
         let primitive = DNNLContext.shared.cached(key) { () -> Primitive in

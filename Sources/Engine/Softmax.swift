@@ -9,7 +9,9 @@ private func channelGeometry(_ shape: [Int]) -> (n: Int, c: Int, s: Int) {
 }
 
 /// Softmax over the channel axis (1) of `[N, C, …]`: `y_c = exp(x_c) / Σ_k exp(x_k)`.
+/// `[N, C, H, W]` runs on oneDNN in `nChw16c`; other ranks in Swift.
 public func softmax(_ x: Tensor) -> Tensor {
+    if x.rank == 4 { return oneDNNSoftmax(x, log: false) }
     let (n, c, s) = channelGeometry(x.shape)
     let out = Tensor(zeros: x.shape)
     x.withUnsafeScalars { xv in out.withUnsafeMutableScalars { yv in
@@ -39,7 +41,9 @@ public func softmax(_ x: Tensor) -> Tensor {
 }
 
 /// Log-softmax over the channel axis (1): `y_c = x_c - log Σ_k exp(x_k)` (max-shifted).
+/// `[N, C, H, W]` runs on oneDNN in `nChw16c`; other ranks in Swift.
 public func logSoftmax(_ x: Tensor) -> Tensor {
+    if x.rank == 4 { return oneDNNSoftmax(x, log: true) }
     let (n, c, s) = channelGeometry(x.shape)
     let out = Tensor(zeros: x.shape)
     x.withUnsafeScalars { xv in out.withUnsafeMutableScalars { yv in
@@ -239,5 +243,31 @@ private func blockedSoftmaxCrossEntropy(logits: Tensor, labels: IndexTensor, wei
             }
         } }
         return [Tensor(shape: logits.shape, storage: dx)]
+    }
+}
+
+/// (Log-)softmax over channels of `[N, C, H, W]` with oneDNN's vectorised primitives,
+/// forward and backward, in the `nChw16c` layout.
+private func oneDNNSoftmax(_ x: Tensor, log: Bool) -> Tensor {
+    let layout = MemoryDescriptor(shape: x.shape, tag: dnnl_aBcd16b)
+    let alg = log ? dnnl_softmax_log : dnnl_softmax_accurate
+    let forward = DNNLContext.shared.cached("softmax_f|\(log)|\(layout.key)") { () -> Primitive in
+        var d = dnnl_softmax_v2_desc_t()
+        var src = layout.raw, dst = layout.raw
+        dnnlCheck(dnnl_softmax_v2_forward_desc_init(&d, dnnl_forward_training, alg, &src, &dst, 1), "softmax forward")
+        return Primitive(&d, what: "softmax forward")
+    }
+    let out = Storage(layout)
+    forward.execute([(DNNL_ARG_SRC, x.storage(in: layout)), (DNNL_ARG_DST, out)])
+    return Tensor.result(shape: x.shape, storage: out, inputs: [x]) { g in
+        let backward = DNNLContext.shared.cached("softmax_b|\(log)|\(layout.key)") { () -> Primitive in
+            var d = dnnl_softmax_v2_desc_t()
+            var diffSrc = layout.raw, diffDst = layout.raw, dst = layout.raw
+            dnnlCheck(dnnl_softmax_v2_backward_desc_init(&d, alg, &diffSrc, &diffDst, &dst, 1), "softmax backward")
+            return Primitive(&d, hint: forward, what: "softmax backward")
+        }
+        let dx = Storage(layout)
+        backward.execute([(DNNL_ARG_DST, out), (DNNL_ARG_DIFF_DST, g.storage(in: layout)), (DNNL_ARG_DIFF_SRC, dx)])
+        return [Tensor(shape: x.shape, storage: dx)]
     }
 }

@@ -73,33 +73,32 @@ void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int3
 
 int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *restrict rows,
                        const int32_t *restrict columns, const float *restrict ranges,
-                       int32_t width, int64_t pixels, uint64_t *restrict nearest,
+                       int32_t width, int64_t pixels,
                        int32_t *restrict index, float *restrict range, float *restrict xyz,
                        float *restrict remission) {
-    // The smallest key (range bits << 32 | index) of each pixel: positive floats order like
-    // their bit patterns, so this is the nearest point, and on equal ranges the lower index.
-    for (int64_t p = 0; p < pixels; p++) nearest[p] = UINT64_MAX;
+    for (int64_t p = 0; p < pixels; p++) {
+        index[p] = -1;
+        range[p] = INFINITY;
+    }
+    // The nearest point of each pixel; points in ascending order with a strict comparison, so
+    // on equal ranges the lower index stays.
     int64_t unplaced = 0;
     for (int64_t i = 0; i < n; i++) {
         if (rows[i] < 0) { unplaced++; continue; }
         int64_t p = (int64_t)rows[i] * width + columns[i];
-        uint32_t bits;
-        memcpy(&bits, &ranges[i], sizeof bits);
-        uint64_t key = (uint64_t)bits << 32 | (uint64_t)(uint32_t)i;
-        if (key < nearest[p]) nearest[p] = key;
+        if (ranges[i] < range[p]) {
+            range[p] = ranges[i];
+            index[p] = (int32_t)i;
+        }
     }
     for (int64_t p = 0; p < pixels; p++) {
-        uint64_t key = nearest[p];
-        if (key == UINT64_MAX) {
-            index[p] = -1;
+        int64_t i = index[p];
+        if (i < 0) {
             range[p] = -1.0f;
             xyz[3 * p] = xyz[3 * p + 1] = xyz[3 * p + 2] = -1.0f;
             remission[p] = -1.0f;
             continue;
         }
-        int64_t i = (int64_t)(key & 0xFFFFFFFFu);
-        index[p] = (int32_t)i;
-        range[p] = ranges[i];
         xyz[3 * p] = xyzr[4 * i];
         xyz[3 * p + 1] = xyzr[4 * i + 1];
         xyz[3 * p + 2] = xyzr[4 * i + 2];

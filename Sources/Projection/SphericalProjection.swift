@@ -42,9 +42,8 @@ public struct SphericalProjection: Sendable {
         var range = [Float](unsafeUninitializedCapacity: pixels) { _, count in count = pixels }
         var xyz = [Float](unsafeUninitializedCapacity: pixels * 3) { _, count in count = pixels * 3 }
         var remission = [Float](unsafeUninitializedCapacity: pixels) { _, count in count = pixels }
-        var nearest = [UInt64](unsafeUninitializedCapacity: pixels) { _, count in count = pixels }
         let skippedCount = rs_fill_pixels(scan.values, Int64(n), rows, columns, ranges, Int32(width), Int64(pixels),
-                                          &nearest, &index, &range, &xyz, &remission)
+                                          &index, &range, &xyz, &remission)
         var skipped: [RangeImage.SkippedPoint] = []
         if skippedCount > 0 {
             for i in 0 ..< n where rows[i] < 0 {

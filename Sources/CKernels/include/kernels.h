@@ -17,11 +17,11 @@ void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int3
                      int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges);
 
 /// Fills the pixel images from placed points: in each pixel the nearest point wins (on equal
-/// ranges the lower index). `nearest` is scratch space of `pixels` entries. Empty pixels get
-/// index -1 and range, xyz and remission -1. Returns the number of points not placed.
+/// ranges the lower index). Empty pixels get index -1 and range, xyz and remission -1.
+/// Returns the number of points not placed.
 int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *restrict rows,
                        const int32_t *restrict columns, const float *restrict ranges,
-                       int32_t width, int64_t pixels, uint64_t *restrict nearest,
+                       int32_t width, int64_t pixels,
                        int32_t *restrict index, float *restrict range, float *restrict xyz,
                        float *restrict remission);
 

@@ -2,8 +2,8 @@
 # RangeSeg's demo: the whole job on data the project makes itself, in about 10 minutes on
 # 2 cores. Installs what is missing, builds in release, then:
 #
-#   1. rangeseg synth     two synthetic SemanticKITTI-format sequences (a simulated HDL-64E):
-#                         00 for training, 08 for validation
+#   1. rangeseg synth     synthetic SemanticKITTI-format sequences (a simulated HDL-64E):
+#                         00-03 for training, 08 for validation
 #   2. rangeseg project   range images (.npz) and pictures (.png) of the validation scans
 #   3. rangeseg train     RangeNet-lite with the subclassified loss
 #   4. rangeseg infer     .label predictions of sequence 08 in the official layout, with pictures
@@ -12,7 +12,8 @@
 #
 # With the real SemanticKITTI sample beside the checkout (../shared/data/semantickitti, or
 # RANGESEG_SAMPLE=dataset-root), its scans are labelled and scored too.
-# DEMO_EPOCHS (default 12) and DEMO_SCANS (default 40) make it shorter or longer.
+# DEMO_EPOCHS (default 12) and DEMO_SCANS (scans per training sequence, default 12) make it
+# shorter or longer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
@@ -21,19 +22,19 @@ swift build -c release --product rangeseg 2>&1 | tail -1
 bin=.build/release/rangeseg
 out=out/demo
 epochs=${DEMO_EPOCHS:-12}
-scans=${DEMO_SCANS:-40}
+scans=${DEMO_SCANS:-12}
 rm -rf "$out"
 mkdir -p "$out"
 
 echo; echo "== 1. synthetic data"
-"$bin" synth --out "$out/synthetic" --sequences 00 --scans "$scans" --seed 7 --content-out "$out/synthetic/content.yaml"
-"$bin" synth --out "$out/synthetic" --sequences 08 --scans $((scans / 4)) --seed 8 >/dev/null
+"$bin" synth --out "$out/synthetic" --sequences 00,01,02,03 --scans "$scans" --seed 7 --content-out "$out/synthetic/content.yaml"
+"$bin" synth --out "$out/synthetic" --sequences 08 --scans 10 --seed 8 >/dev/null
 
 echo; echo "== 2. range images"
 "$bin" project "$out/synthetic/sequences/08" --out "$out/range" --png
 
 echo; echo "== 3. training ($epochs epochs, subclassified loss)"
-"$bin" train --dataset "$out/synthetic" --train-sequences 00 --valid-sequences 08 \
+"$bin" train --dataset "$out/synthetic" --train-sequences 00,01,02,03 --valid-sequences 08 \
   --epochs "$epochs" --loss subclassified --run "$out/run"
 
 echo; echo "== 4. predictions"

@@ -12,7 +12,7 @@
 #
 # With the real SemanticKITTI sample beside the checkout (../shared/data/semantickitti, or
 # RANGESEG_SAMPLE=dataset-root), its scans are labelled and scored too.
-# DEMO_EPOCHS (default 12) and DEMO_SCANS (scans per training sequence, default 12) make it
+# DEMO_EPOCHS (default 20) and DEMO_SCANS (scans per training sequence, default 12) make it
 # shorter or longer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ echo "demo: building rangeseg (release; a first build takes a few minutes)"
 swift build -c release --product rangeseg 2>&1 | tail -1
 bin=.build/release/rangeseg
 out=out/demo
-epochs=${DEMO_EPOCHS:-12}
+epochs=${DEMO_EPOCHS:-20}
 scans=${DEMO_SCANS:-12}
 rm -rf "$out"
 mkdir -p "$out"

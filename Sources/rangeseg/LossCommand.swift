@@ -32,7 +32,7 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Write the per-pixel weights [B, H, W] here (.npy); losses that weight pixels only.")
     var weightsOut: String?
 
-    @Option(help: "Write the weights as a picture (.png), one image per row, turbo colours from 0 to the largest weight.")
+    @Option(help: "Write the weights as a picture (.png), one image per row, turbo colours from 0 to the largest weight; ignored pixels black.")
     var weightsPng: String?
 
     @Option(help: "Write dLoss/dLogits [B, C, H, W] here (.npy).")
@@ -70,10 +70,15 @@ struct LossCommand: ParsableCommand {
                 print("weights: \(weightsOut) (min \(weights.min()!), max \(weights.max()!))")
             }
             if let weightsPng {
-                let top = max(weights.max()!, 1e-6)
+                // Ignored pixels carry no loss: black, and left out of the colour scale.
+                let ignore = loss.ignoreIndex
+                let counted = zip(weights, batch.labels).filter { $0.1 != ignore }.map(\.0)
+                let top = max(counted.max() ?? 0, 1e-6)
                 let images = (0 ..< b).map { image -> RGBImage in
                     var picture = RGBImage(width: w, height: h)
-                    for p in 0 ..< h * w { picture[p / w, p % w] = ColorMap.turbo.color(weights[image * h * w + p] / top) }
+                    for p in 0 ..< h * w where batch.labels[image * h * w + p] != ignore {
+                        picture[p / w, p % w] = ColorMap.turbo.color(weights[image * h * w + p] / top)
+                    }
                     return picture.stretchedVertically(by: max(1, 128 / h))
                 }
                 try RGBImage.stacked(images, gap: 4).write(png: URL(fileURLWithPath: weightsPng))

@@ -63,6 +63,11 @@ extension Module {
         return result
     }
 
+    /// This module and all its descendants, depth first.
+    public func modules() -> [any Module] {
+        [self] + children.flatMap { $0.module.modules() }
+    }
+
     /// Number of trainable scalars.
     public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.tensor.scalarCount } }
 

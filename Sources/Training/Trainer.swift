@@ -164,6 +164,7 @@ public final class Trainer {
                 events(.step(epoch: epoch, step: index + 1, of: batches.count, loss: value.value, learningRate: optimizer.learningRate))
             }
             let trainLoss = Float(lossSum / Double(batches.count))
+            try refreshBatchNormStatistics()
             let report = try validate()
             let mIoU = report?.meanIoU ?? -Double(epoch) // without validation the latest is the best
             let isBest = mIoU > bestMIoU
@@ -175,6 +176,34 @@ public final class Trainer {
             try log.write(to: run, classNames: (0 ..< classes).map { labels.className(learning: $0) })
             events(.epochFinished(epoch: epoch, trainLoss: trainLoss, validation: report, isBest: isBest,
                                   seconds: Date().timeIntervalSince(started)))
+        }
+    }
+
+    /// Recomputes batch norm's running statistics as exact averages over the first
+    /// `preciseBatchNormScans` training scans (no augmentation), the weights unchanged.
+    ///
+    /// With the reference's momentum of 0.01 the running statistics trail the weights by about a
+    /// hundred steps, so in short runs evaluation-mode outputs lag what training has learnt.
+    func refreshBatchNormStatistics() throws {
+        let scans = min(config.preciseBatchNormScans, trainFrames.count)
+        guard scans > 0 else { return }
+        let norms = model.modules().compactMap { $0 as? BatchNorm2d }
+        let saved = norms.map { ($0.momentum, $0.batchesTracked.value) }
+        defer {
+            for (norm, (momentum, count)) in zip(norms, saved) {
+                norm.momentum = momentum
+                norm.batchesTracked.value = count
+            }
+        }
+        let h = config.sensor.height, w = config.sensor.width
+        model.train()
+        for (k, start) in stride(from: 0, to: scans, by: config.batchSize).enumerated() {
+            let samples = try (start ..< min(scans, start + config.batchSize)).map { i in
+                var generator = RandomGenerator(seed: 0)
+                return try builder.load(trainFrames[i], augmentation: .none, generator: &generator)
+            }
+            for norm in norms { norm.momentum = 1 / Float(k + 1) }
+            _ = withoutGradient { model(Tensor(shape: [samples.count, 5, h, w], scalars: samples.flatMap(\.input))) }
         }
     }
 

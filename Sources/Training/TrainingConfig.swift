@@ -124,6 +124,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var augmentation = Augmentation()
     public var batchSize = 2
     public var epochs = 10
+    /// Before each validation, batch norm's running statistics are recomputed as exact averages
+    /// over this many training scans (0: keep the running averages of training).
+    public var preciseBatchNormScans = 16
     /// Training and validation sequences; empty: the label config's `split`.
     public var trainSequences: [String] = []
     public var validSequences: [String] = []
@@ -133,6 +136,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case sensor, network, architecture, loss, optimizer, schedule, augmentation, batchSize = "batch_size", epochs,
+             preciseBatchNormScans = "precise_batch_norm_scans",
              trainSequences = "train_sequences", validSequences = "valid_sequences", seed
     }
 
@@ -148,6 +152,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         augmentation = try c.decodeIfPresent(Augmentation.self, forKey: .augmentation) ?? d.augmentation
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        preciseBatchNormScans = try c.decodeIfPresent(Int.self, forKey: .preciseBatchNormScans) ?? d.preciseBatchNormScans
         trainSequences = try c.decodeIfPresent([String].self, forKey: .trainSequences) ?? d.trainSequences
         validSequences = try c.decodeIfPresent([String].self, forKey: .validSequences) ?? d.validSequences
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
@@ -190,6 +195,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         }
         if batchSize < 1 { out.append("batch_size must be at least 1") }
         if epochs < 1 { out.append("epochs must be at least 1") }
+        if preciseBatchNormScans < 0 { out.append("precise_batch_norm_scans cannot be negative") }
         if !(optimizer.learningRate > 0) { out.append("optimizer.learning_rate must be positive") }
         if augmentation.drop < 0 || augmentation.drop >= 1 { out.append("augmentation.drop must be in [0, 1)") }
         do { _ = try loss.settings(classWeights: nil) } catch { out.append("loss: \(error.description)") }

@@ -95,6 +95,31 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
     }
 
     @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func preciseBatchNormMakesEvaluationMatchTraining() throws {
+        try SampleData.require()
+        let labels = try LabelConfig(yaml: SampleData.projectConfig)
+        var config = try smallConfig(epochs: 1)
+        config.preciseBatchNormScans = 1
+        let trainer = try Trainer(config: config, labels: labels, dataset: SampleData.root, run: SampleData.temporaryDirectory("run-bn"))
+        // Statistics of exactly one scan: evaluation mode (running statistics) then computes what
+        // training mode (batch statistics) computes for that scan.
+        try trainer.refreshBatchNormStatistics()
+        var generator = RandomGenerator(seed: 0)
+        let sample = try trainer.builder.load(trainer.trainFrames[0], augmentation: .none, generator: &generator)
+        let input = Tensor(shape: [1, 5, 64, 512], scalars: sample.input)
+        trainer.model.eval()
+        let evaluation = withoutGradient { trainer.model(input) }.scalars
+        trainer.model.train()
+        let training = withoutGradient { trainer.model(input) }.scalars
+        let largest = training.map(abs).max()!
+        let worst = zip(evaluation, training).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-3 * largest, "eval and train outputs differ by \(worst) (largest \(largest))")
+        // The counters and momentum are as before.
+        let norms = trainer.model.modules().compactMap { $0 as? BatchNorm2d }
+        #expect(norms.allSatisfy { $0.momentum == config.architecture.batchNormMomentum })
+    }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
     func segmenterLabelsEveryPoint() throws {
         try SampleData.require()
         let labels = try LabelConfig(yaml: SampleData.projectConfig)

@@ -11,7 +11,9 @@ public final class BatchNorm2d: Layer {
     public let runningMean: Tensor
     public let runningVariance: Tensor
     public let batchesTracked = CounterBuffer()
-    public let momentum: Float
+    /// Weight of the current batch in the running statistics; training code may change it, e.g.
+    /// to `1 / (k + 1)` for an exact average over k + 1 batches.
+    public var momentum: Float
     public let epsilon: Float
     public var isTraining = true
 

@@ -41,14 +41,3 @@ public func focalLoss(_ batch: SegmentationBatch, gamma: Float = 2, classWeights
     }
     return LossValue(value: Float(total) * scale, gradient: gradient)
 }
-
-extension Reduction {
-    /// The factor that turns a sum over pixels into this reduction.
-    func scale(pixels: Int, validWeight: Float) -> Float {
-        switch self {
-        case .mean: 1 / Float(pixels)
-        case .validMean: validWeight > 0 ? 1 / validWeight : 0
-        case .sum: 1
-        }
-    }
-}

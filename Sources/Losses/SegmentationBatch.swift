@@ -66,6 +66,17 @@ public enum Reduction: String, Sendable, CaseIterable, Codable {
     case sum
 }
 
+extension Reduction {
+    /// The factor that turns a sum over pixels into this reduction.
+    func scale(pixels: Int, validWeight: Float) -> Float {
+        switch self {
+        case .mean: 1 / Float(pixels)
+        case .validMean: validWeight > 0 ? 1 / validWeight : 0
+        case .sum: 1
+        }
+    }
+}
+
 /// An invalid loss parameter or input; the message says which and why.
 public struct LossError: Error, CustomStringConvertible, Sendable, Equatable {
     public let description: String

@@ -1,4 +1,5 @@
 import Foundation
+import Random
 
 /// Casts one revolution of the sensor into a scene.
 ///
@@ -40,7 +41,7 @@ struct RayCaster {
         // A key per primitive from its geometry, the same whatever else is in range: it orders
         // ties and draws the pass-through of foliage, so a scan never depends on the scene's extent.
         let keys = prims.map { p in
-            SynthRandom.mix(p.cx.bitPattern ^ SynthRandom.mix(p.cy.bitPattern ^ SynthRandom.mix(p.cz.bitPattern ^ p.hx.bitPattern)))
+            RandomGenerator.mix(p.cx.bitPattern ^ RandomGenerator.mix(p.cy.bitPattern ^ RandomGenerator.mix(p.cz.bitPattern ^ p.hx.bitPattern)))
         }
         var cand: [(dmin: Double, tanMin: Double, tanMax: Double, prim: Int32, lo: Int, hi: Int)] = []
         cand.reserveCapacity(prims.count)
@@ -93,10 +94,10 @@ struct RayCaster {
         // Each laser of a real HDL-64E returns a slightly different intensity for the same
         // surface (visible as row stripes in remission images): a fixed gain per beam.
         let gains = (0 ..< elevations.count).map { beam in
-            var r = SynthRandom(seed: SynthRandom.derive(0x4864_6C36_3445, UInt64(beam)))
-            return 1 + 0.07 * r.normal()
+            var r = RandomGenerator(seed: RandomGenerator.derive(0x4864_6C36_3445, UInt64(beam)))
+            return 1 + 0.07 * r.approximateGaussian()
         }
-        var rng = SynthRandom(seed: seed)
+        var rng = RandomGenerator(seed: seed)
         var values: [Float] = []
         var labels: [UInt32] = []
         values.reserveCapacity(sensor.raysPerScan * 4)
@@ -133,7 +134,7 @@ struct RayCaster {
                     let pi = Int(cPrim[c])
                     let p = prims[pi]
                     if p.material.passThrough > 0 {
-                        let u = Float(SynthRandom.mix(seed ^ (ray << 24) ^ keys[pi]) >> 40) * 0x1.0p-24
+                        let u = Float(RandomGenerator.mix(seed ^ (ray << 24) ^ keys[pi]) >> 40) * 0x1.0p-24
                         if u < p.material.passThrough { continue }
                     }
                     if let h = p.intersect(sx, sy, sz, dx, dy, dz, tMax: best) {
@@ -158,10 +159,10 @@ struct RayCaster {
                     material = prims[hitPrim].material
                 }
                 let incidence = abs(hit.nx * dx + hit.ny * dy + hit.nz * dz)
-                var remission = (Double(material.remission) + texture) * (0.55 + 0.45 * incidence) * gains[beam] + Double(material.spread) * rng.normal()
+                var remission = (Double(material.remission) + texture) * (0.55 + 0.45 * incidence) * gains[beam] + Double(material.spread) * rng.approximateGaussian()
                 remission = min(max(remission, 0), 0.99)
 
-                var range = best + sensor.rangeNoise * rng.normal()
+                var range = best + sensor.rangeNoise * rng.approximateGaussian()
                 // A rare spurious early return (dust, rain, crosstalk): SemanticKITTI's "outlier".
                 if rng.uniform() < RayCaster.outlierRate {
                     range = sensor.minRange + (range - sensor.minRange) * rng.uniform()
@@ -199,7 +200,7 @@ func valueNoise(_ x: Double, _ y: Double, seed: UInt64) -> Double {
     let fx = x.rounded(.down), fy = y.rounded(.down)
     let ix = Int64(fx), iy = Int64(fy)
     func lattice(_ i: Int64, _ j: Int64) -> Double {
-        let h = SynthRandom.mix(seed ^ SynthRandom.mix(UInt64(bitPattern: i) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: j)))
+        let h = RandomGenerator.mix(seed ^ RandomGenerator.mix(UInt64(bitPattern: i) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: j)))
         return Double(h >> 11) * 0x1.0p-52 - 1
     }
     var u = x - fx, v = y - fy

@@ -1,4 +1,5 @@
 import Foundation
+import Random
 
 /// Builds the world of one sequence from its seed: a straight street with lanes, curbs and
 /// sidewalks, cross streets, and along each side a run of frontages (buildings, green, parking
@@ -9,7 +10,7 @@ struct SceneGenerator {
     /// How long the run is, seconds (movers are generated far enough ahead to meet the sensor).
     let duration: Double
     private let seed: UInt64
-    private var rng: SynthRandom
+    private var rng: RandomGenerator
     private var nextInstance = 1
     private var phaseCount = 0
     private var instancesMade = 0
@@ -25,7 +26,7 @@ struct SceneGenerator {
     init(seed: UInt64, duration: Double) {
         self.seed = seed
         self.duration = duration
-        rng = SynthRandom(seed: seed)
+        rng = RandomGenerator(seed: seed)
         xStart = -110
         xEnd = Trajectory.maxSpeed * duration + 110
         urban = rng.uniform(0.35, 0.9)
@@ -55,7 +56,7 @@ struct SceneGenerator {
     /// Starts a random stream of its own, so that what is drawn here does not depend on how many
     /// numbers earlier loops (which run to the end of the world) drew.
     private mutating func stream(_ id: UInt64, side: Int = 0) {
-        rng = SynthRandom(seed: SynthRandom.derive(seed, id, UInt64(bitPattern: Int64(side))))
+        rng = RandomGenerator(seed: RandomGenerator.derive(seed, id, UInt64(bitPattern: Int64(side))))
     }
 
     // MARK: - Whole scene
@@ -79,7 +80,7 @@ struct SceneGenerator {
             pedestrians(side: side)
         }
         traffic()
-        return Scene(street: street, statics: statics, movers: movers, trajectory: trajectory, instanceCount: instancesMade, textureSeed: SynthRandom.derive(seed, 0x7E47))
+        return Scene(street: street, statics: statics, movers: movers, trajectory: trajectory, instanceCount: instancesMade, textureSeed: RandomGenerator.derive(seed, 0x7E47))
     }
 
     /// A new instance id (ids are unique within a sequence: 4095 per part of the world).

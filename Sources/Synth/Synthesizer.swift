@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import Parallel
+import Random
 import SemanticKITTI
 
 /// One simulated sequence: a street scene generated from `(seed, sequence)` and the sensor's
@@ -26,7 +28,7 @@ public struct SequenceSimulator: Sendable {
         name = DatasetLayout.normalise(sequence)
         self.scans = scans
         self.sensor = sensor
-        self.seed = SynthRandom.derive(seed, SynthRandom.hash(name))
+        self.seed = RandomGenerator.derive(seed, RandomGenerator.hash(name))
         scene = SceneGenerator.generate(seed: self.seed, duration: Double(scans) / sensor.frameRate)
     }
 
@@ -58,7 +60,7 @@ public struct SequenceSimulator: Sendable {
     /// beam counter-clockwise from straight ahead, as in KITTI.
     public func scan(_ index: Int) -> (scan: Scan, labels: ScanLabels) {
         precondition((0 ..< scans).contains(index), "scan \(index) is not in 0..<\(scans)")
-        let out = RayCaster(sensor: sensor).cast(scene: scene, time: time(index), seed: SynthRandom.derive(seed, UInt64(index), 0x5CA7))
+        let out = RayCaster(sensor: sensor).cast(scene: scene, time: time(index), seed: RandomGenerator.derive(seed, UInt64(index), 0x5CA7))
         return (Scan(values: out.values), ScanLabels(raw: out.labels))
     }
 
@@ -177,80 +179,25 @@ public enum Synthesizer {
         }
 
         // Scans, in parallel: each job's output depends on (seed, sequence, index) only.
-        let jobs = simulators.count * configuration.scans
-        let outputs = directories
-        let state = JobState(jobs: jobs)
         let scansPerSequence = configuration.scans
-        DispatchQueue.concurrentPerform(iterations: min(configuration.workers, jobs)) { _ in
-            while let job = state.take() {
+        let outputs = directories
+        let histograms: [ClassHistogram]
+        do {
+            histograms = try parallelMap(simulators.count * scansPerSequence, workers: configuration.workers) { job in
                 let sim = simulators[job / scansPerSequence], dir = outputs[job / scansPerSequence]
                 let index = job % scansPerSequence
                 let (scan, labels) = sim.scan(index)
                 let stem = String(format: "%06d", index)
-                do {
-                    try scan.write(bin: dir.appendingPathComponent("velodyne/\(stem).bin"))
-                    try labels.write(label: dir.appendingPathComponent("labels/\(stem).label"))
-                } catch {
-                    state.fail(job, "\(error)")
-                    continue
-                }
-                state.finish(job, ClassHistogram(labels: labels.raw))
+                try scan.write(bin: dir.appendingPathComponent("velodyne/\(stem).bin"))
+                try labels.write(label: dir.appendingPathComponent("labels/\(stem).label"))
                 progress(SynthProgress(sequence: sim.name, index: index, points: scan.count))
+                return ClassHistogram(labels: labels.raw)
             }
+        } catch {
+            throw SynthError("\(error)")
         }
-        if let error = state.firstError { throw SynthError(error) }
-        return SynthReport(histogram: state.histogram, scans: jobs, directories: directories)
-    }
-}
-
-/// The work queue and results of a run, shared by the workers.
-private final class JobState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private let jobs: Int
-    private var histograms: [ClassHistogram?]
-    private var errors: [String?]
-    private var failed = false
-
-    init(jobs: Int) {
-        self.jobs = jobs
-        histograms = Array(repeating: nil, count: jobs)
-        errors = Array(repeating: nil, count: jobs)
-    }
-
-    func take() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !failed, next < jobs else { return nil }
-        defer { next += 1 }
-        return next
-    }
-
-    func finish(_ job: Int, _ histogram: ClassHistogram) {
-        lock.lock()
-        histograms[job] = histogram
-        lock.unlock()
-    }
-
-    func fail(_ job: Int, _ message: String) {
-        lock.lock()
-        errors[job] = message
-        failed = true
-        lock.unlock()
-    }
-
-    var firstError: String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return errors.compactMap { $0 }.first
-    }
-
-    /// The histograms summed in job order.
-    var histogram: ClassHistogram {
-        lock.lock()
-        defer { lock.unlock() }
-        var total = ClassHistogram()
-        for h in histograms { if let h { total.add(h) } }
-        return total
+        var histogram = ClassHistogram()
+        for h in histograms { histogram.add(h) }
+        return SynthReport(histogram: histogram, scans: histograms.count, directories: directories)
     }
 }

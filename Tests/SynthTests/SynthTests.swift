@@ -1,5 +1,6 @@
 import Foundation
 import Projection
+import Random
 import SemanticKITTI
 import Synth
 import TestSupport
@@ -68,14 +69,14 @@ struct DeterminismTests {
 
     @Test("random streams are explicit and reproducible")
     func random() {
-        var a = SynthRandom(seed: 42), b = SynthRandom(seed: 42)
+        var a = RandomGenerator(seed: 42), b = RandomGenerator(seed: 42)
         let xs = (0 ..< 100).map { _ in a.uniform() }
         #expect(xs == (0 ..< 100).map { _ in b.uniform() })
         #expect(xs.allSatisfy { $0 >= 0 && $0 < 1 })
-        #expect(SynthRandom.derive(1, 2, 3) != SynthRandom.derive(1, 3, 2))
+        #expect(RandomGenerator.derive(1, 2, 3) != RandomGenerator.derive(1, 3, 2))
         // FNV-1a of "00", the same in every process (Swift's Hasher is seeded per process).
-        #expect(SynthRandom.hash("00") == 0x07FC_1807_B4BD_222D)
-        #expect(SynthRandom.hash("00") == SynthRandom.hash("00"))
+        #expect(RandomGenerator.hash("00") == 0x07FC_1807_B4BD_222D)
+        #expect(RandomGenerator.hash("00") == RandomGenerator.hash("00"))
     }
 }
 

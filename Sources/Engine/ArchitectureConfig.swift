@@ -1,9 +1,7 @@
-import Foundation
 import Formats
-import Yams
 
-/// The shape of a RangeNet-lite network, read from a YAML architecture file
-/// (`data/rangenet-lite.yaml`).
+/// The shape of a RangeNet-lite network, as an architecture file (`data/rangenet-lite.yaml`,
+/// read by the Training library) writes it.
 ///
 /// ```yaml
 /// input_channels: 5          # range, x, y, z, remission
@@ -11,7 +9,8 @@ import Yams
 /// widths: [16, 32, 64, 128, 256]   # one per encoder stage; each halves the image width
 /// blocks: [1, 1, 2, 2, 1]          # residual blocks per encoder stage
 /// ```
-/// Missing keys take the defaults above (RangeNet-lite as in the PyTorch reference).
+/// Missing keys take the defaults above (RangeNet-lite as in the PyTorch reference); an unknown
+/// key is an error that names the nearest valid one.
 public struct ArchitectureConfig: Codable, Sendable, Equatable {
     public var inputChannels: Int
     public var classes: Int
@@ -36,21 +35,21 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
         self.batchNormEpsilon = batchNormEpsilon
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case inputChannels = "input_channels", classes, widths, blocks
         case leakySlope = "leaky_slope", batchNormMomentum = "batch_norm_momentum", batchNormEpsilon = "batch_norm_epsilon"
     }
 
     public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = ArchitectureConfig()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? d.inputChannels
-        classes = try c.decodeIfPresent(Int.self, forKey: .classes) ?? d.classes
-        widths = try c.decodeIfPresent([Int].self, forKey: .widths) ?? d.widths
-        blocks = try c.decodeIfPresent([Int].self, forKey: .blocks) ?? d.blocks
-        leakySlope = try c.decodeIfPresent(Float.self, forKey: .leakySlope) ?? d.leakySlope
-        batchNormMomentum = try c.decodeIfPresent(Float.self, forKey: .batchNormMomentum) ?? d.batchNormMomentum
-        batchNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .batchNormEpsilon) ?? d.batchNormEpsilon
+        inputChannels = try c.value(.inputChannels, or: d.inputChannels)
+        classes = try c.value(.classes, or: d.classes)
+        widths = try c.value(.widths, or: d.widths)
+        blocks = try c.value(.blocks, or: d.blocks)
+        leakySlope = try c.value(.leakySlope, or: d.leakySlope)
+        batchNormMomentum = try c.value(.batchNormMomentum, or: d.batchNormMomentum)
+        batchNormEpsilon = try c.value(.batchNormEpsilon, or: d.batchNormEpsilon)
     }
 
     /// Problems that make the network impossible to build; empty when valid.
@@ -67,37 +66,4 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
 
     /// The image width must be divisible by this (`2^stages`).
     public var widthDivisor: Int { 1 << widths.count }
-
-    /// Decodes YAML text.
-    public static func decode(yaml: String, file: String = "<yaml>") throws(FormatError) -> ArchitectureConfig {
-        let config: ArchitectureConfig
-        // Unknown keys are mistakes (a misspelt `widths` would otherwise fall back silently).
-        if let mapping = (try? Yams.load(yaml: yaml)) as? [String: Any] {
-            let known = Set(["input_channels", "classes", "widths", "blocks", "leaky_slope", "batch_norm_momentum",
-                             "batch_norm_epsilon"])
-            if let unknown = mapping.keys.sorted().first(where: { !known.contains($0) }) {
-                throw FormatError(file: file, reason: "\(unknown): unknown key (expected one of \(known.sorted().joined(separator: ", ")))")
-            }
-        }
-        do {
-            config = try YAMLDecoder().decode(ArchitectureConfig.self, from: yaml)
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw FormatError(file: file, reason: "\(path.isEmpty ? "" : path + ": ")\(context.debugDescription)")
-        } catch {
-            throw FormatError(file: file, reason: "not a valid architecture file: \(error)")
-        }
-        if let problem = config.problems.first { throw FormatError(file: file, reason: problem) }
-        return config
-    }
-
-    /// Reads a YAML architecture file.
-    public static func load(from url: URL) throws(FormatError) -> ArchitectureConfig {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
-        }
-        return try decode(yaml: text, file: url.path)
-    }
 }

@@ -1,3 +1,5 @@
+import Random
+
 /// Channel dropout on `[N, C, H, W]` (any layout): multiplies each `(n, c)` map by
 /// `0` (probability `probability`) or `1 / (1 - probability)`. The gradient is masked the
 /// same way.

@@ -1,3 +1,5 @@
+import Random
+
 /// DarkNet residual block: 1x1 conv to `c/2`, 3x3 conv back to `c` (each with batch norm and
 /// leaky ReLU), added to the input. Children: `body` (a `Sequential` of six layers).
 public final class Residual: Layer {

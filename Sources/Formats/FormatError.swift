@@ -17,3 +17,14 @@ public struct FormatError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String { "\(file): \(reason)" }
 }
+
+extension FormatError {
+    /// A file that could not be read: "no such file", or the system's reason.
+    public static func cannotRead(_ url: URL, _ error: any Error) -> FormatError {
+        let nsError = error as NSError
+        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError {
+            return FormatError(file: url, reason: "no such file")
+        }
+        return FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
+    }
+}

@@ -1,7 +1,9 @@
+import Engine
 import Foundation
+import Random
 
 /// Parameters of the centroid-subclass weighting (spec section 2).
-public struct CentroidSubclassOptions: Sendable, Equatable, Codable {
+public struct CentroidSubclassOptions: Sendable, Equatable {
     /// How centroids follow the features as training goes on.
     public enum Update: String, Sendable, Codable, CaseIterable {
         /// k-means again every `updateEvery` steps, starting from the current centroids ("Option 1").
@@ -59,7 +61,7 @@ public struct CentroidSubclassWeighting: Sendable {
     public private(set) var frequency: [[Float]]
     public private(set) var meanLoss: [[Float]]
     public private(set) var step = 0
-    private var random: SplitMix64
+    private var random: RandomGenerator
 
     public init(options: CentroidSubclassOptions, classes: Int, seed: UInt64) throws(LossError) {
         try options.validate()
@@ -68,7 +70,7 @@ public struct CentroidSubclassWeighting: Sendable {
         centroids = Array(repeating: [], count: classes)
         frequency = (0 ..< classes).map { Array(repeating: 0, count: options.subclassCount(of: $0)) }
         meanLoss = frequency
-        random = SplitMix64(seed: seed)
+        random = RandomGenerator(seed: seed)
     }
 
     /// The per-pixel weights [B, H, W] for this step.
@@ -149,7 +151,7 @@ public struct CentroidSubclassWeighting: Sendable {
     private mutating func kmeans(_ vectors: [[Float]], k: Int, start: [[Float]]) -> [[Float]] {
         var sample = vectors
         if sample.count > options.kmeansSampleLimit {
-            for i in 0 ..< options.kmeansSampleLimit { sample.swapAt(i, i + random.below(sample.count - i)) }
+            for i in 0 ..< options.kmeansSampleLimit { sample.swapAt(i, i + random.int(0 ..< sample.count - i)) }
             sample = Array(sample.prefix(options.kmeansSampleLimit))
         }
         var centres = start.count == k ? start : seedCentroids(sample, k: k)
@@ -169,12 +171,12 @@ public struct CentroidSubclassWeighting: Sendable {
     /// k-means++: the first centre at random, each next one with probability proportional to
     /// the squared distance to the nearest centre so far.
     private mutating func seedCentroids(_ sample: [[Float]], k: Int) -> [[Float]] {
-        var centres = [sample[random.below(sample.count)]]
+        var centres = [sample[random.int(0 ..< sample.count)]]
         while centres.count < k {
             let d2 = sample.map { v in centres.map { squaredDistance(v, $0) }.min()! }
             let total = d2.reduce(0, +)
             guard total > 0 else { centres.append(centres[0]); continue }
-            var target = Float(random.unit()) * total
+            var target = Float(random.uniform()) * total
             var pick = sample.count - 1
             for (i, d) in d2.enumerated() { target -= d; if target <= 0 { pick = i; break } }
             centres.append(sample[pick])
@@ -199,34 +201,44 @@ func nearest(_ v: [Float], _ centres: [[Float]]) -> Int {
     return best
 }
 
-/// SplitMix64, a small seeded generator, passed explicitly.
-struct SplitMix64: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+/// Cross-entropy weighted by centroid subclasses (spec section 2), one step of a stateful
+/// weighting: `weighting` keeps the centroids and statistics between steps.
+///
+/// - Parameters:
+///   - logits: `[B, C, H, W]`.
+///   - labels: `[B, H, W]` learning ids.
+///   - features: the feature map to cluster, `[B, F, H, W]` at the labels' size; the logits
+///     when nil.
+/// - Returns: the loss, a tensor of shape `[]`.
+public func centroidSubclassLoss(logits: Tensor, labels: [Int32], weighting: inout CentroidSubclassWeighting,
+                                 features: Tensor? = nil, classWeights: [Float]? = nil,
+                                 ignoreIndex: Int32 = 0) throws(LossError) -> Tensor {
+    let featureValues = features.map { (values: $0.scalars, channels: $0.shape[1]) }
+    var state = weighting
+    defer { weighting = state }
+    return try fusedSegmentationLoss(logits: logits, labels: labels) { (batch, gradient) throws(LossError) in
+        try centroidSubclassLoss(batch, weighting: &state, features: featureValues, classWeights: classWeights,
+                                 ignoreIndex: ignoreIndex, gradient: gradient, scale: 1).value
     }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
-/// Cross-entropy weighted by centroid subclasses (spec section 2); `features` default to the logits.
-public func centroidSubclassLoss(_ batch: SegmentationBatch, weighting: inout CentroidSubclassWeighting,
-                                 features: (values: [Float], channels: Int)? = nil, classWeights: [Float]? = nil,
-                                 ignoreIndex: Int32 = 0) throws(LossError) -> LossValue {
+/// The kernel of `centroidSubclassLoss`: the loss and the weights it used; writes
+/// `scale · ∂loss/∂logits` to `gradient`.
+func centroidSubclassLoss(_ batch: SegmentationBatch, weighting: inout CentroidSubclassWeighting,
+                          features: (values: [Float], channels: Int)?, classWeights: [Float]?, ignoreIndex: Int32,
+                          gradient: UnsafeMutableBufferPointer<Float>, scale: Float) throws(LossError) -> (value: Float, weights: [Float]) {
     try batch.validateLabels(ignoreIndex: ignoreIndex)
     guard weighting.classes == batch.classes else {
         throw LossError("the weighting was made for \(weighting.classes) classes, the logits have \(batch.classes)")
     }
+    if let features, features.values.count != batch.batch * features.channels * batch.pixelsPerImage {
+        throw LossError("features of \(features.values.count) values do not fill [\(batch.batch), \(features.channels), \(batch.height), \(batch.width)]")
+    }
     let perPixel = pixelCrossEntropy(batch, ignoreIndex: ignoreIndex)
-    let weights = try weighting.weights(features: features?.values ?? batch.logits, channels: features?.channels ?? batch.classes,
+    let weights = try weighting.weights(features: features?.values ?? Array(batch.logits), channels: features?.channels ?? batch.classes,
                                         labels: batch.labels, pixelLoss: perPixel, batch: batch.batch,
                                         pixelsPerImage: batch.pixelsPerImage, ignoreIndex: ignoreIndex)
-    return try crossEntropy(batch, classWeights: classWeights, pixelWeights: weights, ignoreIndex: ignoreIndex,
-                            reduction: weighting.options.reduction)
+    let value = try crossEntropy(batch, classWeights: classWeights, pixelWeights: weights, ignoreIndex: ignoreIndex,
+                                 reduction: weighting.options.reduction, gradient: gradient, scale: scale)
+    return (value, weights)
 }
-

@@ -1,132 +1,108 @@
-/// The losses a run can combine.
-public enum LossKind: String, Sendable, Codable, CaseIterable {
-    /// Cross-entropy.
-    case ce
-    /// Class-weighted cross-entropy (RangeNet++'s inverse-frequency weights).
-    case wce
-    /// Focal loss.
-    case focal
-    /// Soft Dice.
-    case dice
-    /// Lovász-softmax.
-    case lovasz
-    /// Subclassified loss, similarity-count weighting (the paper's method).
-    case subclassified
-    /// Subclassified loss, centroid subclasses.
-    case centroid
-}
+import Engine
 
-/// One weighted term of a combined objective.
-public struct LossTerm: Sendable, Equatable, Codable {
-    public var kind: LossKind
-    public var weight: Float
-
-    public init(_ kind: LossKind, weight: Float = 1) {
-        self.kind = kind
-        self.weight = weight
-    }
-}
-
-/// A weighted sum of losses, written `subclassified:0.2,ce:0.5,dice:0.3` (a term without a
-/// weight counts once: `wce` or `lovasz,wce`).
-public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible {
-    public var terms: [LossTerm]
-
-    public init(terms: [LossTerm]) { self.terms = terms }
-
-    public init(parsing text: String) throws(LossError) {
-        var terms: [LossTerm] = []
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let pieces = part.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard (1 ... 2).contains(pieces.count), let kind = LossKind(rawValue: pieces[0].lowercased()) else {
-                throw LossError("'\(part)' is not a loss; write NAME or NAME:WEIGHT with NAME one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            var weight: Float = 1
-            if pieces.count == 2 {
-                guard let w = Float(pieces[1]), w.isFinite, w >= 0 else {
-                    throw LossError("the weight of \(kind.rawValue) must be a number 0 or more, found '\(pieces[1])'")
-                }
-                weight = w
-            }
-            guard !terms.contains(where: { $0.kind == kind }) else { throw LossError("\(kind.rawValue) appears twice") }
-            terms.append(LossTerm(kind, weight: weight))
-        }
-        guard terms.contains(where: { $0.weight > 0 }) else { throw LossError("the loss needs at least one term with a positive weight") }
-        self.terms = terms
-    }
-
-    public var description: String {
-        terms.map { $0.weight == 1 ? $0.kind.rawValue : "\($0.kind.rawValue):\($0.weight)" }.joined(separator: ",")
-    }
-}
-
-/// Settings shared by the terms of a combined loss.
-public struct LossSettings: Sendable, Equatable, Codable {
-    public var ignoreIndex: Int32 = 0
-    /// Reduction of cross-entropy, weighted cross-entropy and focal loss.
-    public var reduction: Reduction = .validMean
-    /// Class weights for `wce` (and for `focal`, `subclassified`, `centroid` when
-    /// `weightAllTerms` is set); nil for `wce` is an error.
-    public var classWeights: [Float]?
-    public var weightAllTerms = false
-    public var focalGamma: Float = 2
-    public var diceSmooth: Float = 1
-    public var subclassified = SubclassifiedOptions()
-    public var centroid = CentroidSubclassOptions()
-
-    public init() {}
-}
-
-/// A configured objective: `callAsFunction` evaluates every term on a batch and sums values and
-/// gradients. Holds the centroid weighting's state between steps.
+/// A configured objective: a weighted sum of loss terms (`LossConfig`), evaluated as one
+/// autograd node on a batch's logits. Holds the centroid weighting's state between steps.
+///
+/// ```swift
+/// var loss = try CombinedLoss(LossConfig(terms: LossSpec(parsing: "subclassified:0.2,ce:0.8")), classes: 20)
+/// let value = try loss(logits: model(input), labels: targets).loss
+/// value.backward()
+/// ```
 public struct CombinedLoss: Sendable {
-    public let spec: LossSpec
-    public let settings: LossSettings
-    private var centroidWeighting: CentroidSubclassWeighting?
+    public let config: LossConfig
+    public let classWeights: [Float]?
+    /// The centroid terms' state (centroids, EMA statistics, step); nil without a centroid term.
+    public private(set) var centroidWeighting: CentroidSubclassWeighting?
 
-    public init(_ spec: LossSpec, settings: LossSettings, classes: Int, seed: UInt64 = 0) throws(LossError) {
-        if spec.terms.contains(where: { $0.kind == .wce }), settings.classWeights == nil {
+    /// What one evaluation gives.
+    public struct Evaluation {
+        /// The weighted sum, shape `[]`; `backward()` sends the gradient into the logits.
+        public var loss: Tensor
+        /// The per-pixel weights `[B, H, W]` of the last subclass term, if there is one.
+        public var pixelWeights: [Float]?
+    }
+
+    /// - Parameters:
+    ///   - classes: the number of learning classes (the logits' channels).
+    ///   - classWeights: one per class; needed by `wce` (e.g. `inverseFrequencyWeights`).
+    ///   - seed: seeds the centroid terms' k-means.
+    public init(_ config: LossConfig, classes: Int, classWeights: [Float]? = nil, seed: UInt64 = 0) throws(LossError) {
+        if let problem = config.problems.first { throw LossError(problem) }
+        if config.terms.contains(.wce), classWeights == nil {
             throw LossError("wce needs class weights (from the label config's content or counted from the training set)")
         }
-        if let weights = settings.classWeights, weights.count != classes {
-            throw LossError("\(weights.count) class weights for \(classes) classes")
+        if let classWeights, classWeights.count != classes {
+            throw LossError("\(classWeights.count) class weights for \(classes) classes")
         }
-        self.spec = spec
-        self.settings = settings
-        if spec.terms.contains(where: { $0.kind == .centroid }) {
-            centroidWeighting = try CentroidSubclassWeighting(options: settings.centroid, classes: classes, seed: seed)
+        self.config = config
+        self.classWeights = classWeights
+        if config.terms.contains(.centroid) {
+            centroidWeighting = try CentroidSubclassWeighting(options: config.centroid, classes: classes, seed: seed)
         }
     }
 
-    /// The weighted sum of the terms; `pixelWeights` are those of a subclassified term, if any.
-    public mutating func callAsFunction(_ batch: SegmentationBatch) throws(LossError) -> LossValue {
-        var total = LossValue(value: 0, gradient: [Float](repeating: 0, count: batch.logits.count))
-        let optionalWeights = settings.weightAllTerms ? settings.classWeights : nil
-        for term in spec.terms where term.weight > 0 {
-            let value: LossValue
-            switch term.kind {
-            case .ce:
-                value = try crossEntropy(batch, ignoreIndex: settings.ignoreIndex, reduction: settings.reduction)
-            case .wce:
-                value = try crossEntropy(batch, classWeights: settings.classWeights, ignoreIndex: settings.ignoreIndex, reduction: settings.reduction)
-            case .focal:
-                value = try focalLoss(batch, gamma: settings.focalGamma, classWeights: optionalWeights,
-                                      ignoreIndex: settings.ignoreIndex, reduction: settings.reduction)
-            case .dice:
-                value = try diceLoss(batch, smooth: settings.diceSmooth, ignoreIndex: settings.ignoreIndex)
-            case .lovasz:
-                value = try lovaszSoftmax(batch, ignoreIndex: settings.ignoreIndex)
-            case .subclassified:
-                value = try subclassifiedLoss(batch, options: settings.subclassified, classWeights: optionalWeights,
-                                              ignoreIndex: settings.ignoreIndex)
-            case .centroid:
-                value = try centroidSubclassLoss(batch, weighting: &centroidWeighting!, classWeights: optionalWeights,
-                                                 ignoreIndex: settings.ignoreIndex)
+    /// The weighted sum of the terms on `logits` `[B, C, H, W]` and `labels` `[B, H, W]`.
+    /// - Parameter features: what the centroid terms cluster, `[B, F, H, W]` (default: the logits).
+    public mutating func callAsFunction(logits: Tensor, labels: [Int32], features: Tensor? = nil) throws(LossError) -> Evaluation {
+        let terms = config.terms.terms.filter { $0.weight > 0 }
+        let featureValues = features.map { (values: $0.scalars, channels: $0.shape[1]) }
+        var pixelWeights: [Float]?
+        var weighting = centroidWeighting
+        defer { centroidWeighting = weighting }
+        let loss = try fusedSegmentationLoss(logits: logits, labels: labels) { (batch, gradient) throws(LossError) -> Float in
+            // The first term writes into the engine's buffer; the others into a scratch buffer
+            // that is then added.
+            var scratch: [Float] = terms.count > 1 ? [Float](repeating: 0, count: gradient.count) : []
+            var total: Float = 0
+            for (n, term) in terms.enumerated() {
+                let value: Float
+                if n == 0 {
+                    value = try evaluate(term, batch, features: featureValues, weighting: &weighting, gradient: gradient,
+                                         pixelWeights: &pixelWeights)
+                } else {
+                    for i in scratch.indices { scratch[i] = 0 }
+                    value = try scratch.withUnsafeMutableBufferPointer { (buffer) throws(LossError) -> Float in
+                        try evaluate(term, batch, features: featureValues, weighting: &weighting, gradient: buffer,
+                                     pixelWeights: &pixelWeights)
+                    }
+                    for i in scratch.indices { gradient[i] += scratch[i] }
+                }
+                total += term.weight * value
             }
-            total.value += term.weight * value.value
-            for i in total.gradient.indices { total.gradient[i] += term.weight * value.gradient[i] }
-            if let weights = value.pixelWeights { total.pixelWeights = weights }
+            return total
         }
-        return total
+        return Evaluation(loss: loss, pixelWeights: pixelWeights)
+    }
+
+    /// One term's value; writes `weight · ∂term/∂logits` into `gradient`.
+    private func evaluate(_ term: LossTerm, _ batch: SegmentationBatch, features: (values: [Float], channels: Int)?,
+                          weighting: inout CentroidSubclassWeighting?, gradient: UnsafeMutableBufferPointer<Float>,
+                          pixelWeights: inout [Float]?) throws(LossError) -> Float {
+        let c = config, w = term.weight
+        switch term.kind {
+        case .ce:
+            return try crossEntropy(batch, classWeights: nil, pixelWeights: nil, ignoreIndex: c.ignoreIndex,
+                                    reduction: c.reduction, gradient: gradient, scale: w)
+        case .wce:
+            return try crossEntropy(batch, classWeights: classWeights, pixelWeights: nil, ignoreIndex: c.ignoreIndex,
+                                    reduction: c.reduction, gradient: gradient, scale: w)
+        case .focal:
+            return try focalLoss(batch, gamma: c.focalGamma, classWeights: nil, ignoreIndex: c.ignoreIndex,
+                                 reduction: c.reduction, gradient: gradient, scale: w)
+        case .dice:
+            return try diceLoss(batch, smooth: c.diceSmooth, ignoreIndex: c.ignoreIndex, gradient: gradient, scale: w)
+        case .lovasz:
+            return try lovaszSoftmax(batch, ignoreIndex: c.ignoreIndex, gradient: gradient, scale: w)
+        case .subclassified:
+            let result = try subclassifiedLoss(batch, options: c.subclassified, classWeights: nil, ignoreIndex: c.ignoreIndex,
+                                               gradient: gradient, scale: w)
+            pixelWeights = result.weights
+            return result.value
+        case .centroid:
+            let result = try centroidSubclassLoss(batch, weighting: &weighting!, features: features, classWeights: nil,
+                                                  ignoreIndex: c.ignoreIndex, gradient: gradient, scale: w)
+            pixelWeights = result.weights
+            return result.value
+        }
     }
 }

@@ -1,9 +1,21 @@
+import Engine
 import Foundation
 
 /// Multi-class soft Dice loss: `1 - mean_c (2 I_c + s) / (P_c + G_c + s)` with, over the pixels
 /// that are not ignored, `I_c = sum p_c g_c`, `P_c = sum p_c`, `G_c = sum g_c` (p the softmax,
 /// g the one-hot labels) and smoothing `s`. The mean runs over every class but the ignore id.
-public func diceLoss(_ batch: SegmentationBatch, smooth: Float = 1, ignoreIndex: Int32 = 0) throws(LossError) -> LossValue {
+///
+/// - Parameters: logits `[B, C, H, W]`, labels `[B, H, W]` (learning ids).
+/// - Returns: the loss, a tensor of shape `[]`.
+public func diceLoss(logits: Tensor, labels: [Int32], smooth: Float = 1, ignoreIndex: Int32 = 0) throws(LossError) -> Tensor {
+    try fusedSegmentationLoss(logits: logits, labels: labels) { (batch, gradient) throws(LossError) in
+        try diceLoss(batch, smooth: smooth, ignoreIndex: ignoreIndex, gradient: gradient, scale: 1)
+    }
+}
+
+/// The kernel of `diceLoss`: returns the loss and writes `scale · ∂loss/∂logits` to `gradient`.
+func diceLoss(_ batch: SegmentationBatch, smooth: Float, ignoreIndex: Int32,
+              gradient: UnsafeMutableBufferPointer<Float>, scale: Float) throws(LossError) -> Float {
     try batch.validateLabels(ignoreIndex: ignoreIndex)
     guard smooth >= 0 else { throw LossError("Dice smoothing must be 0 or more") }
     let softmax = PixelSoftmax(batch)
@@ -40,7 +52,6 @@ public func diceLoss(_ batch: SegmentationBatch, smooth: Float = 1, ignoreIndex:
         dTrue[k] = Float(-(2 * denominator - numerator) / (denominator * denominator) / n)
     }
     value = 1 - value / n
-    var gradient = [Float](repeating: 0, count: batch.logits.count)
     for b in 0 ..< batch.batch {
         for p in 0 ..< hw {
             let y = batch.labels[b * hw + p]
@@ -54,9 +65,9 @@ public func diceLoss(_ batch: SegmentationBatch, smooth: Float = 1, ignoreIndex:
             for k in 0 ..< c {
                 let index = (b * c + k) * hw + p
                 let dp = k == Int(y) ? dTrue[k] : dFalse[k]
-                gradient[index] = probabilities[index] * (dp - dot)
+                gradient[index] = scale * probabilities[index] * (dp - dot)
             }
         }
     }
-    return LossValue(value: Float(value), gradient: gradient)
+    return Float(value)
 }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Focal loss (Lin et al.): per pixel `-alpha_y (1 - p_y)^gamma log p_y`, zero at ignored
@@ -5,8 +6,20 @@ import Foundation
 ///
 /// Gradient: with `p = softmax(z)` and `pt = p_y`,
 /// `dL/dz_k = alpha_y [gamma (1 - pt)^(gamma - 1) pt log pt - (1 - pt)^gamma] (delta_yk - p_k)`.
-public func focalLoss(_ batch: SegmentationBatch, gamma: Float = 2, classWeights: [Float]? = nil,
-                      ignoreIndex: Int32 = 0, reduction: Reduction = .validMean) throws(LossError) -> LossValue {
+///
+/// - Parameters: as `crossEntropy(logits:labels:...)`; `gamma` the focusing exponent.
+/// - Returns: the loss, a tensor of shape `[]`.
+public func focalLoss(logits: Tensor, labels: [Int32], gamma: Float = 2, classWeights: [Float]? = nil,
+                      ignoreIndex: Int32 = 0, reduction: Reduction = .validMean) throws(LossError) -> Tensor {
+    try fusedSegmentationLoss(logits: logits, labels: labels) { (batch, gradient) throws(LossError) in
+        try focalLoss(batch, gamma: gamma, classWeights: classWeights, ignoreIndex: ignoreIndex, reduction: reduction,
+                      gradient: gradient, scale: 1)
+    }
+}
+
+/// The kernel of `focalLoss`: returns the loss and writes `scale · ∂loss/∂logits` to `gradient`.
+func focalLoss(_ batch: SegmentationBatch, gamma: Float, classWeights: [Float]?, ignoreIndex: Int32, reduction: Reduction,
+               gradient: UnsafeMutableBufferPointer<Float>, scale outer: Float) throws(LossError) -> Float {
     try batch.validateLabels(ignoreIndex: ignoreIndex)
     guard gamma >= 0, gamma.isFinite else { throw LossError("focal gamma must be 0 or more, found \(gamma)") }
     if let classWeights, classWeights.count != batch.classes {
@@ -17,8 +30,8 @@ public func focalLoss(_ batch: SegmentationBatch, gamma: Float = 2, classWeights
     var denominator: Float = 0
     for y in batch.labels where y != ignoreIndex { denominator += classWeights?[Int(y)] ?? 1 }
     let scale = reduction.scale(pixels: batch.pixelCount, validWeight: denominator)
+    let gradientScale = scale * outer
     var total: Double = 0
-    var gradient = [Float](repeating: 0, count: batch.logits.count)
     for b in 0 ..< batch.batch {
         for p in 0 ..< hw {
             let i = b * hw + p
@@ -31,7 +44,7 @@ public func focalLoss(_ batch: SegmentationBatch, gamma: Float = 2, classWeights
             let modulating = powf(oneMinus, gamma)
             total += Double(-alpha * modulating * logPt)
             let dPt: Float = gamma == 0 ? -1 : gamma * powf(oneMinus, gamma - 1) * pt * logPt - modulating
-            let g = alpha * dPt * scale
+            let g = alpha * dPt * gradientScale
             for k in 0 ..< c {
                 let index = (b * c + k) * hw + p
                 let pk = expf(batch.logits[index] - softmax.logSumExp[i])
@@ -39,5 +52,5 @@ public func focalLoss(_ batch: SegmentationBatch, gamma: Float = 2, classWeights
             }
         }
     }
-    return LossValue(value: Float(total) * scale, gradient: gradient)
+    return Float(total) * scale
 }

@@ -1,92 +1,172 @@
-/// A loss as a training file or the command line writes it: the terms and the parameters of
-/// each kind, under the keys of `data/train.yaml`'s `loss:` block. Missing keys take the defaults.
+import Formats
+
+/// The losses a run can combine.
+public enum LossKind: String, Sendable, Codable, CaseIterable {
+    /// Cross-entropy.
+    case ce
+    /// Class-weighted cross-entropy (RangeNet++'s inverse-frequency weights).
+    case wce
+    /// Focal loss.
+    case focal
+    /// Soft Dice.
+    case dice
+    /// Lovász-softmax.
+    case lovasz
+    /// Subclassified loss, similarity-count weighting (the paper's method).
+    case subclassified
+    /// Subclassified loss, centroid subclasses.
+    case centroid
+}
+
+/// One weighted term of a combined objective.
+public struct LossTerm: Sendable, Equatable {
+    public var kind: LossKind
+    public var weight: Float
+
+    public init(_ kind: LossKind, weight: Float = 1) {
+        self.kind = kind
+        self.weight = weight
+    }
+}
+
+/// A weighted sum of losses, written `subclassified:0.2,ce:0.5,dice:0.3` (a term without a
+/// weight counts once: `wce` or `lovasz,wce`).
+public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var terms: [LossTerm]
+
+    public init(terms: [LossTerm]) { self.terms = terms }
+
+    /// One loss with weight 1.
+    public init(_ kind: LossKind) { self.init(terms: [LossTerm(kind)]) }
+
+    public init(parsing text: String) throws(LossError) {
+        var terms: [LossTerm] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let pieces = part.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard (1 ... 2).contains(pieces.count), let kind = LossKind(rawValue: pieces[0].lowercased()) else {
+                throw LossError("'\(part)' is not a loss; write NAME or NAME:WEIGHT with NAME one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var weight: Float = 1
+            if pieces.count == 2 {
+                guard let w = Float(pieces[1]), w.isFinite, w >= 0 else {
+                    throw LossError("the weight of \(kind.rawValue) must be a number 0 or more, found '\(pieces[1])'")
+                }
+                weight = w
+            }
+            guard !terms.contains(where: { $0.kind == kind }) else { throw LossError("\(kind.rawValue) appears twice") }
+            terms.append(LossTerm(kind, weight: weight))
+        }
+        guard terms.contains(where: { $0.weight > 0 }) else { throw LossError("the loss needs at least one term with a positive weight") }
+        self.terms = terms
+    }
+
+    public var description: String {
+        terms.map { $0.weight == 1 ? $0.kind.rawValue : "\($0.kind.rawValue):\($0.weight)" }.joined(separator: ",")
+    }
+
+    public func contains(_ kind: LossKind) -> Bool { terms.contains { $0.kind == kind && $0.weight > 0 } }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parsing: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// The loss of a run: its terms and every term's parameters, the `loss:` block of a training
+/// file (`data/train.yaml`) and the loss flags of `rangeseg train`, `compare` and `loss`, which
+/// override the same fields. Each default is written once, in the property initialisers here
+/// and in `SubclassifiedOptions` and `CentroidSubclassOptions`.
+///
+/// The YAML keys are flat (`tau`, `kappa`, `subclasses`, ...); a key this type does not know is
+/// an error that names the nearest valid one.
 public struct LossConfig: Sendable, Equatable, Codable {
-    /// `subclassified`, or a weighted sum such as `subclassified:0.2,ce:0.5,dice:0.3`.
-    public var terms = "subclassified"
-    public var tau: Float = 0.98
-    public var kappa: Float = 10
-    public var power: Float = 0.5
-    public var maxWeight: Float = 10
-    public var referenceFactor = "8x8"
-    public var queryFactor = "4x4"
-    public var batchAveragedWeights = false
+    /// One loss or a weighted sum.
+    public var terms = LossSpec(.subclassified)
+    /// Reduction of `ce`, `wce` and `focal`.
+    public var reduction: Reduction = .validMean
+    /// The learning id that carries no loss (not a file key: the label config's unlabelled class).
+    public var ignoreIndex: Int32 = 0
     public var focalGamma: Float = 2
     public var diceSmooth: Float = 1
-    /// Centroid subclasses per learning class, e.g. {1: 5, 6: 4, 9: 2}.
-    public var subclasses: [Int: Int] = [:]
-    public var defaultSubclasses = 1
-    public var centroidUpdate = CentroidSubclassOptions.Update.adaptive
-    public var updateEvery = 100
-    public var centroidWarmupSteps = 0
+    /// The similarity-count subclassified loss (`subclassified`).
+    public var subclassified = SubclassifiedOptions()
+    /// Centroid subclasses (`centroid`).
+    public var centroid = CentroidSubclassOptions()
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case terms, tau, kappa, power, maxWeight = "max_weight", referenceFactor = "reference_factor",
-             queryFactor = "query_factor", batchAveragedWeights = "batch_averaged_weights",
-             focalGamma = "focal_gamma", diceSmooth = "dice_smooth", subclasses,
-             defaultSubclasses = "default_subclasses", centroidUpdate = "centroid_update",
-             updateEvery = "update_every", centroidWarmupSteps = "centroid_warmup_steps"
+    /// A config with these terms and every parameter at its default.
+    public init(terms: LossSpec) { self.terms = terms }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case terms, reduction, focalGamma = "focal_gamma", diceSmooth = "dice_smooth"
+        case tau, kappa, power, maxWeight = "max_weight", referenceFactor = "reference_factor", queryFactor = "query_factor"
+        case batchAveragedWeights = "batch_averaged_weights", subclassReduction = "subclass_reduction"
+        case subclasses, defaultSubclasses = "default_subclasses", centroidUpdate = "centroid_update",
+             updateEvery = "update_every", centroidMomentum = "centroid_momentum", centroidWarmupSteps = "centroid_warmup_steps"
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = LossConfig()
-        terms = try c.decodeIfPresent(String.self, forKey: .terms) ?? d.terms
-        tau = try c.decodeIfPresent(Float.self, forKey: .tau) ?? d.tau
-        kappa = try c.decodeIfPresent(Float.self, forKey: .kappa) ?? d.kappa
-        power = try c.decodeIfPresent(Float.self, forKey: .power) ?? d.power
-        maxWeight = try c.decodeIfPresent(Float.self, forKey: .maxWeight) ?? d.maxWeight
-        referenceFactor = try c.decodeIfPresent(String.self, forKey: .referenceFactor) ?? d.referenceFactor
-        queryFactor = try c.decodeIfPresent(String.self, forKey: .queryFactor) ?? d.queryFactor
-        batchAveragedWeights = try c.decodeIfPresent(Bool.self, forKey: .batchAveragedWeights) ?? d.batchAveragedWeights
-        focalGamma = try c.decodeIfPresent(Float.self, forKey: .focalGamma) ?? d.focalGamma
-        diceSmooth = try c.decodeIfPresent(Float.self, forKey: .diceSmooth) ?? d.diceSmooth
-        subclasses = try c.decodeIfPresent([Int: Int].self, forKey: .subclasses) ?? d.subclasses
-        defaultSubclasses = try c.decodeIfPresent(Int.self, forKey: .defaultSubclasses) ?? d.defaultSubclasses
-        centroidUpdate = try c.decodeIfPresent(CentroidSubclassOptions.Update.self, forKey: .centroidUpdate) ?? d.centroidUpdate
-        updateEvery = try c.decodeIfPresent(Int.self, forKey: .updateEvery) ?? d.updateEvery
-        centroidWarmupSteps = try c.decodeIfPresent(Int.self, forKey: .centroidWarmupSteps) ?? d.centroidWarmupSteps
+        terms = try c.value(.terms, or: d.terms)
+        reduction = try c.value(.reduction, or: d.reduction)
+        focalGamma = try c.value(.focalGamma, or: d.focalGamma)
+        diceSmooth = try c.value(.diceSmooth, or: d.diceSmooth)
+        subclassified.threshold = try c.value(.tau, or: d.subclassified.threshold)
+        subclassified.kappa = try c.value(.kappa, or: d.subclassified.kappa)
+        subclassified.power = try c.value(.power, or: d.subclassified.power)
+        subclassified.maxWeight = try c.value(.maxWeight, or: d.subclassified.maxWeight)
+        subclassified.referenceFactor = try c.value(.referenceFactor, or: d.subclassified.referenceFactor)
+        subclassified.queryFactor = try c.value(.queryFactor, or: d.subclassified.queryFactor)
+        subclassified.batchAveragedWeights = try c.value(.batchAveragedWeights, or: d.subclassified.batchAveragedWeights)
+        subclassified.reduction = try c.value(.subclassReduction, or: d.subclassified.reduction)
+        centroid.reduction = subclassified.reduction
+        centroid.subclasses = try c.value(.subclasses, or: d.centroid.subclasses)
+        centroid.defaultSubclasses = try c.value(.defaultSubclasses, or: d.centroid.defaultSubclasses)
+        centroid.update = try c.value(.centroidUpdate, or: d.centroid.update)
+        centroid.updateEvery = try c.value(.updateEvery, or: d.centroid.updateEvery)
+        centroid.momentum = try c.value(.centroidMomentum, or: d.centroid.momentum)
+        centroid.warmupSteps = try c.value(.centroidWarmupSteps, or: d.centroid.warmupSteps)
     }
 
-    /// The parsed terms and the settings of the losses.
-    public func settings(classWeights: [Float]?, ignoreIndex: Int32 = 0, reduction: Reduction = .validMean,
-                         subclassReduction: Reduction = .mean) throws(LossError) -> (LossSpec, LossSettings) {
-        let spec = try LossSpec(parsing: terms)
-        var s = LossSettings()
-        s.ignoreIndex = ignoreIndex
-        s.reduction = reduction
-        s.subclassified.reduction = subclassReduction
-        s.classWeights = classWeights
-        s.focalGamma = focalGamma
-        s.diceSmooth = diceSmooth
-        s.subclassified.threshold = tau
-        s.subclassified.kappa = kappa
-        s.subclassified.power = power
-        s.subclassified.maxWeight = maxWeight
-        s.subclassified.referenceFactor = try Self.grid(referenceFactor, "reference factor")
-        s.subclassified.queryFactor = try Self.grid(queryFactor, "query factor")
-        s.subclassified.batchAveragedWeights = batchAveragedWeights
-        s.centroid.subclasses = subclasses
-        s.centroid.defaultSubclasses = defaultSubclasses
-        s.centroid.update = centroidUpdate
-        s.centroid.updateEvery = updateEvery
-        s.centroid.warmupSteps = centroidWarmupSteps
-        return (spec, s)
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(terms, forKey: .terms)
+        try c.encode(reduction, forKey: .reduction)
+        try c.encode(focalGamma, forKey: .focalGamma)
+        try c.encode(diceSmooth, forKey: .diceSmooth)
+        try c.encode(subclassified.threshold, forKey: .tau)
+        try c.encode(subclassified.kappa, forKey: .kappa)
+        try c.encode(subclassified.power, forKey: .power)
+        try c.encode(subclassified.maxWeight, forKey: .maxWeight)
+        try c.encode(subclassified.referenceFactor, forKey: .referenceFactor)
+        try c.encode(subclassified.queryFactor, forKey: .queryFactor)
+        try c.encode(subclassified.batchAveragedWeights, forKey: .batchAveragedWeights)
+        try c.encode(subclassified.reduction, forKey: .subclassReduction)
+        try c.encode(centroid.subclasses, forKey: .subclasses)
+        try c.encode(centroid.defaultSubclasses, forKey: .defaultSubclasses)
+        try c.encode(centroid.update, forKey: .centroidUpdate)
+        try c.encode(centroid.updateEvery, forKey: .updateEvery)
+        try c.encode(centroid.momentum, forKey: .centroidMomentum)
+        try c.encode(centroid.warmupSteps, forKey: .centroidWarmupSteps)
     }
 
-    static func grid(_ text: String, _ key: String) throws(LossError) -> GridFactor {
-        guard let grid = GridFactor(parsing: text) else {
-            throw LossError("\(key): '\(text)' is not ROWSxCOLUMNS (e.g. 8x8) or one number")
-        }
-        return grid
-    }
-
-    /// The configured objective, ready to evaluate batches.
-    public func makeLoss(classes: Int, classWeights: [Float]?, ignoreIndex: Int32 = 0, reduction: Reduction = .validMean,
-                         subclassReduction: Reduction = .mean, seed: UInt64 = 0) throws(LossError) -> CombinedLoss {
-        let (spec, settings) = try self.settings(classWeights: classWeights, ignoreIndex: ignoreIndex, reduction: reduction,
-                                            subclassReduction: subclassReduction)
-        return try CombinedLoss(spec, settings: settings, classes: classes, seed: seed)
+    /// Everything wrong with the parameters, one message each (image-size checks come later,
+    /// when the loss meets its first batch).
+    public var problems: [String] {
+        var out: [String] = []
+        if !(focalGamma >= 0 && focalGamma.isFinite) { out.append("focal_gamma must be 0 or more, found \(focalGamma)") }
+        if !(diceSmooth >= 0) { out.append("dice_smooth must be 0 or more, found \(diceSmooth)") }
+        do { try subclassified.validate() } catch { out.append(error.description) }
+        do { try centroid.validate() } catch { out.append(error.description) }
+        return out
     }
 }

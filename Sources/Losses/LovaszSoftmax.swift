@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Lovász-softmax (Berman et al., 2018), the mIoU surrogate used beside weighted cross-entropy
@@ -5,7 +6,18 @@ import Foundation
 /// non-ignored pixels of the whole batch, sorted in decreasing order, dotted with the gradient
 /// of the Lovász extension of the Jaccard loss; averaged over the classes present in the labels
 /// (the ignore id excluded).
-public func lovaszSoftmax(_ batch: SegmentationBatch, ignoreIndex: Int32 = 0) throws(LossError) -> LossValue {
+///
+/// - Parameters: logits `[B, C, H, W]`, labels `[B, H, W]` (learning ids).
+/// - Returns: the loss, a tensor of shape `[]`.
+public func lovaszSoftmax(logits: Tensor, labels: [Int32], ignoreIndex: Int32 = 0) throws(LossError) -> Tensor {
+    try fusedSegmentationLoss(logits: logits, labels: labels) { (batch, gradient) throws(LossError) in
+        try lovaszSoftmax(batch, ignoreIndex: ignoreIndex, gradient: gradient, scale: 1)
+    }
+}
+
+/// The kernel of `lovaszSoftmax`: returns the loss and writes `scale · ∂loss/∂logits` to `gradient`.
+func lovaszSoftmax(_ batch: SegmentationBatch, ignoreIndex: Int32,
+                   gradient: UnsafeMutableBufferPointer<Float>, scale: Float) throws(LossError) -> Float {
     try batch.validateLabels(ignoreIndex: ignoreIndex)
     let softmax = PixelSoftmax(batch)
     let hw = batch.pixelsPerImage, c = batch.classes
@@ -15,7 +27,8 @@ public func lovaszSoftmax(_ batch: SegmentationBatch, ignoreIndex: Int32 = 0) th
     for i in valid { present.insert(batch.labels[i]) }
     let classes = (0 ..< c).filter { present.contains(Int32($0)) }
     guard !valid.isEmpty, !classes.isEmpty else {
-        return LossValue(value: 0, gradient: [Float](repeating: 0, count: batch.logits.count))
+        for i in gradient.indices { gradient[i] = 0 }
+        return 0
     }
     var probabilityGradient = [Float](repeating: 0, count: batch.logits.count) // dL/dp
     var value: Double = 0
@@ -49,15 +62,15 @@ public func lovaszSoftmax(_ batch: SegmentationBatch, ignoreIndex: Int32 = 0) th
             probabilityGradient[(b * c + k) * hw + p] = sign * Float(weight) / Float(classes.count)
         }
     }
-    var gradient = [Float](repeating: 0, count: batch.logits.count)
+    for i in gradient.indices { gradient[i] = 0 }
     for i in valid {
         let b = i / hw, p = i % hw
         var dot: Float = 0
         for k in 0 ..< c { dot += softmax.probability(batch, b, k, p) * probabilityGradient[(b * c + k) * hw + p] }
         for k in 0 ..< c {
             let index = (b * c + k) * hw + p
-            gradient[index] = softmax.probability(batch, b, k, p) * (probabilityGradient[index] - dot)
+            gradient[index] = scale * softmax.probability(batch, b, k, p) * (probabilityGradient[index] - dot)
         }
     }
-    return LossValue(value: Float(value), gradient: gradient)
+    return Float(value)
 }

@@ -1,56 +1,62 @@
-/// Logits [B, C, H, W] and labels [B, H, W] of a batch, as flat row-major arrays.
-///
-/// The losses are functions of this pair. Labels are learning ids (0 ..< C); pixels whose
-/// label is `ignoreIndex` contribute no loss.
-public struct SegmentationBatch: Sendable {
-    public var logits: [Float]
-    public var labels: [Int32]
-    public let batch: Int
-    public let classes: Int
-    public let height: Int
-    public let width: Int
+import Engine
 
-    public var pixelsPerImage: Int { height * width }
-    public var pixelCount: Int { batch * height * width }
+/// The logits of a batch in plain row-major layout, [B, C, H, W], beside its labels [B, H, W]:
+/// what every loss kernel reads. Made by `withBatch` inside a fused loss node, where the engine
+/// lends the logits' buffer for the duration of the call.
+struct SegmentationBatch {
+    let logits: UnsafeBufferPointer<Float>
+    let labels: [Int32]
+    let batch: Int
+    let classes: Int
+    let height: Int
+    let width: Int
 
-    public init(logits: [Float], labels: [Int32], batch: Int, classes: Int, height: Int, width: Int) throws(LossError) {
-        guard batch > 0, classes > 0, height > 0, width > 0 else {
-            throw LossError("shape [\(batch), \(classes), \(height), \(width)] has an empty dimension")
-        }
-        guard logits.count == batch * classes * height * width else {
-            throw LossError("\(logits.count) logits do not fill [\(batch), \(classes), \(height), \(width)]")
-        }
-        guard labels.count == batch * height * width else {
-            throw LossError("\(labels.count) labels do not fill [\(batch), \(height), \(width)]")
-        }
-        self.logits = logits
-        self.labels = labels
-        self.batch = batch
-        self.classes = classes
-        self.height = height
-        self.width = width
-    }
+    var pixelsPerImage: Int { height * width }
+    var pixelCount: Int { batch * height * width }
 
     /// Checks that every label is a class or the ignore id.
-    public func validateLabels(ignoreIndex: Int32) throws(LossError) {
+    func validateLabels(ignoreIndex: Int32) throws(LossError) {
         if let bad = labels.firstIndex(where: { ($0 < 0 || $0 >= Int32(classes)) && $0 != ignoreIndex }) {
             throw LossError("label \(labels[bad]) at pixel \(bad) is neither a class (0-\(classes - 1)) nor the ignore id \(ignoreIndex)")
         }
     }
 }
 
-/// A loss's value, its gradient with respect to the logits, and the per-pixel weights it used.
-public struct LossValue: Sendable {
-    public var value: Float
-    /// dLoss/dLogits, [B, C, H, W].
-    public var gradient: [Float]
-    /// The weight of each pixel [B, H, W], for losses that weight pixels (nil otherwise).
-    public var pixelWeights: [Float]?
+/// `[B, C, H, W]` of `logits` after checking it against `labels` (`[B, H, W]`, flat).
+func segmentationShape(_ logits: Tensor, labels: [Int32]) throws(LossError) -> (batch: Int, classes: Int, height: Int, width: Int) {
+    guard logits.rank == 4 else { throw LossError("logits must be [B, C, H, W], found shape \(logits.shape)") }
+    let (b, c, h, w) = (logits.shape[0], logits.shape[1], logits.shape[2], logits.shape[3])
+    guard b > 0, c > 0, h > 0, w > 0 else { throw LossError("logits shape \(logits.shape) has an empty dimension") }
+    guard labels.count == b * h * w else {
+        throw LossError("\(labels.count) labels do not fill [\(b), \(h), \(w)] for logits \(logits.shape)")
+    }
+    return (b, c, h, w)
+}
 
-    public init(value: Float, gradient: [Float], pixelWeights: [Float]? = nil) {
-        self.value = value
-        self.gradient = gradient
-        self.pixelWeights = pixelWeights
+/// A loss of `logits` as one autograd node: `body` sees the batch and a zeroed gradient buffer
+/// ([B, C, H, W], owned by the engine), writes `∂loss/∂logits` there and returns the loss.
+func fusedSegmentationLoss(logits: Tensor, labels: [Int32],
+                           _ body: (SegmentationBatch, UnsafeMutableBufferPointer<Float>) throws(LossError) -> Float) throws(LossError) -> Tensor {
+    let shape = try segmentationShape(logits, labels: labels)
+    return try Tensor.fusedLoss(of: logits) { (z, gradient) throws(LossError) -> Float in
+        let batch = SegmentationBatch(logits: z, labels: labels, batch: shape.batch, classes: shape.classes,
+                                      height: shape.height, width: shape.width)
+        return try body(batch, gradient)
+    }
+}
+
+/// Runs `body` on the plain values of `logits` as a batch (no gradient), e.g. for weight maps.
+func withBatch<R>(logits: Tensor, labels: [Int32], _ body: (SegmentationBatch) throws(LossError) -> R) throws(LossError) -> R {
+    let shape = try segmentationShape(logits, labels: labels)
+    do {
+        return try logits.withUnsafeScalars { z in
+            try body(SegmentationBatch(logits: z, labels: labels, batch: shape.batch, classes: shape.classes,
+                                       height: shape.height, width: shape.width))
+        }
+    } catch let error as LossError {
+        throw error
+    } catch {
+        throw LossError("\(error)")
     }
 }
 

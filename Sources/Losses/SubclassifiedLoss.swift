@@ -1,8 +1,9 @@
-import CDNNL
 import CKernels
+import Engine
 import Foundation
 
-/// A grid coarser than the image by a whole factor in each direction.
+/// A grid coarser than the image by a whole factor in each direction, written `8x8`, `4x8` or
+/// `8` (both directions).
 public struct GridFactor: Sendable, Equatable, Codable, CustomStringConvertible {
     public var rows: Int
     public var columns: Int
@@ -23,11 +24,26 @@ public struct GridFactor: Sendable, Equatable, Codable, CustomStringConvertible 
         if parts.count == 2, let r = parts[0], let c = parts[1] { self.init(rows: r, columns: c); return }
         return nil
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try (try? container.decode(String.self)) ?? String(container.decode(Int.self))
+        guard let grid = GridFactor(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "'\(text)' is not ROWSxCOLUMNS (e.g. 8x8) or one number"))
+        }
+        self = grid
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }
 
 /// Parameters of the subclassified loss by similarity counting (spec section 1). The defaults
 /// are the paper's.
-public struct SubclassifiedOptions: Sendable, Equatable, Codable {
+public struct SubclassifiedOptions: Sendable, Equatable {
     /// Similarity above which two pixels of a class count as the same subclass (tau).
     public var threshold: Float = 0.98
     /// Added to each count before the power (kappa).
@@ -48,14 +64,11 @@ public struct SubclassifiedOptions: Sendable, Equatable, Codable {
 
     public init() {}
 
-    /// Checks the parameters against an image size.
-    public func validate(height: Int, width: Int) throws(LossError) {
+    /// Checks the parameters.
+    public func validate() throws(LossError) {
         for (name, factor) in [("reference", referenceFactor), ("query", queryFactor)] {
             guard factor.rows > 0, factor.columns > 0 else {
                 throw LossError("the \(name) grid factor \(factor) must be positive")
-            }
-            guard height % factor.rows == 0, width % factor.columns == 0 else {
-                throw LossError("the \(name) grid factor \(factor) does not divide the \(height)x\(width) image")
             }
         }
         guard threshold.isFinite else { throw LossError("the similarity threshold tau must be finite") }
@@ -63,16 +76,57 @@ public struct SubclassifiedOptions: Sendable, Equatable, Codable {
         guard power >= 0, power.isFinite else { throw LossError("the power p must be 0 or more, found \(power)") }
         guard maxWeight > 0 else { throw LossError("w_max must be positive, found \(maxWeight)") }
     }
+
+    /// Checks the parameters and that both grids divide an image of this size.
+    public func validate(height: Int, width: Int) throws(LossError) {
+        try validate()
+        for (name, factor) in [("reference", referenceFactor), ("query", queryFactor)] {
+            guard height % factor.rows == 0, width % factor.columns == 0 else {
+                throw LossError("the \(name) grid factor \(factor) does not divide the \(height)x\(width) image")
+            }
+        }
+    }
 }
 
 /// The subclassified loss (Qiu et al.), similarity-count weighting: cross-entropy in which each
 /// pixel is weighted by how rare its appearance is within its class (`subclassWeights`).
 /// The weights are constants of the step: no gradient flows through them.
-public func subclassifiedLoss(_ batch: SegmentationBatch, options: SubclassifiedOptions = .init(),
-                              classWeights: [Float]? = nil, ignoreIndex: Int32 = 0) throws(LossError) -> LossValue {
+///
+/// ```swift
+/// let loss = try subclassifiedLoss(logits: model(input), labels: targets)
+/// loss.backward()
+/// ```
+/// - Parameters:
+///   - logits: `[B, C, H, W]`; H and W divisible by the options' grid factors.
+///   - labels: `[B, H, W]` learning ids.
+/// - Returns: the loss, a tensor of shape `[]`.
+public func subclassifiedLoss(logits: Tensor, labels: [Int32], options: SubclassifiedOptions = .init(),
+                              classWeights: [Float]? = nil, ignoreIndex: Int32 = 0) throws(LossError) -> Tensor {
+    try fusedSegmentationLoss(logits: logits, labels: labels) { (batch, gradient) throws(LossError) in
+        try subclassifiedLoss(batch, options: options, classWeights: classWeights, ignoreIndex: ignoreIndex,
+                              gradient: gradient, scale: 1).value
+    }
+}
+
+/// The per-pixel weights `[B, H, W]` of the subclassified loss for these logits (see the
+/// batch form below): for weight maps and pictures.
+public func subclassWeights(logits: Tensor, labels: [Int32], options: SubclassifiedOptions = .init(),
+                            ignoreIndex: Int32 = 0) throws(LossError) -> [Float] {
+    try withBatch(logits: logits, labels: labels) { (batch) throws(LossError) in
+        try batch.validateLabels(ignoreIndex: ignoreIndex)
+        return try subclassWeights(batch, options: options, ignoreIndex: ignoreIndex)
+    }
+}
+
+/// The kernel of `subclassifiedLoss`: the loss and the weights it used; writes
+/// `scale · ∂loss/∂logits` to `gradient`.
+func subclassifiedLoss(_ batch: SegmentationBatch, options: SubclassifiedOptions, classWeights: [Float]?, ignoreIndex: Int32,
+                       gradient: UnsafeMutableBufferPointer<Float>, scale: Float) throws(LossError) -> (value: Float, weights: [Float]) {
+    try batch.validateLabels(ignoreIndex: ignoreIndex)
     let weights = try subclassWeights(batch, options: options, ignoreIndex: ignoreIndex)
-    return try crossEntropy(batch, classWeights: classWeights, pixelWeights: weights,
-                            ignoreIndex: ignoreIndex, reduction: options.reduction)
+    let value = try crossEntropy(batch, classWeights: classWeights, pixelWeights: weights, ignoreIndex: ignoreIndex,
+                                 reduction: options.reduction, gradient: gradient, scale: scale)
+    return (value, weights)
 }
 
 /// The per-pixel weights [B, H, W] of the subclassified loss, spec section 1.
@@ -86,23 +140,22 @@ public func subclassifiedLoss(_ batch: SegmentationBatch, options: Subclassified
 /// Only same-label pairs can count, so pixels are grouped by label and each group's
 /// similarities come from one matrix product (oneDNN's sgemm): `sum_c Q_c R_c C` multiply-adds
 /// instead of the all-pairs `Q R C`, with the same result.
-public func subclassWeights(_ batch: SegmentationBatch, options: SubclassifiedOptions = .init(),
-                            ignoreIndex: Int32 = 0) throws(LossError) -> [Float] {
+func subclassWeights(_ batch: SegmentationBatch, options: SubclassifiedOptions,
+                     ignoreIndex: Int32) throws(LossError) -> [Float] {
     try options.validate(height: batch.height, width: batch.width)
     let h = batch.height, w = batch.width, c = batch.classes, hw = h * w
     let qh = h / options.queryFactor.rows, qw = w / options.queryFactor.columns
     let rh = h / options.referenceFactor.rows, rw = w / options.referenceFactor.columns
     var weights = [Float](repeating: 0, count: batch.pixelCount)
     for b in 0 ..< batch.batch {
-        let (query, reference, queryLabels, referenceLabels) = batch.logits.withUnsafeBufferPointer { z in
-            batch.labels.withUnsafeBufferPointer { y in
-                let logits = UnsafeBufferPointer(rebasing: z[(b * c * hw) ..< ((b + 1) * c * hw)])
-                let labels = UnsafeBufferPointer(rebasing: y[(b * hw) ..< ((b + 1) * hw)])
-                return (resampleBilinear(logits, planes: c, inHeight: h, inWidth: w, outHeight: qh, outWidth: qw),
-                        resampleBilinear(logits, planes: c, inHeight: h, inWidth: w, outHeight: rh, outWidth: rw),
-                        resampleNearest(labels, height: h, width: w, outHeight: qh, outWidth: qw),
-                        resampleNearest(labels, height: h, width: w, outHeight: rh, outWidth: rw))
-            }
+        let z = batch.logits
+        let (query, reference, queryLabels, referenceLabels) = batch.labels.withUnsafeBufferPointer { y in
+            let logits = UnsafeBufferPointer(rebasing: z[(b * c * hw) ..< ((b + 1) * c * hw)])
+            let labels = UnsafeBufferPointer(rebasing: y[(b * hw) ..< ((b + 1) * hw)])
+            return (resampleBilinear(logits, planes: c, inHeight: h, inWidth: w, outHeight: qh, outWidth: qw),
+                    resampleBilinear(logits, planes: c, inHeight: h, inWidth: w, outHeight: rh, outWidth: rw),
+                    resampleNearest(labels, height: h, width: w, outHeight: qh, outWidth: qw),
+                    resampleNearest(labels, height: h, width: w, outHeight: rh, outWidth: rw))
         }
         let counts = similarityCounts(query: query, queryLabels: queryLabels, reference: reference,
                                       referenceLabels: referenceLabels, channels: c, threshold: options.threshold)
@@ -163,9 +216,7 @@ func similarityCounts(query: [Float], queryLabels: [Int32], reference: [Float], 
                 }
             }
             // dots [qc, rc] = F [qc, C] x G^T
-            let status = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), Int64(qc), Int64(rc), Int64(c),
-                                    1, f, Int64(c), g, Int64(c), 0, &dots, Int64(rc))
-            precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
+            multiplyTransposed(f, g, m: qc, n: rc, k: c, into: &dots)
             dots.withUnsafeBufferPointer { d in
                 for row in 0 ..< qc {
                     counts[queries[start + row]] = Int(rs_count_similar(d.baseAddress! + row * rc, gNorm, Int64(rc), fNorm[row], threshold))

@@ -1,9 +1,10 @@
+import BundledData
+import Configuration
 import Formats
 import Foundation
-import Yams
 
 extension LabelConfig {
-    /// The file's keys exactly as the official schema spells them.
+    /// The file's keys exactly as the official schema spells them; any other key is an error.
     private struct File: Decodable {
         var labels: [Int: String]
         var color_map: [Int: [Int]]
@@ -12,28 +13,39 @@ extension LabelConfig {
         var learning_map_inv: [Int: Int]
         var learning_ignore: [Int: Bool]?
         var split: Split?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case labels, color_map, content, learning_map, learning_map_inv, learning_ignore, split
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            labels = try c.decode([Int: String].self, forKey: .labels)
+            color_map = try c.decode([Int: [Int]].self, forKey: .color_map)
+            content = try c.decodeIfPresent([Int: Double].self, forKey: .content)
+            learning_map = try c.decode([Int: Int].self, forKey: .learning_map)
+            learning_map_inv = try c.decode([Int: Int].self, forKey: .learning_map_inv)
+            learning_ignore = try c.decodeIfPresent([Int: Bool].self, forKey: .learning_ignore)
+            split = try c.decodeIfPresent(Split.self, forKey: .split)
+        }
+    }
+
+    /// SemanticKITTI's label config, `data/semantic-kitti.yaml` as compiled into the binary:
+    /// the default wherever a command takes `--label-config`.
+    public static var semanticKITTI: LabelConfig {
+        get throws(FormatError) { try LabelConfig(yamlText: BundledData.labelConfig, file: "data/semantic-kitti.yaml (built in)") }
     }
 
     /// Reads a label config in the official `semantic-kitti.yaml` schema. Errors name the file
     /// and the key path of the problem.
     public init(yaml url: URL) throws(FormatError) {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw FormatError(file: url, reason: Scan.readFailure(error))
-        }
-        do { try self.init(yamlText: text) } catch { throw FormatError(file: url, reason: error.reason) }
+        try self.init(yamlText: YAMLFile.read(url), file: url.path)
     }
 
-    public init(yamlText text: String) throws(FormatError) {
-        func fail(_ reason: String) -> FormatError { FormatError(file: "<yaml>", reason: reason) }
-        let file: File
-        do {
-            file = try YAMLDecoder().decode(File.self, from: text)
-        } catch let error as DecodingError {
-            throw fail(Self.describe(error))
-        } catch {
-            throw fail("not valid YAML: \(error)")
-        }
+    /// Reads label-config text; `file` names its source in errors.
+    public init(yamlText text: String, file source: String = "<yaml>") throws(FormatError) {
+        func fail(_ reason: String) -> FormatError { FormatError(file: source, reason: reason) }
+        let file = try YAMLFile.decode(File.self, yaml: text, file: source)
         var colors: [Int: LabelColor] = [:]
         for (id, bgr) in file.color_map {
             guard bgr.count == 3, bgr.allSatisfy({ (0 ... 255).contains($0) }) else {
@@ -58,22 +70,6 @@ extension LabelConfig {
             learningIgnore: file.learning_ignore ?? [:],
             split: file.split ?? Split(train: [], valid: [], test: [])
         )
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
-            return keys.isEmpty ? "top level" : keys.joined(separator: ".")
-        }
-        switch error {
-        case let .keyNotFound(key, context):
-            let at = context.codingPath.isEmpty ? "" : " in \(path(context))"
-            return "missing key '\(key.stringValue)'\(at)"
-        case let .typeMismatch(type, context): return "\(path(context)): expected \(type) (\(context.debugDescription))"
-        case let .valueNotFound(type, context): return "\(path(context)): missing \(type) value"
-        case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }
 

@@ -16,7 +16,7 @@ extension Scan {
     public init(bin url: URL, validation: Validation = .strict) throws(FormatError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw FormatError(file: url, reason: Self.readFailure(error))
+            throw FormatError.cannotRead(url, error)
         }
         guard data.count % 16 == 0 else {
             throw FormatError(file: url, reason: "size \(data.count) bytes is not a multiple of 16 (x, y, z, remission as float32 per point); the file is truncated or not a KITTI scan")
@@ -42,11 +42,5 @@ extension Scan {
     /// Writes the scan as a `.bin` file, atomically.
     public func write(bin url: URL) throws(FormatError) {
         try AtomicFile.write(binData(), to: url)
-    }
-
-    static func readFailure(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }
-        return "cannot read: \(error.localizedDescription)"
     }
 }

@@ -26,7 +26,7 @@ public struct ScanLabels: Sendable, Equatable {
     public init(label url: URL, pointCount: Int? = nil) throws(FormatError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw FormatError(file: url, reason: Scan.readFailure(error))
+            throw FormatError.cannotRead(url, error)
         }
         guard data.count % 4 == 0 else {
             throw FormatError(file: url, reason: "size \(data.count) bytes is not a multiple of 4 (one uint32 per point); the file is truncated or not a SemanticKITTI label file")

@@ -69,7 +69,7 @@ public func writeTimes(_ times: [Double], to url: URL) throws(FormatError) {
 private func readLines(_ url: URL) throws(FormatError) -> [(Int, String)] {
     let text: String
     do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-        throw FormatError(file: url, reason: Scan.readFailure(error))
+        throw FormatError.cannotRead(url, error)
     }
     return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { i, line in
         line.trimmingCharacters(in: .whitespaces).isEmpty ? nil : (i + 1, String(line))

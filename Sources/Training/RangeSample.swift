@@ -2,6 +2,7 @@ import Engine
 import Formats
 import Foundation
 import Projection
+import Random
 import SemanticKITTI
 
 /// One scan ready for the network: the normalised input image, the target classes, and the
@@ -83,39 +84,22 @@ public struct SampleBuilder: Sendable {
     func augment(_ scan: Scan, _ labels: [Int32]?, _ a: TrainingConfig.Augmentation,
                  _ g: inout RandomGenerator) -> (Scan, [Int32]?) {
         guard a.rotate || a.flip || a.jitter > 0 || a.drop > 0 else { return (scan, labels) }
-        let angle = a.rotate ? Float(uniform(&g) * 2 * .pi) : 0
+        let angle = a.rotate ? Float(g.uniform() * 2 * .pi) : 0
         let (c, s) = (cosf(angle), sinf(angle))
-        let mirror: Float = a.flip && uniform(&g) < 0.5 ? -1 : 1
+        let mirror: Float = a.flip && g.uniform() < 0.5 ? -1 : 1
         var values: [Float] = []
         values.reserveCapacity(scan.values.count)
         var kept: [Int32]? = labels == nil ? nil : []
         for i in 0 ..< scan.count {
-            if a.drop > 0, uniform(&g) < Double(a.drop) { continue }
+            if a.drop > 0, g.uniform() < Double(a.drop) { continue }
             var x = scan.values[4 * i], y = scan.values[4 * i + 1] * mirror, z = scan.values[4 * i + 2]
             (x, y) = (c * x - s * y, s * x + c * y)
             if a.jitter > 0 {
-                x += a.jitter * normal(&g); y += a.jitter * normal(&g); z += a.jitter * normal(&g)
+                x += a.jitter * Float(g.gaussian()); y += a.jitter * Float(g.gaussian()); z += a.jitter * Float(g.gaussian())
             }
             values += [x, y, z, scan.values[4 * i + 3]]
             if let labels { kept!.append(labels[i]) }
         }
         return (Scan(values: values), kept)
     }
-}
-
-/// Uniform in [0, 1).
-func uniform(_ g: inout RandomGenerator) -> Double { Double(g.next() >> 11) / Double(1 << 53) }
-
-/// Standard normal (Box-Muller).
-func normal(_ g: inout RandomGenerator) -> Float {
-    let u1 = max(uniform(&g), 1e-12), u2 = uniform(&g)
-    return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
-}
-
-/// A generator for one purpose of one step, independent of thread scheduling:
-/// seeded from the run's seed and the given numbers.
-func derivedGenerator(_ seed: UInt64, _ parts: UInt64...) -> RandomGenerator {
-    var h = seed &+ 0x9E37_79B9_7F4A_7C15
-    for p in parts { h = (h ^ p) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 31 }
-    return RandomGenerator(seed: h)
 }

@@ -2,6 +2,7 @@ import Engine
 import Formats
 import Foundation
 import Projection
+import Random
 import SemanticKITTI
 
 /// A trained network ready to label scans: projection, forward pass, per-pixel argmax and
@@ -30,8 +31,13 @@ public final class Segmenter {
 
     /// The network's logits [C, H, W] for a prepared sample.
     public func logits(_ sample: RangeSample) -> [Float] {
-        let h = config.sensor.height, w = config.sensor.width
-        return withoutGradient { model(Tensor(shape: [1, 5, h, w], scalars: sample.input)) }.scalars
+        logits(Tensor(shape: [1, 5, config.sensor.height, config.sensor.width], scalars: sample.input))
+    }
+
+    /// The network's logits `[B, C, H, W]` (row-major) for inputs `[B, 5, H, W]`: evaluation
+    /// mode (set by the initialiser), no gradients: the fused inference path.
+    public func logits(_ input: Tensor) -> [Float] {
+        withoutGradient { model(input) }.scalars
     }
 
     /// Per-pixel class ids [H, W] (learning ids) of a prepared sample.

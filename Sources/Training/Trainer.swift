@@ -4,11 +4,13 @@ import Formats
 import Foundation
 import Losses
 import Projection
+import Random
 import SemanticKITTI
 
 /// What a training run reports as it goes; the command turns these into progress bars and tables.
 public enum TrainingEvent: Sendable {
     case started(trainScans: Int, validScans: Int, stepsPerEpoch: Int, parameters: Int, firstEpoch: Int)
+    case epochStarted(epoch: Int, steps: Int)
     case step(epoch: Int, step: Int, of: Int, loss: Float, learningRate: Float)
     case epochFinished(epoch: Int, trainLoss: Float, validation: EvaluationReport?, isBest: Bool, seconds: Double)
 }
@@ -17,6 +19,10 @@ public enum TrainingEvent: Sendable {
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, value: Float, keptCheckpoint: URL?)
     case noTrainingScans(sequences: [String])
+    case classCountMismatch(network: Int, labels: Int)
+    case runExists(URL)
+    case nothingToResume(URL)
+    case noValidationScans
 
     public var description: String {
         switch self {
@@ -25,6 +31,14 @@ public enum TrainingError: Error, CustomStringConvertible {
                 + (kept.map { "The last good checkpoint is \($0.path) (resume with --resume after lowering the learning rate)." } ?? "No epoch had finished, so no checkpoint was written.")
         case let .noTrainingScans(sequences):
             "no labelled scans in training sequences \(sequences.joined(separator: ", "))"
+        case let .classCountMismatch(network, labels):
+            "the network has \(network) classes but the label config \(labels) learning classes"
+        case let .runExists(url):
+            "\(url.path) already holds a run; pass --resume to continue it or choose another run directory"
+        case let .nothingToResume(url):
+            "\(url.path) holds no run to resume (no last.safetensors)"
+        case .noValidationScans:
+            "no labelled validation scans: give validation sequences (--valid-sequences)"
         }
     }
 }
@@ -40,6 +54,13 @@ public struct RunDirectory: Sendable {
     public var epochs: URL { url.appendingPathComponent("epochs.csv") }
     public var lossPlot: URL { url.appendingPathComponent("loss.png") }
     public var mIoUPlot: URL { url.appendingPathComponent("miou.png") }
+
+    /// Whether a run can start here: a new run needs a directory without one, `resume` one with one.
+    public func check(resume: Bool) throws(TrainingError) {
+        let exists = FileManager.default.fileExists(atPath: last.path)
+        if resume, !exists { throw TrainingError.nothingToResume(url) }
+        if !resume, exists { throw TrainingError.runExists(url) }
+    }
 }
 
 /// Trains a RangeNet-lite on range images of SemanticKITTI-layout data.
@@ -59,9 +80,9 @@ public final class Trainer {
     let trainFrames: [DatasetFrame]
     let validFrames: [DatasetFrame]
     let builder: SampleBuilder
-    let model: RangeNetLite
-    let optimizer: any Optimizer
-    var loss: CombinedLoss
+    /// The network, optimiser and loss, and the step that drives them.
+    public let step: TrainingStep
+    public var model: RangeNetLite { step.model }
     /// Stop each epoch after this many steps (tests and quick looks); nil: the whole epoch.
     public var maxStepsPerEpoch: Int?
 
@@ -74,24 +95,8 @@ public final class Trainer {
         trainFrames = try DatasetFrame.labelled(root: dataset, sequences: trainNames)
         validFrames = try DatasetFrame.labelled(root: dataset, sequences: validNames)
         guard !trainFrames.isEmpty else { throw TrainingError.noTrainingScans(sequences: trainNames) }
-        guard config.architecture.classes == labels.classCount else {
-            throw FormatError(file: config.network, reason: "the network has \(config.architecture.classes) classes, the label config \(labels.classCount)")
-        }
         builder = SampleBuilder(sensor: config.sensor, lookup: labels.lookup())
-        var generator = RandomGenerator(seed: config.seed)
-        model = RangeNetLite(config: config.architecture, generator: &generator)
-        switch config.optimizer.kind {
-        case .sgd:
-            optimizer = SGD(learningRate: config.optimizer.learningRate, momentum: config.optimizer.momentum,
-                            weightDecay: config.optimizer.weightDecay, nesterov: config.optimizer.nesterov)
-        case .adam:
-            optimizer = Adam(learningRate: config.optimizer.learningRate, weightDecay: config.optimizer.weightDecay)
-        case .adamw:
-            optimizer = Adam.adamW(learningRate: config.optimizer.learningRate, weightDecay: config.optimizer.weightDecay)
-        }
-        let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
-        let weights = inverseFrequencyWeights(content: labels.learningContent(), ignored: ignored)
-        loss = try config.loss.makeLoss(classes: labels.classCount, classWeights: weights, seed: config.seed)
+        step = try TrainingStep(config: config, labels: labels)
     }
 
     public var stepsPerEpoch: Int {
@@ -118,8 +123,9 @@ public final class Trainer {
         var firstEpoch = 0, globalStep = 0
         var bestMIoU = -1.0
         var log = TrainingLog()
+        try run.check(resume: resume)
         if resume {
-            let progress = try Checkpoint.resume(model, optimizer: optimizer, from: run.last)
+            let progress = try Checkpoint.resume(model, optimizer: step.optimizer, from: run.last)
             firstEpoch = progress.epoch
             globalStep = progress.step
             bestMIoU = progress.extra["best_miou"].flatMap(Double.init) ?? -1
@@ -136,42 +142,37 @@ public final class Trainer {
             let started = Date()
             model.train()
             var order = Array(trainFrames.indices)
-            var shuffler = derivedGenerator(config.seed, 1, UInt64(epoch))
+            var shuffler = RandomGenerator(seed: RandomGenerator.derive(config.seed, 1, UInt64(epoch)))
             order.shuffle(using: &shuffler)
             let batches = (0 ..< stepsPerEpoch).map { Array(order[($0 * config.batchSize) ..< min(order.count, ($0 + 1) * config.batchSize)]) }
+            events(.epochStarted(epoch: epoch, steps: batches.count))
             let loader = BatchLoader(builder: builder, frames: trainFrames, augmentation: config.augmentation, seed: config.seed, epoch: epoch)
             var pending = loader.start(batches[0])
             var lossSum: Double = 0
             for (index, batch) in batches.enumerated() {
                 let samples = try pending.wait()
                 if index + 1 < batches.count { pending = loader.start(batches[index + 1]) }
-                let b = samples.count
-                let input = Tensor(shape: [b, 5, h, w], scalars: samples.flatMap(\.input))
-                let logits = model(input)
-                let segmentation = try SegmentationBatch(logits: logits.scalars, labels: samples.flatMap(\.target),
-                                                         batch: b, classes: classes, height: h, width: w)
-                let value = try loss(segmentation)
-                guard value.value.isFinite else {
-                    throw TrainingError.nonFiniteLoss(epoch: epoch, step: index, value: value.value,
+                let learningRate = schedule.learningRate(atStep: globalStep)
+                let value = try step(TrainingBatch(samples, height: h, width: w), learningRate: learningRate)
+                guard value.isFinite else {
+                    throw TrainingError.nonFiniteLoss(epoch: epoch, step: index, value: value,
                                                       keptCheckpoint: FileManager.default.fileExists(atPath: run.last.path) ? run.last : nil)
                 }
-                logits.backward(seed: Tensor(shape: logits.shape, scalars: value.gradient))
-                optimizer.learningRate = schedule.learningRate(atStep: globalStep)
-                optimizer.step(model)
                 globalStep += 1
-                lossSum += Double(value.value)
-                log.steps.append(.init(epoch: epoch, step: globalStep, loss: value.value, learningRate: optimizer.learningRate))
-                events(.step(epoch: epoch, step: index + 1, of: batches.count, loss: value.value, learningRate: optimizer.learningRate))
+                lossSum += Double(value)
+                log.steps.append(.init(epoch: epoch, step: globalStep, loss: value, learningRate: learningRate))
+                events(.step(epoch: epoch, step: index + 1, of: batches.count, loss: value, learningRate: learningRate))
             }
             let trainLoss = Float(lossSum / Double(batches.count))
             try refreshBatchNormStatistics()
             let report = try validate()
-            let mIoU = report?.meanIoU ?? -Double(epoch) // without validation the latest is the best
-            let isBest = mIoU > bestMIoU
+            // Without validation the latest epoch is the best.
+            let mIoU = report?.meanIoU ?? Double(epoch)
+            let isBest = report == nil || mIoU > bestMIoU
             if isBest { bestMIoU = mIoU }
             log.epochs.append(.init(epoch: epoch, trainLoss: trainLoss, validation: report))
             let progress = TrainingProgress(epoch: epoch + 1, step: globalStep, extra: ["best_miou": String(bestMIoU)])
-            try Checkpoint.save(model, optimizer: optimizer, progress: progress, to: run.last)
+            try Checkpoint.save(model, optimizer: step.optimizer, progress: progress, to: run.last)
             if isBest { try Checkpoint.save(model, to: run.best, metadata: ["epoch": String(epoch + 1), "miou": String(mIoU)]) }
             try log.write(to: run, classNames: (0 ..< classes).map { labels.className(learning: $0) })
             events(.epochFinished(epoch: epoch, trainLoss: trainLoss, validation: report, isBest: isBest,
@@ -203,7 +204,7 @@ public final class Trainer {
                 return try builder.load(trainFrames[i], augmentation: .none, generator: &generator)
             }
             for norm in norms { norm.momentum = 1 / Float(k + 1) }
-            _ = withoutGradient { model(Tensor(shape: [samples.count, 5, h, w], scalars: samples.flatMap(\.input))) }
+            _ = withoutGradient { model(TrainingBatch(samples, height: h, width: w).input) }
         }
     }
 
@@ -248,7 +249,7 @@ struct BatchLoader: Sendable {
         DispatchQueue.global().async {
             pending.result = Result {
                 try indices.map { i in
-                    var generator = derivedGenerator(loader.seed, 2, UInt64(loader.epoch), UInt64(i))
+                    var generator = RandomGenerator(seed: RandomGenerator.derive(loader.seed, 2, UInt64(loader.epoch), UInt64(i)))
                     return try loader.builder.load(loader.frames[i], augmentation: loader.augmentation, generator: &generator)
                 }
             }

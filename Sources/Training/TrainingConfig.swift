@@ -1,20 +1,30 @@
+import BundledData
+import Configuration
 import Engine
+import Formats
 import Foundation
 import Losses
 import Projection
-import Yams
-import Formats
 
-/// Everything a training run needs, decoded once from a YAML file (`data/train.yaml`) and
-/// overridden by command-line flags. Missing keys take the defaults shown in that file.
+/// Everything a training run needs: one typed model, decoded once from a YAML file
+/// (`data/train.yaml`) and overridden field by field by command-line flags.
+///
+/// Every key is optional; a missing key keeps the default written in the property initialiser
+/// below (`data/train.yaml` lists the same values, and a test keeps the two equal). A key this
+/// type does not know is an error that names the file, the key and the nearest valid key.
+///
+/// ```swift
+/// var config = try TrainingConfig(yaml: URL(fileURLWithPath: "my-run.yaml"))  // e.g. just "epochs: 30"
+/// config.loss.subclassified.threshold = 0.95
+/// ```
 public struct TrainingConfig: Sendable, Equatable, Codable {
     /// The range image and the normalisation of its five input channels.
     public struct Sensor: Sendable, Equatable, Codable {
-        public var height = 64
-        public var width = 2048
-        public var fovUp: Float = 3
-        public var fovDown: Float = -25
-        /// Means of range, x, y, z, remission (RangeNet++'s defaults).
+        public var height = ProjectionConfig().height
+        public var width = ProjectionConfig().width
+        public var fovUp = ProjectionConfig().fovUp
+        public var fovDown = ProjectionConfig().fovDown
+        /// Means of range, x, y, z, remission (RangeNet++'s values for SemanticKITTI).
         public var means: [Float] = [12.12, 10.88, 0.23, -1.04, 0.21]
         /// Standard deviations of range, x, y, z, remission.
         public var stds: [Float] = [12.32, 11.47, 6.91, 0.86, 0.16]
@@ -23,27 +33,21 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
         public var projection: ProjectionConfig { ProjectionConfig(height: height, width: width, fovUp: fovUp, fovDown: fovDown) }
 
-        enum CodingKeys: String, CodingKey { case height, width, fovUp = "fov_up", fovDown = "fov_down", means, stds }
+        enum CodingKeys: String, CodingKey, CaseIterable { case height, width, fovUp = "fov_up", fovDown = "fov_down", means, stds }
 
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
             let d = Sensor()
-            height = try c.decodeIfPresent(Int.self, forKey: .height) ?? d.height
-            width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
-            fovUp = try c.decodeIfPresent(Float.self, forKey: .fovUp) ?? d.fovUp
-            fovDown = try c.decodeIfPresent(Float.self, forKey: .fovDown) ?? d.fovDown
-            means = try c.decodeIfPresent([Float].self, forKey: .means) ?? d.means
-            stds = try c.decodeIfPresent([Float].self, forKey: .stds) ?? d.stds
+            height = try c.value(.height, or: d.height)
+            width = try c.value(.width, or: d.width)
+            fovUp = try c.value(.fovUp, or: d.fovUp)
+            fovDown = try c.value(.fovDown, or: d.fovDown)
+            means = try c.value(.means, or: d.means)
+            stds = try c.value(.stds, or: d.stds)
         }
     }
 
     public enum OptimizerKind: String, Sendable, Equatable, Codable, CaseIterable { case sgd, adam, adamw }
-    public enum ScheduleKind: String, Sendable, Equatable, Codable, CaseIterable {
-        /// Linear warm-up, then the rate times `decay` after every epoch (RangeNet++).
-        case warmupExponential = "warmup-exponential"
-        /// Linear warm-up, then half a cosine down to `minimum_learning_rate`.
-        case cosine
-    }
 
     public struct Optimizer: Sendable, Equatable, Codable {
         public var kind = OptimizerKind.sgd
@@ -54,17 +58,26 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey { case kind, learningRate = "learning_rate", momentum, weightDecay = "weight_decay", nesterov }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case kind, learningRate = "learning_rate", momentum, weightDecay = "weight_decay", nesterov
+        }
 
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
             let d = Optimizer()
-            kind = try c.decodeIfPresent(OptimizerKind.self, forKey: .kind) ?? d.kind
-            learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
-            momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? d.momentum
-            weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
-            nesterov = try c.decodeIfPresent(Bool.self, forKey: .nesterov) ?? d.nesterov
+            kind = try c.value(.kind, or: d.kind)
+            learningRate = try c.value(.learningRate, or: d.learningRate)
+            momentum = try c.value(.momentum, or: d.momentum)
+            weightDecay = try c.value(.weightDecay, or: d.weightDecay)
+            nesterov = try c.value(.nesterov, or: d.nesterov)
         }
+    }
+
+    public enum ScheduleKind: String, Sendable, Equatable, Codable, CaseIterable {
+        /// Linear warm-up, then the rate times `decay_per_epoch` every epoch, smoothly (RangeNet++).
+        case warmupExponential = "warmup-exponential"
+        /// Linear warm-up, then half a cosine down to `minimum_learning_rate`.
+        case cosine
     }
 
     public struct Schedule: Sendable, Equatable, Codable {
@@ -75,17 +88,17 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case kind, warmupEpochs = "warmup_epochs", decayPerEpoch = "decay_per_epoch", minimumLearningRate = "minimum_learning_rate"
         }
 
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
             let d = Schedule()
-            kind = try c.decodeIfPresent(ScheduleKind.self, forKey: .kind) ?? d.kind
-            warmupEpochs = try c.decodeIfPresent(Float.self, forKey: .warmupEpochs) ?? d.warmupEpochs
-            decayPerEpoch = try c.decodeIfPresent(Float.self, forKey: .decayPerEpoch) ?? d.decayPerEpoch
-            minimumLearningRate = try c.decodeIfPresent(Float.self, forKey: .minimumLearningRate) ?? d.minimumLearningRate
+            kind = try c.value(.kind, or: d.kind)
+            warmupEpochs = try c.value(.warmupEpochs, or: d.warmupEpochs)
+            decayPerEpoch = try c.value(.decayPerEpoch, or: d.decayPerEpoch)
+            minimumLearningRate = try c.value(.minimumLearningRate, or: d.minimumLearningRate)
         }
     }
 
@@ -101,22 +114,28 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
         public init() {}
 
+        /// No augmentation at all.
         public static let none: Augmentation = { var a = Augmentation(); a.rotate = false; a.flip = false; a.jitter = 0; a.drop = 0; return a }()
 
+        enum CodingKeys: String, CodingKey, CaseIterable { case rotate, flip, jitter, drop }
+
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
             let d = Augmentation()
-            rotate = try c.decodeIfPresent(Bool.self, forKey: .rotate) ?? d.rotate
-            flip = try c.decodeIfPresent(Bool.self, forKey: .flip) ?? d.flip
-            jitter = try c.decodeIfPresent(Float.self, forKey: .jitter) ?? d.jitter
-            drop = try c.decodeIfPresent(Float.self, forKey: .drop) ?? d.drop
+            rotate = try c.value(.rotate, or: d.rotate)
+            flip = try c.value(.flip, or: d.flip)
+            jitter = try c.value(.jitter, or: d.jitter)
+            drop = try c.value(.drop, or: d.drop)
         }
     }
 
     public var sensor = Sensor()
-    /// The network's architecture file, relative to the training file (or absolute).
-    public var network = "rangenet-lite.yaml"
-    /// The architecture, read from `network` when the file is loaded.
+    /// The architecture file the training file named (`network:`, relative to that file), or
+    /// nil for an `architecture:` block or the built-in RangeNet-lite. Provenance only: the
+    /// resolved `architecture` is what runs, and what the run's `config.yaml` records.
+    public var network: String?
+    /// The network's shape: from `architecture:`, else the `network:` file, else RangeNet-lite
+    /// (`data/rangenet-lite.yaml`).
     public var architecture = ArchitectureConfig.rangeNetLite
     public var loss = LossConfig()
     public var optimizer = Optimizer()
@@ -134,53 +153,76 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case sensor, network, architecture, loss, optimizer, schedule, augmentation, batchSize = "batch_size", epochs,
              preciseBatchNormScans = "precise_batch_norm_scans",
              trainSequences = "train_sequences", validSequences = "valid_sequences", seed
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = TrainingConfig()
-        sensor = try c.decodeIfPresent(Sensor.self, forKey: .sensor) ?? d.sensor
-        network = try c.decodeIfPresent(String.self, forKey: .network) ?? d.network
-        architecture = try c.decodeIfPresent(ArchitectureConfig.self, forKey: .architecture) ?? d.architecture
-        loss = try c.decodeIfPresent(LossConfig.self, forKey: .loss) ?? d.loss
-        optimizer = try c.decodeIfPresent(Optimizer.self, forKey: .optimizer) ?? d.optimizer
-        schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? d.schedule
-        augmentation = try c.decodeIfPresent(Augmentation.self, forKey: .augmentation) ?? d.augmentation
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
-        preciseBatchNormScans = try c.decodeIfPresent(Int.self, forKey: .preciseBatchNormScans) ?? d.preciseBatchNormScans
-        trainSequences = try c.decodeIfPresent([String].self, forKey: .trainSequences) ?? d.trainSequences
-        validSequences = try c.decodeIfPresent([String].self, forKey: .validSequences) ?? d.validSequences
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        sensor = try c.value(.sensor, or: d.sensor)
+        network = try c.decodeIfPresent(String.self, forKey: .network)
+        architecture = try c.value(.architecture, or: d.architecture)
+        if network != nil, c.contains(.architecture) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.network],
+                                                    debugDescription: "give network (a file) or an architecture block, not both"))
+        }
+        loss = try c.value(.loss, or: d.loss)
+        optimizer = try c.value(.optimizer, or: d.optimizer)
+        schedule = try c.value(.schedule, or: d.schedule)
+        augmentation = try c.value(.augmentation, or: d.augmentation)
+        batchSize = try c.value(.batchSize, or: d.batchSize)
+        epochs = try c.value(.epochs, or: d.epochs)
+        preciseBatchNormScans = try c.value(.preciseBatchNormScans, or: d.preciseBatchNormScans)
+        trainSequences = try c.value(.trainSequences, or: d.trainSequences)
+        validSequences = try c.value(.validSequences, or: d.validSequences)
+        seed = try c.value(.seed, or: d.seed)
     }
 
-    /// Reads a training file and the architecture file it names (unless the file holds an
-    /// `architecture` block itself). Errors name the file and the key path.
+    /// Writes the resolved configuration: the architecture inline (never `network`), so that a
+    /// run directory's `config.yaml` is complete by itself.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sensor, forKey: .sensor)
+        try c.encode(architecture, forKey: .architecture)
+        try c.encode(loss, forKey: .loss)
+        try c.encode(optimizer, forKey: .optimizer)
+        try c.encode(schedule, forKey: .schedule)
+        try c.encode(augmentation, forKey: .augmentation)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(preciseBatchNormScans, forKey: .preciseBatchNormScans)
+        try c.encode(trainSequences, forKey: .trainSequences)
+        try c.encode(validSequences, forKey: .validSequences)
+        try c.encode(seed, forKey: .seed)
+    }
+
+    /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).
+    public static var defaults: TrainingConfig {
+        get throws(FormatError) { try TrainingConfig(yamlText: BundledData.trainingConfig, file: "data/train.yaml (built in)") }
+    }
+
+    /// Reads a training file, and the architecture file it names with `network:` (relative to
+    /// the training file). Errors name the file and the key path.
     public init(yaml url: URL) throws(FormatError) {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
-        }
-        do {
-            self = try YAMLDecoder().decode(TrainingConfig.self, from: text)
-        } catch let error as DecodingError {
-            throw FormatError(file: url, reason: describe(error))
-        } catch {
-            throw FormatError(file: url, reason: "not valid YAML: \(error)")
-        }
-        if !text.contains("\narchitecture:") && !text.hasPrefix("architecture:") {
+        try self.init(yamlText: YAMLFile.read(url), file: url.path)
+        if let network {
             let networkURL = network.hasPrefix("/") ? URL(fileURLWithPath: network)
                 : url.deletingLastPathComponent().appendingPathComponent(network)
-            let networkText: String
-            do { networkText = try String(contentsOf: networkURL, encoding: .utf8) } catch {
-                throw FormatError(file: url, reason: "network: cannot read the architecture file \(networkURL.path)")
+            guard FileManager.default.fileExists(atPath: networkURL.path) else {
+                throw FormatError(file: url, reason: "network: the architecture file \(networkURL.path) does not exist")
             }
-            architecture = try ArchitectureConfig.decode(yaml: networkText, file: networkURL.path)
+            architecture = try YAMLFile.decode(ArchitectureConfig.self, from: networkURL)
+            if let problem = architecture.problems.first { throw FormatError(file: networkURL, reason: problem) }
         }
+    }
+
+    /// Decodes training-file text (a `network:` key stays unresolved: there is no file to be
+    /// relative to).
+    public init(yamlText: String, file: String) throws(FormatError) {
+        self = try YAMLFile.decode(TrainingConfig.self, yaml: yamlText, file: file)
     }
 
     /// Everything wrong with the settings, one message each; empty when the run can start.
@@ -198,24 +240,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if preciseBatchNormScans < 0 { out.append("precise_batch_norm_scans cannot be negative") }
         if !(optimizer.learningRate > 0) { out.append("optimizer.learning_rate must be positive") }
         if augmentation.drop < 0 || augmentation.drop >= 1 { out.append("augmentation.drop must be in [0, 1)") }
-        do { _ = try loss.settings(classWeights: nil) } catch { out.append("loss: \(error.description)") }
+        out += loss.problems.map { "loss: \($0)" }
+        if loss.terms.contains(.subclassified) {
+            for (name, grid) in [("reference_factor", loss.subclassified.referenceFactor), ("query_factor", loss.subclassified.queryFactor)]
+            where grid.rows > 0 && grid.columns > 0 && (sensor.height % grid.rows != 0 || sensor.width % grid.columns != 0) {
+                out.append("loss: \(name) \(grid) does not divide the \(sensor.height)x\(sensor.width) range image")
+            }
+        }
         return out
     }
 
-    /// The configuration as YAML, for the run directory.
-    public func yamlText() throws -> String { try YAMLEncoder().encode(self) }
-}
-
-private func describe(_ error: DecodingError) -> String {
-    func path(_ context: DecodingError.Context) -> String {
-        let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
-        return keys.isEmpty ? "top level" : keys.joined(separator: ".")
-    }
-    switch error {
-    case let .keyNotFound(key, context): return "\(path(context)): missing key '\(key.stringValue)'"
-    case let .typeMismatch(type, context): return "\(path(context)): expected \(type)"
-    case let .valueNotFound(type, context): return "\(path(context)): missing \(type)"
-    case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
-    @unknown default: return "\(error)"
-    }
+    /// The configuration as YAML, for the run directory (numbers as people write them).
+    public func yamlText() throws -> String { try YAMLFile.encode(self) }
 }

@@ -1,43 +1,59 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Random
+import SemanticKITTI
+import Training
 
-/// `rangeseg bench infer`: times RangeNet-lite inference on random data.
+/// `rangeseg bench infer`: times the network pass that `rangeseg infer` runs.
 struct BenchInfer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
-        abstract: "Time RangeNet-lite inference (evaluation mode, no gradients) on random data.",
-        discussion: "Threads follow OMP_NUM_THREADS. FLOPs count convolutions only (2 x MACs)."
+        abstract: "Time inference as rangeseg infer runs it (evaluation mode, fused, no gradients) on random data.",
+        discussion: """
+        The network comes from the training configuration (random weights), or from --checkpoint. \
+        Threads follow OMP_NUM_THREADS. FLOPs count convolutions only (2 x MACs).
+
+        Example:
+          rangeseg bench infer --batch 1 --steps 20
+        """
     )
 
-    @Option(help: "Images per forward pass (default 1).")
+    @Option(help: "Images per forward pass.")
     var batch = 1
-    @Option(help: "Range-image height in pixels (default 64).")
-    var height = 64
-    @Option(help: "Range-image width in pixels, divisible by 32 (default 2048).")
-    var width = 2048
-    @Option(help: "Untimed warm-up passes (default 2).")
+    @Option(help: "Untimed warm-up passes.")
     var warmup = 2
-    @Option(help: "Timed passes (default 10).")
+    @Option(help: "Timed passes.")
     var steps = 10
-    @Option(help: "Architecture YAML file (default: the built-in RangeNet-lite).")
-    var architecture: String?
-    @Option(help: "Random seed for weights and data (default 0).")
+    @Option(help: "A trained checkpoint (with config.yaml beside it) instead of random weights.", transform: { URL(fileURLWithPath: $0) })
+    var checkpoint: URL?
+    @Option(help: "Seed of the random data and weights.")
     var seed: UInt64 = 0
 
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var labelConfig: LabelConfigOption
+
     func validate() throws {
-        guard batch > 0, height > 0, width > 0, steps > 0, warmup >= 0 else {
-            throw ValidationError("batch, height, width and steps must be positive, warm-up not negative")
-        }
+        guard batch > 0, steps > 0, warmup >= 0 else { throw ValidationError("--batch and --steps must be positive, --warmup not negative") }
     }
 
     func run() throws {
-        let config = try architecture.map { try ArchitectureConfig.load(from: URL(fileURLWithPath: $0)) } ?? .rangeNetLite
-        guard width % config.widthDivisor == 0 else {
-            throw ValidationError("width must be divisible by \(config.widthDivisor)")
+        let labels = try labelConfig.load()
+        let segmenter: Segmenter
+        if let checkpoint {
+            let config = try TrainingConfig(yaml: checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
+            segmenter = try Segmenter(checkpoint: checkpoint, config: config, labels: labels)
+        } else {
+            var config = try training.resolvedConfig()
+            config.seed = seed
+            segmenter = Segmenter(model: try TrainingStep(config: config, labels: labels).model, config: config,
+                                  builder: SampleBuilder(sensor: config.sensor, lookup: labels.lookup()))
+            segmenter.model.eval()
         }
-        let report = NetworkBenchmark.infer(config: config, batch: batch, height: height, width: width, warmup: warmup,
-                                            steps: steps, seed: seed)
-        report.printFigures(title: "infer: batch \(batch), \(config.inputChannels) x \(height) x \(width), \(config.classes) classes")
+        let (h, w) = (segmenter.config.sensor.height, segmenter.config.sensor.width)
+        var generator = RandomGenerator(seed: seed)
+        let input = Tensor(uniformShape: [batch, 5, h, w], low: -1, high: 1, generator: &generator)
+        let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps)
+        report.printFigures(title: "infer: batch \(batch), 5 x \(h) x \(w), \(segmenter.config.architecture.classes) classes")
     }
 }

@@ -1,8 +1,11 @@
 import ArgumentParser
+import Engine
 import Formats
 import Foundation
-import Losses
+import RangeSegKit
+import Training
 
+/// `rangeseg bench loss`: the subclassified loss's cost beside cross-entropy.
 struct BenchLoss: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loss",
@@ -17,77 +20,36 @@ struct BenchLoss: ParsableCommand {
         """
     )
 
-    @Option(help: "Logits, float32 [B, C, H, W] (.npy); default: generated.")
-    var logits: String?
+    @Option(help: "Logits, float32 [B, C, H, W] (.npy); default: generated.", transform: { URL(fileURLWithPath: $0) })
+    var logits: URL?
 
-    @Option(help: "Labels, integers [B, H, W] (.npy); default: generated.")
-    var labels: String?
+    @Option(help: "Labels, integers [B, H, W] (.npy); default: generated.", transform: { URL(fileURLWithPath: $0) })
+    var labels: URL?
 
     @Option(name: .customLong("repeat"), help: "Timed evaluations.")
     var repetitions: Int = 10
 
+    func validate() throws {
+        if (logits == nil) != (labels == nil) { throw ValidationError("give both --logits and --labels, or neither") }
+        if repetitions < 1 { throw ValidationError("--repeat must be at least 1") }
+    }
+
     func run() throws {
-        let batch: SegmentationBatch
+        let (input, targets): (Tensor, [Int32])
         if let logits, let labels {
-            let z = try NumPyArray(npy: URL(fileURLWithPath: logits)), y = try NumPyArray(npy: URL(fileURLWithPath: labels))
-            guard z.shape.count == 4 else { throw ValidationError("\(logits): expected [B, C, H, W]") }
-            batch = try SegmentationBatch(logits: z.floats(), labels: y.integers().map { Int32(clamping: $0) },
-                                          batch: z.shape[0], classes: z.shape[1], height: z.shape[2], width: z.shape[3])
+            let arrays = try LossOnArrays(logits: NumPyArray(npy: logits), labels: NumPyArray(npy: labels),
+                                          logitsFile: logits.path, labelsFile: labels.path)
+            let s = arrays.shape
+            (input, targets) = (Tensor(shape: [s.batch, s.classes, s.height, s.width], scalars: arrays.logits), arrays.labels)
         } else {
-            batch = try Self.generated()
+            (input, targets) = LossBenchmark.imbalancedBatch()
         }
-        var timesWeights: [Double] = [], timesLoss: [Double] = [], timesCE: [Double] = []
-        _ = try subclassWeights(batch) // warm-up
-        for _ in 0 ..< repetitions {
-            timesWeights.append(try Self.milliseconds { _ = try subclassWeights(batch) })
-            timesLoss.append(try Self.milliseconds { _ = try subclassifiedLoss(batch) })
-            timesCE.append(try Self.milliseconds { _ = try crossEntropy(batch, reduction: .mean) })
-        }
+        let report = try LossBenchmark.run(logits: input, labels: targets, repetitions: repetitions)
         func median(_ t: [Double]) -> String { String(format: "%.1f ms", t.sorted()[t.count / 2]) }
-        print("subclassified loss, batch \(batch.batch), \(batch.classes) classes, \(batch.height) x \(batch.width), median of \(repetitions):")
-        print("  weights (similarity counting, resampling, normalisation): \(median(timesWeights))")
-        print("  loss and gradient (weights + weighted cross-entropy):     \(median(timesLoss))")
-        print("  plain cross-entropy and gradient, for comparison:          \(median(timesCE))")
-    }
-
-    static func milliseconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-    }
-
-    /// Imbalanced block labels and logits favouring the true class, seeded.
-    static func generated(batch: Int = 2, classes: Int = 20, height: Int = 64, width: Int = 2048) throws -> SegmentationBatch {
-        var state: UInt64 = 42
-        func next() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Double(state >> 11) / Double(1 << 53)
-        }
-        // Class shares falling geometrically from 40%.
-        var shares = (1 ..< classes).map { pow(0.62, Double($0 - 1)) }
-        let total = shares.reduce(0, +)
-        shares = shares.map { $0 / total }
-        let hw = height * width
-        var labels = [Int32](repeating: 0, count: batch * hw)
-        for b in 0 ..< batch {
-            for by in stride(from: 0, to: height, by: 4) {
-                for bx in stride(from: 0, to: width, by: 16) {
-                    var u = next(), c = 1
-                    for (i, s) in shares.enumerated() { u -= s; if u <= 0 { c = i + 1; break } }
-                    if next() < 0.1 { c = 0 }
-                    for y in by ..< by + 4 { for x in bx ..< bx + 16 { labels[b * hw + y * width + x] = Int32(c) } }
-                }
-            }
-        }
-        var logits = [Float](repeating: 0, count: batch * classes * hw)
-        for b in 0 ..< batch {
-            for p in 0 ..< hw {
-                for k in 0 ..< classes {
-                    let noise = Float((next() - 0.5) * 2)
-                    logits[(b * classes + k) * hw + p] = (Int32(k) == labels[b * hw + p] ? 4 : 0) + noise
-                }
-            }
-        }
-        return try SegmentationBatch(logits: logits, labels: labels, batch: batch, classes: classes, height: height, width: width)
+        let s = input.shape
+        print("subclassified loss, batch \(s[0]), \(s[1]) classes, \(s[2]) x \(s[3]), median of \(repetitions):")
+        print("  weights (similarity counting, resampling, normalisation): \(median(report.weights))")
+        print("  loss and gradient (weights + weighted cross-entropy):     \(median(report.subclassified))")
+        print("  plain cross-entropy and gradient, for comparison:          \(median(report.crossEntropy))")
     }
 }

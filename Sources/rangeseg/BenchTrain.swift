@@ -1,44 +1,67 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Losses
+import RangeSegKit
+import SemanticKITTI
+import Training
 
-/// `rangeseg bench train`: times RangeNet-lite training steps on random data.
+/// `rangeseg bench train`: times the training step that `rangeseg train` runs.
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Time RangeNet-lite training steps (forward, loss, backward, SGD) on random data.",
-        discussion: "Threads follow OMP_NUM_THREADS. FLOPs count convolutions only: 2 x MACs forward, twice that backward."
+        abstract: "Time training steps (forward, the configured loss, backward, optimiser) as rangeseg train runs them.",
+        discussion: """
+        Builds the step from the training configuration (--train-config, default the built-in \
+        data/train.yaml; --loss overrides its loss) and times it on data held in memory: random \
+        inputs and labels, or with --dataset the labelled scans of --sequences, prepared as \
+        training prepares them. Prints each step's time, the median split into forward, loss, \
+        backward and optimiser update, the convolutions' GFLOP/s and the peak memory. Threads \
+        follow OMP_NUM_THREADS. FLOPs count convolutions only: 2 x MACs forward, twice that backward.
+
+        Examples:
+          rangeseg bench train --loss ce
+          rangeseg bench train --loss subclassified --dataset ../shared/data/semantickitti --sequences 00
+        """
     )
 
-    @Option(help: "Images per step (default 2).")
-    var batch = 2
-    @Option(help: "Range-image height in pixels (default 64).")
-    var height = 64
-    @Option(help: "Range-image width in pixels, divisible by 32 (default 2048).")
-    var width = 2048
-    @Option(help: "Untimed warm-up steps (default 2).")
+    @Option(help: "Images per step (default: the configuration's batch size).")
+    var batch: Int?
+    @Option(help: "Untimed warm-up steps.")
     var warmup = 2
-    @Option(help: "Timed steps (default 5).")
+    @Option(help: "Timed steps.")
     var steps = 5
-    @Option(help: "Architecture YAML file (default: the built-in RangeNet-lite).")
-    var architecture: String?
-    @Option(help: "Random seed for weights and data (default 0).")
+    @Option(help: "The loss (overrides the configuration's), e.g. ce or subclassified.", transform: parseLoss)
+    var loss: LossSpec?
+    @Option(help: "Dataset root: time on its labelled scans instead of random data.", transform: { URL(fileURLWithPath: $0) })
+    var dataset: URL?
+    @Option(help: ArgumentHelp("With --dataset: the sequences whose labelled scans to use.", valueName: "list"))
+    var sequences: NameList = NameList(argument: "00")!
+    @Option(help: "Seed of the random data and the weights.")
     var seed: UInt64 = 0
 
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var labelConfig: LabelConfigOption
+
     func validate() throws {
-        guard batch > 0, height > 0, width > 0, steps > 0, warmup >= 0 else {
-            throw ValidationError("batch, height, width and steps must be positive, warm-up not negative")
-        }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        guard steps > 0, warmup >= 0 else { throw ValidationError("--steps must be positive and --warmup not negative") }
     }
 
     func run() throws {
-        let config = try architecture.map { try ArchitectureConfig.load(from: URL(fileURLWithPath: $0)) } ?? .rangeNetLite
-        guard width % config.widthDivisor == 0 else {
-            throw ValidationError("width must be divisible by \(config.widthDivisor)")
-        }
-        let report = NetworkBenchmark.train(config: config, batch: batch, height: height, width: width, warmup: warmup,
-                                            steps: steps, seed: seed)
-        report.printFigures(title: "train: batch \(batch), \(config.inputChannels) x \(height) x \(width), \(config.classes) classes")
+        var config = try training.resolvedConfig()
+        if let loss { config.loss.terms = loss }
+        if let batch { config.batchSize = batch }
+        config.seed = seed
+        let labels = try labelConfig.load()
+        let (h, w) = (config.sensor.height, config.sensor.width)
+        let batches = try dataset.map {
+            try Benchmarks.datasetBatches(dataset: $0, sequences: sequences.names.map(DatasetLayout.normalise), config: config,
+                                          labels: labels, batch: config.batchSize)
+        } ?? Benchmarks.randomBatches(count: 2, batch: config.batchSize, classes: labels.classCount, height: h, width: w, seed: seed)
+        guard !batches.isEmpty else { throw InputError("fewer labelled scans than --batch") }
+        let report = try Benchmarks.train(config: config, labels: labels, batches: batches, warmup: warmup, steps: steps)
+        let data = dataset == nil ? "random data" : "\(batches.count) batches of real scans"
+        report.printFigures(title: "train: batch \(config.batchSize), 5 x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(data)")
     }
 }
 
@@ -51,6 +74,12 @@ extension BenchmarkReport {
         print("  steps (ms)      " + stepMilliseconds.map { String(format: "%.1f", $0) }.joined(separator: " "))
         print(String(format: "  median          %.1f ms per step (mean %.1f, best %.1f)", medianMilliseconds, meanMilliseconds,
                      stepMilliseconds.min() ?? 0))
+        if !phases.isEmpty {
+            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+            print(String(format: "  phases (median) forward %.1f, loss %.1f, backward %.1f, update %.1f ms",
+                         median(phases.map(\.forward)), median(phases.map(\.loss)), median(phases.map(\.backward)),
+                         median(phases.map(\.update))))
+        }
         print(String(format: "  work            %.1f GFLOP per step (convolutions)", flopsPerStep / 1e9))
         print(String(format: "  achieved        %.1f GFLOP/s at the median", gigaflopsPerSecond))
         print(String(format: "  peak memory     %.2f GB (VmHWM)", Double(peakResidentBytes) / 1e9))

@@ -1,9 +1,8 @@
 import ArgumentParser
-import Evaluation
 import Formats
 import Foundation
 import Losses
-import SemanticKITTI
+import RangeSegKit
 import Training
 
 struct CompareCommand: ParsableCommand {
@@ -15,101 +14,76 @@ struct CompareCommand: ParsableCommand {
         validation IoU. Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
         per loss) and OUT/gain.png: the per-class IoU gain of --loss-of-interest over --baseline, \
         classes ordered from the most to the least common (content of the label config), like the \
-        paper's figure.
+        paper's figure. Runs already in OUT are resumed, finished ones only evaluated, so an \
+        interrupted comparison continues where it stopped.
 
         Example:
-          rangeseg compare --dataset out/synthetic --losses ce,wce,focal,subclassified --seeds 3 --epochs 5 --out out/compare
+          rangeseg compare --dataset out/synthetic --train-sequences 00,01 --valid-sequences 08 \\
+            --losses ce,wce,focal,subclassified --seeds 3 --epochs 5 --out out/compare
         """
     )
 
-    @OptionGroup var training: TrainingOptions
+    @Option(help: "Dataset root in the SemanticKITTI layout.", transform: { URL(fileURLWithPath: $0) })
+    var dataset: URL
 
-    @Option(help: "Losses to compare, comma-separated names (ce, wce, focal, dice, lovasz, subclassified, centroid).")
-    var losses: String = "ce,wce,subclassified"
+    @Option(help: ArgumentHelp("Losses to compare, comma-separated: names (ce, wce, focal, dice, lovasz, subclassified, centroid) or sums with + such as lovasz+wce or subclassified:0.5+ce:0.5.", valueName: "list"),
+            transform: { text in try text.split(separator: ",").map { try parseLoss($0.replacingOccurrences(of: "+", with: ",")) } })
+    var losses: [LossSpec] = [LossSpec(.ce), LossSpec(.wce), LossSpec(.subclassified)]
 
     @Option(help: "Seeds per loss (0, 1, ...).")
     var seeds: Int = 1
 
-    @Option(help: "Output directory.")
-    var out: String
+    @Option(help: "Output directory.", transform: { URL(fileURLWithPath: $0) })
+    var out: URL
 
-    @Option(help: "The loss whose gain the bar chart shows (default: subclassified if compared, else the last).")
-    var lossOfInterest: String?
+    @Option(help: "The loss whose gain the bar chart shows (default: subclassified if compared, else the last).",
+            transform: { try parseLoss($0.replacingOccurrences(of: "+", with: ",")) })
+    var lossOfInterest: LossSpec?
 
-    @Option(help: "The loss it is compared with (default: ce if compared, else the first).")
-    var baseline: String?
+    @Option(help: "The loss it is compared with (default: ce if compared, else the first).",
+            transform: { try parseLoss($0.replacingOccurrences(of: "+", with: ",")) })
+    var baseline: LossSpec?
+
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var labelConfig: LabelConfigOption
 
     func validate() throws {
         if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+        if losses.isEmpty { throw ValidationError("--losses names no loss") }
+        if Set(losses.map(\.description)).count != losses.count { throw ValidationError("--losses names a loss twice") }
     }
 
     func run() throws {
-        let names = losses.split(separator: ",").map(String.init)
-        for name in names { _ = try LossSpec(parsing: name) }
-        guard Set(names).count == names.count else { throw ValidationError("--losses names a loss twice") }
-        let labels = try training.labelConfig.load()
-        let outURL = URL(fileURLWithPath: out)
-        var results: [String: [EvaluationReport]] = [:]
-        for name in names {
-            for seed in 0 ..< seeds {
-                var config = try training.resolvedConfig(loss: name)
-                config.seed = UInt64(seed)
-                let run = outURL.appendingPathComponent("\(name)-seed\(seed)")
-                print("== \(name), seed \(seed) -> \(run.path)")
-                let trainer = try Trainer(config: config, labels: labels, dataset: URL(fileURLWithPath: training.dataset), run: run)
-                trainer.maxStepsPerEpoch = training.maxStepsPerEpoch
-                let resume = FileManager.default.fileExists(atPath: RunDirectory(run).last.path)
-                try TrainCommand.train(trainer, resume: resume, labels: labels, quiet: true)
-                guard let report = try trainer.evaluate(checkpoint: RunDirectory(run).best) else {
-                    throw ValidationError("no validation scans: pass --valid-sequences")
-                }
-                results[name, default: []].append(report)
+        let labels = try labelConfig.load()
+        var comparison = LossComparison(base: try training.resolvedConfig(), labels: labels, dataset: dataset,
+                                        losses: losses, seeds: seeds)
+        comparison.maxStepsPerEpoch = training.maxStepsPerEpoch
+        var bar: ProgressBar?
+        let report = try comparison.run(out: out) { event in
+            switch event {
+            case let .runStarted(loss, seed, directory):
+                print("== \(loss), seed \(seed) -> \(directory.path)")
+            case let .training(.epochStarted(epoch, steps)):
+                bar = ProgressBar("epoch \(epoch + 1)/\(comparison.base.epochs)", total: steps, unit: "steps")
+            case let .training(.step(_, _, _, loss, _)):
+                bar?.advance(status: String(format: "loss %.4f", loss))
+            case let .training(.epochFinished(epoch, trainLoss, validation, _, seconds)):
+                bar?.finish()
+                print(String(format: "epoch %d: train loss %.4f, valid mIoU %.1f%%, %.0f s", epoch + 1, trainLoss,
+                             (validation?.meanIoU ?? 0) * 100, seconds))
+            case .training(.started):
+                break
             }
         }
-        let interest = lossOfInterest ?? (names.contains("subclassified") ? "subclassified" : names.last!)
-        let base = baseline ?? (names.contains("ce") ? "ce" : names.first!)
-        let order = Self.prevalenceOrder(labels)
-        let markdown = Self.markdown(results: results, names: names, labels: labels, order: order, seeds: seeds)
-        try AtomicFile.write(Data(markdown.utf8), to: outURL.appendingPathComponent("comparison.md"))
+        let markdown = report.markdown()
+        try AtomicFile.write(Data(markdown.utf8), to: out.appendingPathComponent("comparison.md"))
         print(markdown)
-        if let a = results[interest], let b = results[base], interest != base {
-            let gains = order.map { c in Self.mean(a.map { $0.confusion.iou()[c] }) - Self.mean(b.map { $0.confusion.iou()[c] }) }
-            let chart = Chart.bars(categories: order.map { labels.className(learning: $0) },
-                                   series: [Chart.Series(name: "\(interest) - \(base)", points: gains.enumerated().map { (Double($0), $1 * 100) }, color: Chart.palette[0])],
-                                   title: "IoU gain (points) of \(interest) over \(base), classes by prevalence")
-            try chart.write(png: outURL.appendingPathComponent("gain.png"))
-            print("Gain chart: \(outURL.appendingPathComponent("gain.png").path)")
+        let interest = lossOfInterest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
+        let base = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
+        if interest != base, let chart = report.gainChart(of: interest, over: base) {
+            try chart.write(png: out.appendingPathComponent("gain.png"))
+            print("Gain chart: \(out.appendingPathComponent("gain.png").path)")
         }
-        print("Table: \(outURL.appendingPathComponent("comparison.md").path)")
-    }
-
-    /// Included learning classes, most common first.
-    static func prevalenceOrder(_ labels: LabelConfig) -> [Int] {
-        let content = labels.learningContent()
-        let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
-        return (0 ..< labels.classCount).filter { !ignored.contains($0) }.sorted { content[$0] > content[$1] }
-    }
-
-    static func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
-
-    static func spread(_ v: [Double]) -> Double {
-        guard v.count > 1 else { return 0 }
-        let m = mean(v)
-        return (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
-    }
-
-    static func markdown(results: [String: [EvaluationReport]], names: [String], labels: LabelConfig, order: [Int], seeds: Int) -> String {
-        func cell(_ v: [Double]) -> String {
-            seeds > 1 ? String(format: "%.1f ± %.1f", mean(v) * 100, spread(v) * 100) : String(format: "%.1f", mean(v) * 100)
-        }
-        var lines = ["| loss | mIoU | " + order.map { labels.className(learning: $0) }.joined(separator: " | ") + " |"]
-        lines.append("|" + String(repeating: " --- |", count: order.count + 2))
-        for name in names {
-            let reports = results[name] ?? []
-            let row = [name, cell(reports.map(\.meanIoU))] + order.map { c in cell(reports.map { $0.confusion.iou()[c] }) }
-            lines.append("| " + row.joined(separator: " | ") + " |")
-        }
-        let note = seeds > 1 ? "mean ± standard deviation over \(seeds) seeds" : "one seed"
-        return "Validation IoU in % (\(note)); classes ordered by prevalence.\n\n" + lines.joined(separator: "\n") + "\n"
+        print("Table: \(out.appendingPathComponent("comparison.md").path)")
     }
 }

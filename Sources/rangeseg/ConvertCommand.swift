@@ -1,11 +1,8 @@
 import ArgumentParser
 import Foundation
 import PointClouds
+import RangeSegKit
 import SemanticKITTI
-
-extension PointCloudFormat: ExpressibleByArgument {}
-extension PointCloudEncoding: ExpressibleByArgument {}
-extension InvalidPoints: ExpressibleByArgument {}
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,17 +33,18 @@ struct ConvertCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("Scans (.bin, .pcd, .ply), sequence directories or directories of scans.", valueName: "scan-or-directory"))
-    var inputs: [String]
+    @Argument(help: ArgumentHelp("Scans (.bin, .pcd, .ply), sequence directories or directories of scans.", valueName: "scan-or-directory"),
+              transform: { URL(fileURLWithPath: $0) })
+    var inputs: [URL]
 
     @Option(help: ArgumentHelp("Output format: pcd, ply, or bin (.bin scans and .label labels).", valueName: "format"))
     var to: PointCloudFormat
 
-    @Option(help: "Output directory.")
-    var out: String
+    @Option(help: "Output directory.", transform: { URL(fileURLWithPath: $0) })
+    var out: URL
 
-    @Option(help: "Labels (.label) for a single .bin scan given as input.")
-    var labels: String?
+    @Option(help: "Labels (.label) for a single .bin scan given as input.", transform: { URL(fileURLWithPath: $0) })
+    var labels: URL?
 
     @Option(help: ArgumentHelp("How PCD/PLY files store their points: ascii, binary or binary_compressed (PCD only).", valueName: "encoding"))
     var encoding: PointCloudEncoding = .binary
@@ -61,15 +59,15 @@ struct ConvertCommand: ParsableCommand {
     var clean3D = false
 
     @Option(name: .customLong("knn"), help: "With --clean-3d: neighbours per point, the point itself included.")
-    var knn: Int = 5
+    var knn: Int = KNNCleanup3D().k
 
     @Option(name: .customLong("knn-radius"), help: ArgumentHelp("With --clean-3d: farthest a voting neighbour may be, in metres.", valueName: "metres"))
-    var knnRadius: Float = 1
+    var knnRadius: Float = KNNCleanup3D().radius
 
     @OptionGroup var labelConfig: LabelConfigOption
 
     func validate() throws {
-        if labels != nil, inputs.count != 1 || PointCloudFormat(url: URL(fileURLWithPath: inputs[0])) != .bin {
+        if labels != nil, inputs.count != 1 || PointCloudFormat(url: inputs[0]) != .bin {
             throw ValidationError("--labels goes with exactly one .bin scan (PCD and PLY files carry their labels)")
         }
         if to == .ply, encoding == .binaryCompressed {
@@ -80,150 +78,34 @@ struct ConvertCommand: ParsableCommand {
         if !(knnRadius > 0) || !knnRadius.isFinite { throw ValidationError("--knn-radius must be a positive number of metres") }
     }
 
-    /// One scan to convert and where it goes.
-    struct Job: Sendable {
-        var scan: URL
-        var labels: URL?
-        /// The output directory of this scan.
-        var directory: URL
-        var name: String
-    }
-
-    /// What converting one scan found.
-    struct Outcome: Sendable {
-        var points = 0
-        var dropped = 0
-        var hadLabels = false
-        var remissionMissing = false
-        var relabelled = 0
-        var cleanSeconds = 0.0
-    }
-
     func run() throws {
-        let jobs = try collectJobs()
-        let outputs = jobs.flatMap { outputFiles(of: $0) }
-        if let duplicate = Dictionary(grouping: outputs, by: \.path).first(where: { $0.value.count > 1 })?.key {
-            throw ValidationError("two inputs would both be written to \(duplicate)")
-        }
-        let colors = try loadColors()
-        let options = PointCloudFile.ReadOptions(remissionField: remissionField, invalidPoints: invalidPoints)
-        let cleanup = clean3D
-            ? KNNCleanup3D(k: knn, radius: knnRadius, threads: jobs.count == 1 ? ProcessInfo.processInfo.activeProcessorCount : 1)
-            : nil
-        let (format, encoding, fieldName) = (to, self.encoding, remissionField ?? "remission")
-
-        let bar = jobs.count > 1 ? ProgressBar("convert", total: jobs.count, unit: "scans") : nil
-        let started = Date()
-        let outcomes = try parallelMap(jobs.count) { i -> Outcome in
-            let job = jobs[i]
-            var cloud = try PointCloudFile.read(job.scan, labels: job.labels, options: options)
-            var outcome = Outcome(points: cloud.scan.count, dropped: cloud.droppedPoints, hadLabels: cloud.labels != nil,
-                                  remissionMissing: cloud.remissionField == nil)
-            if let cleanup, let labels = cloud.labels {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let cleaned = cleanup(labels, scan: cloud.scan)
-                outcome.cleanSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                outcome.relabelled = zip(labels.raw, cleaned.raw).filter { $0 != $1 }.count
-                cloud.labels = cleaned
-            }
-            let files = outputFiles(of: job, format: format)
-            if format == .bin {
-                try cloud.scan.write(bin: files[0])
-                try cloud.labels?.write(label: files[1])
-            } else {
-                try PointCloudFile.write(files[0], scan: cloud.scan, labels: cloud.labels, colors: colors,
-                                         encoding: encoding, remissionField: fieldName)
-            }
-            bar?.advance()
-            return outcome
-        }
+        let items = try ScanSource.items(inputs, labels: labels)
+        var conversion = PointCloudConversion(format: to)
+        conversion.encoding = encoding
+        conversion.remissionField = remissionField
+        conversion.invalidPoints = invalidPoints
+        conversion.cleanup = clean3D ? KNNCleanup3D(k: knn, radius: knnRadius) : nil
+        conversion.colors = to == .bin ? nil : try labelConfig.load().colors
+        let bar = items.count > 1 ? ProgressBar("convert", total: items.count, unit: "scans") : nil
+        let summary = try conversion.run(items, out: out) { bar?.advance() }
         bar?.finish()
-        report(outcomes, jobs: jobs, seconds: Date().timeIntervalSince(started), colored: colors != nil)
-    }
 
-    /// The scans named by the inputs, with their labels and output directories.
-    func collectJobs() throws -> [Job] {
-        let fm = FileManager.default
-        let outDir = URL(fileURLWithPath: out)
-        var jobs: [Job] = []
-        for input in inputs {
-            let url = URL(fileURLWithPath: input)
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-                throw ValidationError("\(input): no such file or directory")
-            }
-            if !isDirectory.boolValue {
-                guard PointCloudFormat(url: url) != nil else {
-                    throw ValidationError("\(input): not a scan (expected .bin, .pcd or .ply)")
-                }
-                jobs.append(Job(scan: url, labels: labels.map { URL(fileURLWithPath: $0) }, directory: outDir,
-                                name: url.deletingPathExtension().lastPathComponent))
-            } else if fm.fileExists(atPath: url.appendingPathComponent("velodyne").path) {
-                let sequence = try Sequence(directory: url)
-                let directory = outDir.appendingPathComponent(sequence.name)
-                jobs += sequence.frames.map { Job(scan: $0.scan, labels: $0.labels, directory: directory, name: $0.id) }
-            } else {
-                let names = try fm.contentsOfDirectory(atPath: url.path)
-                    .filter { PointCloudFormat(url: URL(fileURLWithPath: $0)) != nil }.sorted()
-                guard !names.isEmpty else {
-                    throw ValidationError("\(input): holds no .bin, .pcd or .ply scans and no velodyne/ directory")
-                }
-                let directory = outDir.appendingPathComponent(url.lastPathComponent)
-                jobs += names.map { name in
-                    let file = url.appendingPathComponent(name)
-                    return Job(scan: file, labels: nil, directory: directory, name: file.deletingPathExtension().lastPathComponent)
-                }
-            }
-        }
-        return jobs
-    }
-
-    /// Where a job's outputs go: the scan file, and for `bin` its label file.
-    func outputFiles(of job: Job, format: PointCloudFormat? = nil) -> [URL] {
-        switch format ?? to {
-        case .bin:
-            return [job.directory.appendingPathComponent("velodyne").appendingPathComponent(job.name + ".bin"),
-                    job.directory.appendingPathComponent("labels").appendingPathComponent(job.name + ".label")]
-        case .pcd, .ply:
-            return [job.directory.appendingPathComponent(job.name + "." + (format ?? to).fileExtension)]
-        }
-    }
-
-    /// The config's colours, for PCD and PLY output; nil for `bin`, or when no config is
-    /// found and none was asked for (labels are then written without colours).
-    func loadColors() throws -> [Int: LabelColor]? {
-        guard to != .bin else { return nil }
-        if labelConfig.path == nil, ProjectFiles.find("data/semantic-kitti.yaml") == nil { return nil }
-        return try labelConfig.load().colors
-    }
-
-    func report(_ outcomes: [Outcome], jobs: [Job], seconds: Double, colored: Bool) {
-        let points = outcomes.reduce(0) { $0 + $1.points }
-        let labelled = outcomes.filter(\.hadLabels).count
         let what = to == .bin ? ".bin" : "\(to.rawValue.uppercased()) (\(encoding.rawValue))"
-        print("Converted \(jobs.count) scan\(jobs.count == 1 ? "" : "s") (\(points) points, \(labelled) with labels) to \(what) in \(String(format: "%.2f", seconds)) s.")
-        let missing = outcomes.filter(\.remissionMissing).count
-        if missing > 0 {
+        print("Converted \(items.count) scan\(items.count == 1 ? "" : "s") (\(summary.points) points, \(summary.labelledScans) with labels) to \(what) in \(String(format: "%.2f", summary.seconds)) s.")
+        if summary.scansWithoutRemission > 0 {
             let names = remissionField.map { "'\($0)'" } ?? "'remission' or 'intensity'"
-            print("Note: \(missing) file\(missing == 1 ? " has" : "s have") no \(names) field; their remission is 0.")
+            let n = summary.scansWithoutRemission
+            print("Note: \(n) file\(n == 1 ? " has" : "s have") no \(names) field; their remission is 0.")
         }
-        let dropped = outcomes.reduce(0) { $0 + $1.dropped }
-        if dropped > 0 { print("Dropped \(dropped) points with NaN/infinite coordinates or at range 0.") }
-        if labelled > 0, to != .bin, !colored {
-            print("Note: no label config found (pass --config), so labels were written without colours.")
-        }
+        if summary.droppedPoints > 0 { print("Dropped \(summary.droppedPoints) points with NaN/infinite coordinates or at range 0.") }
         if clean3D {
-            let cleaned = outcomes.filter(\.hadLabels)
-            if cleaned.isEmpty {
-                print("3-D clean-up: no scan had labels to clean.")
+            if let (changed, of, perScan) = summary.cleanup {
+                print("3-D clean-up (k \(knn), radius \(knnRadius) m): \(changed) of \(of) labels changed (\(String(format: "%.2f", 100 * Double(changed) / Double(max(of, 1))))%), \(String(format: "%.1f", perScan * 1000)) ms per scan.")
             } else {
-                let changed = cleaned.reduce(0) { $0 + $1.relabelled }
-                let cleanedPoints = cleaned.reduce(0) { $0 + $1.points }
-                let perScan = cleaned.reduce(0) { $0 + $1.cleanSeconds } / Double(cleaned.count)
-                print("3-D clean-up (k \(knn), radius \(knnRadius) m): \(changed) of \(cleanedPoints) labels changed (\(String(format: "%.2f", 100 * Double(changed) / Double(max(cleanedPoints, 1))))%), \(String(format: "%.1f", perScan * 1000)) ms per scan.")
+                print("3-D clean-up: no scan had labels to clean.")
             }
         }
-        let written = Set(jobs.map(\.directory.path)).sorted()
+        let written = Set(items.map { item in item.group.map { out.appendingPathComponent($0).path } ?? out.path }).sorted()
         print("Outputs: \(written.joined(separator: ", "))")
     }
 }

@@ -1,10 +1,31 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct RangeSeg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rangeseg",
         abstract: "LiDAR range-image semantic segmentation for SemanticKITTI data.",
-        subcommands: [SynthCommand.self, ProjectCommand.self, TrainCommand.self, InferCommand.self, EvaluateCommand.self, CompareCommand.self, ConvertCommand.self, LossCommand.self, BenchCommand.self]
+        subcommands: [SynthCommand.self, ProjectCommand.self, TrainCommand.self, InferCommand.self, EvaluateCommand.self,
+                      CompareCommand.self, ConvertCommand.self, LossCommand.self, BenchCommand.self]
     )
+
+    static func main() {
+        lineBufferStandardOutput()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Makes standard output line-buffered even when it is a file or a pipe, so that a log keeps
+/// printed lines and progress bars (on standard error) in the order they happened. C's `stdout`
+/// is looked up by name because Swift 6 does not let code touch that C global directly.
+private func lineBufferStandardOutput() {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout") else { return }
+    let stream = symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+    setvbuf(stream, nil, _IOLBF, 0)
 }

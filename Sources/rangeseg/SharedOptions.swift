@@ -1,24 +1,36 @@
 import ArgumentParser
 import Foundation
+import Losses
+import PointClouds
 import Projection
+import RangeSegKit
 import SemanticKITTI
 
-/// Range-image geometry flags shared by every command that projects scans.
+/// Range-image geometry flags shared by every command that projects scans; each overrides the
+/// same field of `ProjectionConfig`, whose defaults are RangeNet++'s.
 struct ProjectionOptions: ParsableArguments {
-    @Option(help: "Range-image height in pixels (rows).")
-    var height: Int = 64
+    private static let defaults = ProjectionConfig()
 
-    @Option(help: "Range-image width in pixels (columns, covering 360 degrees).")
-    var width: Int = 2048
+    @Option(help: "Range-image height in pixels (rows; default \(defaults.height)).")
+    var height: Int?
 
-    @Option(name: .customLong("fov-up"), help: "Upper edge of the vertical field of view, in degrees.")
-    var fovUp: Float = 3
+    @Option(help: "Range-image width in pixels (columns, covering 360 degrees; default \(defaults.width)).")
+    var width: Int?
 
-    @Option(name: .customLong("fov-down"), help: ArgumentHelp("Lower edge of the vertical field of view, in degrees.", valueName: "degrees"))
-    var fovDown: Float = -25
+    @Option(name: .customLong("fov-up"), help: ArgumentHelp("Upper edge of the vertical field of view (default \(Int(defaults.fovUp))).", valueName: "degrees"))
+    var fovUp: Float?
 
+    @Option(name: .customLong("fov-down"), help: ArgumentHelp("Lower edge of the vertical field of view (default \(Int(defaults.fovDown))).", valueName: "degrees"))
+    var fovDown: Float?
+
+    /// The defaults with the flags applied.
     var config: ProjectionConfig {
-        ProjectionConfig(height: height, width: width, fovUp: fovUp, fovDown: fovDown)
+        var c = Self.defaults
+        if let height { c.height = height }
+        if let width { c.width = width }
+        if let fovUp { c.fovUp = fovUp }
+        if let fovDown { c.fovDown = fovDown }
+        return c
     }
 
     func validate() throws {
@@ -28,64 +40,52 @@ struct ProjectionOptions: ParsableArguments {
 
 /// The label configuration flag: any file in the schema of the official `semantic-kitti.yaml`.
 struct LabelConfigOption: ParsableArguments {
-    @Option(name: .customLong("config"),
-            help: ArgumentHelp("Label configuration in the schema of SemanticKITTI's semantic-kitti.yaml (default: the project's data/semantic-kitti.yaml).", valueName: "yaml"))
-    var path: String?
+    @Option(name: .customLong("label-config"),
+            help: ArgumentHelp("Label configuration in the schema of SemanticKITTI's semantic-kitti.yaml (default: the built-in data/semantic-kitti.yaml).",
+                               valueName: "yaml"),
+            transform: { URL(fileURLWithPath: $0) })
+    var labelConfig: URL?
 
-    init() {}
+    /// The first release's spelling, kept working but not shown.
+    @Option(name: .customLong("config"), help: .hidden, transform: { URL(fileURLWithPath: $0) })
+    var legacyConfig: URL?
 
-    init(path: String?) { self.path = path }
+    var url: URL? { labelConfig ?? legacyConfig }
 
-    /// The config file to read: the flag's, else `data/semantic-kitti.yaml` of the checkout
-    /// that built this executable.
-    func url() throws -> URL {
-        if let path { return URL(fileURLWithPath: path) }
-        if let found = ProjectFiles.find("data/semantic-kitti.yaml") { return found }
-        throw ValidationError("no label config found beside the executable; pass --config path/to/semantic-kitti.yaml")
+    func validate() throws {
+        if labelConfig != nil, legacyConfig != nil { throw ValidationError("give --label-config once (--config is its old name)") }
     }
 
-    func load() throws -> LabelConfig { try LabelConfig(yaml: url()) }
-}
-
-/// Files of the RangeSeg checkout that built the running executable.
-enum ProjectFiles {
-    /// Looks for `relativePath` in the current directory and in each parent of the executable's
-    /// directory (the binary lives in `<checkout>/.build/<triple>/<configuration>/`).
-    static func find(_ relativePath: String) -> URL? {
-        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0 ..< 6 {
-            candidates.append(dir)
-            dir = dir.deletingLastPathComponent()
-        }
-        return candidates.map { $0.appendingPathComponent(relativePath) }
-            .first { FileManager.default.fileExists(atPath: $0.path) }
+    /// The flag's file, or the built-in SemanticKITTI config.
+    func load() throws -> LabelConfig {
+        try url.map { try LabelConfig(yaml: $0) } ?? LabelConfig.semanticKITTI
     }
 }
 
-/// Runs `body` for every index on all cores, collecting results in order; the first error wins.
-func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
-    let box = ParallelResults<T>(count)
-    DispatchQueue.concurrentPerform(iterations: count) { i in
-        box.lock.lock()
-        let failed = box.error != nil
-        box.lock.unlock()
-        if failed { return }
-        do {
-            let value = try body(i)
-            box.lock.lock(); box.results[i] = value; box.lock.unlock()
-        } catch {
-            box.lock.lock(); if box.error == nil { box.error = error }; box.lock.unlock()
-        }
+/// Comma-separated names, e.g. sequences `00,01`.
+struct NameList: ExpressibleByArgument, CustomStringConvertible, Sendable {
+    var names: [String]
+
+    var description: String { names.joined(separator: ",") }
+    var defaultValueDescription: String { description }
+
+    init?(argument: String) {
+        names = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if names.isEmpty || names.contains(where: \.isEmpty) { return nil }
     }
-    if let error = box.error { throw error }
-    return box.results.map { $0! }
 }
 
-/// Results and the first error of `parallelMap`, guarded by a lock.
-private final class ParallelResults<T>: @unchecked Sendable {
-    var results: [T?]
-    var error: (any Error)?
-    let lock = NSLock()
-    init(_ n: Int) { results = Array(repeating: nil, count: n) }
+extension Reduction: ExpressibleByArgument {}
+extension CentroidSubclassOptions.Update: ExpressibleByArgument {}
+extension Cleanup: ExpressibleByArgument {}
+extension PointCloudFormat: ExpressibleByArgument {}
+extension PointCloudEncoding: ExpressibleByArgument {}
+extension InvalidPoints: ExpressibleByArgument {}
+
+extension GridFactor: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
 }
+
+/// Parses a loss flag (`subclassified`, `lovasz,wce`, `subclassified:0.2,ce:0.8`), failing with
+/// the loss library's message.
+func parseLoss(_ text: String) throws -> LossSpec { try LossSpec(parsing: text) }

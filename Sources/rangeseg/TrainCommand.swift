@@ -1,145 +1,78 @@
 import ArgumentParser
-import Evaluation
 import Foundation
-import SemanticKITTI
+import Losses
 import Training
-
-/// Training flags shared by `train` and `compare`: the training file and what overrides it.
-struct TrainingOptions: ParsableArguments {
-    @Option(help: "Dataset root in the SemanticKITTI layout (sequences/NN/velodyne, labels).")
-    var dataset: String
-
-    @Option(help: "Training configuration (YAML; default: the project's data/train.yaml).")
-    var trainConfig: String?
-
-    @Option(help: "Epochs to train (overrides the file).")
-    var epochs: Int?
-
-    @Option(help: "Scans per step (overrides the file).")
-    var batchSize: Int?
-
-    @Option(help: "Peak learning rate (overrides the file).")
-    var learningRate: Float?
-
-    @Option(help: "Training sequences, comma-separated, e.g. 00,01 (default: the file's, else the label config's split).")
-    var trainSequences: String?
-
-    @Option(help: "Validation sequences, comma-separated (default: the file's, else the label config's split).")
-    var validSequences: String?
-
-    @Option(help: "Range-image width (overrides the file; divisible by 32 for RangeNet-lite).")
-    var width: Int?
-
-    @Option(help: "Seed of initialisation, shuffling and augmentation (overrides the file).")
-    var seed: UInt64?
-
-    @Flag(help: "Turn augmentation off.")
-    var noAugmentation = false
-
-    @Option(help: "Stop every epoch after this many steps (for quick trials).")
-    var maxStepsPerEpoch: Int?
-
-    @OptionGroup var labelConfig: LabelConfigOption
-
-    func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let maxStepsPerEpoch, maxStepsPerEpoch < 1 { throw ValidationError("--max-steps-per-epoch must be at least 1") }
-    }
-
-    /// The training file with the flags applied, checked.
-    func resolvedConfig(loss: String? = nil) throws -> TrainingConfig {
-        let url: URL
-        if let trainConfig { url = URL(fileURLWithPath: trainConfig) } else if let found = ProjectFiles.find("data/train.yaml") {
-            url = found
-        } else {
-            throw ValidationError("no training configuration found beside the executable; pass --train-config FILE")
-        }
-        var config = try TrainingConfig(yaml: url)
-        if let epochs { config.epochs = epochs }
-        if let batchSize { config.batchSize = batchSize }
-        if let learningRate { config.optimizer.learningRate = learningRate }
-        if let trainSequences { config.trainSequences = trainSequences.split(separator: ",").map { DatasetLayout.normalise(String($0)) } }
-        if let validSequences { config.validSequences = validSequences.split(separator: ",").map { DatasetLayout.normalise(String($0)) } }
-        if let width { config.sensor.width = width }
-        if let seed { config.seed = seed }
-        if noAugmentation { config.augmentation = .none }
-        if let loss { config.loss.terms = loss }
-        let problems = config.problems
-        guard problems.isEmpty else {
-            throw ValidationError("\(url.path): " + problems.joined(separator: "; "))
-        }
-        return config
-    }
-}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train RangeNet-lite on SemanticKITTI-layout sequences.",
         discussion: """
-        Reads data/train.yaml (sensor, network, loss, optimiser, schedule, augmentation), applies the \
-        flags, and trains, validating after every epoch on every point of the validation scans \
-        (official mIoU). The run directory gets config.yaml (the resolved configuration), \
-        last.safetensors and best.safetensors (PyTorch state_dict names; optimiser state and \
-        progress in last.optimizer.safetensors), steps.csv, epochs.csv, loss.png and miou.png. \
-        --resume continues a run where its last finished epoch left it, exactly.
+        Reads a training file (--train-config; default the built-in data/train.yaml: sensor, \
+        network, loss, optimiser, schedule, augmentation), applies the flags, and trains, \
+        validating after every epoch on every point of the validation scans (official mIoU). \
+        The run directory gets config.yaml (the resolved configuration), last.safetensors and \
+        best.safetensors (PyTorch state_dict names; optimiser state and progress in \
+        last.optimizer.safetensors), steps.csv, epochs.csv, loss.png and miou.png. --resume \
+        continues a run where its last finished epoch left it, exactly.
 
         Examples:
-          rangeseg train --dataset out/synthetic --run out/runs/sub --epochs 5
-          rangeseg train --dataset out/synthetic --run out/runs/mix --loss subclassified:0.2,ce:0.5,dice:0.3
-          rangeseg train --dataset out/synthetic --run out/runs/sub --epochs 10 --resume
+          rangeseg train --dataset out/synthetic --train-sequences 00,01 --valid-sequences 08 --run out/runs/sub --epochs 5
+          rangeseg train --dataset out/synthetic --run out/runs/mix --loss subclassified:0.2,ce:0.5,dice:0.3 --tau 0.95
+          rangeseg train --dataset out/synthetic --run out/runs/sub --train-config my-run.yaml --resume
         """
     )
 
-    @OptionGroup var training: TrainingOptions
+    @Option(help: "Dataset root in the SemanticKITTI layout (sequences/NN/velodyne, labels).",
+            transform: { URL(fileURLWithPath: $0) })
+    var dataset: URL
 
-    @Option(name: .customLong("run"), help: "Run directory for checkpoints, logs and plots.")
-    var runDirectory: String
+    @Option(name: .customLong("run"), help: "Run directory for checkpoints, logs and plots.", transform: { URL(fileURLWithPath: $0) })
+    var runDirectory: URL
 
-    @Option(help: "The loss (overrides the file): a name or a weighted sum such as subclassified:0.2,ce:0.5,dice:0.3.")
-    var loss: String?
+    @Option(help: "The loss (overrides the file): a name or a weighted sum such as subclassified:0.2,ce:0.5,dice:0.3.",
+            transform: parseLoss)
+    var loss: LossSpec?
 
     @Flag(help: "Continue the run in --run from its last finished epoch.")
     var resume = false
 
-    func run() throws {
-        let config = try training.resolvedConfig(loss: loss)
-        let labels = try training.labelConfig.load()
-        let runURL = URL(fileURLWithPath: runDirectory)
-        if !resume, FileManager.default.fileExists(atPath: RunDirectory(runURL).last.path) {
-            throw ValidationError("\(runDirectory) already holds a run; pass --resume to continue it or choose another --run")
-        }
-        if resume, !FileManager.default.fileExists(atPath: RunDirectory(runURL).last.path) {
-            throw ValidationError("\(runDirectory) holds no run to resume (no last.safetensors)")
-        }
-        let trainer = try Trainer(config: config, labels: labels, dataset: URL(fileURLWithPath: training.dataset), run: runURL)
-        trainer.maxStepsPerEpoch = training.maxStepsPerEpoch
-        try Self.train(trainer, resume: resume, labels: labels)
-        print("Run directory: \(runDirectory) (best.safetensors, last.safetensors, epochs.csv, loss.png, miou.png)")
-    }
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var labelConfig: LabelConfigOption
 
-    /// Trains with a progress bar per epoch and a table after each validation.
-    static func train(_ trainer: Trainer, resume: Bool, labels: LabelConfig, quiet: Bool = false) throws {
+    func run() throws {
+        try RunDirectory(runDirectory).check(resume: resume)
+        var config = try training.resolvedConfig()
+        if let loss { config.loss.terms = loss }
+        let labels = try labelConfig.load()
+        let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: runDirectory)
+        trainer.maxStepsPerEpoch = training.maxStepsPerEpoch
+        try TrainingProgressView(trainer: trainer).train(resume: resume)
+        print("Run directory: \(runDirectory.path) (best.safetensors, last.safetensors, epochs.csv, loss.png, miou.png)")
+    }
+}
+
+/// Prints a training run: a line when it starts, a progress bar per epoch, a line and the
+/// per-class IoU after each validation.
+struct TrainingProgressView {
+    let trainer: Trainer
+    var quiet = false
+
+    func train(resume: Bool) throws {
         var bar: ProgressBar?
-        var stepStarted = Date()
-        var scansPerSecond = 0.0
-        let batchSize = trainer.config.batchSize
+        let config = trainer.config
         try trainer.train(resume: resume) { event in
             switch event {
             case let .started(trainScans, validScans, steps, parameters, firstEpoch):
                 if !quiet {
                     print("Training RangeNet-lite (\(parameters) parameters) on \(trainScans) scans, validating on \(validScans); "
-                        + "\(steps) steps per epoch, loss \(trainer.config.loss.terms)\(firstEpoch > 0 ? ", resuming at epoch \(firstEpoch + 1)" : "").")
+                        + "\(steps) steps per epoch, loss \(config.loss.terms)\(firstEpoch > 0 ? ", resuming at epoch \(firstEpoch + 1)" : "").")
                 }
-            case let .step(epoch, step, total, loss, rate):
-                if step == 1 {
-                    bar = ProgressBar("epoch \(epoch + 1)/\(trainer.config.epochs)", total: total, unit: "steps")
-                    stepStarted = Date()
-                }
-                let elapsed = Date().timeIntervalSince(stepStarted)
-                scansPerSecond = Double(step * batchSize) / max(elapsed, 1e-9)
-                bar?.advance(status: String(format: "loss %.4f  lr %.2e  %.2f scans/s", loss, rate, scansPerSecond))
+            case let .epochStarted(epoch, steps):
+                bar = ProgressBar("epoch \(epoch + 1)/\(config.epochs)", total: steps, unit: "steps",
+                                  secondary: (Double(config.batchSize), "scans"))
+            case let .step(_, _, _, loss, rate):
+                bar?.advance(status: String(format: "loss %.4f  lr %.2e", loss, rate))
             case let .epochFinished(epoch, trainLoss, validation, isBest, seconds):
                 bar?.finish()
                 var line = String(format: "epoch %d: train loss %.4f, %.0f s", epoch + 1, trainLoss, seconds)

@@ -83,7 +83,7 @@ enum RangeSegTool {
         #expect(result.stderr.contains("nan.label: label id 7 (first at point 2, 1 points in all) is not in the config's learning_map"))
 
         result = try RangeSegTool.run(["project", dir.appendingPathComponent("nowhere").path, "--out", dir.path])
-        #expect(result.stderr.contains("nowhere: no such directory"))
+        #expect(result.stderr.contains("nowhere: no such file or directory"))
 
         result = try RangeSegTool.run(["project", nan.path, "--out", dir.path, "--fov-up=-30"])
         #expect(result.stderr.contains("fov-up (-30.0) must be above fov-down (-25.0)"))

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Random
 import Testing
 @testable import Engine
 

@@ -1,4 +1,5 @@
 import Foundation
+import Random
 import Testing
 import Formats
 @testable import Engine
@@ -96,24 +97,19 @@ import Formats
         #expect(t.weight.scalars.allSatisfy { abs($0) <= 1 / Float(4 * 4).squareRoot() })
     }
 
-    @Test func architectureFileDecodes() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../data/rangenet-lite.yaml").standardizedFileURL
-        #expect(try ArchitectureConfig.load(from: url) == .rangeNetLite)
-        let custom = try ArchitectureConfig.decode(yaml: "classes: 3\nwidths: [8, 16]\nblocks: [0, 1]\n")
+    @Test func architectureDecodingIsStrict() throws {
+        // JSON here (the engine has no YAML); the training library reads the YAML files.
+        func decode(_ json: String) throws -> ArchitectureConfig { try JSONDecoder().decode(ArchitectureConfig.self, from: Data(json.utf8)) }
+        let custom = try decode(#"{"classes": 3, "widths": [8, 16], "blocks": [0, 1]}"#)
         #expect(custom.classes == 3 && custom.widths == [8, 16] && custom.inputChannels == 5)
-        #expect(throws: Formats.FormatError.self) { try ArchitectureConfig.decode(yaml: "widths: [8, 16]\nblocks: [1]\n") }
-        #expect(throws: Formats.FormatError.self) { try ArchitectureConfig.decode(yaml: "classes: many\n") }
+        #expect(try decode("{}") == .rangeNetLite)
         do {
-            _ = try ArchitectureConfig.decode(yaml: "width: [8, 16]\n", file: "arch.yaml")
+            _ = try decode(#"{"width": [8, 16]}"#)
             Issue.record("a misspelt key was accepted")
-        } catch {
-            #expect(error.description.hasPrefix("arch.yaml: width: unknown key"))
+        } catch let DecodingError.dataCorrupted(context) {
+            #expect(context.codingPath.last?.stringValue == "width")
+            #expect(context.debugDescription == "unknown key (did you mean widths?)")
         }
-        do {
-            _ = try ArchitectureConfig.decode(yaml: "classes: many\n", file: "arch.yaml")
-        } catch {
-            #expect(error.description.contains("classes"))
-        }
+        #expect(ArchitectureConfig(widths: [8, 16], blocks: [1]).problems == ["widths and blocks must have the same length"])
     }
 }

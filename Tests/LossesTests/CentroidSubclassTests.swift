@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import Random
 import Testing
 @testable import Losses
 
@@ -23,7 +25,7 @@ import Testing
             logits[p] = rare ? 3 : 0
             logits[hw + p] = rare ? 0 : 5 + Float(p % 3) * 0.01
         }
-        let batch = try SegmentationBatch(logits: logits, labels: [Int32](repeating: 1, count: hw), batch: 1, classes: 2, height: 10, width: 10)
+        let batch = LossInput(logits: logits, labels: [Int32](repeating: 1, count: hw), batch: 1, classes: 2, height: 10, width: 10)
         var options = CentroidSubclassOptions()
         options.subclasses = [1: 2]
         var weighting = try CentroidSubclassWeighting(options: options, classes: 2, seed: 7)

@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import Random
 import Testing
 @testable import Losses
 
@@ -20,11 +22,13 @@ import Testing
 
     @Test func sumIsTheWeightedSumOfItsTerms() throws {
         let batch = randomBatch(seed: 51, prototypes: 2)
-        var settings = LossSettings()
-        settings.classWeights = [0, 1, 2, 3]
-        var combined = try CombinedLoss(LossSpec(parsing: "subclassified:0.2,ce:0.5,dice:0.3,wce:0.1"), settings: settings, classes: 4)
-        let total = try combined(batch)
-        let parts: [(Float, LossValue)] = [
+        var combined = try CombinedLoss(LossConfig(terms: LossSpec(parsing: "subclassified:0.2,ce:0.5,dice:0.3,wce:0.1")), classes: 4,
+                                        classWeights: [0, 1, 2, 3])
+        let x = batch.tensor()
+        let evaluation = try combined(logits: x, labels: batch.labels)
+        evaluation.loss.backward()
+        let total = LossResult(value: evaluation.loss.scalar, gradient: x.grad!.scalars, pixelWeights: evaluation.pixelWeights)
+        let parts: [(Float, LossResult)] = [
             (0.2, try subclassifiedLoss(batch)), (0.5, try crossEntropy(batch)), (0.3, try diceLoss(batch)),
             (0.1, try crossEntropy(batch, classWeights: [0, 1, 2, 3])),
         ]
@@ -36,18 +40,18 @@ import Testing
     }
 
     @Test func weightedCrossEntropyNeedsWeights() {
-        #expect(throws: LossError.self) { try CombinedLoss(LossSpec(parsing: "wce"), settings: LossSettings(), classes: 4) }
+        #expect(throws: LossError.self) { try CombinedLoss(LossConfig(terms: LossSpec(.wce)), classes: 4) }
     }
 
     @Test func everyKindRunsThroughTheCombination() throws {
         let batch = randomBatch(seed: 52, prototypes: 2)
-        var settings = LossSettings()
-        settings.classWeights = [0, 1, 1, 1]
         for kind in LossKind.allCases {
-            var loss = try CombinedLoss(LossSpec(terms: [LossTerm(kind)]), settings: settings, classes: 4)
-            let value = try loss(batch)
-            #expect(value.value.isFinite && value.value > 0, "\(kind)")
-            #expect(value.gradient.contains { $0 != 0 }, "\(kind)")
+            var loss = try CombinedLoss(LossConfig(terms: LossSpec(kind)), classes: 4, classWeights: [0, 1, 1, 1])
+            let x = batch.tensor()
+            let value = try loss(logits: x, labels: batch.labels).loss
+            value.backward()
+            #expect(value.scalar.isFinite && value.scalar > 0, "\(kind)")
+            #expect(x.grad!.scalars.contains { $0 != 0 }, "\(kind)")
         }
     }
 }

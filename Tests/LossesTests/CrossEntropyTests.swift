@@ -1,11 +1,13 @@
+import Engine
 import Foundation
+import Random
 import Testing
 @testable import Losses
 
 @Suite struct CrossEntropyTests {
     @Test func knownValue() throws {
         // Two classes, logits (0, ln 3): softmax (1/4, 3/4).
-        let batch = try SegmentationBatch(logits: [0, 0, logf(3), logf(3)], labels: [1, 0], batch: 1, classes: 2, height: 1, width: 2)
+        let batch = LossInput(logits: [0, 0, logf(3), logf(3)], labels: [1, 0], batch: 1, classes: 2, height: 1, width: 2)
         let valid = try crossEntropy(batch, ignoreIndex: 0, reduction: .validMean)
         #expect(abs(valid.value - -logf(0.75)) < 1e-6)
         let mean = try crossEntropy(batch, ignoreIndex: 0, reduction: .mean)
@@ -16,7 +18,7 @@ import Testing
     }
 
     @Test func classWeightsFollowPyTorchsWeightedMean() throws {
-        let batch = try SegmentationBatch(logits: [0, 0, 0, 0, 0, 0], labels: [1, 2], batch: 1, classes: 3, height: 1, width: 2)
+        let batch = LossInput(logits: [0, 0, 0, 0, 0, 0], labels: [1, 2], batch: 1, classes: 3, height: 1, width: 2)
         let value = try crossEntropy(batch, classWeights: [0, 1, 3], ignoreIndex: 0, reduction: .validMean).value
         #expect(abs(value - logf(3)) < 1e-6) // (1 * ln3 + 3 * ln3) / (1 + 3)
         let sum = try crossEntropy(batch, classWeights: [0, 1, 3], ignoreIndex: 0, reduction: .sum).value
@@ -36,18 +38,23 @@ import Testing
     }
 
     @Test func largeLogitsStayFinite() throws {
-        let batch = try SegmentationBatch(logits: [1000, -1000], labels: [1], batch: 1, classes: 2, height: 1, width: 1)
+        let batch = LossInput(logits: [1000, -1000], labels: [1], batch: 1, classes: 2, height: 1, width: 1)
         let value = try crossEntropy(batch, ignoreIndex: -1)
         #expect(abs(value.value - 2000) < 1e-2)
         #expect(value.gradient.allSatisfy { $0.isFinite })
     }
 
     @Test func badInputsAreExplained() throws {
-        #expect(throws: LossError.self) { try SegmentationBatch(logits: [0, 0, 0], labels: [1], batch: 1, classes: 2, height: 1, width: 1) }
-        let batch = try SegmentationBatch(logits: [0, 0], labels: [5], batch: 1, classes: 2, height: 1, width: 1)
+        // Labels that do not fill the logits' image, and logits that are not [B, C, H, W].
+        let shapeError = #expect(throws: LossError.self) {
+            try crossEntropy(logits: Tensor(shape: [1, 2, 1, 1], scalars: [0, 0]), labels: [1, 1])
+        }
+        #expect(shapeError?.description == "2 labels do not fill [1, 1, 1] for logits [1, 2, 1, 1]")
+        #expect(throws: LossError.self) { try crossEntropy(logits: Tensor(shape: [2, 1], scalars: [0, 0]), labels: [1]) }
+        let batch = LossInput(logits: [0, 0], labels: [5], batch: 1, classes: 2, height: 1, width: 1)
         let error = #expect(throws: LossError.self) { try crossEntropy(batch) }
         #expect(error?.description.contains("label 5") == true)
-        let ok = try SegmentationBatch(logits: [0, 0], labels: [1], batch: 1, classes: 2, height: 1, width: 1)
+        let ok = LossInput(logits: [0, 0], labels: [1], batch: 1, classes: 2, height: 1, width: 1)
         #expect(throws: LossError.self) { try crossEntropy(ok, classWeights: [1]) }
     }
 

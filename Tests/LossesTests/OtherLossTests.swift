@@ -1,11 +1,13 @@
+import Engine
 import Foundation
+import Random
 import Testing
 @testable import Losses
 
 @Suite struct OtherLossTests {
     /// One pixel of class 1 whose softmax gives class 1 probability 3/4, beside an ignored pixel.
-    func threeQuarters() throws -> SegmentationBatch {
-        try SegmentationBatch(logits: [0, 0, logf(3), 5], labels: [1, 0], batch: 1, classes: 2, height: 1, width: 2)
+    func threeQuarters() throws -> LossInput {
+        LossInput(logits: [0, 0, logf(3), 5], labels: [1, 0], batch: 1, classes: 2, height: 1, width: 2)
     }
 
     @Test func focalKnownValueAndCrossEntropyLimit() throws {
@@ -41,7 +43,7 @@ import Testing
 
     @Test func lovaszKnownValueAndGradient() throws {
         // Both pixels of class 1 at probability 3/4: the Lovász extension is the mean error.
-        let batch = try SegmentationBatch(logits: [0, 0, logf(3), logf(3)], labels: [1, 1], batch: 1, classes: 2, height: 1, width: 2)
+        let batch = LossInput(logits: [0, 0, logf(3), logf(3)], labels: [1, 1], batch: 1, classes: 2, height: 1, width: 2)
         #expect(abs(try lovaszSoftmax(batch, ignoreIndex: -1).value - 0.25) < 1e-6)
         let random = randomBatch(batch: 1, classes: 3, height: 4, width: 8, seed: 24)
         let value = try lovaszSoftmax(random)
@@ -55,7 +57,7 @@ import Testing
         let labels: [Int32] = [1, 2, 2, 1]
         var logits = [Float](repeating: -20, count: 3 * 4)
         for (p, y) in labels.enumerated() { logits[Int(y) * 4 + p] = 20 }
-        let batch = try SegmentationBatch(logits: logits, labels: labels, batch: 1, classes: 3, height: 2, width: 2)
+        let batch = LossInput(logits: logits, labels: labels, batch: 1, classes: 3, height: 2, width: 2)
         #expect(try lovaszSoftmax(batch).value < 1e-6)
         #expect(try focalLoss(batch).value < 1e-6)
         #expect(try crossEntropy(batch).value < 1e-6)

@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import Random
 import Testing
 @testable import Losses
 
@@ -64,9 +66,9 @@ import Testing
         // reads columns 0, 8, 16, 24: three pixels of class 1, one of class 2.
         var labels = [Int32](repeating: 1, count: 8 * 32)
         for row in 0 ..< 8 { for column in 24 ..< 32 { labels[row * 32 + column] = 2 } }
-        var random = TestRandom(seed: 9)
-        let logits = (0 ..< 3 * 8 * 32).map { _ in random.normal() }
-        let batch = try SegmentationBatch(logits: logits, labels: labels, batch: 1, classes: 3, height: 8, width: 32)
+        var random = RandomGenerator(seed: 9)
+        let logits = (0 ..< 3 * 8 * 32).map { _ in random.normalFloat() }
+        let batch = LossInput(logits: logits, labels: labels, batch: 1, classes: 3, height: 8, width: 32)
         var options = SubclassifiedOptions()
         options.threshold = -1
         options.kappa = 0
@@ -83,7 +85,7 @@ import Testing
         var logits = [Float](repeating: 0, count: c * h * w)
         for p in 0 ..< h * w { logits[p] = 1; logits[h * w + p] = 4; logits[2 * h * w + p] = 0 }
         for row in 0 ..< 4 { for column in 8 ..< 12 { logits[row * w + column] = 6; logits[h * w + row * w + column] = -2 } }
-        let batch = try SegmentationBatch(logits: logits, labels: [Int32](repeating: 1, count: h * w), batch: 1, classes: c, height: h, width: w)
+        let batch = LossInput(logits: logits, labels: [Int32](repeating: 1, count: h * w), batch: 1, classes: c, height: h, width: w)
         var options = SubclassifiedOptions()
         options.kappa = 1 // the image is tiny: 4 reference pixels
         let weights = try subclassWeights(batch, options: options)

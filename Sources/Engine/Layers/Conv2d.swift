@@ -1,4 +1,5 @@
 import Foundation
+import Random
 
 /// A 2-D convolution layer, as PyTorch's `nn.Conv2d` (no groups).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Random
 
 /// A 2-D transposed convolution layer, as PyTorch's `nn.ConvTranspose2d` (no groups, no
 /// output padding).

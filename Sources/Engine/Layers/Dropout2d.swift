@@ -1,3 +1,5 @@
+import Random
+
 /// Channel dropout, as PyTorch's `nn.Dropout2d`: in training, each `(sample, channel)` map is
 /// zeroed with probability `probability` and the others scaled by `1 / (1 - probability)`;
 /// the identity in evaluation.

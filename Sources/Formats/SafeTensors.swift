@@ -1,5 +1,4 @@
 import Foundation
-import Formats
 
 /// A safetensors file (https://github.com/huggingface/safetensors) in memory.
 ///

@@ -1,0 +1,119 @@
+import Formats
+import Foundation
+import PointClouds
+import Projection
+import SemanticKITTI
+import Training
+
+/// How predictions are cleaned up after reprojection to the points.
+public enum Cleanup: String, Sendable, CaseIterable {
+    /// The network's pixel classes, carried back to every point of the pixel.
+    case none
+    /// RangeNet++'s range-image k-NN.
+    case range
+    /// A vote among each point's nearest neighbours in 3-D (PCL k-d tree).
+    case threeD = "3d"
+}
+
+/// What `Labelling` writes for each scan.
+public struct PredictionOutputs: Sendable, Equatable {
+    /// `.label` with raw SemanticKITTI ids (through `learning_map_inv`).
+    public var label = true
+    /// Coloured point clouds.
+    public var pcd = false
+    public var ply = false
+    /// A PNG of the range image and the predicted classes.
+    public var picture = false
+    /// The logits `[1, C, H, W]` (`.logits.npy`) and, for labelled scans, the pixel labels
+    /// `[1, H, W]` (`.labels.npy`): the inputs of `rangeseg loss`.
+    public var arrays = false
+
+    public init() {}
+}
+
+/// `rangeseg infer` as a library call: labels scans with a trained network and writes the
+/// predictions, in the SemanticKITTI layout for dataset scans
+/// (`<out>/sequences/NN/predictions/NNNNNN.label`, what the official evaluator reads) and as
+/// `<out>/<name>.label` for scan files.
+///
+/// ```swift
+/// let labelling = Labelling(segmenter: try Segmenter(checkpoint: best, config: config, labels: labels), labels: labels)
+/// let summary = try labelling.run(try ScanSource.items(dataset: root, sequences: ["08"]), out: predictions)
+/// ```
+public struct Labelling {
+    public let segmenter: Segmenter
+    public let labels: LabelConfig
+    public var outputs = PredictionOutputs()
+    public var cleanup = Cleanup.none
+
+    public init(segmenter: Segmenter, labels: LabelConfig) {
+        self.segmenter = segmenter
+        self.labels = labels
+    }
+
+    /// What a run did.
+    public struct Summary: Sendable {
+        public var scans: Int
+        public var points: Int
+        public var seconds: Double
+        public var scansPerSecond: Double { Double(scans) / max(seconds, 1e-9) }
+    }
+
+    /// Where an item's outputs go, without extension: `<out>/sequences/NN/predictions/NNNNNN`
+    /// for dataset scans, `<out>/<name>` for files.
+    public static func stem(of item: ScanItem, under out: URL) -> URL {
+        if let sequence = item.sequence {
+            return DatasetLayout.predictionFile(root: out, sequence: sequence, frame: item.name).deletingPathExtension()
+        }
+        return out.appendingPathComponent(item.name)
+    }
+
+    /// Labels every item in turn (the network uses all cores); `progress` after each.
+    public func run(_ items: [ScanItem], out: URL, progress: () -> Void = {}) throws -> Summary {
+        try ScanSource.checkDistinctOutputs(items.map { Self.stem(of: $0, under: out) })
+        let started = Date()
+        var points = 0
+        for item in items {
+            points += try label(item, out: out)
+            progress()
+        }
+        return Summary(scans: items.count, points: points, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Labels one scan and writes its outputs; returns its number of points.
+    public func label(_ item: ScanItem, out: URL) throws -> Int {
+        let lookup = labels.lookup()
+        let stem = Self.stem(of: item, under: out)
+        let scan = try PointCloudFile.readScan(item.scan)
+        let prediction = segmenter.predict(scan, knn: cleanup == .range ? RangeKNN() : nil)
+        var classes = prediction.points
+        if cleanup == .threeD {
+            classes = KNNCleanup3D()(classes.map { UInt32($0) }, scan: scan).map { Int32($0) }
+        }
+        let raw = lookup.rawLabels(learning: classes)
+        if outputs.label { try raw.write(label: stem.appendingPathExtension("label")) }
+        if outputs.pcd {
+            try PointCloudFile.write(pcd: stem.appendingPathExtension("pcd"), scan: scan, labels: raw, colors: labels.colors)
+        }
+        if outputs.ply {
+            try PointCloudFile.write(ply: stem.appendingPathExtension("ply"), scan: scan, labels: raw, colors: labels.colors)
+        }
+        if outputs.picture {
+            let image = prediction.image
+            let rawPixels = prediction.pixels.map { Int32(lookup.toRaw[Int($0)]) }
+            try RGBImage.stacked([image.rangePicture(), image.labelPicture(rawIDs: rawPixels, config: labels)]
+                .map { $0.stretchedVertically(by: 2) }, gap: 4)
+                .write(png: stem.appendingPathExtension("png"))
+        }
+        if outputs.arrays {
+            let (c, h, w) = (segmenter.config.architecture.classes, segmenter.config.sensor.height, segmenter.config.sensor.width)
+            try NumPyArray(prediction.logits, shape: [1, c, h, w]).write(npy: stem.appendingPathExtension("logits.npy"))
+            if let truth = item.labels {
+                let ids = try lookup.learningIDs(of: ScanLabels(label: truth, pointCount: scan.count), file: truth)
+                try NumPyArray(prediction.image.pixels(from: ids, empty: 0), shape: [1, h, w])
+                    .write(npy: stem.appendingPathExtension("labels.npy"))
+            }
+        }
+        return scan.count
+    }
+}

@@ -1,0 +1,114 @@
+import Evaluation
+import Foundation
+import Parallel
+import PointClouds
+import Projection
+import SemanticKITTI
+
+/// `rangeseg evaluate` as a library call: scores `.label` predictions in the SemanticKITTI
+/// layout against the labels, with the official evaluator's semantics, as written and
+/// optionally after each clean-up.
+///
+/// ```swift
+/// let scoring = PredictionScoring(labels: labels)
+/// let reports = try scoring.run(try ScanSource.items(dataset: root, sequences: ["08"], labelledOnly: true),
+///                               predictions: predictionRoot)
+/// print(reports[.asWritten]!.meanIoU)
+/// ```
+public struct PredictionScoring: Sendable {
+    /// The predictions as written, or after a clean-up.
+    public enum Variant: String, Sendable, CaseIterable, Codable {
+        case asWritten = "as written"
+        case rangeKNN = "range-image k-NN"
+        case threeD = "3-D k-NN"
+    }
+
+    public var labels: LabelConfig
+    /// The range image of the clean-up variants.
+    public var projection = ProjectionConfig()
+    public var variants: [Variant] = [.asWritten]
+
+    public init(labels: LabelConfig) { self.labels = labels }
+
+    /// One report per variant, over every point of `items` (labelled scans; predictions read
+    /// from `predictions/sequences/NN/predictions/NNNNNN.label`). Scans run on all cores.
+    public func run(_ items: [ScanItem], predictions: URL,
+                    progress: @escaping @Sendable () -> Void = {}) throws -> [Variant: EvaluationReport] {
+        let scored = items.filter { $0.labels != nil && $0.sequence != nil }
+        guard !scored.isEmpty else { throw InputError("no labelled scans to score") }
+        let evaluator = SemanticEvaluator(config: labels)
+        let projector = SphericalProjection(projection)
+        let lookup = labels.lookup()
+        let variants = self.variants, classCount = labels.classCount
+        let perScan = try parallelMap(scored.count) { i -> [ConfusionMatrix] in
+            let item = scored[i]
+            let truthFile = item.labels!
+            let predictionFile = DatasetLayout.predictionFile(root: predictions, sequence: item.sequence!, frame: item.name)
+            var matrices: [ConfusionMatrix] = []
+            if variants.contains(.asWritten) {
+                matrices.append(try evaluator.confusion(prediction: predictionFile, labels: truthFile))
+            }
+            if variants.contains(.rangeKNN) || variants.contains(.threeD) {
+                let scan = try Scan(bin: item.scan)
+                let truth = try lookup.learningIDs(of: try ScanLabels(label: truthFile, pointCount: scan.count), file: truthFile)
+                let predicted = try lookup.learningIDs(of: try ScanLabels(label: predictionFile, pointCount: scan.count), file: predictionFile)
+                for variant in variants where variant != .asWritten {
+                    let cleaned: [Int32]
+                    if variant == .rangeKNN {
+                        let image = projector.project(scan)
+                        cleaned = RangeKNN().apply(to: image, pixelClasses: image.pixels(from: predicted, empty: 0), classCount: classCount)
+                    } else {
+                        cleaned = KNNCleanup3D()(predicted.map { UInt32($0) }, scan: scan).map { Int32($0) }
+                    }
+                    var matrix = evaluator.emptyMatrix()
+                    matrix.add(predictions: cleaned, truth: truth)
+                    matrices.append(matrix)
+                }
+            }
+            progress()
+            return matrices
+        }
+        var reports: [Variant: EvaluationReport] = [:]
+        for (v, variant) in variants.enumerated() {
+            var total = evaluator.emptyMatrix()
+            for matrices in perScan { total.merge(matrices[v]) }
+            reports[variant] = EvaluationReport(confusion: total, config: labels, scans: scored.count)
+        }
+        return reports
+    }
+
+    /// The reports as a table: per-class IoU with each variant in a column, then mIoU (over all
+    /// classes, and over the classes present) and accuracy.
+    public static func table(_ reports: [Variant: EvaluationReport]) -> String {
+        let variants = Variant.allCases.filter { reports[$0] != nil }
+        guard let first = variants.first.flatMap({ reports[$0] }) else { return "" }
+        func column(_ v: Variant) -> Int { max(10, v.rawValue.count + 6) }
+        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : String(repeating: " ", count: width - text.count) + text }
+        var lines = ["Scored \(first.scans) scans, \(first.points) labelled points (ignored classes left out)."]
+        let header = "class".padding(toLength: 16, withPad: " ", startingAt: 0) + pad("points", 10)
+            + variants.map { pad("IoU " + ($0 == .asWritten ? "" : $0.rawValue), column($0)) }.joined()
+        lines.append(header)
+        lines.append(String(repeating: "-", count: header.count))
+        for (i, result) in first.classes.enumerated() {
+            var line = result.name.padding(toLength: 16, withPad: " ", startingAt: 0) + pad(String(result.support), 10)
+            for v in variants { line += pad(String(format: "%.1f%%", reports[v]!.classes[i].iou * 100), column(v)) }
+            lines.append(line)
+        }
+        lines.append(String(repeating: "-", count: header.count))
+        let summaries: [(String, (EvaluationReport) -> Double)] = [("mIoU", { $0.meanIoU }), ("mIoU (present)", { $0.meanIoUOfPresentClasses }),
+                                                                    ("accuracy", { $0.accuracy })]
+        for (name, value) in summaries {
+            var line = name.padding(toLength: 26, withPad: " ", startingAt: 0)
+            for v in variants { line += pad(String(format: "%.1f%%", value(reports[v]!) * 100), column(v)) }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The reports as JSON, keyed by variant name (confusion matrices included).
+    public static func json(_ reports: [Variant: EvaluationReport]) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(Dictionary(uniqueKeysWithValues: reports.map { ($0.key.rawValue, $0.value) }))
+    }
+}

@@ -1,0 +1,117 @@
+import Engine
+import Foundation
+import Random
+import SemanticKITTI
+
+/// Benchmarks of the training step and of inference that time the code the commands run:
+/// `train` times `TrainingStep` (the configured loss and optimiser), `infer` times `Segmenter`'s
+/// forward pass. Data is held in memory so that only the step is timed.
+public enum Benchmarks {
+    /// Training steps of `config` (network, loss, optimiser) on `batches`, used in turn.
+    public static func train(config: TrainingConfig, labels: LabelConfig, batches: [TrainingBatch], warmup: Int = 2,
+                             steps: Int = 5) throws -> BenchmarkReport {
+        precondition(!batches.isEmpty, "the benchmark needs a batch")
+        let step = try TrainingStep(config: config, labels: labels)
+        let learningRate = config.optimizer.learningRate
+        var times: [Double] = []
+        var phases: [TrainingStep.Phases] = []
+        for i in 0 ..< (warmup + steps) {
+            let batch = batches[i % batches.count]
+            let start = DispatchTime.now().uptimeNanoseconds
+            try step(batch, learningRate: learningRate)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            if i >= warmup {
+                times.append(elapsed)
+                phases.append(step.lastPhases)
+            }
+        }
+        let shape = batches[0].input.shape
+        return BenchmarkReport(stepMilliseconds: times, phases: phases,
+                               flopsPerStep: 3 * step.model.forwardFLOPs(batch: shape[0], height: shape[2], width: shape[3]),
+                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: step.model.parameterCount)
+    }
+
+    /// Inference passes of `segmenter` (evaluation mode, fused, logits read back as plain
+    /// NCHW, as `rangeseg infer` runs them) on `input` `[B, 5, H, W]`.
+    public static func infer(_ segmenter: Segmenter, input: Tensor, warmup: Int = 2, steps: Int = 10) -> BenchmarkReport {
+        var times: [Double] = []
+        for i in 0 ..< (warmup + steps) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let logits = segmenter.logits(input)
+            withExtendedLifetime(logits) {}
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            if i >= warmup { times.append(elapsed) }
+        }
+        return BenchmarkReport(stepMilliseconds: times,
+                               flopsPerStep: segmenter.model.forwardFLOPs(batch: input.shape[0], height: input.shape[2], width: input.shape[3]),
+                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: segmenter.model.parameterCount)
+    }
+
+    /// Batches of the labelled scans of `sequences` under `dataset`, prepared as training
+    /// prepares them (projection, normalisation, learning ids) but without augmentation.
+    public static func datasetBatches(dataset: URL, sequences: [String], config: TrainingConfig, labels: LabelConfig,
+                                      batch: Int) throws -> [TrainingBatch] {
+        let frames = try DatasetFrame.labelled(root: dataset, sequences: sequences)
+        guard !frames.isEmpty else { throw TrainingError.noTrainingScans(sequences: sequences) }
+        let builder = SampleBuilder(sensor: config.sensor, lookup: labels.lookup())
+        var generator = RandomGenerator(seed: 0)
+        let samples = try frames.map { try builder.load($0, augmentation: .none, generator: &generator) }
+        return stride(from: 0, to: samples.count - batch + 1, by: batch).map {
+            TrainingBatch(Array(samples[$0 ..< $0 + batch]), height: config.sensor.height, width: config.sensor.width)
+        }
+    }
+
+    /// `count` batches of random inputs (uniform in [-1, 1)) and labels (uniform over the
+    /// classes, the ignore id included), deterministic for `seed`.
+    public static func randomBatches(count: Int, batch: Int, classes: Int, height: Int, width: Int,
+                                     seed: UInt64) -> [TrainingBatch] {
+        var generator = RandomGenerator(seed: seed)
+        return (0 ..< count).map { _ in
+            TrainingBatch(input: Tensor(uniformShape: [batch, 5, height, width], low: -1, high: 1, generator: &generator),
+                          labels: (0 ..< batch * height * width).map { _ in Int32(generator.int(0 ..< classes)) })
+        }
+    }
+}
+
+/// Timings of a network benchmark (`Benchmarks` makes them, `rangeseg bench` prints them).
+public struct BenchmarkReport: Sendable {
+    public init(stepMilliseconds: [Double], phases: [TrainingStep.Phases] = [], flopsPerStep: Double, peakResidentBytes: Int,
+                parameterCount: Int) {
+        self.stepMilliseconds = stepMilliseconds
+        self.phases = phases
+        self.flopsPerStep = flopsPerStep
+        self.peakResidentBytes = peakResidentBytes
+        self.parameterCount = parameterCount
+    }
+
+    /// Wall-clock milliseconds of each timed step, in order.
+    public var stepMilliseconds: [Double]
+    /// The phases of each timed training step (empty for inference).
+    public var phases: [TrainingStep.Phases]
+    /// Floating-point operations of one step (convolutions only, `2 · MACs` per pass).
+    public var flopsPerStep: Double
+    /// The process's peak resident memory (`VmHWM`) after the run, in bytes.
+    public var peakResidentBytes: Int
+    /// Trainable parameters of the network.
+    public var parameterCount: Int
+
+    public var medianMilliseconds: Double {
+        let sorted = stepMilliseconds.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+    public var meanMilliseconds: Double { stepMilliseconds.reduce(0, +) / Double(max(stepMilliseconds.count, 1)) }
+    /// Achieved GFLOP/s at the median step time.
+    public var gigaflopsPerSecond: Double { flopsPerStep / (medianMilliseconds * 1e6) }
+}
+
+/// The peak resident set size of this process (`VmHWM` in `/proc/self/status`), in bytes;
+/// 0 where that file does not exist.
+public func peakResidentMemoryBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kilobytes * 1024
+    }
+    return 0
+}

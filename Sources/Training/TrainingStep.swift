@@ -1,0 +1,131 @@
+import Engine
+import Foundation
+import Losses
+import Random
+import SemanticKITTI
+
+/// The network's inputs and targets for one step.
+public struct TrainingBatch {
+    /// `[B, 5, H, W]`: the normalised range images.
+    public var input: Tensor
+    /// `[B, H, W]` learning ids (the ignore id where a pixel carries no loss).
+    public var labels: [Int32]
+
+    public init(input: Tensor, labels: [Int32]) {
+        precondition(input.rank == 4 && labels.count == input.shape[0] * input.shape[2] * input.shape[3],
+                     "a batch needs input [B, C, H, W] and B*H*W labels")
+        self.input = input
+        self.labels = labels
+    }
+
+    /// Stacks prepared samples of one image size.
+    public init(_ samples: [RangeSample], height: Int, width: Int) {
+        self.init(input: Tensor(shape: [samples.count, 5, height, width], scalars: samples.flatMap(\.input)),
+                  labels: samples.flatMap(\.target))
+    }
+
+    public var size: Int { input.shape[0] }
+}
+
+/// One optimisation step of the network: forward pass, the configured loss as one autograd
+/// node, backward pass, optimiser update. `Trainer` runs it for every batch of a run and
+/// `Benchmarks.train` times it, so the benchmark measures exactly the step that training takes.
+///
+/// The step has two halves so that gradients can be accumulated over several micro-batches
+/// before one update:
+/// ```swift
+/// let step = try TrainingStep(config: config, labels: labelConfig)
+/// let loss = try step(batch, learningRate: 0.01)            // accumulate, then update
+/// // or: for part in parts { try step.accumulate(part, scale: 1 / Float(parts.count)) }
+/// //     step.update(learningRate: 0.01)
+/// ```
+public final class TrainingStep {
+    public let model: RangeNetLite
+    public let optimizer: any Optimizer
+    public private(set) var loss: CombinedLoss
+    /// Wall-clock milliseconds of the phases of the last step, for benchmarks.
+    public private(set) var lastPhases = Phases()
+
+    /// Where a step's time goes.
+    public struct Phases: Sendable {
+        public var forward = 0.0, loss = 0.0, backward = 0.0, update = 0.0
+        public var total: Double { forward + loss + backward + update }
+    }
+
+    /// Builds the network (initialised from `config.seed`), the optimiser and the loss of a run.
+    /// `wce` takes its class weights from the label config's `content` (RangeNet++'s
+    /// `1 / (content + 0.001)`), and the ignored learning class (unlabelled) carries no loss.
+    public init(config: TrainingConfig, labels: LabelConfig) throws {
+        guard config.architecture.classes == labels.classCount else {
+            throw TrainingError.classCountMismatch(network: config.architecture.classes, labels: labels.classCount)
+        }
+        var generator = RandomGenerator(seed: config.seed)
+        model = RangeNetLite(config: config.architecture, generator: &generator)
+        optimizer = Self.optimizer(config.optimizer)
+        let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
+        var lossConfig = config.loss
+        lossConfig.ignoreIndex = Int32(ignored.min() ?? 0)
+        loss = try CombinedLoss(lossConfig, classes: labels.classCount,
+                                classWeights: inverseFrequencyWeights(content: labels.learningContent(), ignored: ignored),
+                                seed: config.seed)
+    }
+
+    /// The optimiser a configuration names.
+    public static func optimizer(_ settings: TrainingConfig.Optimizer) -> any Optimizer {
+        switch settings.kind {
+        case .sgd:
+            SGD(learningRate: settings.learningRate, momentum: settings.momentum, weightDecay: settings.weightDecay,
+                nesterov: settings.nesterov)
+        case .adam:
+            Adam(learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        case .adamw:
+            Adam.adamW(learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        }
+    }
+
+    /// Forward, loss and backward on `batch`: adds `scale · ∂loss/∂θ` to every parameter's
+    /// `grad` and returns the loss (unscaled). Training mode.
+    @discardableResult
+    public func accumulate(_ batch: TrainingBatch, scale: Float = 1) throws -> Float {
+        var clock = Clock()
+        model.train()
+        let logits = model(batch.input)
+        lastPhases.forward = clock.lap()
+        let value = try loss(logits: logits, labels: batch.labels).loss
+        let scalar = value.scalar
+        lastPhases.loss = clock.lap()
+        if scalar.isFinite {
+            value.backward(seed: scale == 1 ? nil : Tensor(repeating: scale, shape: []))
+        }
+        lastPhases.backward = clock.lap()
+        return scalar
+    }
+
+    /// One optimiser step with the accumulated gradients at `learningRate`, then clears them.
+    public func update(learningRate: Float) {
+        var clock = Clock()
+        optimizer.learningRate = learningRate
+        optimizer.step(model)
+        lastPhases.update = clock.lap()
+    }
+
+    /// `accumulate` then `update`: one whole step. Returns the loss; a non-finite loss leaves
+    /// the parameters unchanged.
+    @discardableResult
+    public func callAsFunction(_ batch: TrainingBatch, learningRate: Float) throws -> Float {
+        let value = try accumulate(batch)
+        if value.isFinite { update(learningRate: learningRate) } else { model.zeroGradients() }
+        return value
+    }
+}
+
+/// Milliseconds between laps.
+private struct Clock {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e6
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import SemanticKITTI
+import Training
+
+/// Training flags shared by `train`, `compare` and `bench train`: the training file and the
+/// flags that override its fields.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Training configuration (YAML; every key optional; default: the built-in data/train.yaml).", valueName: "yaml"),
+            transform: { URL(fileURLWithPath: $0) })
+    var trainConfig: URL?
+
+    @Option(help: "Epochs to train (overrides the file).")
+    var epochs: Int?
+
+    @Option(help: "Scans per step (overrides the file).")
+    var batchSize: Int?
+
+    @Option(help: "Peak learning rate (overrides the file).")
+    var learningRate: Float?
+
+    @Option(help: ArgumentHelp("Training sequences, e.g. 00,01 (default: the file's, else the label config's split).", valueName: "list"))
+    var trainSequences: NameList?
+
+    @Option(help: ArgumentHelp("Validation sequences (default: the file's, else the label config's split).", valueName: "list"))
+    var validSequences: NameList?
+
+    @Option(help: "Range-image width (overrides the file; divisible by 32 for RangeNet-lite).")
+    var width: Int?
+
+    @Option(help: "Seed of initialisation, shuffling and augmentation (overrides the file).")
+    var seed: UInt64?
+
+    @Flag(help: "Turn augmentation off.")
+    var noAugmentation = false
+
+    @Option(help: "Stop every epoch after this many steps (for quick trials).")
+    var maxStepsPerEpoch: Int?
+
+    @OptionGroup var lossParameters: LossParameterOptions
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let maxStepsPerEpoch, maxStepsPerEpoch < 1 { throw ValidationError("--max-steps-per-epoch must be at least 1") }
+    }
+
+    /// The training file (or the built-in defaults) with the flags applied, checked.
+    func resolvedConfig() throws -> TrainingConfig {
+        var config = try trainConfig.map { try TrainingConfig(yaml: $0) } ?? TrainingConfig.defaults
+        if let epochs { config.epochs = epochs }
+        if let batchSize { config.batchSize = batchSize }
+        if let learningRate { config.optimizer.learningRate = learningRate }
+        if let trainSequences { config.trainSequences = trainSequences.names.map(DatasetLayout.normalise) }
+        if let validSequences { config.validSequences = validSequences.names.map(DatasetLayout.normalise) }
+        if let width { config.sensor.width = width }
+        if let seed { config.seed = seed }
+        if noAugmentation { config.augmentation = .none }
+        try lossParameters.apply(to: &config.loss)
+        let problems = config.problems
+        guard problems.isEmpty else {
+            throw ConfigurationProblem(source: trainConfig?.path ?? "the built-in data/train.yaml with the flags", problems: problems)
+        }
+        return config
+    }
+}
+
+/// Settings that cannot run together; names where they came from.
+struct ConfigurationProblem: Error, CustomStringConvertible {
+    var source: String
+    var problems: [String]
+    var description: String { "\(source): " + problems.joined(separator: "; ") }
+}

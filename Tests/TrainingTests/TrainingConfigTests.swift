@@ -1,0 +1,96 @@
+import BundledData
+import Configuration
+import Engine
+import Formats
+import Foundation
+import Losses
+import Testing
+import TestSupport
+@testable import Training
+
+/// The configuration model: one source of defaults, strict keys, files that work anywhere.
+struct TrainingConfigTests {
+    let data = SampleData.packageRoot.appendingPathComponent("data")
+
+    @Test func theShippedFilesHoldExactlyTheDefaults() throws {
+        // data/train.yaml lists every default; the structs hold the same values.
+        #expect(try TrainingConfig(yaml: data.appendingPathComponent("train.yaml")) == TrainingConfig())
+        #expect(try TrainingConfig.defaults == TrainingConfig())
+        #expect(try YAMLFile.decode(ArchitectureConfig.self, from: data.appendingPathComponent("rangenet-lite.yaml")) == .rangeNetLite)
+        #expect(BundledData.trainingConfig == (try String(contentsOf: data.appendingPathComponent("train.yaml"), encoding: .utf8)))
+        #expect(TrainingConfig().problems.isEmpty)
+    }
+
+    @Test func aMisspeltKeyIsAnErrorNamingFileKeyAndNearestKey() throws {
+        let dir = SampleData.temporaryDirectory("config-typo")
+        for (text, expected) in [("optimizer:\n  learning_rat: 0.1\n", "optimizer.learning_rat: unknown key (did you mean learning_rate?)"),
+                                 ("learning_rate: 0.1\n", "learning_rate: unknown key"),
+                                 ("loss:\n  tua: 0.9\n", "loss.tua: unknown key (did you mean tau?)"),
+                                 ("sensor:\n  widht: 1024\n", "sensor.widht: unknown key (did you mean width?)"),
+                                 ("architecture:\n  block: [1]\n", "architecture.block: unknown key (did you mean blocks?)"),
+                                 ("epoch: 3\n", "epoch: unknown key (did you mean epochs?)")] {
+            let url = dir.appendingPathComponent("t.yaml")
+            try Data(text.utf8).write(to: url)
+            let error = #expect(throws: FormatError.self) { try TrainingConfig(yaml: url) }
+            #expect(error?.file == url.path)
+            #expect(error?.reason.hasPrefix(expected) == true, "\(String(describing: error))")
+        }
+    }
+
+    @Test func aPartialFileWorksFromAnyDirectory() throws {
+        let dir = SampleData.temporaryDirectory("config-partial")
+        let url = dir.appendingPathComponent("mine.yaml")
+        try Data("epochs: 30\nloss:\n  tau: 0.95\n".utf8).write(to: url)
+        let config = try TrainingConfig(yaml: url)
+        var expected = TrainingConfig()
+        expected.epochs = 30
+        expected.loss.subclassified.threshold = 0.95
+        #expect(config == expected)
+        // An empty file is every default.
+        try Data().write(to: url)
+        #expect(try TrainingConfig(yaml: url) == TrainingConfig())
+    }
+
+    @Test func aNetworkFileIsReadBesideTheTrainingFile() throws {
+        let dir = SampleData.temporaryDirectory("config-network")
+        try Data("widths: [8, 16]\nblocks: [1, 2]\n".utf8).write(to: dir.appendingPathComponent("small.yaml"))
+        let url = dir.appendingPathComponent("t.yaml")
+        try Data("network: small.yaml\n".utf8).write(to: url)
+        let config = try TrainingConfig(yaml: url)
+        #expect(config.architecture.widths == [8, 16] && config.architecture.blocks == [1, 2])
+        try Data("network: missing.yaml\n".utf8).write(to: url)
+        let missing = #expect(throws: FormatError.self) { try TrainingConfig(yaml: url) }
+        #expect(missing?.reason.contains("missing.yaml does not exist") == true)
+        try Data("network: small.yaml\narchitecture:\n  classes: 4\n".utf8).write(to: url)
+        let both = #expect(throws: FormatError.self) { try TrainingConfig(yaml: url) }
+        #expect(both?.reason.contains("not both") == true)
+    }
+
+    @Test func theWrittenConfigReadsBackAndShowsNumbersAsPeopleWriteThem() throws {
+        var config = TrainingConfig()
+        config.loss.subclassified.threshold = 0.97
+        config.loss.terms = try LossSpec(parsing: "subclassified:0.2,ce:0.8")
+        config.sensor.width = 1024
+        config.trainSequences = ["00", "01"]
+        let text = try config.yamlText()
+        for line in ["  tau: 0.97", "  fov_up: 3", "  fov_down: -25", "  means: [12.12, 10.88, 0.23, -1.04, 0.21]",
+                     "  learning_rate: 0.01", "  weight_decay: 0.0001", "  batch_norm_epsilon: 1.0e-05",
+                     "  terms: subclassified:0.2,ce:0.8"] {
+            #expect(text.contains(line + "\n"), "missing '\(line)' in\n\(text)")
+        }
+        #expect(!text.contains("e+"))
+        #expect(try TrainingConfig(yamlText: text, file: "written") == config)
+    }
+
+    @Test func lossParametersHaveOneHome() throws {
+        // The loss block's keys land in the options the loss functions take.
+        let config = try YAMLFile.decode(LossConfig.self, yaml: "terms: centroid\ntau: 0.5\nsubclasses: {1: 3}\nsubclass_reduction: sum\n",
+                                         file: "loss")
+        #expect(config.terms == LossSpec(.centroid))
+        #expect(config.subclassified.threshold == 0.5)
+        #expect(config.centroid.subclasses == [1: 3])
+        #expect(config.subclassified.reduction == .sum && config.centroid.reduction == .sum)
+        #expect(LossConfig().subclassified == SubclassifiedOptions())
+        #expect(LossConfig().centroid == CentroidSubclassOptions())
+    }
+}

@@ -77,7 +77,7 @@ let package = Package(
         /// Confusion matrices, IoU and mIoU with the official SemanticKITTI evaluator's semantics.
         .target(name: "Evaluation", dependencies: ["SemanticKITTI", "Formats"]),
         /// Synthetic SemanticKITTI-format scenes from a simulated Velodyne HDL-64E.
-        .target(name: "Synth", dependencies: ["SemanticKITTI", "Formats", "Random", "Parallel"]),
+        .target(name: "Synth", dependencies: ["SemanticKITTI", "Random", "Parallel"]),
 
         // MARK: - Learning
 
@@ -85,7 +85,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CDNNL", "Formats", "Random"]),
         /// Losses for imbalanced segmentation, the subclassified loss at the centre: free
         /// functions of logit tensors, each one autograd node.
-        .target(name: "Losses", dependencies: ["Engine", "CKernels", "Random"]),
+        .target(name: "Losses", dependencies: ["Engine", "Formats", "CKernels", "Random"]),
         /// Training configuration, range-image samples, the training step, the trainer and the segmenter.
         .target(
             name: "Training",
@@ -108,8 +108,8 @@ let package = Package(
         .executableTarget(
             name: "rangeseg",
             dependencies: [
-                "RangeSegKit", "Training", "Losses", "Engine", "Evaluation", "PointClouds", "Projection", "Synth",
-                "SemanticKITTI", "Formats", "Parallel",
+                "RangeSegKit", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
+                "SemanticKITTI", "Formats", "Random",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -117,8 +117,7 @@ let package = Package(
         // MARK: - Examples
 
         /// The program shown in docs/library.md: RangeSeg used as a library.
-        .executableTarget(name: "LibraryTour", dependencies: ["RangeSegKit", "Training", "Losses", "Engine",
-                                                              "Projection", "SemanticKITTI"],
+        .executableTarget(name: "LibraryTour", dependencies: ["Training", "Losses", "Engine", "Projection", "SemanticKITTI"],
                           path: "Examples/LibraryTour"),
 
         // MARK: - Tests
@@ -130,15 +129,15 @@ let package = Package(
         .testTarget(name: "SemanticKITTITests", dependencies: ["TestSupport", "SemanticKITTI", "Formats", "BundledData"]),
         .testTarget(name: "ProjectionTests", dependencies: ["TestSupport", "Projection", "SemanticKITTI", "Formats"]),
         .testTarget(name: "SynthTests", dependencies: ["TestSupport", "Synth", "Projection", "SemanticKITTI", "Random"]),
-        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "Formats", "Random"]),
-        .testTarget(name: "LossesTests", dependencies: ["TestSupport", "Losses", "Engine", "Random"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "SemanticKITTI"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CDNNL", "Formats", "Random"]),
+        .testTarget(name: "LossesTests", dependencies: ["Losses", "Engine", "Random"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "SemanticKITTI", "Formats"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Engine", "Losses", "Formats",
                                                           "SemanticKITTI", "Configuration", "BundledData", "Random"]),
         .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Losses", "Engine",
                                                              "Evaluation", "SemanticKITTI", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.
         .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI"]),
-        .testTarget(name: "PointCloudsTests", dependencies: ["TestSupport", "PointClouds", "SemanticKITTI", "Formats"]),
+        .testTarget(name: "PointCloudsTests", dependencies: ["TestSupport", "PointClouds", "SemanticKITTI"]),
     ]
 )

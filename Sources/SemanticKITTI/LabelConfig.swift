@@ -1,6 +1,5 @@
 import Formats
 import Foundation
-import Yams
 
 /// A label configuration in the schema of SemanticKITTI's official `semantic-kitti.yaml`:
 /// class names, colours, class frequencies, the map between raw ids and the contiguous

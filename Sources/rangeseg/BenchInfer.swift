@@ -27,8 +27,6 @@ struct BenchInfer: ParsableCommand {
     var steps = 10
     @Option(help: "A trained checkpoint (with config.yaml beside it) instead of random weights.", transform: { URL(fileURLWithPath: $0) })
     var checkpoint: URL?
-    @Option(help: "Seed of the random data and weights.")
-    var seed: UInt64 = 0
 
     @OptionGroup var training: TrainingOptions
     @OptionGroup var labelConfig: LabelConfigOption
@@ -44,14 +42,13 @@ struct BenchInfer: ParsableCommand {
             let config = try TrainingConfig(yaml: checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
             segmenter = try Segmenter(checkpoint: checkpoint, config: config, labels: labels)
         } else {
-            var config = try training.resolvedConfig()
-            config.seed = seed
+            let config = try training.resolvedConfig()
             segmenter = Segmenter(model: try TrainingStep(config: config, labels: labels).model, config: config,
                                   builder: SampleBuilder(sensor: config.sensor, lookup: labels.lookup()))
             segmenter.model.eval()
         }
         let (h, w) = (segmenter.config.sensor.height, segmenter.config.sensor.width)
-        var generator = RandomGenerator(seed: seed)
+        var generator = RandomGenerator(seed: segmenter.config.seed)
         let input = Tensor(uniformShape: [batch, 5, h, w], low: -1, high: 1, generator: &generator)
         let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps)
         report.printFigures(title: "infer: batch \(batch), 5 x \(h) x \(w), \(segmenter.config.architecture.classes) classes")

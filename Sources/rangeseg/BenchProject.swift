@@ -12,7 +12,8 @@ struct BenchProject: ParsableCommand {
         the median time per scan. tools/bench runs this beside the NumPy reference.
 
         Example:
-          rangeseg bench project ../shared/data/semantickitti/sequences/00/velodyne/*.bin
+          rangeseg bench project \\
+            ../shared/data/semantickitti/sequences/00/velodyne/*.bin
         """
     )
 

@@ -20,7 +20,8 @@ struct BenchTrain: ParsableCommand {
 
         Examples:
           rangeseg bench train --loss ce
-          rangeseg bench train --loss subclassified --dataset ../shared/data/semantickitti --sequences 00
+          rangeseg bench train --loss subclassified --dataset \\
+            ../shared/data/semantickitti --sequences 00
         """
     )
 
@@ -36,8 +37,6 @@ struct BenchTrain: ParsableCommand {
     var dataset: URL?
     @Option(help: ArgumentHelp("With --dataset: the sequences whose labelled scans to use.", valueName: "list"))
     var sequences: NameList = NameList(argument: "00")!
-    @Option(help: "Seed of the random data and the weights.")
-    var seed: UInt64 = 0
 
     @OptionGroup var training: TrainingOptions
     @OptionGroup var labelConfig: LabelConfigOption
@@ -51,13 +50,12 @@ struct BenchTrain: ParsableCommand {
         var config = try training.resolvedConfig()
         if let loss { config.loss.terms = loss }
         if let batch { config.batchSize = batch }
-        config.seed = seed
         let labels = try labelConfig.load()
         let (h, w) = (config.sensor.height, config.sensor.width)
         let batches = try dataset.map {
             try Benchmarks.datasetBatches(dataset: $0, sequences: sequences.names.map(DatasetLayout.normalise), config: config,
                                           labels: labels, batch: config.batchSize)
-        } ?? Benchmarks.randomBatches(count: 2, batch: config.batchSize, classes: labels.classCount, height: h, width: w, seed: seed)
+        } ?? Benchmarks.randomBatches(count: 2, batch: config.batchSize, classes: labels.classCount, height: h, width: w, seed: config.seed)
         guard !batches.isEmpty else { throw InputError("fewer labelled scans than --batch") }
         let report = try Benchmarks.train(config: config, labels: labels, batches: batches, warmup: warmup, steps: steps)
         let data = dataset == nil ? "random data" : "\(batches.count) batches of real scans"

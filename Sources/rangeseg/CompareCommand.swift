@@ -18,8 +18,9 @@ struct CompareCommand: ParsableCommand {
         interrupted comparison continues where it stopped.
 
         Example:
-          rangeseg compare --dataset out/synthetic --train-sequences 00,01 --valid-sequences 08 \\
-            --losses ce,wce,focal,subclassified --seeds 3 --epochs 5 --out out/compare
+          rangeseg compare --dataset out/synthetic --train-sequences 00,01 \\
+            --valid-sequences 08 --losses ce,wce,focal,lovasz+wce,subclassified \\
+            --seeds 3 --epochs 5 --out out/compare
         """
     )
 

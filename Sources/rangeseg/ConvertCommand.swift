@@ -26,10 +26,13 @@ struct ConvertCommand: ParsableCommand {
         the smallest), and the time it took is reported.
 
         Examples:
-          rangeseg convert ../shared/data/semantickitti/sequences/00 --to pcd --out out/pcd
+          rangeseg convert ../shared/data/semantickitti/sequences/00 --to pcd --out \\
+            out/pcd
           rangeseg convert out/pcd/00 --to bin --out out/kitti
-          rangeseg convert scan.bin --labels scan.label --to ply --encoding ascii --out out/ply
-          rangeseg convert ouster.pcd --to bin --remission-field reflectivity --invalid-points drop --out out/one
+          rangeseg convert scan.bin --labels scan.label --to ply --encoding ascii \\
+            --out out/ply
+          rangeseg convert ouster.pcd --to bin --remission-field reflectivity \\
+            --invalid-points drop --out out/one
         """
     )
 

@@ -19,8 +19,10 @@ struct EvaluateCommand: ParsableCommand {
         k-NN and by the 3-D k-NN (PCL k-d tree) and all three are scored.
 
         Examples:
-          rangeseg evaluate --dataset out/synthetic --predictions out/pred --sequences 08
-          rangeseg evaluate --dataset ../shared/data/semantickitti --predictions out/pred --sequences 00 --json scores.json
+          rangeseg evaluate --dataset out/synthetic --predictions out/pred \\
+            --sequences 08
+          rangeseg evaluate --dataset ../shared/data/semantickitti --predictions \\
+            out/pred --sequences 00 --json scores.json
         """
     )
 

@@ -15,8 +15,10 @@ struct InferCommand: ParsableCommand {
         (.bin, .pcd, .ply). The network's settings come from config.yaml beside the checkpoint.
 
         Examples:
-          rangeseg infer --checkpoint out/runs/sub/best.safetensors --dataset out/synthetic --sequences 08 --out out/pred
-          rangeseg infer --checkpoint out/runs/sub/best.safetensors scan.pcd --out out/one --format label,ply --png
+          rangeseg infer --checkpoint out/runs/sub/best.safetensors --dataset \\
+            out/synthetic --sequences 08 --out out/pred
+          rangeseg infer --checkpoint out/runs/sub/best.safetensors scan.pcd --out \\
+            out/one --format label,ply --png
         """
     )
 

@@ -16,9 +16,12 @@ struct LossCommand: ParsableCommand {
         subclassified:0.2,ce:0.5,dice:0.3 (names: \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))).
 
         Examples:
-          rangeseg loss --logits logits.npy --labels labels.npy --loss subclassified --weights-out w.npy --weights-png w.png
-          rangeseg loss --logits logits.npy --labels labels.npy --loss ce --grad-out grad.npy
-          rangeseg loss --logits l.npy --labels y.npy --loss subclassified --tau 0.95 --reference-factor 4x8 --batch-averaged-weights
+          rangeseg loss --logits logits.npy --labels labels.npy --loss subclassified \\
+            --weights-out w.npy --weights-png w.png
+          rangeseg loss --logits logits.npy --labels labels.npy --loss ce --grad-out \\
+            grad.npy
+          rangeseg loss --logits l.npy --labels y.npy --loss subclassified --tau 0.95 \\
+            --reference-factor 4x8 --batch-averaged-weights
         """
     )
 

@@ -16,8 +16,10 @@ struct ProjectCommand: ParsableCommand {
         folder when there is one. Scans are projected on all cores.
 
         Examples:
-          rangeseg project ../shared/data/semantickitti/sequences/00 --out out/range --png
-          rangeseg project scan.bin --labels scan.label --out out/one --height 64 --width 1024
+          rangeseg project ../shared/data/semantickitti/sequences/00 --out out/range \\
+            --png
+          rangeseg project scan.bin --labels scan.label --out out/one --height 64 \\
+            --width 1024
         """
     )
 

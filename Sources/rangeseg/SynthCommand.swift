@@ -16,7 +16,8 @@ struct SynthCommand: ParsableCommand {
 
         Examples:
           rangeseg synth --out out/synth --sequences 00,01,08 --scans 50 --seed 7
-          rangeseg synth --out out/synth --scans 200 --config-out out/synth/semantic-kitti-synth.yaml
+          rangeseg synth --out out/synth --scans 200 --config-out \\
+            out/synth/semantic-kitti-synth.yaml
         """
     )
 

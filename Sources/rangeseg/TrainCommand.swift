@@ -17,9 +17,12 @@ struct TrainCommand: ParsableCommand {
         continues a run where its last finished epoch left it, exactly.
 
         Examples:
-          rangeseg train --dataset out/synthetic --train-sequences 00,01 --valid-sequences 08 --run out/runs/sub --epochs 5
-          rangeseg train --dataset out/synthetic --run out/runs/mix --loss subclassified:0.2,ce:0.5,dice:0.3 --tau 0.95
-          rangeseg train --dataset out/synthetic --run out/runs/sub --train-config my-run.yaml --resume
+          rangeseg train --dataset out/synthetic --train-sequences 00,01 \\
+            --valid-sequences 08 --run out/runs/sub --epochs 5
+          rangeseg train --dataset out/synthetic --run out/runs/mix --loss \\
+            subclassified:0.2,ce:0.5,dice:0.3 --tau 0.95
+          rangeseg train --dataset out/synthetic --run out/runs/sub --train-config \\
+            my-run.yaml --resume
         """
     )
 

@@ -18,11 +18,12 @@ enum RangeSegTool {
 
     struct Output { var status: Int32; var stdout: String; var stderr: String }
 
-    static func run(_ arguments: [String]) throws -> Output {
-        let binary = try #require(url, "rangeseg was not built beside the tests (swift build --build-tests builds it)")
+    static func run(_ arguments: [String], binary: URL? = nil, in directory: URL? = nil) throws -> Output {
+        let binary = try binary ?? #require(url, "rangeseg was not built beside the tests (swift build --build-tests builds it)")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -40,7 +41,7 @@ enum RangeSegTool {
     func projectWritesTheReferenceArrays() throws {
         try SampleData.require()
         let out = SampleData.temporaryDirectory("cli-project")
-        let result = try RangeSegTool.run(["project", SampleData.sequence00.path, "--out", out.path, "--png", "--config", config])
+        let result = try RangeSegTool.run(["project", SampleData.sequence00.path, "--out", out.path, "--png", "--label-config", config])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Projected 6 scans"))
         let archive = try NumPyArchive(npz: out.appendingPathComponent("00/000000.npz"))
@@ -54,6 +55,31 @@ enum RangeSegTool {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("00/000005.png").path))
         // Unlabelled frames (3-5) have no label arrays.
         #expect(try NumPyArchive(npz: out.appendingPathComponent("00/000004.npz"))["proj_sem_label"] == nil)
+    }
+
+    /// The data files are compiled in: a copy of the binary alone, run from another directory,
+    /// still knows SemanticKITTI's labels and the default training configuration.
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func anInstalledBinaryWorksFromAnyDirectory() throws {
+        try SampleData.require()
+        let bin = SampleData.temporaryDirectory("cli-installed")
+        let elsewhere = SampleData.temporaryDirectory("cli-elsewhere")
+        let copy = bin.appendingPathComponent("rangeseg")
+        try FileManager.default.copyItem(at: try #require(RangeSegTool.url), to: copy)
+        var result = try RangeSegTool.run(["project", SampleData.scan(0).path, "--labels", SampleData.labels(0).path, "--out", "out", "--png"],
+                                          binary: copy, in: elsewhere)
+        #expect(result.status == 0, "\(result.stderr)")
+        let archive = try NumPyArchive(npz: elsewhere.appendingPathComponent("out/000000.npz"))
+        #expect(archive["proj_sem_label"]?.shape == [64, 2048])
+        // The old spelling of the label-config flag still works.
+        result = try RangeSegTool.run(["project", SampleData.scan(0).path, "--labels", SampleData.labels(0).path, "--out", "old",
+                                       "--config", SampleData.projectConfig.path], binary: copy, in: elsewhere)
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try RangeSegTool.run(["train", "--dataset", SampleData.root.path, "--train-sequences", "00", "--valid-sequences", "00",
+                                       "--run", "run", "--width", "512", "--epochs", "1", "--max-steps-per-epoch", "1",
+                                       "--train-config", "missing.yaml"], binary: copy, in: elsewhere)
+        #expect(result.status != 0 && result.stderr.contains("missing.yaml: no such file"))
+        #expect(!result.stderr.contains("USAGE"), "a runtime failure prints one line, not the usage")
     }
 
     @Test func badScansGetErrorsNamingTheFile() throws {
@@ -75,11 +101,11 @@ enum RangeSegTool {
 
         let labels = dir.appendingPathComponent("nan.label")
         try ScanLabels(raw: [10, 40]).write(label: labels)
-        result = try RangeSegTool.run(["project", nan.path, "--labels", labels.path, "--skip-invalid", "--out", dir.path, "--config", config])
+        result = try RangeSegTool.run(["project", nan.path, "--labels", labels.path, "--skip-invalid", "--out", dir.path, "--label-config", config])
         #expect(result.stderr.contains("nan.label: holds 2 labels but its scan has 3 points"))
 
         try ScanLabels(raw: [10, 40, 7]).write(label: labels)
-        result = try RangeSegTool.run(["project", nan.path, "--labels", labels.path, "--skip-invalid", "--out", dir.path, "--config", config])
+        result = try RangeSegTool.run(["project", nan.path, "--labels", labels.path, "--skip-invalid", "--out", dir.path, "--label-config", config])
         #expect(result.stderr.contains("nan.label: label id 7 (first at point 2, 1 points in all) is not in the config's learning_map"))
 
         result = try RangeSegTool.run(["project", dir.appendingPathComponent("nowhere").path, "--out", dir.path])
@@ -97,14 +123,14 @@ enum RangeSegTool {
         #expect(result.status == 0, "\(result.stderr)")
         let run = dir.appendingPathComponent("run").path
         result = try RangeSegTool.run(["train", "--dataset", data, "--run", run, "--train-sequences", "00", "--valid-sequences", "08",
-                                       "--epochs", "2", "--width", "512", "--batch-size", "1", "--config", config])
+                                       "--epochs", "2", "--width", "512", "--batch-size", "1", "--label-config", config])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("epoch 2: train loss"))
-        result = try RangeSegTool.run(["train", "--dataset", data, "--run", run, "--epochs", "2", "--config", config])
+        result = try RangeSegTool.run(["train", "--dataset", data, "--run", run, "--epochs", "2", "--label-config", config])
         #expect(result.stderr.contains("already holds a run"))
         let predictions = dir.appendingPathComponent("pred").path
         result = try RangeSegTool.run(["infer", "--checkpoint", run + "/best.safetensors", "--dataset", data, "--sequences", "08",
-                                       "--out", predictions, "--format", "label,pcd", "--config", config])
+                                       "--out", predictions, "--format", "label,pcd", "--label-config", config])
         #expect(result.status == 0, "\(result.stderr)")
         for frame in ["000000", "000001", "000002"] {
             let label = predictions + "/sequences/08/predictions/\(frame).label"
@@ -116,7 +142,7 @@ enum RangeSegTool {
             #expect(FileManager.default.fileExists(atPath: predictions + "/sequences/08/predictions/\(frame).pcd"))
         }
         result = try RangeSegTool.run(["evaluate", "--dataset", data, "--predictions", predictions, "--sequences", "08",
-                                       "--json", dir.appendingPathComponent("scores.json").path, "--config", config])
+                                       "--json", dir.appendingPathComponent("scores.json").path, "--label-config", config])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("mIoU"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("scores.json"))) as? [String: Any]
@@ -130,7 +156,7 @@ enum RangeSegTool {
         try Scan(values: [Float](repeating: 1, count: 24)).write(bin: seq.appendingPathComponent("velodyne/000000.bin"))
         try ScanLabels(semantic: [10, 252, 40, 40, 0, 44]).write(label: seq.appendingPathComponent("labels/000000.label"))
         try ScanLabels(semantic: [10, 10, 40, 44, 40, 44]).write(label: seq.appendingPathComponent("predictions/000000.label"))
-        let result = try RangeSegTool.run(["evaluate", "--dataset", dir.path, "--sequences", "0", "--config", config])
+        let result = try RangeSegTool.run(["evaluate", "--dataset", dir.path, "--sequences", "0", "--label-config", config])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("car ") && $0.hasSuffix("100.0%") })
@@ -161,5 +187,32 @@ enum RangeSegTool {
                                         "--labels", dir.appendingPathComponent("y.npy").path, "--loss", "subclassified",
                                         "--query-factor", "3"])
         #expect(bad.stderr.contains("the query grid factor 3x3 does not divide the 8x32 image"))
+    }
+}
+
+/// The program of docs/library.md: built with the tests, run on the real sample, and shown on
+/// that page unchanged.
+@Suite(.serialized) struct LibraryTourTests {
+    @Test func thePageShowsTheExampleUnchanged() throws {
+        let source = try String(contentsOf: SampleData.packageRoot.appendingPathComponent("Examples/LibraryTour/main.swift"), encoding: .utf8)
+        let page = try String(contentsOf: SampleData.packageRoot.appendingPathComponent("docs/library.md"), encoding: .utf8)
+        #expect(page.contains("```swift\n" + source + "```\n"))
+    }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func theExampleRunsOnTheSample() throws {
+        try SampleData.require()
+        let dir = SampleData.temporaryDirectory("library-tour")
+        let run = dir.appendingPathComponent("run")
+        var result = try RangeSegTool.run(["train", "--dataset", SampleData.root.path, "--train-sequences", "00", "--valid-sequences", "00",
+                                           "--run", run.path, "--epochs", "1", "--max-steps-per-epoch", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let tour = try #require(RangeSegTool.url).deletingLastPathComponent().appendingPathComponent("LibraryTour")
+        result = try RangeSegTool.run([SampleData.scan(0).path, SampleData.labels(0).path, run.appendingPathComponent("best.safetensors").path],
+                                      binary: tour)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("projected 124668 points"))
+        #expect(result.stdout.contains("labelled 124668 points"))
+        #expect(result.stdout.contains("subclassified loss "))
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Projection
-import Random
 import SemanticKITTI
 import Synth
 import TestSupport
@@ -65,18 +64,6 @@ struct DeterminismTests {
             #expect(sameLabels, "labels \(i) differ")
         }
         #expect(Array(long.poses.prefix(2)) == short.poses)
-    }
-
-    @Test("random streams are explicit and reproducible")
-    func random() {
-        var a = RandomGenerator(seed: 42), b = RandomGenerator(seed: 42)
-        let xs = (0 ..< 100).map { _ in a.uniform() }
-        #expect(xs == (0 ..< 100).map { _ in b.uniform() })
-        #expect(xs.allSatisfy { $0 >= 0 && $0 < 1 })
-        #expect(RandomGenerator.derive(1, 2, 3) != RandomGenerator.derive(1, 3, 2))
-        // FNV-1a of "00", the same in every process (Swift's Hasher is seeded per process).
-        #expect(RandomGenerator.hash("00") == 0x07FC_1807_B4BD_222D)
-        #expect(RandomGenerator.hash("00") == RandomGenerator.hash("00"))
     }
 }
 

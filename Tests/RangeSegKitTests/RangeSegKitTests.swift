@@ -1,0 +1,160 @@
+import Engine
+import Evaluation
+import Formats
+import Foundation
+import Losses
+import RangeSegKit
+import SemanticKITTI
+import Testing
+import TestSupport
+import Training
+
+/// A small network for debug builds: 64 x 512 images, three narrow stages.
+func smallConfig(epochs: Int = 1, loss: LossSpec = LossSpec(.subclassified)) -> TrainingConfig {
+    var config = TrainingConfig()
+    config.sensor.width = 512
+    config.architecture.widths = [8, 16, 32]
+    config.architecture.blocks = [1, 1, 1]
+    config.batchSize = 1
+    config.epochs = epochs
+    config.loss.terms = loss
+    config.trainSequences = ["00"]
+    config.validSequences = ["00"]
+    config.preciseBatchNormScans = 1
+    config.schedule.warmupEpochs = 0
+    config.seed = 3
+    return config
+}
+
+/// A segmenter with the small network's initial weights.
+func untrainedSegmenter(_ labels: LabelConfig) throws -> Segmenter {
+    let config = smallConfig()
+    let segmenter = Segmenter(model: try TrainingStep(config: config, labels: labels).model, config: config,
+                              builder: SampleBuilder(sensor: config.sensor, lookup: labels.lookup()))
+    segmenter.model.eval()
+    return segmenter
+}
+
+@Suite(.serialized, .enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+struct RangeSegKitTests {
+    @Test func scanSourcesFindScansLabelsAndOutputNames() throws {
+        try SampleData.require()
+        let sequence = try ScanSource.items([SampleData.sequence00])
+        #expect(sequence.count == 6 && sequence.filter { $0.labels != nil }.count == 3)
+        #expect(sequence[0].group == "00" && sequence[0].name == "000000" && sequence[0].sequence == "00")
+        let file = try ScanSource.items([SampleData.scan(1)], labels: SampleData.labels(1))
+        #expect(file == [ScanItem(scan: SampleData.scan(1), labels: SampleData.labels(1), name: "000001")])
+        let folder = try ScanSource.items([SampleData.sequence00.appendingPathComponent("velodyne")])
+        #expect(folder.count == 6 && folder[0].group == "velodyne" && folder[0].labels == nil)
+        let dataset = try ScanSource.items(dataset: SampleData.root, sequences: ["0"], labelledOnly: true)
+        #expect(dataset.map(\.name) == ["000000", "000001", "000002"])
+        let missing = #expect(throws: InputError.self) { try ScanSource.items([SampleData.root.appendingPathComponent("nothing.bin")]) }
+        #expect(missing?.description.hasSuffix("nothing.bin: no such file or directory") == true)
+        #expect(throws: InputError.self) { try ScanSource.items([SampleData.scan(0), SampleData.scan(1)], labels: SampleData.labels(0)) }
+        let out = URL(fileURLWithPath: "/tmp/x")
+        #expect(throws: InputError.self) { try ScanSource.checkDistinctOutputs([out, out.appendingPathComponent("../x")]) }
+    }
+
+    @Test func rangeImageExportWritesArchivesAndPictures() throws {
+        try SampleData.require()
+        let out = SampleData.temporaryDirectory("kit-project")
+        var export = RangeImageExport(projection: .init(height: 64, width: 1024), labels: try LabelConfig.semanticKITTI)
+        export.pictures = true
+        let counter = Counter()
+        let summary = try export.run(try ScanSource.items([SampleData.scan(0)], labels: SampleData.labels(0)), out: out) { counter.add() }
+        #expect(summary.scans == 1 && counter.value == 1 && summary.skippedPoints == 0)
+        let archive = try NumPyArchive(npz: out.appendingPathComponent("000000.npz"))
+        #expect(archive["proj_range"]?.shape == [64, 1024] && archive["proj_sem_label"] != nil)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("000000.png").path))
+        // Labels need a label config.
+        export.labels = nil
+        #expect(throws: InputError.self) { try export.run(try ScanSource.items([SampleData.scan(0)], labels: SampleData.labels(0)), out: out) }
+    }
+
+    @Test func labellingThenScoringEveryCleanUp() throws {
+        try SampleData.require()
+        let labels = try LabelConfig.semanticKITTI
+        let out = SampleData.temporaryDirectory("kit-infer")
+        var labelling = Labelling(segmenter: try untrainedSegmenter(labels), labels: labels)
+        labelling.outputs.pcd = true
+        labelling.outputs.arrays = true
+        let items = try ScanSource.items(dataset: SampleData.root, sequences: ["00"], labelledOnly: true)
+        let summary = try labelling.run(items, out: out)
+        #expect(summary.scans == 3 && summary.points > 300_000)
+        let stem = out.appendingPathComponent("sequences/00/predictions/000000")
+        for ext in ["label", "pcd", "logits.npy", "labels.npy"] {
+            #expect(FileManager.default.fileExists(atPath: stem.appendingPathExtension(ext).path), "\(ext)")
+        }
+        #expect(try NumPyArray(npy: stem.appendingPathExtension("logits.npy")).shape == [1, 20, 64, 512])
+
+        var scoring = PredictionScoring(labels: labels)
+        scoring.variants = PredictionScoring.Variant.allCases
+        let reports = try scoring.run(items, predictions: out)
+        #expect(Set(reports.keys) == Set(PredictionScoring.Variant.allCases))
+        // Every variant scores the same labelled points.
+        let points = Set(reports.values.map(\.points))
+        #expect(points.count == 1 && points.first! > 200_000)
+        // Scoring the predictions as written is the evaluator's confusion of the files.
+        var direct = SemanticEvaluator(config: labels).emptyMatrix()
+        for item in items {
+            direct.merge(try SemanticEvaluator(config: labels).confusion(
+                prediction: DatasetLayout.predictionFile(root: out, sequence: "00", frame: item.name), labels: item.labels!))
+        }
+        #expect(reports[.asWritten]!.confusion == direct)
+        let table = PredictionScoring.table(reports)
+        #expect(table.contains("IoU range-image k-NN") && table.contains("IoU 3-D k-NN") && table.contains("mIoU (present)"))
+        let json = try JSONSerialization.jsonObject(with: PredictionScoring.json(reports)) as? [String: Any]
+        #expect(Set(json.map { Array($0.keys) } ?? []) == ["as written", "range-image k-NN", "3-D k-NN"])
+    }
+
+    @Test func lossComparisonReportsAndResumes() throws {
+        try SampleData.require()
+        let labels = try LabelConfig.semanticKITTI
+        let out = SampleData.temporaryDirectory("kit-compare")
+        var comparison = LossComparison(base: smallConfig(), labels: labels, dataset: SampleData.root,
+                                        losses: [LossSpec(.ce), try LossSpec(parsing: "lovasz,wce")], seeds: 1)
+        comparison.maxStepsPerEpoch = 1
+        var started: [String] = []
+        let report = try comparison.run(out: out) { if case let .runStarted(loss, _, _) = $0 { started.append(loss.description) } }
+        #expect(started == ["ce", "lovasz,wce"])
+        #expect(report.reports.map(\.count) == [1, 1])
+        let markdown = report.markdown()
+        #expect(markdown.contains("| ce | ") && markdown.contains("| lovasz,wce | "))
+        #expect(markdown.contains("| loss | mIoU | vegetation | road | "))  // by prevalence in SemanticKITTI's content
+        let gains = try #require(report.gains(of: try LossSpec(parsing: "lovasz,wce"), over: LossSpec(.ce)))
+        #expect(gains.count == 19)
+        #expect(report.gainChart(of: try LossSpec(parsing: "lovasz,wce"), over: LossSpec(.ce)) != nil)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("lovasz+wce-seed0/best.safetensors").path))
+        // A second run finds the finished runs and only evaluates them.
+        let epochs = try Data(contentsOf: out.appendingPathComponent("ce-seed0/epochs.csv"))
+        let again = try comparison.run(out: out)
+        #expect(try Data(contentsOf: out.appendingPathComponent("ce-seed0/epochs.csv")) == epochs)
+        #expect(again.reports[0][0].meanIoU == report.reports[0][0].meanIoU)
+    }
+
+    @Test func lossOnArraysGivesValueGradientAndWeightPicture() throws {
+        let (logits, labels) = LossBenchmark.imbalancedBatch(batch: 2, classes: 4, height: 8, width: 32)
+        let arrays = try LossOnArrays(logits: NumPyArray(logits.scalars, shape: [2, 4, 8, 32]),
+                                      labels: NumPyArray(labels.map(Int64.init), shape: [2, 8, 32]), logitsFile: "z", labelsFile: "y")
+        var loss = try CombinedLoss(LossConfig(), classes: 4)
+        let result = try arrays.evaluate(&loss)
+        #expect(result.value == (try subclassifiedLoss(logits: logits, labels: labels).scalar))
+        #expect(result.gradient.count == 2 * 4 * 8 * 32 && result.gradient.contains { $0 != 0 })
+        let weights = try #require(result.pixelWeights)
+        let picture = arrays.weightPicture(weights, ignoreIndex: 0)
+        #expect(picture.width == 32 && picture.height == 2 * 8 * 16 + 4)
+        let mismatch = #expect(throws: InputError.self) {
+            try LossOnArrays(logits: NumPyArray(logits.scalars, shape: [2, 4, 8, 32]),
+                             labels: NumPyArray(labels.map(Int64.init), shape: [2, 256]), logitsFile: "z", labelsFile: "y")
+        }
+        #expect(mismatch?.description == "y: labels must be [2, 8, 32] to match the logits, found [2, 256]")
+    }
+}
+
+/// Counts calls from any thread.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func add() { lock.withLock { count += 1 } }
+}

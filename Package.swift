@@ -10,6 +10,7 @@
 //   Projection       spherical projection, reprojection, range-image k-NN clean-up
 //   Synth            a simulated HDL-64E in procedurally generated streets
 //   Engine           tensors, autograd, layers, optimisers, checkpoints (on oneDNN)
+//   ONNXExport       a trained network as an ONNX model, for deployment
 //   rangeseg         the command-line tool, the only code that prints
 import PackageDescription
 
@@ -17,12 +18,13 @@ let package = Package(
     name: "RangeSeg",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "RangeSeg", targets: ["Formats", "SemanticKITTI", "Projection", "Synth", "Engine", "PointClouds"]),
+        .library(name: "RangeSeg", targets: ["Formats", "SemanticKITTI", "Projection", "Synth", "Engine", "PointClouds", "ONNXExport"]),
         .executable(name: "rangeseg", targets: ["rangeseg"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages, installed by tools/setup.sh)
@@ -74,6 +76,18 @@ let package = Package(
             name: "Training",
             dependencies: ["Engine", "Losses", "Projection", "Evaluation", "SemanticKITTI",
                            .product(name: "Yams", package: "Yams")]
+        ),
+
+        // MARK: - Deployment
+
+        /// A trained RangeNet-lite as an ONNX model (opset 17) with everything a deployer needs in
+        /// its metadata. The messages are generated once from the project's `ONNX.proto` by
+        /// `tools/generate-onnx.sh` and committed.
+        .target(
+            name: "ONNXExport",
+            dependencies: ["Engine", "Training", "SemanticKITTI", "Formats",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["ONNX.proto"]
         ),
 
         // MARK: - The command

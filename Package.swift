@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "rangeseg",
             dependencies: [
-                "Formats", "SemanticKITTI", "Projection", "Evaluation", "Synth", "Engine", "Losses", "Training", "PointClouds",
+                "Formats", "SemanticKITTI", "Projection", "Evaluation", "Synth", "Engine", "Losses", "Training", "PointClouds", "ONNXExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

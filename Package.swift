@@ -115,5 +115,7 @@ let package = Package(
         /// Runs the built `rangeseg` as a user would: outputs, errors, the whole job.
         .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI"]),
         .testTarget(name: "PointCloudsTests", dependencies: ["TestSupport", "PointClouds"]),
+        /// Exported models in ONNX Runtime against RangeSeg's own logits, and `rangeseg export`.
+        .testTarget(name: "ONNXExportTests", dependencies: ["TestSupport", "ONNXExport", "Training", "Formats"]),
     ]
 )

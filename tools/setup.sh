@@ -5,7 +5,8 @@
 #   libpcl-dev   the Point Cloud Library, for PCD/PLY and 3-D neighbour search
 #   pcl-tools    PCL's command-line tools: a test checks that they read the PCD files RangeSeg writes
 #   pkg-config   finds PCL's include and link flags
-# and NumPy for python3, which the tests and tools/bench use to cross-check against NumPy.
+# and for python3: NumPy, which the tests and tools/bench use to cross-check against NumPy, and
+# onnx and onnxruntime, with which the tests check the models rangeseg export writes.
 set -euo pipefail
 packages=(zlib1g-dev libdnnl-dev libpcl-dev pcl-tools pkg-config)
 missing=()
@@ -25,5 +26,9 @@ fi
 if ! python3 -c "import numpy" 2>/dev/null; then
   echo "setup: installing numpy for $(command -v python3)"
   python3 -m pip install -q numpy
+fi
+if ! python3 -c "import onnx, onnxruntime" 2>/dev/null; then
+  echo "setup: installing onnx and onnxruntime for $(command -v python3)"
+  python3 -m pip install -q onnx onnxruntime
 fi
 echo "setup: done"

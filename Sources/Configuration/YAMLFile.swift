@@ -54,7 +54,7 @@ public enum YAMLFile {
         switch error {
         case let .keyNotFound(key, context): return "\(path(context, key)): missing"
         case let .typeMismatch(type, context): return "\(path(context)): expected \(typeName(type))"
-        case let .valueNotFound(type, context): return "\(path(context)): expected \(typeName(type)), found nothing"
+        case let .valueNotFound(type, context): return "\(path(context)): expected \(typeName(type))"
         case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
         @unknown default: return "\(error)"
         }
@@ -90,7 +90,7 @@ public enum YAMLFile {
 
     /// `0.98`, `3`, `-25`, `1.0e-05`: Swift's shortest round-trip text, without a trailing `.0`
     /// and with a decimal point before any exponent (so that YAML reads it as a float).
-    static func shortest(_ value: Float) -> String {
+    public static func shortest(_ value: Float) -> String {
         guard value.isFinite else { return value.isNaN ? ".nan" : (value > 0 ? ".inf" : "-.inf") }
         var text = "\(value)"
         if text.hasSuffix(".0") { text.removeLast(2) }

@@ -9,9 +9,9 @@ import Foundation
 /// residual addition as a sum post-op after the activation (only the NHWC `brgconv` kernels
 /// accept that order, and the layout change costs more than the addition).
 ///
-/// Folding, per output channel `o`: `s = γ_o / sqrt(runningVar_o + ε)`,
-/// `w'_o = s · w_o`, `b'_o = β_o + s · (b_o − runningMean_o)`. The result equals the unfused
-/// layers up to rounding. Layers this does not recognise run as usual.
+/// Folding, per output channel `o` (`BatchNorm2d.folded(intoWeight:bias:outputAxis:)`):
+/// `s = γ_o / sqrt(runningVar_o + ε)`, `w'_o = s · w_o`, `b'_o = β_o + s · (b_o − runningMean_o)`.
+/// The result equals the unfused layers up to rounding. Layers this does not recognise run as usual.
 enum InferenceFusion {
     /// Runs `layers` on `x`, fusing each convolution + batch norm (+ leaky ReLU) triple.
     static func run(_ layers: [any Layer], _ x: Tensor) -> Tensor {
@@ -44,16 +44,8 @@ enum InferenceFusion {
     private static func folded(_ layers: [any Layer], at i: Int) -> (Conv2d, Tensor, Tensor)? {
         guard i + 1 < layers.count, let conv = layers[i] as? Conv2d, let bn = layers[i + 1] as? BatchNorm2d,
               !bn.isTraining else { return nil }
-        let outputs = conv.weight.shape[0]
-        let gamma = bn.weight.scalars, beta = bn.bias.scalars
-        let mean = bn.runningMean.scalars, variance = bn.runningVariance.scalars
-        let scale = (0..<outputs).map { gamma[$0] / (variance[$0] + bn.epsilon).squareRoot() }
-        let b = conv.bias?.scalars ?? [Float](repeating: 0, count: outputs)
-        let foldedBias = (0..<outputs).map { beta[$0] + scale[$0] * (b[$0] - mean[$0]) }
-        var w = conv.weight.scalars  // [O, I, kh, kw]
-        let perOutput = w.count / outputs
-        for o in 0..<outputs { for j in 0..<perOutput { w[o * perOutput + j] *= scale[o] } }
-        return (conv, Tensor(shape: conv.weight.shape, scalars: w), Tensor(shape: [outputs], scalars: foldedBias))
+        let (weight, bias) = bn.folded(intoWeight: conv.weight, bias: conv.bias)
+        return (conv, weight, bias)
     }
 }
 

@@ -1,8 +1,9 @@
+import BundledData
+import Formats
 import Foundation
 import Testing
 import TestSupport
 @testable import SemanticKITTI
-import Formats
 
 @Suite struct LabelConfigTests {
     @Test func projectConfigParsesWithTheOfficialFacts() throws {
@@ -26,6 +27,17 @@ import Formats
         let official = try LabelConfig(yaml: SampleData.officialConfig)
         let ours = try LabelConfig(yaml: SampleData.projectConfig)
         #expect(ours == official)
+    }
+
+    @Test func theBuiltInConfigIsTheDataFile() throws {
+        #expect(BundledData.labelConfig == (try String(contentsOf: SampleData.projectConfig, encoding: .utf8)))
+        #expect(try LabelConfig.semanticKITTI == (try LabelConfig(yaml: SampleData.projectConfig)))
+    }
+
+    @Test func unknownTopLevelKeysAreErrors() throws {
+        let text = try String(contentsOf: SampleData.projectConfig, encoding: .utf8) + "learning_mapp: {}\n"
+        let error = #expect(throws: FormatError.self) { try LabelConfig(yamlText: text, file: "mine.yaml") }
+        #expect(error?.description == "mine.yaml: learning_mapp: unknown key (did you mean learning_map?)")
     }
 
     @Test func yamlRoundTrips() throws {

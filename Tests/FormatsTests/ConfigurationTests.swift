@@ -1,0 +1,70 @@
+import Configuration
+import Formats
+import Foundation
+import Testing
+
+/// A configuration type as the project writes them: defaults in the initialisers, strict keys.
+private struct Settings: Codable, Equatable {
+    var rate: Float = 0.01
+    var names: [String] = []
+    var inner = Inner()
+
+    struct Inner: Codable, Equatable {
+        var epsilon: Float = 1e-5
+        var steps = 3
+        enum CodingKeys: String, CodingKey, CaseIterable { case epsilon, steps }
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            epsilon = try c.value(.epsilon, or: Inner().epsilon)
+            steps = try c.value(.steps, or: Inner().steps)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case rate, names, inner }
+    init() {}
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let d = Settings()
+        rate = try c.value(.rate, or: d.rate)
+        names = try c.value(.names, or: d.names)
+        inner = try c.value(.inner, or: d.inner)
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func missingKeysKeepDefaultsAndUnknownKeysNameTheNearest() throws {
+        #expect(try YAMLFile.decode(Settings.self, yaml: "", file: "f") == Settings())
+        #expect(try YAMLFile.decode(Settings.self, yaml: "inner:\n  steps: 5\n", file: "f").inner.steps == 5)
+        let typo = #expect(throws: FormatError.self) { try YAMLFile.decode(Settings.self, yaml: "inner:\n  setps: 5\n", file: "f.yaml") }
+        #expect(typo?.description == "f.yaml: inner.setps: unknown key (did you mean steps?)")
+        let far = #expect(throws: FormatError.self) { try YAMLFile.decode(Settings.self, yaml: "colour: red\n", file: "f.yaml") }
+        #expect(far?.description == "f.yaml: colour: unknown key (valid keys: inner, names, rate)")
+        let type = #expect(throws: FormatError.self) { try YAMLFile.decode(Settings.self, yaml: "rate: fast\n", file: "f.yaml") }
+        #expect(type?.description == "f.yaml: rate: expected a number")
+        #expect(throws: FormatError.self) { try YAMLFile.decode(Settings.self, yaml: "rate: [1\n", file: "f.yaml") }
+    }
+
+    @Test func nearestKeysAllowAFewEdits() {
+        #expect(nearestKey(to: "learning_rat", in: ["learning_rate", "momentum"]) == "learning_rate")
+        #expect(nearestKey(to: "widht", in: ["width", "height"]) == "width")   // a swap is one edit
+        #expect(nearestKey(to: "tua", in: ["tau", "kappa"]) == "tau")
+        #expect(nearestKey(to: "colour", in: ["rate", "names"]) == nil)
+    }
+
+    @Test func numbersAreWrittenAsPeopleWriteThem() throws {
+        var settings = Settings()
+        settings.rate = 0.98
+        settings.names = ["00", "08", "1e5"]
+        let text = try YAMLFile.encode(settings)
+        #expect(text == "rate: 0.98\nnames: ['00', '08', '1e5']\ninner:\n  epsilon: 1.0e-05\n  steps: 3\n")
+        #expect(try YAMLFile.decode(Settings.self, yaml: text, file: "f") == settings)
+        #expect(["3", "-25", "0.1", "1.0e-05", "1.0e+20"] == [Float(3), -25, 0.1, 1e-5, 1e20].map(YAMLFile.shortest))
+    }
+
+    @Test func readErrorsNameTheFile() {
+        let url = URL(fileURLWithPath: "/nonexistent/train.yaml")
+        let error = #expect(throws: FormatError.self) { try YAMLFile.read(url) }
+        #expect(error?.description == "/nonexistent/train.yaml: no such file")
+    }
+}

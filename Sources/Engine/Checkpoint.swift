@@ -165,3 +165,42 @@ public enum Checkpoint {
         return try restore(state, into: optimizer, model: model, source: optimizerFile.path)
     }
 }
+
+extension Checkpoint {
+    /// Everything a run needs to resume, in one file so that it is written atomically: the
+    /// model's state dict under `model.`, the optimiser's slots under `optimizer.`, and `extra`
+    /// entries (a loss's state, say) under names of their own; the optimiser's kind and step
+    /// and the progress in the metadata. A run stopped at any moment resumes from one epoch,
+    /// never from a model of one epoch and an optimiser of another.
+    public static func trainingState(model: any Module, optimizer: any Optimizer, progress: TrainingProgress,
+                                     extra: SafeTensors = SafeTensors()) -> SafeTensors {
+        let weights = stateDict(of: model)
+        var file = optimizerState(of: optimizer, progress: progress)
+        file.tensors = Dictionary(uniqueKeysWithValues: file.tensors.map { ("optimizer.\($0.key)", $0.value) })
+        for (name, entry) in weights.tensors { file.tensors["model.\(name)"] = entry }
+        for (name, entry) in extra.tensors {
+            precondition(!name.hasPrefix("model.") && !name.hasPrefix("optimizer."), "extra entry \(name) would shadow the model or optimiser")
+            file.tensors[name] = entry
+        }
+        for (key, value) in extra.metadata { file.metadata[key] = value }
+        return file
+    }
+
+    /// Restores what `trainingState` saved into `model` and `optimizer` (all or nothing for the
+    /// model) and returns the progress and the extra entries.
+    public static func restore(trainingState file: SafeTensors, model: any Module, optimizer: any Optimizer,
+                               source: String) throws(FormatError) -> (progress: TrainingProgress, extra: SafeTensors) {
+        func part(_ prefix: String) -> [String: SafeTensors.Entry] {
+            Dictionary(uniqueKeysWithValues: file.tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+        }
+        guard file.tensors.keys.contains(where: { $0.hasPrefix("model.") }) else {
+            throw FormatError(file: source, reason: "not a training state: it holds no model.* tensors")
+        }
+        try load(SafeTensors(tensors: part("model."), metadata: file.metadata), into: model, source: source)
+        let progress = try restore(SafeTensors(tensors: part("optimizer."), metadata: file.metadata), into: optimizer, model: model,
+                                   source: source)
+        let extra = SafeTensors(tensors: file.tensors.filter { !$0.key.hasPrefix("model.") && !$0.key.hasPrefix("optimizer.") },
+                                metadata: file.metadata)
+        return (progress, extra)
+    }
+}

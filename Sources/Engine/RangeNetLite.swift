@@ -80,20 +80,47 @@ public final class RangeNetLite: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 4 && input.shape[1] == config.inputChannels
-                     && input.shape[3] % config.widthDivisor == 0,
-                     "RangeNetLite expects [B, \(config.inputChannels), H, W] with W divisible by \(config.widthDivisor), got \(input.shape)")
-        if usesFusedInference { return fusedForward(input) }
+        if usesFusedInference {
+            checkInput(input)
+            return fusedForward(input)
+        }
+        return forward(input, keeping: []).logits
+    }
+
+    /// The names of the feature maps `forward(_:keeping:)` can keep: `stem`, each encoder stage's
+    /// output `enc.i`, each decoder stage's output `dec.j` (after its skip connection). The last,
+    /// `dec.<n-1>`, is the decoder's full-resolution feature map (`widths[0]` channels).
+    public var featureNames: [String] {
+        ["stem"] + enc.elements.indices.map { "enc.\($0)" } + dec.elements.indices.map { "dec.\($0)" }
+    }
+
+    /// The logits and the named intermediate feature maps of one forward pass (no second
+    /// pass): e.g. `forward(x, keeping: ["dec.4"])` for the last decoder stage, which the
+    /// centroid subclass loss can cluster. Feature maps stay in the graph; detach them to use
+    /// them as constants. Always the layer-by-layer path (not the fused inference one).
+    public func forward(_ input: Tensor, keeping names: Set<String>) -> (logits: Tensor, features: [String: Tensor]) {
+        checkInput(input)
+        var features: [String: Tensor] = [:]
+        func keep(_ name: String, _ x: Tensor) { if names.contains(name) { features[name] = x } }
         var x = stem(input)
+        keep("stem", x)
         var skips = [x]
-        for stage in enc.elements {
+        for (i, stage) in enc.elements.enumerated() {
             x = stage(x)
+            keep("enc.\(i)", x)
             skips.append(x)
         }
         skips.removeLast()  // the deepest feature is x itself
-        for stage in dec.elements {
+        for (j, stage) in dec.elements.enumerated() {
             x = stage(x) + skips.removeLast()
+            keep("dec.\(j)", x)
         }
-        return head(x)
+        return (head(x), features)
+    }
+
+    private func checkInput(_ input: Tensor) {
+        precondition(input.rank == 4 && input.shape[1] == config.inputChannels
+                     && input.shape[3] % config.widthDivisor == 0,
+                     "RangeNetLite expects [B, \(config.inputChannels), H, W] with W divisible by \(config.widthDivisor), got \(input.shape)")
     }
 }

@@ -27,6 +27,9 @@ public struct CentroidSubclassOptions: Sendable, Equatable {
     /// Steps over which the weight blends from the frequency term alone to frequency x
     /// difficulty (0: difficulty from the start).
     public var warmupSteps = 0
+    /// Steps over which the loss blends from plain cross-entropy (every weight 1) to the
+    /// subclass weights, while the centroids settle (0: subclass weights from the start).
+    public var crossEntropyWarmupSteps = 0
     /// How per-pixel losses are reduced.
     public var reduction: Reduction = .mean
 
@@ -40,7 +43,7 @@ public struct CentroidSubclassOptions: Sendable, Equatable {
         guard updateEvery >= 1 else { throw LossError("update-every must be at least 1 step") }
         guard (0 ..< 1).contains(momentum) else { throw LossError("momentum must be in [0, 1), found \(momentum)") }
         guard kmeansIterations >= 1, kmeansSampleLimit >= 1 else { throw LossError("k-means needs at least one iteration and one sample") }
-        guard warmupSteps >= 0 else { throw LossError("warm-up steps cannot be negative") }
+        guard warmupSteps >= 0, crossEntropyWarmupSteps >= 0 else { throw LossError("warm-up steps cannot be negative") }
     }
 }
 
@@ -73,6 +76,50 @@ public struct CentroidSubclassWeighting: Sendable {
         random = RandomGenerator(seed: seed)
     }
 
+    /// Everything that changes from step to step, for checkpoints: restoring it continues the
+    /// weighting exactly where it was saved.
+    public struct State: Sendable, Equatable {
+        /// Per class, its centroids (empty until the class is first seen).
+        public var centroids: [[[Float]]]
+        public var frequency: [[Float]]
+        public var meanLoss: [[Float]]
+        public var step: Int
+        /// The k-means sampling generator's state.
+        public var random: [UInt64]
+
+        public init(centroids: [[[Float]]], frequency: [[Float]], meanLoss: [[Float]], step: Int, random: [UInt64]) {
+            self.centroids = centroids
+            self.frequency = frequency
+            self.meanLoss = meanLoss
+            self.step = step
+            self.random = random
+        }
+    }
+
+    /// The current state.
+    public var state: State {
+        State(centroids: centroids, frequency: frequency, meanLoss: meanLoss, step: step, random: random.state)
+    }
+
+    /// Continues from a saved state; it must fit this weighting's classes and subclass counts.
+    public mutating func restore(_ saved: State) throws(LossError) {
+        guard saved.centroids.count == classes, saved.frequency.count == classes, saved.meanLoss.count == classes,
+              saved.random.count == 4 else {
+            throw LossError("the saved centroid state is for \(saved.centroids.count) classes, the loss has \(classes)")
+        }
+        for c in 0 ..< classes {
+            let k = options.subclassCount(of: c)
+            guard saved.frequency[c].count == k, saved.meanLoss[c].count == k, saved.centroids[c].isEmpty || saved.centroids[c].count == k else {
+                throw LossError("the saved centroid state has \(saved.frequency[c].count) subclasses for class \(c), the loss \(k)")
+            }
+        }
+        centroids = saved.centroids
+        frequency = saved.frequency
+        meanLoss = saved.meanLoss
+        step = saved.step
+        random = RandomGenerator(state: saved.random)
+    }
+
     /// The per-pixel weights [B, H, W] for this step.
     ///
     /// - Parameters:
@@ -96,6 +143,8 @@ public struct CentroidSubclassWeighting: Sendable {
         for list in pixelsOfClass { for i in list { overallLoss += pixelLoss[i] } }
         overallLoss /= Float(labelled)
         let blend: Float = options.warmupSteps == 0 ? 1 : min(1, Float(step) / Float(options.warmupSteps))
+        let fromCrossEntropy: Float = options.crossEntropyWarmupSteps == 0 ? 1
+            : min(1, Float(step) / Float(options.crossEntropyWarmupSteps))
 
         for c in 0 ..< classes {
             let k = options.subclassCount(of: c)
@@ -140,7 +189,8 @@ public struct CentroidSubclassWeighting: Sendable {
                 return (1 / f) * powf(difficulty, blend)
             }
             let total = w.reduce(0, +)
-            w = w.map { $0 * Float(k) / total }
+            // Normalised to sum K_c, then blended from 1 (cross-entropy) during the warm-up.
+            w = w.map { 1 + fromCrossEntropy * ($0 * Float(k) / total - 1) }
             for (n, i) in pixels.enumerated() { weights[i] = w[assignment[n]] }
         }
         return weights

@@ -25,8 +25,10 @@ public struct CombinedLoss: Sendable {
     /// - Parameters:
     ///   - classes: the number of learning classes (the logits' channels).
     ///   - classWeights: one per class; needed by `wce` (e.g. `inverseFrequencyWeights`).
+    ///   - classNames: the learning classes' names, so that `subclasses` may name classes.
     ///   - seed: seeds the centroid terms' k-means.
-    public init(_ config: LossConfig, classes: Int, classWeights: [Float]? = nil, seed: UInt64 = 0) throws(LossError) {
+    public init(_ config: LossConfig, classes: Int, classWeights: [Float]? = nil, classNames: [String]? = nil,
+                seed: UInt64 = 0) throws(LossError) {
         if let problem = config.problems.first { throw LossError(problem) }
         if config.terms.contains(.wce), classWeights == nil {
             throw LossError("wce needs class weights (from the label config's content or counted from the training set)")
@@ -37,8 +39,19 @@ public struct CombinedLoss: Sendable {
         self.config = config
         self.classWeights = classWeights
         if config.terms.contains(.centroid) {
-            centroidWeighting = try CentroidSubclassWeighting(options: config.centroid, classes: classes, seed: seed)
+            var options = config.centroid
+            options.subclasses = try config.subclassesByID(classNames: classNames)
+            centroidWeighting = try CentroidSubclassWeighting(options: options, classes: classes, seed: seed)
         }
+    }
+
+    /// The centroid terms' state, for checkpoints (nil without a centroid term).
+    public var centroidState: CentroidSubclassWeighting.State? { centroidWeighting?.state }
+
+    /// Continues the centroid terms from a checkpoint's state.
+    public mutating func restoreCentroids(_ state: CentroidSubclassWeighting.State) throws(LossError) {
+        guard centroidWeighting != nil else { throw LossError("the checkpoint holds centroid state but the loss has no centroid term") }
+        try centroidWeighting!.restore(state)
     }
 
     /// The weighted sum of the terms on `logits` `[B, C, H, W]` and `labels` `[B, H, W]`.

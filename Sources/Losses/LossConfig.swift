@@ -97,8 +97,16 @@ public struct LossConfig: Sendable, Equatable, Codable {
     public var diceSmooth: Float = 1
     /// The similarity-count subclassified loss (`subclassified`).
     public var subclassified = SubclassifiedOptions()
-    /// Centroid subclasses (`centroid`).
+    /// Centroid subclasses (`centroid`); its per-class counts come from `subclassCounts`.
     public var centroid = CentroidSubclassOptions()
+    /// Subclasses K_c of the centroid loss per class, keyed by learning id (`"1"`) or class name
+    /// (`"car"`): `subclasses: {car: 5, person: 4, 9: 2}`. Classes not listed get
+    /// `centroid.defaultSubclasses`.
+    public var subclassCounts: [String: Int] = [:]
+    /// What the centroid terms cluster: `logits`, `decoder` (the network's last decoder stage,
+    /// at full resolution) or a module of the network by name (`stem`, `enc.2`, `dec.3`);
+    /// features at another size are resampled bilinearly to the labels' size.
+    public var subclassFeatures = "decoder"
 
     public init() {}
 
@@ -110,7 +118,8 @@ public struct LossConfig: Sendable, Equatable, Codable {
         case tau, kappa, power, maxWeight = "max_weight", referenceFactor = "reference_factor", queryFactor = "query_factor"
         case batchAveragedWeights = "batch_averaged_weights", subclassReduction = "subclass_reduction"
         case subclasses, defaultSubclasses = "default_subclasses", centroidUpdate = "centroid_update",
-             updateEvery = "update_every", centroidMomentum = "centroid_momentum", centroidWarmupSteps = "centroid_warmup_steps"
+             updateEvery = "update_every", centroidMomentum = "centroid_momentum", centroidWarmupSteps = "centroid_warmup_steps",
+             centroidCrossEntropyWarmupSteps = "centroid_ce_warmup_steps", subclassFeatures = "subclass_features"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -129,7 +138,9 @@ public struct LossConfig: Sendable, Equatable, Codable {
         subclassified.batchAveragedWeights = try c.value(.batchAveragedWeights, or: d.subclassified.batchAveragedWeights)
         subclassified.reduction = try c.value(.subclassReduction, or: d.subclassified.reduction)
         centroid.reduction = subclassified.reduction
-        centroid.subclasses = try c.value(.subclasses, or: d.centroid.subclasses)
+        subclassCounts = try c.value(.subclasses, or: d.subclassCounts)
+        subclassFeatures = try c.value(.subclassFeatures, or: d.subclassFeatures)
+        centroid.crossEntropyWarmupSteps = try c.value(.centroidCrossEntropyWarmupSteps, or: d.centroid.crossEntropyWarmupSteps)
         centroid.defaultSubclasses = try c.value(.defaultSubclasses, or: d.centroid.defaultSubclasses)
         centroid.update = try c.value(.centroidUpdate, or: d.centroid.update)
         centroid.updateEvery = try c.value(.updateEvery, or: d.centroid.updateEvery)
@@ -151,7 +162,9 @@ public struct LossConfig: Sendable, Equatable, Codable {
         try c.encode(subclassified.queryFactor, forKey: .queryFactor)
         try c.encode(subclassified.batchAveragedWeights, forKey: .batchAveragedWeights)
         try c.encode(subclassified.reduction, forKey: .subclassReduction)
-        try c.encode(centroid.subclasses, forKey: .subclasses)
+        try c.encode(subclassCounts, forKey: .subclasses)
+        try c.encode(subclassFeatures, forKey: .subclassFeatures)
+        try c.encode(centroid.crossEntropyWarmupSteps, forKey: .centroidCrossEntropyWarmupSteps)
         try c.encode(centroid.defaultSubclasses, forKey: .defaultSubclasses)
         try c.encode(centroid.update, forKey: .centroidUpdate)
         try c.encode(centroid.updateEvery, forKey: .updateEvery)
@@ -167,6 +180,26 @@ public struct LossConfig: Sendable, Equatable, Codable {
         if !(diceSmooth >= 0) { out.append("dice_smooth must be 0 or more, found \(diceSmooth)") }
         do { try subclassified.validate() } catch { out.append(error.description) }
         do { try centroid.validate() } catch { out.append(error.description) }
+        for (key, k) in subclassCounts.sorted(by: { $0.key < $1.key }) where k < 1 {
+            out.append("subclasses.\(key): needs at least 1 subclass, found \(k)")
+        }
         return out
+    }
+
+    /// `subclassCounts` by learning id: keys are ids or the names in `classNames` (learning
+    /// class names, e.g. from a label config; nil accepts ids only).
+    public func subclassesByID(classNames: [String]?) throws(LossError) -> [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for (key, k) in subclassCounts {
+            if let id = Int(key) {
+                counts[id] = k
+            } else if let id = classNames?.firstIndex(of: key) {
+                counts[id] = k
+            } else {
+                let known = classNames.map { "; classes: \($0.joined(separator: ", "))" } ?? "; give learning ids"
+                throw LossError("subclasses: '\(key)' is not a learning id or class name\(known)")
+            }
+        }
+        return counts
     }
 }

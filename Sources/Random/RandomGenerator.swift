@@ -20,6 +20,15 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
         s3 = Self.splitMix(&state)
     }
 
+    /// The generator's state (four words), to save and restore it exactly.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// A generator that continues from a saved `state`.
+    public init(state: [UInt64]) {
+        precondition(state.count == 4 && state.contains { $0 != 0 }, "a xoshiro256** state is four words, not all zero")
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+    }
+
     /// The next 64 random bits.
     @inline(__always)
     public mutating func next() -> UInt64 {

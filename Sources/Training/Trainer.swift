@@ -36,7 +36,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .runExists(url):
             "\(url.path) already holds a run; pass --resume to continue it or choose another run directory"
         case let .nothingToResume(url):
-            "\(url.path) holds no run to resume (no last.safetensors)"
+            "\(url.path) holds no run to resume (no resume.safetensors)"
         case .noValidationScans:
             "no labelled validation scans: give validation sequences (--valid-sequences)"
         }
@@ -48,7 +48,10 @@ public struct RunDirectory: Sendable {
     public let url: URL
     public init(_ url: URL) { self.url = url }
     public var config: URL { url.appendingPathComponent("config.yaml") }
+    /// The model after the last finished epoch (a PyTorch state dict).
     public var last: URL { url.appendingPathComponent("last.safetensors") }
+    /// Everything `--resume` needs (model, optimiser, loss state, progress), in one file.
+    public var resumeState: URL { url.appendingPathComponent("resume.safetensors") }
     public var best: URL { url.appendingPathComponent("best.safetensors") }
     public var steps: URL { url.appendingPathComponent("steps.csv") }
     public var epochs: URL { url.appendingPathComponent("epochs.csv") }
@@ -57,8 +60,11 @@ public struct RunDirectory: Sendable {
 
     /// Whether a run can start here: a new run needs a directory without one, `resume` one with one.
     public func check(resume: Bool) throws(TrainingError) {
-        let exists = FileManager.default.fileExists(atPath: last.path)
-        if resume, !exists { throw TrainingError.nothingToResume(url) }
+        let fileManager = FileManager.default
+        let exists = fileManager.fileExists(atPath: last.path) || fileManager.fileExists(atPath: resumeState.path)
+        if resume, !fileManager.fileExists(atPath: resumeState.path), !fileManager.fileExists(atPath: Checkpoint.optimizerURL(besides: last).path) {
+            throw TrainingError.nothingToResume(url)
+        }
         if !resume, exists { throw TrainingError.runExists(url) }
     }
 }
@@ -85,6 +91,9 @@ public final class Trainer {
     public var model: RangeNetLite { step.model }
     /// Stop each epoch after this many steps (tests and quick looks); nil: the whole epoch.
     public var maxStepsPerEpoch: Int?
+    /// Called after an epoch's training state is saved and before the other files: a test seam
+    /// to stop a run between the writes of one epoch.
+    var afterSavingTrainingState: (Int) throws -> Void = { _ in }
 
     public init(config: TrainingConfig, labels: LabelConfig, dataset: URL, run: URL) throws {
         self.config = config
@@ -122,14 +131,27 @@ public final class Trainer {
         try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
         var firstEpoch = 0, globalStep = 0
         var bestMIoU = -1.0
+        var bestEpoch: String?
         var log = TrainingLog()
         try run.check(resume: resume)
         if resume {
-            let progress = try Checkpoint.resume(model, optimizer: step.optimizer, from: run.last)
+            let progress: TrainingProgress
+            if FileManager.default.fileExists(atPath: run.resumeState.path) {
+                let file = try SafeTensors.read(from: run.resumeState)
+                let restored = try Checkpoint.restore(trainingState: file, model: model, optimizer: step.optimizer,
+                                                      source: run.resumeState.path)
+                try step.loss.restore(checkpointEntries: restored.extra, source: run.resumeState.path)
+                progress = restored.progress
+            } else {
+                // A run of an earlier release: the model and the optimiser in two files.
+                progress = try Checkpoint.resume(model, optimizer: step.optimizer, from: run.last)
+            }
             firstEpoch = progress.epoch
             globalStep = progress.step
             bestMIoU = progress.extra["best_miou"].flatMap(Double.init) ?? -1
+            bestEpoch = progress.extra["best_epoch"]
             log = try TrainingLog(reading: run, throughEpoch: firstEpoch)
+            try completeEpochFiles(progress)
         } else {
             try AtomicFile.write(Data(config.yamlText().utf8), to: run.config)
         }
@@ -171,12 +193,38 @@ public final class Trainer {
             let isBest = report == nil || mIoU > bestMIoU
             if isBest { bestMIoU = mIoU }
             log.epochs.append(.init(epoch: epoch, trainLoss: trainLoss, validation: report))
-            let progress = TrainingProgress(epoch: epoch + 1, step: globalStep, extra: ["best_miou": String(bestMIoU)])
-            try Checkpoint.save(model, optimizer: step.optimizer, progress: progress, to: run.last)
-            if isBest { try Checkpoint.save(model, to: run.best, metadata: ["epoch": String(epoch + 1), "miou": String(mIoU)]) }
-            try log.write(to: run, classNames: (0 ..< classes).map { labels.className(learning: $0) })
+            // The order makes a run stopped at any moment consistent: the logs (a resume reads
+            // only their rows of finished epochs), then the training state in one atomic write
+            // (from here on --resume continues after this epoch), then the files derived from it.
+            let classNames = (0 ..< classes).map { labels.className(learning: $0) }
+            try log.writeTables(to: run, classNames: classNames)
+            var extra = ["best_miou": String(bestMIoU)]
+            if isBest { extra["best_epoch"] = String(epoch + 1) } else if let previous = bestEpoch { extra["best_epoch"] = previous }
+            bestEpoch = extra["best_epoch"]
+            let progress = TrainingProgress(epoch: epoch + 1, step: globalStep, extra: extra)
+            try Checkpoint.trainingState(model: model, optimizer: step.optimizer, progress: progress,
+                                         extra: step.loss.checkpointEntries()).write(to: run.resumeState)
+            try afterSavingTrainingState(epoch)
+            try completeEpochFiles(progress, mIoU: isBest ? mIoU : nil)
+            try log.writePlots(to: run)
             events(.epochFinished(epoch: epoch, trainLoss: trainLoss, validation: report, isBest: isBest,
                                   seconds: Date().timeIntervalSince(started)))
+        }
+    }
+
+    /// Writes `last.safetensors`, and `best.safetensors` when this epoch is the best, from the
+    /// model as the training state has it, unless they already hold that epoch (they are
+    /// written after the state, so a run stopped in between gets them on resume).
+    func completeEpochFiles(_ progress: TrainingProgress, mIoU: Double? = nil) throws {
+        let epoch = String(progress.epoch)
+        func holds(_ url: URL) -> Bool {
+            FileManager.default.fileExists(atPath: url.path) && (try? SafeTensors.read(from: url).metadata["epoch"]) == epoch
+        }
+        if !holds(run.last) {
+            try Checkpoint.save(model, to: run.last, metadata: ["epoch": epoch, "step": String(progress.step)])
+        }
+        if progress.extra["best_epoch"] == epoch, !holds(run.best) {
+            try Checkpoint.save(model, to: run.best, metadata: ["epoch": epoch, "miou": String(mIoU ?? progress.extra["best_miou"].flatMap(Double.init) ?? 0)])
         }
     }
 

@@ -56,8 +56,8 @@ struct TrainingLog {
         return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
     }
 
-    /// Writes both CSV files and both plots, each atomically.
-    func write(to run: RunDirectory, classNames: [String]) throws(FormatError) {
+    /// Writes both CSV files, each atomically.
+    func writeTables(to run: RunDirectory, classNames: [String]) throws(FormatError) {
         var stepText = "epoch,step,loss,learning_rate\n"
         for s in steps { stepText += "\(s.epoch),\(s.step),\(s.loss),\(s.learningRate)\n" }
         try AtomicFile.write(Data(stepText.utf8), to: run.steps)
@@ -67,7 +67,10 @@ struct TrainingLog {
             epochText += e.classIoU.isEmpty ? "\n" : "," + e.classIoU.map { String($0) }.joined(separator: ",") + "\n"
         }
         try AtomicFile.write(Data(epochText.utf8), to: run.epochs)
+    }
 
+    /// Draws the loss and validation plots, each written atomically.
+    func writePlots(to run: RunDirectory) throws(FormatError) {
         let lossSeries = Chart.Series(name: "step loss", points: steps.map { (Double($0.step), Double($0.loss)) }, color: Chart.palette[0])
         let stepsPerEpoch = Double(steps.count) / Double(max(epochs.count, 1))
         let epochSeries = Chart.Series(name: "epoch mean", points: epochs.map { (Double($0.epoch + 1) * stepsPerEpoch, Double($0.trainLoss)) },

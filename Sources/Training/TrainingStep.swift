@@ -42,7 +42,10 @@ public struct TrainingBatch {
 public final class TrainingStep {
     public let model: RangeNetLite
     public let optimizer: any Optimizer
-    public private(set) var loss: CombinedLoss
+    public internal(set) var loss: CombinedLoss
+    /// The feature map the centroid terms cluster (a name of `model.featureNames`), or nil for
+    /// the logits (also when the loss has no centroid term).
+    public let subclassFeatures: String?
     /// Wall-clock milliseconds of the phases of the last step, for benchmarks.
     public private(set) var lastPhases = Phases()
 
@@ -67,7 +70,20 @@ public final class TrainingStep {
         lossConfig.ignoreIndex = Int32(ignored.min() ?? 0)
         loss = try CombinedLoss(lossConfig, classes: labels.classCount,
                                 classWeights: inverseFrequencyWeights(content: labels.learningContent(), ignored: ignored),
-                                seed: config.seed)
+                                classNames: (0 ..< labels.classCount).map { labels.className(learning: $0) }, seed: config.seed)
+        subclassFeatures = try Self.featureName(config.loss, model: model)
+    }
+
+    /// The network feature a loss's centroid terms cluster: nil for the logits.
+    static func featureName(_ loss: LossConfig, model: RangeNetLite) throws(LossError) -> String? {
+        guard loss.terms.contains(.centroid) else { return nil }
+        switch loss.subclassFeatures {
+        case "logits": return nil
+        case "decoder": return model.featureNames.last
+        case let name where model.featureNames.contains(name): return name
+        case let name:
+            throw LossError("subclass_features: '\(name)' is not logits, decoder or a feature of the network (\(model.featureNames.joined(separator: ", ")))")
+        }
     }
 
     /// The optimiser a configuration names.
@@ -89,9 +105,17 @@ public final class TrainingStep {
     public func accumulate(_ batch: TrainingBatch, scale: Float = 1) throws -> Float {
         var clock = Clock()
         model.train()
-        let logits = model(batch.input)
+        let (logits, kept) = model.forward(batch.input, keeping: subclassFeatures.map { [$0] } ?? [])
         lastPhases.forward = clock.lap()
-        let value = try loss(logits: logits, labels: batch.labels).loss
+        let features = subclassFeatures.flatMap { kept[$0] }.map { feature in
+            // A constant of the step, at the labels' size.
+            withoutGradient {
+                let f = feature.detached()
+                return f.shape[2] == logits.shape[2] && f.shape[3] == logits.shape[3]
+                    ? f : resizeBilinear(f, height: logits.shape[2], width: logits.shape[3])
+            }
+        }
+        let value = try loss(logits: logits, labels: batch.labels, features: features).loss
         let scalar = value.scalar
         lastPhases.loss = clock.lap()
         if scalar.isFinite {

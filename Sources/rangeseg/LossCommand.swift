@@ -63,18 +63,20 @@ struct LossCommand: ParsableCommand {
         let arrays = try LossOnArrays(logits: NumPyArray(npy: logits), labels: NumPyArray(npy: labels),
                                       logitsFile: logits.path, labelsFile: labels.path)
         let classes = arrays.shape.classes
+        let labelConfig = try labelConfig.load()
+        let matchesLabels = labelConfig.classCount == classes
         var weights: [Float]?
         if let classWeights {
             weights = try NumPyArray(npy: classWeights).floats()
         } else if config.terms.contains(.wce) {
-            let labelConfig = try labelConfig.load()
-            guard labelConfig.classCount == classes else {
+            guard matchesLabels else {
                 throw InputError("\(labelConfig.classCount) learning classes in the label config, \(classes) in the logits")
             }
             let ignored = Set(labelConfig.learningIgnore.filter(\.value).map(\.key))
             weights = inverseFrequencyWeights(content: labelConfig.learningContent(), ignored: ignored)
         }
-        var objective = try CombinedLoss(config, classes: classes, classWeights: weights)
+        let names = matchesLabels ? (0 ..< classes).map { labelConfig.className(learning: $0) } : nil
+        var objective = try CombinedLoss(config, classes: classes, classWeights: weights, classNames: names)
         let result = try arrays.evaluate(&objective)
         let (b, c, h, w) = arrays.shape
         print("loss \(config.terms): \(result.value)")

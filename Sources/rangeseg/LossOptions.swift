@@ -40,8 +40,11 @@ struct LossParameterOptions: ParsableArguments {
     @Option(help: "Dice: smoothing added to numerator and denominator (default \(defaults.diceSmooth)).")
     var diceSmooth: Float?
 
-    @Option(help: ArgumentHelp("Centroid: subclasses per learning class, e.g. 1:5,6:4,9:2.", valueName: "ID:K,..."))
+    @Option(help: ArgumentHelp("Centroid: subclasses per class, by learning id or class name, e.g. car:5,person:4,9:2.", valueName: "CLASS:K,..."))
     var subclasses: String?
+
+    @Option(help: ArgumentHelp("Centroid: what to cluster: logits, decoder (the last decoder stage) or a network feature such as enc.2 (default \(defaults.subclassFeatures)).", valueName: "feature"))
+    var subclassFeatures: String?
 
     @Option(help: "Centroid: subclasses of classes not listed in --subclasses (default \(defaults.centroid.defaultSubclasses)).")
     var defaultSubclasses: Int?
@@ -55,20 +58,24 @@ struct LossParameterOptions: ParsableArguments {
     @Option(help: "Centroid: steps over which the weight blends from frequency alone to frequency x difficulty (default \(defaults.centroid.warmupSteps)).")
     var warmupSteps: Int?
 
+    @Option(name: .customLong("centroid-ce-warmup-steps"),
+            help: "Centroid: steps over which the loss blends from plain cross-entropy to the subclass weights (default \(defaults.centroid.crossEntropyWarmupSteps)).")
+    var crossEntropyWarmupSteps: Int?
+
     func validate() throws {
         _ = try subclassCounts()
     }
 
-    /// `--subclasses` as learning id to K.
-    func subclassCounts() throws -> [Int: Int]? {
+    /// `--subclasses` as class (id or name) to K.
+    func subclassCounts() throws -> [String: Int]? {
         guard let subclasses else { return nil }
-        var counts: [Int: Int] = [:]
+        var counts: [String: Int] = [:]
         for pair in subclasses.split(separator: ",") {
             let parts = pair.split(separator: ":")
-            guard parts.count == 2, let id = Int(parts[0]), let k = Int(parts[1]) else {
-                throw ValidationError("--subclasses: '\(pair)' is not ID:K")
+            guard parts.count == 2, !parts[0].isEmpty, let k = Int(parts[1]) else {
+                throw ValidationError("--subclasses: '\(pair)' is not CLASS:K")
             }
-            counts[id] = k
+            counts[String(parts[0])] = k
         }
         return counts
     }
@@ -86,7 +93,9 @@ struct LossParameterOptions: ParsableArguments {
         if let subclassReduction { c.subclassified.reduction = subclassReduction; c.centroid.reduction = subclassReduction }
         if let gamma { c.focalGamma = gamma }
         if let diceSmooth { c.diceSmooth = diceSmooth }
-        if let counts = try subclassCounts() { c.centroid.subclasses = counts }
+        if let counts = try subclassCounts() { c.subclassCounts = counts }
+        if let subclassFeatures { c.subclassFeatures = subclassFeatures }
+        if let crossEntropyWarmupSteps { c.centroid.crossEntropyWarmupSteps = crossEntropyWarmupSteps }
         if let defaultSubclasses { c.centroid.defaultSubclasses = defaultSubclasses }
         if let centroidUpdate { c.centroid.update = centroidUpdate }
         if let updateEvery { c.centroid.updateEvery = updateEvery }

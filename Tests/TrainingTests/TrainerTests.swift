@@ -82,7 +82,7 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         let stepsA = try String(contentsOf: RunDirectory(straight).steps, encoding: .utf8)
         let stepsB = try String(contentsOf: RunDirectory(resumed).steps, encoding: .utf8)
         #expect(stepsA == stepsB)
-        for file in ["config.yaml", "best.safetensors", "epochs.csv", "loss.png", "miou.png", "last.optimizer.safetensors"] {
+        for file in ["config.yaml", "best.safetensors", "epochs.csv", "loss.png", "miou.png", "resume.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: straight.appendingPathComponent(file).path), "\(file) missing")
         }
     }
@@ -110,5 +110,84 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         // The counters and momentum are as before.
         let norms = trainer.model.modules().compactMap { $0 as? BatchNorm2d }
         #expect(norms.allSatisfy { $0.momentum == config.architecture.batchNormMomentum })
+    }
+
+    /// Trains `epochs` epochs in `run`, or resumes there; returns the final model file's bytes.
+    func train(_ config: TrainingConfig, labels: LabelConfig, run: URL, resume: Bool = false,
+               configure: (Trainer) -> Void = { _ in }) throws -> Data {
+        let trainer = try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run)
+        configure(trainer)
+        try trainer.train(resume: resume)
+        return try Data(contentsOf: RunDirectory(run).last)
+    }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func centroidRunsOnDecoderFeaturesResumeExactly() throws {
+        try SampleData.require()
+        let labels = try LabelConfig(yaml: SampleData.projectConfig)
+        var config = try smallConfig(epochs: 2, loss: "centroid")
+        config.loss.subclassCounts = ["road": 3, "1": 2, "vegetation": 2]
+        config.loss.centroid.update = .recluster
+        config.loss.centroid.updateEvery = 2
+        config.loss.centroid.crossEntropyWarmupSteps = 4
+        config.preciseBatchNormScans = 1
+        let straight = try train(config, labels: labels, run: SampleData.temporaryDirectory("run-centroid"))
+        var first = config
+        first.epochs = 1
+        let run = SampleData.temporaryDirectory("run-centroid-resumed")
+        _ = try train(first, labels: labels, run: run)
+        // The centroids are in the training state, by learning id (road is 9, vegetation 15).
+        let state = try SafeTensors.read(from: RunDirectory(run).resumeState)
+        #expect(state.tensors["loss.centroid.9.centroids"]?.shape == [3, 8]) // the decoder's 8 channels
+        #expect(state.tensors["loss.centroid.15.frequency"]?.shape == [2])
+        #expect(state.metadata["loss.centroid.step"] == "3")
+        #expect(try train(config, labels: labels, run: run, resume: true) == straight, "a resumed centroid run differs")
+    }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func aRunStoppedBetweenItsWritesResumesExactly() throws {
+        try SampleData.require()
+        let labels = try LabelConfig(yaml: SampleData.projectConfig)
+        var config = try smallConfig(epochs: 2)
+        config.preciseBatchNormScans = 1
+        let whole = SampleData.temporaryDirectory("run-whole")
+        let straight = try train(config, labels: labels, run: whole)
+        // Stopped in the second epoch after the training state was saved, before the model
+        // files: last.safetensors is still from epoch 1, resume.safetensors from epoch 2.
+        struct Stop: Error {}
+        let run = SampleData.temporaryDirectory("run-stopped")
+        #expect(throws: Stop.self) {
+            _ = try train(config, labels: labels, run: run) { $0.afterSavingTrainingState = { if $0 == 1 { throw Stop() } } }
+        }
+        #expect(try SafeTensors.read(from: RunDirectory(run).last).metadata["epoch"] == "1")
+        #expect(try SafeTensors.read(from: RunDirectory(run).resumeState).metadata["epoch"] == "2")
+        // Resuming finds nothing left to train and completes the epoch's files from the state.
+        #expect(try train(config, labels: labels, run: run, resume: true) == straight)
+        for name in ["best.safetensors", "epochs.csv", "steps.csv"] {
+            #expect(try Data(contentsOf: run.appendingPathComponent(name)) == Data(contentsOf: whole.appendingPathComponent(name)), "\(name)")
+        }
+        // And a longer run continues both the same way.
+        var more = config
+        more.epochs = 3
+        #expect(try train(more, labels: labels, run: run, resume: true) == train(more, labels: labels, run: whole, resume: true))
+    }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func withoutValidationTheLatestEpochIsTheBest() throws {
+        try SampleData.require()
+        var labels = try LabelConfig(yaml: SampleData.projectConfig)
+        labels.split.valid = []
+        var config = try smallConfig(epochs: 2)
+        config.validSequences = []
+        config.preciseBatchNormScans = 0
+        let run = SampleData.temporaryDirectory("run-no-validation")
+        let trainer = try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run)
+        trainer.maxStepsPerEpoch = 1
+        try trainer.train()
+        let best = try SafeTensors.read(from: RunDirectory(run).best)
+        #expect(best.metadata["epoch"] == "2")
+        #expect(try Data(contentsOf: RunDirectory(run).best).count > 0)
+        let last = try SafeTensors.read(from: RunDirectory(run).last)
+        #expect(best.tensors == last.tensors)
     }
 }

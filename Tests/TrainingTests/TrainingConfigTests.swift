@@ -84,11 +84,14 @@ struct TrainingConfigTests {
 
     @Test func lossParametersHaveOneHome() throws {
         // The loss block's keys land in the options the loss functions take.
-        let config = try YAMLFile.decode(LossConfig.self, yaml: "terms: centroid\ntau: 0.5\nsubclasses: {1: 3}\nsubclass_reduction: sum\n",
+        let config = try YAMLFile.decode(LossConfig.self, yaml: "terms: centroid\ntau: 0.5\nsubclasses: {1: 3, car: 5}\nsubclass_reduction: sum\n",
                                          file: "loss")
         #expect(config.terms == LossSpec(.centroid))
         #expect(config.subclassified.threshold == 0.5)
-        #expect(config.centroid.subclasses == [1: 3])
+        // Subclass counts by learning id or class name.
+        #expect(try config.subclassesByID(classNames: ["unlabeled", "bicycle", "car"]) == [1: 3, 2: 5])
+        let unknown = #expect(throws: LossError.self) { try config.subclassesByID(classNames: ["unlabeled", "bicycle"]) }
+        #expect(unknown?.description.hasPrefix("subclasses: 'car' is not a learning id or class name") == true)
         #expect(config.subclassified.reduction == .sum && config.centroid.reduction == .sum)
         #expect(LossConfig().subclassified == SubclassifiedOptions())
         #expect(LossConfig().centroid == CentroidSubclassOptions())

@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 import Testing
+import TestSupport
 
 // The C kernels are compiled for AVX2 and for the x86-64 baseline and chosen once per process
 // (Sources/CKernels/dispatch.c). These tests pin the choice and the variants' agreement, so that

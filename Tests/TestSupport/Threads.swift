@@ -1,25 +1,25 @@
 import Foundation
 
 /// One value per thread, written by that thread and read after all have finished.
-final class ThreadResults<Value>: @unchecked Sendable {
+public final class ThreadResults<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [Value?]
 
-    init(count: Int) { values = Array(repeating: nil, count: count) }
+    public init(count: Int) { values = Array(repeating: nil, count: count) }
 
-    subscript(index: Int) -> Value? {
+    public subscript(index: Int) -> Value? {
         get { lock.withLock { values[index] } }
         set { lock.withLock { values[index] = newValue } }
     }
 
-    var all: [Value?] { lock.withLock { values } }
+    public var all: [Value?] { lock.withLock { values } }
 }
 
 /// Runs `body(0)`, …, `body(count - 1)` on `count` new threads that start together (each
 /// waits until all exist) and returns when every one has finished. Real threads rather than
 /// the cooperative pool, whose width is the number of cores (2 here), so that all `count`
 /// bodies really are in flight at the same time.
-func onSeparateThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+public func onSeparateThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     let started = NSCondition()
     nonisolated(unsafe) var waiting = count
     let finished = DispatchGroup()

@@ -69,11 +69,15 @@ struct MemoryDescriptor: Equatable {
 
 /// A buffer that oneDNN reads and writes directly, with the layout it is in.
 /// 64-byte aligned; freed (with its oneDNN memory object) when the last tensor lets go.
+///
+/// Immutable after `init` (the oneDNN memory object is made there, not on first use), so a
+/// storage may be read by several threads at once, e.g. the weights of one shared network.
 final class Storage {
     let descriptor: MemoryDescriptor
     let pointer: UnsafeMutableRawPointer
     let byteCount: Int
-    private var handle: dnnl_memory_t?
+    /// The oneDNN memory object over this buffer.
+    let memory: dnnl_memory_t
     /// For a view: the storage that owns the buffer (kept alive; not freed here).
     private let base: Storage?
 
@@ -85,6 +89,7 @@ final class Storage {
         byteCount = base.byteCount
         pointer = base.pointer
         self.base = base
+        memory = Storage.makeMemory(descriptor, over: pointer)
     }
 
     init(_ descriptor: MemoryDescriptor, zeroed: Bool = false) {
@@ -93,23 +98,21 @@ final class Storage {
         byteCount = descriptor.byteCount
         pointer = BufferPool.shared.take(max(byteCount, 64))
         if zeroed { memset(pointer, 0, max(byteCount, 64)) }
+        memory = Storage.makeMemory(descriptor, over: pointer)
     }
 
-    /// The oneDNN memory object over this buffer, created on first use.
-    var memory: dnnl_memory_t {
-        if let handle { return handle }
+    private static func makeMemory(_ descriptor: MemoryDescriptor, over pointer: UnsafeMutableRawPointer) -> dnnl_memory_t {
         var m: dnnl_memory_t?
         withUnsafePointer(to: descriptor.raw) { desc in
             dnnlCheck(dnnl_memory_create(&m, desc, DNNLContext.shared.engine, pointer), "memory create")
         }
-        handle = m
         return m!
     }
 
     var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
 
     deinit {
-        if let handle { dnnl_memory_destroy(handle) }
+        dnnl_memory_destroy(memory)
         if base == nil { BufferPool.shared.give(pointer, size: max(byteCount, 64)) }
     }
 }

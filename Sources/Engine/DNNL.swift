@@ -127,6 +127,7 @@ final class Storage {
 /// returning memory to the system and page-faulting it back in (which costs as much as a
 /// batch norm pass for a 16 MB activation). Small buffers are cached too; the pool only
 /// holds what was once live at the same time, so peak memory does not grow.
+/// Shared by all threads: the free lists are only touched under `lock`.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]

@@ -1,4 +1,4 @@
-#include "kernels.h"
+#include "variants.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,14 +36,11 @@ static inline int32_t floor_small(float v) {
     return bits - 0x4B000000;
 }
 
-// Compiled twice, for AVX2 (8 lanes) and for the x86-64 baseline (4 lanes); the loader
-// picks the version the processor runs.
-#if defined(__x86_64__) && defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
-                     double fov_up_rad, double fov_down_rad,
-                     int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges) {
+// Compiled twice, for AVX2 (8 lanes) and for the x86-64 baseline (4 lanes), by the wrappers
+// below; `rs_place_points` (dispatch.c) calls the one the processor runs.
+RS_KERNEL_BODY void place_points(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
+                                 double fov_up_rad, double fov_down_rad,
+                                 int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges) {
     // Constants rounded to float32 as NumPy does with Python floats next to float32 arrays.
     const float pi = (float)M_PI;
     const float fov_down_abs = (float)fabs(fov_down_rad);
@@ -70,6 +67,21 @@ void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int3
         rows[i] = placed ? floor_small(v) : -1;
     }
 }
+
+void rs_place_points_baseline(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
+                              double fov_up_rad, double fov_down_rad,
+                              int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges) {
+    place_points(xyzr, n, height, width, fov_up_rad, fov_down_rad, rows, columns, ranges);
+}
+
+#if RS_HAVE_AVX2_VARIANT
+RS_TARGET_AVX2
+void rs_place_points_avx2(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
+                          double fov_up_rad, double fov_down_rad,
+                          int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges) {
+    place_points(xyzr, n, height, width, fov_up_rad, fov_down_rad, rows, columns, ranges);
+}
+#endif
 
 int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *restrict rows,
                        const int32_t *restrict columns, const float *restrict ranges,

@@ -1,4 +1,4 @@
-#include "kernels.h"
+#include "variants.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,10 +26,7 @@ static inline float exp_nonpositive(float x) {
 }
 
 // max and sum of exponentials over the class planes, pixel by pixel.
-#if defined(__x86_64__) && defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void softmax_terms(const float *restrict z, int64_t classes, int64_t pixels,
+RS_KERNEL_BODY void softmax_terms(const float *restrict z, int64_t classes, int64_t pixels,
                           float *restrict maxima, float *restrict sums, float *restrict e) {
     for (int64_t p = 0; p < pixels; p++) maxima[p] = z[p];
     for (int64_t k = 1; k < classes; k++) {
@@ -48,19 +45,18 @@ static void softmax_terms(const float *restrict z, int64_t classes, int64_t pixe
     }
 }
 
-#if defined(__x86_64__) && defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void scale_gradient(float *restrict g, int64_t classes, int64_t pixels, const float *restrict per_pixel) {
+RS_KERNEL_BODY void scale_gradient(float *restrict g, int64_t classes, int64_t pixels, const float *restrict per_pixel) {
     for (int64_t k = 0; k < classes; k++) {
         float *plane = g + k * pixels;
         for (int64_t p = 0; p < pixels; p++) plane[p] *= per_pixel[p];
     }
 }
 
-double rs_softmax_cross_entropy(const float *restrict logits, const int32_t *restrict labels,
-                                const float *restrict factors, int64_t classes, int64_t pixels,
-                                float scale, float *restrict gradient, float *restrict pixel_loss) {
+// The whole kernel is compiled for each instruction set (its two loops above vectorise; the
+// per-pixel loop between them, with its logf call, stays scalar in both).
+RS_KERNEL_BODY double softmax_cross_entropy(const float *restrict logits, const int32_t *restrict labels,
+                                            const float *restrict factors, int64_t classes, int64_t pixels,
+                                            float scale, float *restrict gradient, float *restrict pixel_loss) {
     float *maxima = malloc(sizeof(float) * (size_t)pixels);
     float *sums = malloc(sizeof(float) * (size_t)pixels);
     // The exponentials go straight into the gradient buffer, which then becomes the softmax.
@@ -87,3 +83,19 @@ double rs_softmax_cross_entropy(const float *restrict logits, const int32_t *res
     free(sums);
     return total;
 }
+
+// The variants `rs_softmax_cross_entropy` (dispatch.c) chooses from.
+double rs_softmax_cross_entropy_baseline(const float *restrict logits, const int32_t *restrict labels,
+                                         const float *restrict factors, int64_t classes, int64_t pixels,
+                                         float scale, float *restrict gradient, float *restrict pixel_loss) {
+    return softmax_cross_entropy(logits, labels, factors, classes, pixels, scale, gradient, pixel_loss);
+}
+
+#if RS_HAVE_AVX2_VARIANT
+RS_TARGET_AVX2
+double rs_softmax_cross_entropy_avx2(const float *restrict logits, const int32_t *restrict labels,
+                                     const float *restrict factors, int64_t classes, int64_t pixels,
+                                     float scale, float *restrict gradient, float *restrict pixel_loss) {
+    return softmax_cross_entropy(logits, labels, factors, classes, pixels, scale, gradient, pixel_loss);
+}
+#endif

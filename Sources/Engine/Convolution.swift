@@ -25,14 +25,30 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
 }
 
 /// The forward, backward-data and backward-weights primitives of one convolution shape.
+///
+/// Shared process-wide through `DNNLContext.cached`, so immutable: all three primitives are
+/// made in `init` (under the cache's lock), the backward ones only for training.
 final class ConvolutionPrimitives {
     let forward: Primitive
     let training: Bool
-    private let makeBackward: (Pass) -> Primitive
-    private(set) lazy var backwardData: Primitive = makeBackward(.backwardData)
-    private(set) lazy var backwardWeights: Primitive = makeBackward(.backwardWeights)
+    private let backward: (data: Primitive, weights: Primitive)?
 
     enum Pass { case forward, backwardData, backwardWeights }
+
+    /// The backward-data primitive; only for primitives made with `training`.
+    var backwardData: Primitive {
+        guard let backward else { preconditionFailure("convolution primitives made for inference have no backward pass") }
+        return backward.data
+    }
+
+    /// The backward-weights (and bias) primitive; only for primitives made with `training`.
+    var backwardWeights: Primitive {
+        guard let backward else { preconditionFailure("convolution primitives made for inference have no backward pass") }
+        return backward.weights
+    }
+
+    /// Every primitive of the group.
+    var all: [Primitive] { [forward] + (backward.map { [$0.data, $0.weights] } ?? []) }
 
     init(input: [Int], weights: [Int], output: [Int], bias: Bool, settings s: ConvolutionSettings, training: Bool,
          postOps: PostOps? = nil) {
@@ -61,15 +77,16 @@ final class ConvolutionPrimitives {
         // Layout choices in order of preference: (input blocked, output blocked).
         let tiers = [(true, true), (false, true), (true, false)]
         // The first layout choice with a real (not reference-loop) implementation.
-        func make(_ pass: Pass) -> Primitive? {
+        func make(_ pass: Pass, hint: Primitive? = nil) -> Primitive? {
             for (blockedInput, blockedOutput) in tiers {
-                if let p = make(blockedInput: blockedInput, blockedOutput: blockedOutput, pass), !p.implementation.hasPrefix("ref") {
+                if let p = make(blockedInput: blockedInput, blockedOutput: blockedOutput, pass, hint: hint),
+                   !p.implementation.hasPrefix("ref") {
                     return p
                 }
             }
-            return make(blockedInput: false, blockedOutput: false, pass)
+            return make(blockedInput: false, blockedOutput: false, pass, hint: hint)
         }
-        func make(blockedInput: Bool, blockedOutput: Bool, _ pass: Pass) -> Primitive? {
+        func make(blockedInput: Bool, blockedOutput: Bool, _ pass: Pass, hint: Primitive?) -> Primitive? {
             var src = activation(input, blocked: blockedInput)
             var wei = MemoryDescriptor.any(weights).raw
             var dst = activation(output, blocked: blockedOutput)
@@ -88,18 +105,17 @@ final class ConvolutionPrimitives {
             }
             dnnlCheck(status, what)
             let isForward = pass == .forward
-            return Primitive.ifSupported(&d, hint: isForward ? nil : forwardPrimitive, postOps: isForward ? postOps : nil,
-                                         what: what)
+            return Primitive.ifSupported(&d, hint: hint, postOps: isForward ? postOps : nil, what: what)
         }
-        var forwardPrimitive: Primitive? = nil
-        forwardPrimitive = make(.forward)
-        guard let forward = forwardPrimitive else { fatalError("oneDNN: no implementation for \(what)") }
+        guard let forward = make(.forward) else { fatalError("oneDNN: no implementation for \(what)") }
         self.forward = forward
-        makeBackward = { pass in
-            guard let p = make(pass) else {
+        if training {
+            guard let data = make(.backwardData, hint: forward), let weights = make(.backwardWeights, hint: forward) else {
                 fatalError("oneDNN: no backward implementation for \(what)")
             }
-            return p
+            backward = (data, weights)
+        } else {
+            backward = nil
         }
     }
 }

@@ -3,6 +3,10 @@ import Foundation
 
 // The thin layer between Swift and the oneDNN 2.6 C API: descriptors, memory, primitives,
 // one engine and stream, and a cache of primitives keyed by operation and shape.
+//
+// Threads: everything here may be used from several threads at once. Objects are immutable
+// once made (memory objects and primitives are created eagerly, in their initialisers); the
+// primitive cache and the execution of primitives are guarded by `DNNLContext`'s locks.
 
 /// Stops on a oneDNN failure. Every call that can fail here fails only for a programming
 /// error (an unsupported shape or layout), so there is nothing for a caller to recover.
@@ -69,11 +73,15 @@ struct MemoryDescriptor: Equatable {
 
 /// A buffer that oneDNN reads and writes directly, with the layout it is in.
 /// 64-byte aligned; freed (with its oneDNN memory object) when the last tensor lets go.
+///
+/// Immutable after `init` (the oneDNN memory object is made there, not on first use), so a
+/// storage may be read by several threads at once, e.g. the weights of one shared network.
 final class Storage {
     let descriptor: MemoryDescriptor
     let pointer: UnsafeMutableRawPointer
     let byteCount: Int
-    private var handle: dnnl_memory_t?
+    /// The oneDNN memory object over this buffer.
+    let memory: dnnl_memory_t
     /// For a view: the storage that owns the buffer (kept alive; not freed here).
     private let base: Storage?
 
@@ -85,6 +93,7 @@ final class Storage {
         byteCount = base.byteCount
         pointer = base.pointer
         self.base = base
+        memory = Storage.makeMemory(descriptor, over: pointer)
     }
 
     init(_ descriptor: MemoryDescriptor, zeroed: Bool = false) {
@@ -93,23 +102,21 @@ final class Storage {
         byteCount = descriptor.byteCount
         pointer = BufferPool.shared.take(max(byteCount, 64))
         if zeroed { memset(pointer, 0, max(byteCount, 64)) }
+        memory = Storage.makeMemory(descriptor, over: pointer)
     }
 
-    /// The oneDNN memory object over this buffer, created on first use.
-    var memory: dnnl_memory_t {
-        if let handle { return handle }
+    private static func makeMemory(_ descriptor: MemoryDescriptor, over pointer: UnsafeMutableRawPointer) -> dnnl_memory_t {
         var m: dnnl_memory_t?
         withUnsafePointer(to: descriptor.raw) { desc in
             dnnlCheck(dnnl_memory_create(&m, desc, DNNLContext.shared.engine, pointer), "memory create")
         }
-        handle = m
         return m!
     }
 
     var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
 
     deinit {
-        if let handle { dnnl_memory_destroy(handle) }
+        dnnl_memory_destroy(memory)
         if base == nil { BufferPool.shared.give(pointer, size: max(byteCount, 64)) }
     }
 }
@@ -120,6 +127,7 @@ final class Storage {
 /// returning memory to the system and page-faulting it back in (which costs as much as a
 /// batch norm pass for a 16 MB activation). Small buffers are cached too; the pool only
 /// holds what was once live at the same time, so peak memory does not grow.
+/// Shared by all threads: the free lists are only touched under `lock`.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
@@ -157,35 +165,51 @@ struct PostOps: Hashable, CustomStringConvertible {
 
     var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-"))" }
 
-    /// Primitive attributes carrying these post-ops; the caller destroys them.
-    func makeAttributes() -> dnnl_primitive_attr_t {
-        var attributes: dnnl_primitive_attr_t?
-        dnnlCheck(dnnl_primitive_attr_create(&attributes), "attributes")
+    /// Adds these post-ops to `attributes`.
+    func add(to attributes: dnnl_primitive_attr_t) {
         var ops: dnnl_post_ops_t?
         dnnlCheck(dnnl_post_ops_create(&ops), "post-ops")
         if let leakySlope { dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, leakySlope, 0), "eltwise post-op") }
         dnnlCheck(dnnl_primitive_attr_set_post_ops(attributes, ops), "set post-ops")
         dnnl_post_ops_destroy(ops)
-        return attributes!
     }
+}
+
+/// Runs `body` with the attributes every primitive is made with: the scratchpad in user mode
+/// (the engine passes it at execution; see `DNNLContext`), and `postOps` if any.
+func withPrimitiveAttributes<R>(postOps: PostOps? = nil, _ body: (dnnl_primitive_attr_t) -> R) -> R {
+    var created: dnnl_primitive_attr_t?
+    dnnlCheck(dnnl_primitive_attr_create(&created), "attributes")
+    let attributes = created!
+    defer { dnnl_primitive_attr_destroy(attributes) }
+    dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "scratchpad mode")
+    postOps?.add(to: attributes)
+    return body(attributes)
 }
 
 /// Returns the engine's recycled activation buffers to the system (for example after
 /// training, before a long evaluation). Buffers in use are not affected.
 public func releaseCachedBuffers() { BufferPool.shared.drain() }
 
-/// A primitive descriptor and its primitive, created once and reused.
+/// A primitive descriptor and its primitive, created once and reused (from any thread).
 final class Primitive {
     let descriptor: dnnl_primitive_desc_t
     let primitive: dnnl_primitive_t
+    /// A memory object for the primitive's scratchpad (its buffer is `DNNLContext`'s, set at each
+    /// execution under the execution lock), or `nil` when the primitive needs none.
+    let scratchpad: dnnl_memory_t?
+    /// Bytes of scratchpad the primitive needs.
+    let scratchpadBytes: Int
 
     /// - Parameters:
     ///   - opDescriptor: pointer to an initialised `dnnl_*_desc_t`.
     ///   - hint: the forward primitive descriptor, for backward primitives.
-    convenience init(_ opDescriptor: UnsafeRawPointer, hint: Primitive? = nil, attributes: dnnl_primitive_attr_t? = nil, what: String) {
+    convenience init(_ opDescriptor: UnsafeRawPointer, hint: Primitive? = nil, what: String) {
         var pd: dnnl_primitive_desc_t?
-        dnnlCheck(dnnl_primitive_desc_create(&pd, opDescriptor, attributes, DNNLContext.shared.engine, hint?.descriptor),
-                  "primitive descriptor for \(what)")
+        withPrimitiveAttributes { attributes in
+            dnnlCheck(dnnl_primitive_desc_create(&pd, opDescriptor, attributes, DNNLContext.shared.engine, hint?.descriptor),
+                      "primitive descriptor for \(what)")
+        }
         self.init(descriptor: pd!, what: what)
     }
 
@@ -193,19 +217,29 @@ final class Primitive {
     static func ifSupported(_ opDescriptor: UnsafeRawPointer, hint: Primitive? = nil, postOps: PostOps? = nil,
                             what: String) -> Primitive? {
         var pd: dnnl_primitive_desc_t?
-        let attributes = postOps?.makeAttributes()
-        defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
-        guard dnnl_primitive_desc_create(&pd, opDescriptor, attributes, DNNLContext.shared.engine, hint?.descriptor) == dnnl_success,
-              let pd else { return nil }
+        let status = withPrimitiveAttributes(postOps: postOps) { attributes in
+            dnnl_primitive_desc_create(&pd, opDescriptor, attributes, DNNLContext.shared.engine, hint?.descriptor)
+        }
+        guard status == dnnl_success, let pd else { return nil }
         return Primitive(descriptor: pd, what: what)
     }
 
-    /// Takes ownership of an already created primitive descriptor.
+    /// Takes ownership of an already created primitive descriptor, which must have been made
+    /// with `withPrimitiveAttributes` (user-managed scratchpad).
     init(descriptor pd: dnnl_primitive_desc_t, what: String) {
         descriptor = pd
         var p: dnnl_primitive_t?
         dnnlCheck(dnnl_primitive_create(&p, pd), "primitive for \(what)")
         primitive = p!
+        let scratchpadDescriptor = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!
+        scratchpadBytes = dnnl_memory_desc_get_size(scratchpadDescriptor)
+        if scratchpadBytes > 0 {
+            var m: dnnl_memory_t?
+            dnnlCheck(dnnl_memory_create(&m, scratchpadDescriptor, DNNLContext.shared.engine, nil), "scratchpad memory")
+            scratchpad = m
+        } else {
+            scratchpad = nil
+        }
     }
 
     /// oneDNN's name for the chosen implementation, e.g. `jit:avx512_core` or `ref:any`.
@@ -213,6 +247,15 @@ final class Primitive {
         var name: UnsafePointer<CChar>?
         guard dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return "" }
         return String(cString: name)
+    }
+
+    /// Whether the primitive takes its scratchpad from the caller (as every primitive here does).
+    var hasUserScratchpad: Bool {
+        var attributes: const_dnnl_primitive_attr_t?
+        var mode = dnnl_scratchpad_mode_library
+        guard dnnl_primitive_desc_get_attr(descriptor, &attributes) == dnnl_success,
+              dnnl_primitive_attr_get_scratchpad_mode(attributes, &mode) == dnnl_success else { return false }
+        return mode == dnnl_scratchpad_mode_user
     }
 
     func memoryDescriptor(_ query: dnnl_query_t, _ index: Int32 = 0) -> MemoryDescriptor {
@@ -233,20 +276,41 @@ final class Primitive {
     }
 
     deinit {
+        if let scratchpad { dnnl_memory_destroy(scratchpad) }
         dnnl_primitive_destroy(primitive)
         dnnl_primitive_desc_destroy(descriptor)
     }
 }
 
-/// The CPU engine, its stream and the primitive cache. oneDNN runs on OpenMP threads
-/// (`OMP_NUM_THREADS`); calls into it are serialised by a lock.
+/// The CPU engine, its stream, the primitive cache and the scratchpad: the engine's only shared
+/// mutable state, each part under a lock.
+///
+/// - The cache (`cached`) is guarded by `cacheLock`, which is recursive because making one
+///   cached object may look up another (a backward primitive needs its forward one as a hint).
+///   Cached objects are immutable once made, so callers use them without a lock.
+/// - Executions (`execute`) are serialised by `executionLock`, one primitive call at a time in
+///   the process, for three reasons: the stream is shared; every primitive uses the one
+///   scratchpad buffer below; and each call already runs on all of oneDNN's OpenMP threads
+///   (`OMP_NUM_THREADS`), so concurrent calls would only oversubscribe the cores. Swift work
+///   between calls (losses, projection, small reorders, optimisers) still runs in parallel.
+/// - Scratchpads are user-managed (`dnnl_scratchpad_mode_user`). oneDNN's default "library"
+///   mode keeps the scratchpad of some implementations (`gemm:jit` convolutions) in
+///   thread-local storage of the thread that *created* the primitive; run from another thread,
+///   such a primitive finds no scratchpad and fails with `invalid_arguments` (status 2), or
+///   overruns a smaller one. Cached primitives are made on one thread and run on others, so
+///   the engine hands every primitive its scratchpad at each execution instead.
 final class DNNLContext: @unchecked Sendable {
     static let shared = DNNLContext()
 
     let engine: dnnl_engine_t
-    let stream: dnnl_stream_t
-    private let lock = NSRecursiveLock()
+    /// Used only under `executionLock`.
+    private let stream: dnnl_stream_t
+    private let cacheLock = NSRecursiveLock()
     private var cache: [String: AnyObject] = [:]
+    private let executionLock = NSLock()
+    /// The scratchpad every primitive uses, grown to the largest need so far; under `executionLock`.
+    private var scratchpadBuffer: UnsafeMutableRawPointer?
+    private var scratchpadCapacity = 0
 
     private init() {
         var e: dnnl_engine_t?
@@ -257,26 +321,54 @@ final class DNNLContext: @unchecked Sendable {
         stream = s!
     }
 
-    /// The cached object for `key`, made by `make` the first time.
+    /// The cached object for `key`, made by `make` the first time. The object must not change
+    /// after `make` returns: callers on any thread use it without a lock.
     func cached<T: AnyObject>(_ key: String, _ make: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
         if let hit = cache[key] { return hit as! T }
         let made = make()
         cache[key] = made
         return made
     }
 
+    /// Runs `primitive` to completion with `args` (and its scratchpad), one call at a time.
     func execute(_ primitive: Primitive, _ args: [(Int32, Storage)]) {
-        lock.lock()
-        defer { lock.unlock() }
-        let cArgs = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
+        var cArgs = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
+        executionLock.lock()
+        defer { executionLock.unlock() }
+        if let scratchpad = primitive.scratchpad {
+            dnnlCheck(dnnl_memory_set_data_handle(scratchpad, sharedScratchpad(atLeast: primitive.scratchpadBytes)), "scratchpad")
+            cArgs.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad))
+        }
         dnnlCheck(dnnl_primitive_execute(primitive.primitive, stream, Int32(cArgs.count), cArgs), "execute")
         dnnlCheck(dnnl_stream_wait(stream), "stream wait")
     }
 
-    /// Number of cached primitives (for tests).
-    var cachedCount: Int { lock.lock(); defer { lock.unlock() }; return cache.count }
+    /// The shared scratchpad, grown to at least `bytes`. Call under `executionLock`.
+    private func sharedScratchpad(atLeast bytes: Int) -> UnsafeMutableRawPointer {
+        if let scratchpadBuffer, scratchpadCapacity >= bytes { return scratchpadBuffer }
+        free(scratchpadBuffer)
+        var p: UnsafeMutableRawPointer?
+        precondition(posix_memalign(&p, 64, bytes) == 0 && p != nil, "out of memory allocating a \(bytes)-byte scratchpad")
+        scratchpadBuffer = p
+        scratchpadCapacity = bytes
+        return p!
+    }
+
+    /// Number of cached objects (for tests).
+    var cachedCount: Int { cacheLock.lock(); defer { cacheLock.unlock() }; return cache.count }
+
+    /// Every cached primitive, including those inside cached groups (for tests).
+    var cachedPrimitives: [Primitive] {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return cache.values.flatMap { object -> [Primitive] in
+            if let primitive = object as? Primitive { return [primitive] }
+            if let group = object as? ConvolutionPrimitives { return group.all }
+            return []
+        }
+    }
 }
 
 extension Storage {
@@ -299,7 +391,9 @@ extension Storage {
             var pd: dnnl_primitive_desc_t?
             withUnsafePointer(to: descriptor.raw) { s in
                 withUnsafePointer(to: target.raw) { d in
-                    dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, s, engine, d, engine, nil), "reorder")
+                    withPrimitiveAttributes { attributes in
+                        dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, s, engine, d, engine, attributes), "reorder")
+                    }
                 }
             }
             return Primitive(descriptor: pd!, what: "reorder")

@@ -21,6 +21,12 @@
 //   after the first allocates nothing new from the system. Threads follow OMP_NUM_THREADS.
 //   Small tensors (weights) change layout in Swift (`SmallReorder`), which saves about a
 //   quarter of the OpenMP parallel regions of a training step.
+// - Threads: the engine may be used from several threads at once (two trainers, one network
+//   labelling scans on several threads). Shared objects (storages, cached primitives) are
+//   immutable once made; `DNNLContext` guards the cache with one lock and runs one primitive
+//   at a time with another, handing each its scratchpad (oneDNN's own scratchpad is tied to
+//   the thread that created the primitive). A model itself is not locked: one thread trains
+//   it, or several only read it (evaluation mode without gradients).
 // - The fused softmax cross-entropy (Softmax.swift) is the loss's hot path: oneDNN's
 //   log-softmax on the head's blocked output, the gradient formed in the same layout.
 // - Modules (Module.swift, Layers/) expose parameters and buffers under PyTorch's dotted

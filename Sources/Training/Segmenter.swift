@@ -7,7 +7,12 @@ import SemanticKITTI
 
 /// A trained network ready to label scans: projection, forward pass, per-pixel argmax and
 /// reprojection to every point, with RangeNet++'s k-NN clean-up as an option.
-public final class Segmenter {
+///
+/// One segmenter may label scans from several threads at once (`predict`, `logits`,
+/// `pixelClasses`): in evaluation mode without gradients the forward pass only reads the
+/// network, and the engine is thread-safe. Do not change `model` (its mode, weights or
+/// statistics) while another thread is labelling.
+public final class Segmenter: @unchecked Sendable {
     public let config: TrainingConfig
     public let model: RangeNetLite
     public let builder: SampleBuilder

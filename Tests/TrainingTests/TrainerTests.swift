@@ -190,4 +190,20 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         let last = try SafeTensors.read(from: RunDirectory(run).last)
         #expect(best.tensors == last.tensors)
     }
+
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func segmenterLabelsEveryPoint() throws {
+        try SampleData.require()
+        let labels = try LabelConfig(yaml: SampleData.projectConfig)
+        let run = SampleData.temporaryDirectory("run-infer")
+        let config = try smallConfig(epochs: 1)
+        try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run).train()
+        let segmenter = try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
+        let scan = try Scan(bin: SampleData.scan(4))
+        let prediction = segmenter.predict(scan)
+        #expect(prediction.points.count == scan.count)
+        #expect(prediction.pixels.count == 64 * 512)
+        #expect(prediction.logits.count == 20 * 64 * 512)
+        #expect(prediction.points.allSatisfy { $0 >= 0 && $0 < 20 })
+    }
 }

@@ -5,6 +5,10 @@
 
 // RangeSeg's per-element hot loops, in C so that the compiler vectorises them (Swift's SIMD
 // types did not compile to vector code here). Each is plain arithmetic over flat arrays.
+//
+// The vectorised kernels are compiled for AVX2 and for the x86-64 baseline; the first call of
+// any of them chooses one variant for the whole process (see "Dispatch" below). All are safe to
+// call from several threads at once on separate buffers.
 
 // MARK: Projection (projection.c)
 
@@ -43,5 +47,39 @@ int64_t rs_count_similar(const float *restrict dots, const float *restrict refer
 double rs_softmax_cross_entropy(const float *restrict logits, const int32_t *restrict labels,
                                 const float *restrict factors, int64_t classes, int64_t pixels,
                                 float scale, float *restrict gradient, float *restrict pixel_loss);
+
+// MARK: Dispatch (dispatch.c)
+
+/// The instruction sets the vectorised kernels (`rs_place_points`, `rs_count_similar`,
+/// `rs_softmax_cross_entropy`) are compiled for.
+typedef enum rs_kernel_variant {
+    /// The x86-64 baseline (SSE2), or plain C on other processors.
+    RS_KERNELS_BASELINE = 0,
+    /// AVX2 (x86-64 only).
+    RS_KERNELS_AVX2 = 1,
+} rs_kernel_variant;
+
+/// One variant's kernels, with the signatures and meaning of the functions above.
+typedef struct rs_kernel_table {
+    rs_kernel_variant variant;
+    /// "baseline" or "avx2".
+    const char *name;
+    void (*place_points)(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
+                         double fov_up_rad, double fov_down_rad,
+                         int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges);
+    int64_t (*count_similar)(const float *restrict dots, const float *restrict reference_norms, int64_t n,
+                             float query_norm, float tau);
+    double (*softmax_cross_entropy)(const float *restrict logits, const int32_t *restrict labels,
+                                    const float *restrict factors, int64_t classes, int64_t pixels,
+                                    float scale, float *restrict gradient, float *restrict pixel_loss);
+} rs_kernel_table;
+
+/// The variant the kernels run in this process: AVX2 when the processor and operating system
+/// support it, else the baseline. Chosen once, thread-safely, at the first kernel call.
+rs_kernel_variant rs_active_kernel_variant(void);
+
+/// The kernels of `variant`, or NULL when this processor cannot run it (or the build has no
+/// such variant). For tests that compare the variants' results.
+const rs_kernel_table *rs_kernel_table_for(rs_kernel_variant variant);
 
 #endif

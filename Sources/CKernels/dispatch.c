@@ -1,0 +1,84 @@
+#include "variants.h"
+
+#include <pthread.h>
+#include <stddef.h>
+
+static const rs_kernel_table baseline_kernels = {
+    .variant = RS_KERNELS_BASELINE,
+    .name = "baseline",
+    .place_points = rs_place_points_baseline,
+    .count_similar = rs_count_similar_baseline,
+    .softmax_cross_entropy = rs_softmax_cross_entropy_baseline,
+};
+
+#if RS_HAVE_AVX2_VARIANT
+static const rs_kernel_table avx2_kernels = {
+    .variant = RS_KERNELS_AVX2,
+    .name = "avx2",
+    .place_points = rs_place_points_avx2,
+    .count_similar = rs_count_similar_avx2,
+    .softmax_cross_entropy = rs_softmax_cross_entropy_avx2,
+};
+#endif
+
+/// Whether this processor and its operating system run AVX2 code (the CPUID feature and the
+/// OS saving the YMM registers, both of which `__builtin_cpu_supports` checks). The feature
+/// bits are filled in by a start-up constructor of the compiler's runtime, which has run by
+/// the time any kernel is called (only code running before constructors, such as an ifunc
+/// resolver, would need `__builtin_cpu_init()`).
+static int processor_has_avx2(void) {
+#if RS_HAVE_AVX2_VARIANT
+    return __builtin_cpu_supports("avx2") != 0;
+#else
+    return 0;
+#endif
+}
+
+const rs_kernel_table *rs_kernel_table_for(rs_kernel_variant variant) {
+    switch (variant) {
+    case RS_KERNELS_BASELINE:
+        return &baseline_kernels;
+    case RS_KERNELS_AVX2:
+#if RS_HAVE_AVX2_VARIANT
+        return processor_has_avx2() ? &avx2_kernels : NULL;
+#else
+        return NULL;
+#endif
+    }
+    return NULL;
+}
+
+// The choice is made once, under pthread_once, so that concurrent first calls agree and every
+// later call sees the finished choice (pthread_once orders the write before their reads).
+static pthread_once_t choice_once = PTHREAD_ONCE_INIT;
+static const rs_kernel_table *active_kernels;
+
+static void choose_kernels(void) {
+    const rs_kernel_table *avx2 = rs_kernel_table_for(RS_KERNELS_AVX2);
+    active_kernels = avx2 ? avx2 : &baseline_kernels;
+}
+
+const rs_kernel_table *rs_active_kernels(void) {
+    pthread_once(&choice_once, choose_kernels);
+    return active_kernels;
+}
+
+rs_kernel_variant rs_active_kernel_variant(void) { return rs_active_kernels()->variant; }
+
+void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
+                     double fov_up_rad, double fov_down_rad,
+                     int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges) {
+    rs_active_kernels()->place_points(xyzr, n, height, width, fov_up_rad, fov_down_rad, rows, columns, ranges);
+}
+
+int64_t rs_count_similar(const float *restrict dots, const float *restrict reference_norms, int64_t n,
+                         float query_norm, float tau) {
+    return rs_active_kernels()->count_similar(dots, reference_norms, n, query_norm, tau);
+}
+
+double rs_softmax_cross_entropy(const float *restrict logits, const int32_t *restrict labels,
+                                const float *restrict factors, int64_t classes, int64_t pixels,
+                                float scale, float *restrict gradient, float *restrict pixel_loss) {
+    return rs_active_kernels()->softmax_cross_entropy(logits, labels, factors, classes, pixels, scale, gradient,
+                                                      pixel_loss);
+}

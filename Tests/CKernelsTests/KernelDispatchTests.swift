@@ -1,0 +1,109 @@
+import CKernels
+import Foundation
+import Testing
+import TestSupport
+
+// The C kernels are compiled for AVX2 and for the x86-64 baseline and chosen once per process
+// (Sources/CKernels/dispatch.c). These tests pin the choice and the variants' agreement, so that
+// a dispatch change cannot silently fall back to the slow path or let the two drift apart.
+
+/// Whether the processor advertises AVX2, read independently of the compiler's runtime.
+private func cpuinfoHasAVX2() -> Bool? {
+    #if os(Linux)
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    return flags.split(whereSeparator: { $0 == " " || $0 == "\t" }).contains("avx2")
+    #else
+    return nil
+    #endif
+}
+
+/// Deterministic pseudo-random floats in [low, high).
+private func values(_ count: Int, seed: UInt64, low: Float, high: Float) -> [Float] {
+    var state = seed
+    return (0 ..< count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return low + (high - low) * Float(state >> 40) / Float(1 << 24)
+    }
+}
+
+private func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+
+@Suite struct KernelDispatchTests {
+    @Test func theAVX2VariantIsChosenWhereTheProcessorHasIt() throws {
+        let baseline = try #require(rs_kernel_table_for(RS_KERNELS_BASELINE))
+        #expect(String(cString: baseline.pointee.name) == "baseline")
+        let active = rs_active_kernel_variant()
+        #if arch(x86_64) && os(Linux)
+        let hasAVX2 = try #require(cpuinfoHasAVX2(), "no flags line in /proc/cpuinfo")
+        #expect(active == (hasAVX2 ? RS_KERNELS_AVX2 : RS_KERNELS_BASELINE))
+        #expect((rs_kernel_table_for(RS_KERNELS_AVX2) != nil) == hasAVX2)
+        #else
+        #expect(active == RS_KERNELS_BASELINE || rs_kernel_table_for(RS_KERNELS_AVX2) != nil)
+        #endif
+        // The same answer from every thread asking at once.
+        let answers = ThreadResults<UInt32>(count: 8)
+        onSeparateThreads(8) { answers[$0] = rs_active_kernel_variant().rawValue }
+        #expect(answers.all.allSatisfy { $0 == active.rawValue })
+    }
+
+    /// Every variant this processor runs, with the baseline first.
+    private func tables() throws -> [rs_kernel_table] {
+        let baseline = try #require(rs_kernel_table_for(RS_KERNELS_BASELINE)).pointee
+        return [baseline] + (rs_kernel_table_for(RS_KERNELS_AVX2).map { [$0.pointee] } ?? [])
+    }
+
+    @Test func variantsPlacePointsIdentically() throws {
+        let tables = try tables()
+        // 1003 points: not a multiple of any vector width, so the loops' tails run too. Some
+        // points are at the origin, NaN or infinite, which must come out unplaced.
+        let n = 1003
+        var xyzr = values(4 * n, seed: 1, low: -60, high: 60)
+        for (i, bad) in [(0, Float.nan), (17, .infinity), (500, 0)] { xyzr[4 * i] = bad; xyzr[4 * i + 1] = bad == 0 ? 0 : 1; xyzr[4 * i + 2] = 0 }
+        var results: [([Int32], [Int32], [UInt32])] = []
+        for table in tables {
+            var rows = [Int32](repeating: 0, count: n), columns = rows
+            var ranges = [Float](repeating: 0, count: n)
+            table.place_points(xyzr, Int64(n), 64, 2048, 3 * .pi / 180, -25 * .pi / 180, &rows, &columns, &ranges)
+            results.append((rows, columns, bits(ranges)))
+        }
+        #expect(results[0].0[500] == -1 && results[0].0[0] == -1 && results[0].0[17] == -1)
+        #expect(results[0].0.filter { $0 >= 0 }.count == n - 3)
+        for other in results.dropFirst() {
+            #expect(other.0 == results[0].0 && other.1 == results[0].1 && other.2 == results[0].2)
+        }
+    }
+
+    @Test func variantsCountSimilarVectorsIdentically() throws {
+        let tables = try tables()
+        let n = 777
+        let dots = values(n, seed: 2, low: -1, high: 1), norms = values(n, seed: 3, low: 0.2, high: 1.2)
+        let counts = tables.map { table in
+            [0.0, 0.3, 0.9].map { tau in table.count_similar(dots, norms, Int64(n), 0.8, Float(tau)) }
+        }
+        #expect(counts[0][0] > counts[0][1] && counts[0][1] > counts[0][2] && counts[0][2] >= 0)
+        for other in counts.dropFirst() { #expect(other == counts[0]) }
+    }
+
+    @Test func variantsComputeCrossEntropyIdentically() throws {
+        let tables = try tables()
+        let classes = 20, pixels = 1021
+        let logits = values(classes * pixels, seed: 4, low: -8, high: 8)
+        let labels = values(pixels, seed: 5, low: 0, high: Float(classes)).map { Int32($0) }
+        var factors = values(pixels, seed: 6, low: 0, high: 2)
+        for p in stride(from: 0, to: pixels, by: 7) { factors[p] = 0 }
+        var results: [(Double, [UInt32], [UInt32])] = []
+        for table in tables {
+            var gradient = [Float](repeating: 0, count: classes * pixels)
+            var loss = [Float](repeating: 0, count: pixels)
+            let total = table.softmax_cross_entropy(logits, labels, factors, Int64(classes), Int64(pixels), 0.5, &gradient, &loss)
+            results.append((total, bits(gradient), bits(loss)))
+        }
+        #expect(results[0].0 > 0 && results[0].0.isFinite)
+        for other in results.dropFirst() {
+            #expect(other.0 == results[0].0)
+            #expect(other.1 == results[0].1)
+            #expect(other.2 == results[0].2)
+        }
+    }
+}

@@ -1,16 +1,20 @@
+import Engine
 import Evaluation
 import Formats
 import Foundation
 import Losses
+import Parallel
 import SemanticKITTI
 import Training
 
 /// `rangeseg compare` as a library call: trains the same network with each loss and seed,
-/// evaluates each run's best checkpoint on the validation scans, and reports mean and spread
-/// per loss and class.
+/// evaluates each run's best checkpoint on the validation scans (and optionally on a second,
+/// out-of-domain set), and reports mean and spread per loss and class.
 ///
-/// Runs go to `<out>/<loss>-seed<k>`; a run directory that already holds a run is resumed (a
-/// finished one is only evaluated), so an interrupted comparison continues where it stopped.
+/// Runs go to `<out>/<loss>-seed<k>`. A run that already finished is only evaluated and a
+/// half-finished one is resumed, so an interrupted comparison continues where it stopped.
+/// Trainings run in this process one after the other, or as `jobs` separate processes at once
+/// (`ProcessLauncher`), each with its share of the cores.
 public struct LossComparison {
     public var base: TrainingConfig
     public var labels: LabelConfig
@@ -20,6 +24,20 @@ public struct LossComparison {
     public var seeds: Int
     /// Stop every epoch after this many steps (quick looks); nil: whole epochs.
     public var maxStepsPerEpoch: Int?
+    /// A second evaluation of every best checkpoint, e.g. real scans for models trained on
+    /// synthetic ones.
+    public var extraEvaluation: ExtraEvaluation?
+
+    public struct ExtraEvaluation: Sendable {
+        public var name: String
+        public var dataset: URL
+        public var sequences: [String]
+        public init(name: String, dataset: URL, sequences: [String]) {
+            self.name = name
+            self.dataset = dataset
+            self.sequences = sequences
+        }
+    }
 
     public init(base: TrainingConfig, labels: LabelConfig, dataset: URL, losses: [LossSpec], seeds: Int) {
         self.base = base
@@ -29,12 +47,25 @@ public struct LossComparison {
         self.seeds = seeds
     }
 
+    /// One (loss, seed) training of the comparison.
+    public struct Run: Sendable {
+        public var loss: LossSpec
+        public var seed: Int
+        public var directory: URL
+        public var config: TrainingConfig
+        /// Epochs already finished in `directory` (0 for a new run).
+        public var finishedEpochs: Int
+        public var isFinished: Bool { finishedEpochs >= config.epochs }
+    }
+
     /// What the comparison reports as it goes.
     public enum Event {
-        /// A (loss, seed) run begins in `directory`.
-        case runStarted(loss: LossSpec, seed: Int, directory: URL)
-        /// An event of that run's training.
+        /// A run begins (or resumes) in `run.directory`.
+        case runStarted(Run)
+        /// An event of an in-process run's training.
         case training(TrainingEvent)
+        /// A run's training finished (or had finished before).
+        case runFinished(Run)
     }
 
     /// The run directory of a (loss, seed) pair: `<out>/<loss>-seed<k>` (`,` and `:` of weighted
@@ -44,41 +75,164 @@ public struct LossComparison {
         return out.appendingPathComponent("\(name)-seed\(seed)")
     }
 
-    /// Trains and evaluates every (loss, seed) pair in turn.
-    public func run(out: URL, events: (Event) -> Void = { _ in }) throws -> ComparisonReport {
-        var results: [[EvaluationReport]] = []
-        for loss in losses {
-            var reports: [EvaluationReport] = []
-            for seed in 0 ..< seeds {
+    /// Every (loss, seed) run with what is already done in `out`.
+    public func plan(out: URL) -> [Run] {
+        losses.flatMap { loss in
+            (0 ..< seeds).map { seed in
                 var config = base
                 config.loss.terms = loss
                 config.seed = UInt64(seed)
                 let directory = Self.runDirectory(out: out, loss: loss, seed: seed)
-                events(.runStarted(loss: loss, seed: seed, directory: directory))
-                let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: directory)
-                trainer.maxStepsPerEpoch = maxStepsPerEpoch
-                let resume = FileManager.default.fileExists(atPath: trainer.run.last.path)
-                try trainer.train(resume: resume) { events(.training($0)) }
-                guard let report = try trainer.evaluate(checkpoint: trainer.run.best) else { throw TrainingError.noValidationScans }
-                reports.append(report)
+                let state = RunDirectory(directory).resumeState
+                let finished = (try? SafeTensors.read(from: state))?.metadata["epoch"].flatMap(Int.init) ?? 0
+                return Run(loss: loss, seed: seed, directory: directory, config: config, finishedEpochs: finished)
             }
-            results.append(reports)
         }
-        return ComparisonReport(losses: losses, reports: results, labels: labels)
+    }
+
+    /// Trains what is not finished (`jobs` at a time through `launcher`), then evaluates every
+    /// run's best checkpoint.
+    public func run(out: URL, jobs: Int = 1, launcher: (any RunLauncher)? = nil,
+                    events: @escaping @Sendable (Event) -> Void = { _ in }) throws -> ComparisonReport {
+        let runs = plan(out: out)
+        let launcher = launcher ?? InProcessLauncher(labels: labels, dataset: dataset, maxStepsPerEpoch: maxStepsPerEpoch)
+        _ = try parallelMap(runs.count, workers: max(1, jobs)) { i in
+            let run = runs[i]
+            if !run.isFinished {
+                events(.runStarted(run))
+                try launcher.train(run, resume: run.finishedEpochs > 0) { events(.training($0)) }
+            }
+            events(.runFinished(run))
+        }
+        var validation: [[EvaluationReport]] = Array(repeating: [], count: losses.count)
+        var extra: [[EvaluationReport]] = Array(repeating: [], count: losses.count)
+        var curves: [[[TrainingLogRow]]] = Array(repeating: [], count: losses.count)
+        let extraFrames = try extraEvaluation.map { try DatasetFrame.labelled(root: $0.dataset, sequences: $0.sequences) }
+        for (i, run) in runs.enumerated() {
+            let l = i / seeds
+            let segmenter = try Segmenter(checkpoint: RunDirectory(run.directory).best, config: run.config, labels: labels)
+            let frames = try DatasetFrame.labelled(root: dataset, sequences: run.config.validSequences.isEmpty
+                ? labels.split.valid.map { String(format: "%02d", $0) } : run.config.validSequences)
+            guard !frames.isEmpty else { throw TrainingError.noValidationScans }
+            validation[l].append(try segmenter.evaluate(frames, labels: labels))
+            if let extraFrames { extra[l].append(try segmenter.evaluate(extraFrames, labels: labels)) }
+            curves[l].append(try TrainingLogRow.read(RunDirectory(run.directory)))
+        }
+        return ComparisonReport(losses: losses, reports: validation, labels: labels,
+                                extra: extraEvaluation.map { ($0.name, extra) }, curves: curves)
+    }
+}
+
+/// Trains one run of a comparison.
+public protocol RunLauncher: Sendable {
+    /// Trains `run.config` in `run.directory` (resuming it when `resume`); `events` gets the
+    /// training's events when the launcher can see them.
+    func train(_ run: LossComparison.Run, resume: Bool, events: @escaping (TrainingEvent) -> Void) throws
+}
+
+/// Trains in this process.
+public struct InProcessLauncher: RunLauncher {
+    public var labels: LabelConfig
+    public var dataset: URL
+    public var maxStepsPerEpoch: Int?
+
+    public init(labels: LabelConfig, dataset: URL, maxStepsPerEpoch: Int? = nil) {
+        self.labels = labels
+        self.dataset = dataset
+        self.maxStepsPerEpoch = maxStepsPerEpoch
+    }
+
+    public func train(_ run: LossComparison.Run, resume: Bool, events: @escaping (TrainingEvent) -> Void) throws {
+        let trainer = try Trainer(config: run.config, labels: labels, dataset: dataset, run: run.directory)
+        trainer.maxStepsPerEpoch = maxStepsPerEpoch
+        try trainer.train(resume: resume, events: events)
+    }
+}
+
+/// Trains each run as a `rangeseg train` process of its own, with `threads` OpenMP threads,
+/// writing its output to `<run>/train.log`. Its configuration file is `<run>.yaml` beside the
+/// run directory.
+public struct ProcessLauncher: RunLauncher {
+    /// The `rangeseg` executable.
+    public var executable: URL
+    public var dataset: URL
+    public var labelConfig: URL
+    public var threads: Int
+    public var maxStepsPerEpoch: Int?
+
+    public init(executable: URL, dataset: URL, labelConfig: URL, threads: Int, maxStepsPerEpoch: Int? = nil) {
+        self.executable = executable
+        self.dataset = dataset
+        self.labelConfig = labelConfig
+        self.threads = threads
+        self.maxStepsPerEpoch = maxStepsPerEpoch
+    }
+
+    public func train(_ run: LossComparison.Run, resume: Bool, events: @escaping (TrainingEvent) -> Void) throws {
+        let configFile = run.directory.deletingLastPathComponent().appendingPathComponent(run.directory.lastPathComponent + ".yaml")
+        try AtomicFile.write(Data(run.config.yamlText().utf8), to: configFile)
+        try FileManager.default.createDirectory(at: run.directory, withIntermediateDirectories: true)
+        var arguments = ["train", "--train-config", configFile.path, "--dataset", dataset.path, "--run", run.directory.path,
+                         "--label-config", labelConfig.path]
+        if resume { arguments.append("--resume") }
+        if let maxStepsPerEpoch { arguments += ["--max-steps-per-epoch", String(maxStepsPerEpoch)] }
+        let log = run.directory.appendingPathComponent("train.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMP_NUM_THREADS"] = String(threads)
+        process.environment = environment
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let tail = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").suffix(3).joined(separator: "\n") ?? ""
+            throw InputError("training \(run.directory.lastPathComponent) failed (exit \(process.terminationStatus)); \(log.path) ends:\n\(tail)")
+        }
+    }
+}
+
+/// One epoch of a run's `epochs.csv`.
+public struct TrainingLogRow: Sendable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var validMIoU: Double?
+
+    /// The rows of a run directory's `epochs.csv`.
+    public static func read(_ run: RunDirectory) throws -> [TrainingLogRow] {
+        let text: String
+        do { text = try String(contentsOf: run.epochs, encoding: .utf8) } catch { throw FormatError.cannotRead(run.epochs, error) }
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard cells.count >= 3, let epoch = Int(cells[0]), let loss = Double(cells[1]) else { return nil }
+            return TrainingLogRow(epoch: epoch, trainLoss: loss, validMIoU: Double(cells[2]))
+        }
     }
 }
 
 /// The outcome of a loss comparison: each loss's validation reports, one per seed.
 public struct ComparisonReport: Sendable {
     public var losses: [LossSpec]
-    /// `reports[l][s]`: loss `l`, seed `s`.
+    /// `reports[l][s]`: loss `l`, seed `s`, on the validation scans.
     public var reports: [[EvaluationReport]]
     public var labels: LabelConfig
+    /// The same checkpoints on a second set of scans, with its name.
+    public var extra: (name: String, reports: [[EvaluationReport]])?
+    /// `curves[l][s]`: the epochs of loss `l`, seed `s`.
+    public var curves: [[[TrainingLogRow]]]
 
-    public init(losses: [LossSpec], reports: [[EvaluationReport]], labels: LabelConfig) {
+    public init(losses: [LossSpec], reports: [[EvaluationReport]], labels: LabelConfig,
+                extra: (name: String, reports: [[EvaluationReport]])? = nil, curves: [[[TrainingLogRow]]] = []) {
         self.losses = losses
         self.reports = reports
         self.labels = labels
+        self.extra = extra
+        self.curves = curves
     }
 
     /// Included learning classes, most common first (the label config's `content`).
@@ -95,10 +249,12 @@ public struct ComparisonReport: Sendable {
         return (mean, (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot())
     }
 
-    /// The table: one row per loss, mIoU then each class's IoU in %, mean ± standard deviation
-    /// over the seeds; classes ordered by prevalence.
-    public func markdown() -> String {
-        let seeds = reports.first?.count ?? 0
+    /// The table of the validation reports (or of `reports` given): one row per loss, mIoU
+    /// then each class's IoU in %, mean ± standard deviation over the seeds; classes ordered by
+    /// prevalence.
+    public func markdown(_ table: [[EvaluationReport]]? = nil, title: String = "Validation") -> String {
+        let table = table ?? reports
+        let seeds = table.first?.count ?? 0
         func cell(_ v: [Double]) -> String {
             let (mean, spread) = Self.meanAndSpread(v)
             return seeds > 1 ? String(format: "%.1f ± %.1f", mean * 100, spread * 100) : String(format: "%.1f", mean * 100)
@@ -106,21 +262,30 @@ public struct ComparisonReport: Sendable {
         let order = classesByPrevalence
         var lines = ["| loss | mIoU | " + order.map { labels.className(learning: $0) }.joined(separator: " | ") + " |"]
         lines.append("|" + String(repeating: " --- |", count: order.count + 2))
-        for (loss, runs) in zip(losses, reports) {
+        for (loss, runs) in zip(losses, table) {
             let row = [loss.description, cell(runs.map(\.meanIoU))] + order.map { c in cell(runs.map { $0.confusion.iou()[c] }) }
             lines.append("| " + row.joined(separator: " | ") + " |")
         }
         let note = seeds > 1 ? "mean ± standard deviation over \(seeds) seeds" : "one seed"
-        return "Validation IoU in % (\(note)); classes ordered by prevalence.\n\n" + lines.joined(separator: "\n") + "\n"
+        return "\(title) IoU in % (\(note)); classes ordered by prevalence.\n\n" + lines.joined(separator: "\n") + "\n"
     }
 
-    /// The mean IoU gain (in points) of `loss` over `baseline` per class, by prevalence.
-    public func gains(of loss: LossSpec, over baseline: LossSpec) -> [(className: String, points: Double)]? {
+    /// The validation table, and the extra evaluation's after it.
+    public func fullMarkdown() -> String {
+        var text = markdown()
+        if let extra { text += "\n" + markdown(extra.reports, title: extra.name) }
+        return text
+    }
+
+    /// The mean IoU gain (in points) of `loss` over `baseline` per class, by prevalence, with
+    /// the standard deviation of the difference of seed means.
+    public func gains(of loss: LossSpec, over baseline: LossSpec) -> [(className: String, points: Double, spread: Double)]? {
         guard let a = losses.firstIndex(of: loss), let b = losses.firstIndex(of: baseline) else { return nil }
         return classesByPrevalence.map { c in
-            let gain = Self.meanAndSpread(reports[a].map { $0.confusion.iou()[c] }).mean
-                - Self.meanAndSpread(reports[b].map { $0.confusion.iou()[c] }).mean
-            return (labels.className(learning: c), gain * 100)
+            let x = Self.meanAndSpread(reports[a].map { $0.confusion.iou()[c] * 100 })
+            let y = Self.meanAndSpread(reports[b].map { $0.confusion.iou()[c] * 100 })
+            let n = Double(max(1, min(reports[a].count, reports[b].count)))
+            return (labels.className(learning: c), x.mean - y.mean, ((x.spread * x.spread + y.spread * y.spread) / n).squareRoot())
         }
     }
 
@@ -131,5 +296,28 @@ public struct ComparisonReport: Sendable {
                           series: [Chart.Series(name: "\(loss) - \(baseline)", points: gains.enumerated().map { (Double($0), $1.points) },
                                                 color: Chart.palette[0])],
                           title: "IoU gain (points) of \(loss) over \(baseline), classes by prevalence")
+    }
+
+    /// Validation mIoU (%) per epoch, the mean over seeds, one line per loss.
+    public func mIoUCurves() -> RGBImage {
+        Chart.lines(curveSeries { $0.validMIoU.map { $0 * 100 } }, title: "validation miou % (mean over seeds)", xLabel: "epoch")
+    }
+
+    /// Training loss per epoch, the mean over seeds, one line per loss.
+    public func lossCurves() -> RGBImage {
+        Chart.lines(curveSeries { $0.trainLoss }, title: "training loss (mean over seeds)", xLabel: "epoch")
+    }
+
+    private func curveSeries(_ value: (TrainingLogRow) -> Double?) -> [Chart.Series] {
+        zip(losses, curves).enumerated().map { index, pair in
+            let (loss, runs) = pair
+            let epochs = runs.map(\.count).min() ?? 0
+            let points = (0 ..< epochs).compactMap { e -> (x: Double, y: Double)? in
+                let values = runs.compactMap { value($0[e]) }
+                guard !values.isEmpty else { return nil }
+                return (Double(e + 1), values.reduce(0, +) / Double(values.count))
+            }
+            return Chart.Series(name: loss.description, points: points, color: Chart.palette[index % Chart.palette.count])
+        }
     }
 }

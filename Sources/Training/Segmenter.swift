@@ -1,4 +1,5 @@
 import Engine
+import Evaluation
 import Formats
 import Foundation
 import Projection
@@ -87,4 +88,18 @@ func argmaxClasses(_ logits: [Float], classes: Int, pixels: Int, image: Int = 0)
         }
     }
     return best
+}
+
+extension Segmenter {
+    /// mIoU and per-class IoU over every point of labelled dataset frames (official semantics).
+    public func evaluate(_ frames: [DatasetFrame], labels: LabelConfig) throws -> EvaluationReport {
+        var matrix = SemanticEvaluator(config: labels).emptyMatrix()
+        for frame in frames {
+            var generator = RandomGenerator(seed: 0)
+            let sample = try builder.load(frame, augmentation: .none, generator: &generator)
+            guard let truth = sample.pointLabels else { throw FormatError(file: frame.frame.scan, reason: "has no labels to evaluate against") }
+            matrix.add(predictions: sample.image.pointClasses(fromPixels: pixelClasses(sample)), truth: truth)
+        }
+        return EvaluationReport(confusion: matrix, config: labels, scans: frames.count)
+    }
 }

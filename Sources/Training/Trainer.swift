@@ -261,16 +261,7 @@ public final class Trainer {
         guard !validFrames.isEmpty else { return nil }
         model.eval()
         defer { model.train() }
-        let segmenter = Segmenter(model: model, config: config, builder: builder)
-        let evaluator = SemanticEvaluator(config: labels)
-        var matrix = evaluator.emptyMatrix()
-        for frame in validFrames {
-            var generator = RandomGenerator(seed: 0)
-            let sample = try builder.load(frame, augmentation: .none, generator: &generator)
-            let pixels = segmenter.pixelClasses(sample)
-            matrix.add(predictions: sample.image.pointClasses(fromPixels: pixels), truth: sample.pointLabels!)
-        }
-        return EvaluationReport(confusion: matrix, config: labels, scans: validFrames.count)
+        return try Segmenter(model: model, config: config, builder: builder).evaluate(validFrames, labels: labels)
     }
 }
 

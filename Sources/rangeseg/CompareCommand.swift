@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import Losses
 import RangeSegKit
+import SemanticKITTI
 import Training
 
 struct CompareCommand: ParsableCommand {
@@ -45,11 +46,22 @@ struct CompareCommand: ParsableCommand {
             transform: { try parseLoss($0.replacingOccurrences(of: "+", with: ",")) })
     var baseline: LossSpec?
 
+    @Option(help: "Trainings at once, each a process of its own with an equal share of the cores (default 1: one after the other, in this process).")
+    var jobs: Int = 1
+
+    @Option(help: "Also score every best checkpoint on the labelled scans of this dataset (e.g. real scans for models trained on synthetic ones).",
+            transform: { URL(fileURLWithPath: $0) })
+    var alsoEvaluate: URL?
+
+    @Option(help: ArgumentHelp("With --also-evaluate: its sequences (default 00).", valueName: "list"))
+    var alsoEvaluateSequences: NameList = NameList(argument: "00")!
+
     @OptionGroup var training: TrainingOptions
     @OptionGroup var labelConfig: LabelConfigOption
 
     func validate() throws {
         if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if losses.isEmpty { throw ValidationError("--losses names no loss") }
         if Set(losses.map(\.description)).count != losses.count { throw ValidationError("--losses names a loss twice") }
     }
@@ -59,32 +71,79 @@ struct CompareCommand: ParsableCommand {
         var comparison = LossComparison(base: try training.resolvedConfig(), labels: labels, dataset: dataset,
                                         losses: losses, seeds: seeds)
         comparison.maxStepsPerEpoch = training.maxStepsPerEpoch
-        var bar: ProgressBar?
-        let report = try comparison.run(out: out) { event in
-            switch event {
-            case let .runStarted(loss, seed, directory):
-                print("== \(loss), seed \(seed) -> \(directory.path)")
-            case let .training(.epochStarted(epoch, steps)):
-                bar = ProgressBar("epoch \(epoch + 1)/\(comparison.base.epochs)", total: steps, unit: "steps")
-            case let .training(.step(_, _, _, loss, _)):
-                bar?.advance(status: String(format: "loss %.4f", loss))
-            case let .training(.epochFinished(epoch, trainLoss, validation, _, seconds)):
-                bar?.finish()
-                print(String(format: "epoch %d: train loss %.4f, valid mIoU %.1f%%, %.0f s", epoch + 1, trainLoss,
-                             (validation?.meanIoU ?? 0) * 100, seconds))
-            case .training(.started):
-                break
-            }
+        if let alsoEvaluate {
+            let sequences = alsoEvaluateSequences.names.map(DatasetLayout.normalise)
+            comparison.extraEvaluation = .init(name: "\(alsoEvaluate.lastPathComponent) (sequences \(sequences.joined(separator: ", ")))",
+                                               dataset: alsoEvaluate, sequences: sequences)
         }
-        let markdown = report.markdown()
+        let runs = comparison.plan(out: out)
+        let pending = runs.filter { !$0.isFinished }
+        print("\(runs.count) runs (\(losses.count) losses x \(seeds) seeds) in \(out.path): \(runs.count - pending.count) finished, "
+              + "\(pending.filter { $0.finishedEpochs > 0 }.count) to resume, \(pending.filter { $0.finishedEpochs == 0 }.count) to start"
+              + (jobs > 1 ? ", \(jobs) at a time" : "") + ".")
+        var launcher: (any RunLauncher)?
+        if jobs > 1 {
+            let labelFile = out.appendingPathComponent("label-config.yaml")
+            try labels.write(yaml: labelFile)
+            let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+            launcher = ProcessLauncher(executable: executable, dataset: dataset, labelConfig: labelFile,
+                                       threads: max(1, ProcessInfo.processInfo.activeProcessorCount / jobs),
+                                       maxStepsPerEpoch: training.maxStepsPerEpoch)
+        }
+        let view = ComparisonProgress(epochs: comparison.base.epochs, runs: pending.count, parallel: jobs > 1)
+        let report = try comparison.run(out: out, jobs: jobs, launcher: launcher) { view.show($0) }
+        view.finish()
+
+        let markdown = report.fullMarkdown()
         try AtomicFile.write(Data(markdown.utf8), to: out.appendingPathComponent("comparison.md"))
         print(markdown)
         let interest = lossOfInterest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
         let base = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
         if interest != base, let chart = report.gainChart(of: interest, over: base) {
             try chart.write(png: out.appendingPathComponent("gain.png"))
-            print("Gain chart: \(out.appendingPathComponent("gain.png").path)")
         }
-        print("Table: \(out.appendingPathComponent("comparison.md").path)")
+        try report.mIoUCurves().write(png: out.appendingPathComponent("miou-curves.png"))
+        try report.lossCurves().write(png: out.appendingPathComponent("loss-curves.png"))
+        print("Table: \(out.appendingPathComponent("comparison.md").path); charts: gain.png, miou-curves.png, loss-curves.png")
     }
+}
+
+/// Prints a comparison's progress: a line per run, and in-process runs' epochs.
+final class ComparisonProgress: @unchecked Sendable {
+    private let epochs: Int
+    private let lock = NSLock()
+    private var bar: ProgressBar?
+    private var overall: ProgressBar?
+    private let parallel: Bool
+
+    init(epochs: Int, runs: Int, parallel: Bool) {
+        self.epochs = epochs
+        self.parallel = parallel
+        if parallel, runs > 0 { overall = ProgressBar("runs", total: runs, unit: "runs") }
+    }
+
+    func show(_ event: LossComparison.Event) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case let .runStarted(run):
+            if !parallel {
+                print("== \(run.loss), seed \(run.seed) -> \(run.directory.path)\(run.finishedEpochs > 0 ? " (resuming after epoch \(run.finishedEpochs))" : "")")
+            }
+        case let .training(.epochStarted(epoch, steps)):
+            bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: steps, unit: "steps")
+        case let .training(.step(_, _, _, loss, _)):
+            bar?.advance(status: String(format: "loss %.4f", loss))
+        case let .training(.epochFinished(epoch, trainLoss, validation, _, seconds)):
+            bar?.finish()
+            print(String(format: "epoch %d: train loss %.4f, valid mIoU %.1f%%, %.0f s", epoch + 1, trainLoss,
+                         (validation?.meanIoU ?? 0) * 100, seconds))
+        case .training(.started):
+            break
+        case let .runFinished(run):
+            if parallel { overall?.advance(status: "\(run.directory.lastPathComponent) done") }
+        }
+    }
+
+    func finish() { overall?.finish() }
 }

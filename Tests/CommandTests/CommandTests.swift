@@ -149,6 +149,32 @@ enum RangeSegTool {
         #expect((json?["as written"] as? [String: Any])?["meanIoU"] is Double)
     }
 
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func compareRunsTrainingsAsProcessesAndResumes() throws {
+        try SampleData.require()
+        let out = SampleData.temporaryDirectory("cli-compare")
+        let arguments = ["compare", "--dataset", SampleData.root.path, "--train-sequences", "00", "--valid-sequences", "00",
+                         "--losses", "ce,lovasz+wce", "--seeds", "1", "--epochs", "1", "--max-steps-per-epoch", "1", "--width", "512",
+                         "--jobs", "2", "--out", out.path, "--also-evaluate", SampleData.root.path]
+        var result = try RangeSegTool.run(arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("2 runs (2 losses x 1 seeds)") && result.stdout.contains("0 finished"))
+        for run in ["ce-seed0", "lovasz+wce-seed0"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(run)/best.safetensors").path))
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(run)/train.log").path))
+        }
+        let table = try String(contentsOf: out.appendingPathComponent("comparison.md"), encoding: .utf8)
+        #expect(table.contains("| lovasz,wce | ") && table.contains("semantickitti (sequences 00) IoU in %"))
+        for chart in ["gain.png", "miou-curves.png", "loss-curves.png"] where chart != "gain.png" {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(chart).path), "\(chart)")
+        }
+        // Run again: both runs are found finished and only evaluated.
+        result = try RangeSegTool.run(arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("2 finished, 0 to resume, 0 to start"))
+        #expect(try String(contentsOf: out.appendingPathComponent("comparison.md"), encoding: .utf8) == table)
+    }
+
     @Test func evaluateReproducesAHandMadeConfusion() throws {
         // Sequence 00 with one scan of 6 points; predictions get car right twice, road once.
         let dir = SampleData.temporaryDirectory("cli-evaluate")

@@ -114,10 +114,18 @@ struct RangeSegKitTests {
         var comparison = LossComparison(base: smallConfig(), labels: labels, dataset: SampleData.root,
                                         losses: [LossSpec(.ce), try LossSpec(parsing: "lovasz,wce")], seeds: 1)
         comparison.maxStepsPerEpoch = 1
-        var started: [String] = []
-        let report = try comparison.run(out: out) { if case let .runStarted(loss, _, _) = $0 { started.append(loss.description) } }
-        #expect(started == ["ce", "lovasz,wce"])
+        comparison.extraEvaluation = .init(name: "again", dataset: SampleData.root, sequences: ["00"])
+        #expect(comparison.plan(out: out).map(\.finishedEpochs) == [0, 0])
+        let started = Recorder()
+        let report = try comparison.run(out: out) { if case let .runStarted(run) = $0 { started.add(run.loss.description) } }
+        #expect(started.values == ["ce", "lovasz,wce"])
         #expect(report.reports.map(\.count) == [1, 1])
+        #expect(comparison.plan(out: out).allSatisfy { $0.isFinished })
+        // The extra evaluation on the same scans gives the same numbers; the curves have the epoch.
+        #expect(report.extra?.reports[1][0].meanIoU == report.reports[1][0].meanIoU)
+        #expect(report.fullMarkdown().contains("again IoU in %"))
+        #expect(report.curves.map { $0.map(\.count) } == [[1], [1]])
+        #expect(report.mIoUCurves().width > 0 && report.lossCurves().height > 0)
         let markdown = report.markdown()
         #expect(markdown.contains("| ce | ") && markdown.contains("| lovasz,wce | "))
         #expect(markdown.contains("| loss | mIoU | vegetation | road | "))  // by prevalence in SemanticKITTI's content
@@ -127,7 +135,9 @@ struct RangeSegKitTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("lovasz+wce-seed0/best.safetensors").path))
         // A second run finds the finished runs and only evaluates them.
         let epochs = try Data(contentsOf: out.appendingPathComponent("ce-seed0/epochs.csv"))
-        let again = try comparison.run(out: out)
+        let restarted = Recorder()
+        let again = try comparison.run(out: out) { if case let .runStarted(run) = $0 { restarted.add(run.loss.description) } }
+        #expect(restarted.values.isEmpty)
         #expect(try Data(contentsOf: out.appendingPathComponent("ce-seed0/epochs.csv")) == epochs)
         #expect(again.reports[0][0].meanIoU == report.reports[0][0].meanIoU)
     }
@@ -149,6 +159,14 @@ struct RangeSegKitTests {
         }
         #expect(mismatch?.description == "y: labels must be [2, 8, 32] to match the logits, found [2, 256]")
     }
+}
+
+/// Collects strings from any thread.
+final class Recorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    var values: [String] { lock.withLock { items } }
+    func add(_ item: String) { lock.withLock { items.append(item) } }
 }
 
 /// Counts calls from any thread.

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The loss study of docs/loss-study.md, reproducible with one command:
+#
+#   tools/study.sh            # about 3 hours on this project's 2-core machine
+#
+# Six losses (cross-entropy, class-weighted CE, focal, Lovasz + wCE, the similarity-count
+# subclassified loss, the feature-centroid loss) x 3 seeds, trained on synthetic SemanticKITTI-
+# format streets (4 training sequences, a validation street), scored on the validation street
+# and, out of domain, on the real sample's labelled scans when ../shared/data/semantickitti is
+# there. Interrupted, it continues where it stopped (finished runs are only evaluated).
+# Sizes can be changed: STUDY_SCANS (per training sequence), STUDY_VALID_SCANS, STUDY_EPOCHS,
+# STUDY_SEEDS, STUDY_WIDTH, STUDY_JOBS (trainings at once), STUDY_OUT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${STUDY_OUT:-out/study}
+scans=${STUDY_SCANS:-40}
+valid=${STUDY_VALID_SCANS:-20}
+epochs=${STUDY_EPOCHS:-20}
+seeds=${STUDY_SEEDS:-3}
+width=${STUDY_WIDTH:-1024}
+jobs=${STUDY_JOBS:-2}
+losses=${STUDY_LOSSES:-ce,wce,focal,lovasz+wce,subclassified,centroid}
+sample=${RANGESEG_SAMPLE:-../shared/data/semantickitti}
+
+tools/setup.sh >/dev/null
+swift build -c release --product rangeseg >/dev/null
+bin=.build/release/rangeseg
+started=$(date +%s)
+
+# The data, once: the label config gets the synthetic streets' class frequencies, so that
+# class-weighted CE weighs by what the network sees and the tables order classes by it.
+if [ ! -e "$out/data/sequences/08/velodyne" ]; then
+  "$bin" synth --out "$out/data" --sequences 00,01,02,03 --scans "$scans" --seed 11 --config-out "$out/labels.yaml"
+  "$bin" synth --out "$out/data" --sequences 08 --scans "$valid" --seed 11 > /dev/null
+fi
+
+also=()
+[ -e "$sample/sequences/00/labels" ] && also=(--also-evaluate "$sample" --also-evaluate-sequences 00)
+"$bin" compare --dataset "$out/data" --train-sequences 00,01,02,03 --valid-sequences 08 \
+  --losses "$losses" --seeds "$seeds" --epochs "$epochs" --width "$width" --jobs "$jobs" \
+  --train-config tools/study.yaml --label-config "$out/labels.yaml" "${also[@]}" --out "$out/runs"
+
+seconds=$(( $(date +%s) - started ))
+printf 'study: %d s (%dh %02dm) of wall time for this invocation; results in %s/runs (comparison.md, gain.png, miou-curves.png, loss-curves.png)\n' \
+  "$seconds" $((seconds / 3600)) $(((seconds % 3600) / 60)) "$out"

@@ -124,12 +124,15 @@ public struct ComparisonReport: Sendable {
         }
     }
 
-    /// The per-class gain of `loss` over `baseline` as a bar chart, like the paper's figure.
-    public func gainChart(of loss: LossSpec, over baseline: LossSpec) -> RGBImage? {
+    /// The per-class gain of `loss` over `baseline` as a bar chart, like the paper's figure:
+    /// IoU gain in points per class, classes by prevalence (most frequent first).
+    public func gainChart(of loss: LossSpec, over baseline: LossSpec) -> Chart.Figure? {
         guard let gains = gains(of: loss, over: baseline) else { return nil }
+        let seeds = reports.first?.count ?? 0
         return Chart.bars(categories: gains.map(\.className),
-                          series: [Chart.Series(name: "\(loss) - \(baseline)", points: gains.enumerated().map { (Double($0), $1.points) },
+                          series: [Chart.Series(name: "\(loss) minus \(baseline)", points: gains.enumerated().map { (Double($0), $1.points) },
                                                 color: Chart.palette[0])],
-                          title: "IoU gain (points) of \(loss) over \(baseline), classes by prevalence")
+                          title: "IoU gain of \(loss) over \(baseline) (\(seeds == 1 ? "one seed" : "mean of \(seeds) seeds"))",
+                          yTitle: "IoU gain (points)", xTitle: "class, most frequent first")
     }
 }

@@ -12,7 +12,7 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         For every loss and seed: a training run in OUT/<loss>-seed<k>, then the best checkpoint's \
         validation IoU. Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
-        per loss) and OUT/gain.png: the per-class IoU gain of --loss-of-interest over --baseline, \
+        per loss) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain of --loss-of-interest over --baseline, \
         classes ordered from the most to the least common (content of the label config), like the \
         paper's figure. Runs already in OUT are resumed, finished ones only evaluated, so an \
         interrupted comparison continues where it stopped.
@@ -82,8 +82,8 @@ struct CompareCommand: ParsableCommand {
         let interest = lossOfInterest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
         let base = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
         if interest != base, let chart = report.gainChart(of: interest, over: base) {
-            try chart.write(png: out.appendingPathComponent("gain.png"))
-            print("Gain chart: \(out.appendingPathComponent("gain.png").path)")
+            try chart.write(png: out.appendingPathComponent("gain.png"), svg: out.appendingPathComponent("gain.svg"))
+            print("Gain chart: \(out.appendingPathComponent("gain.png").path) (and gain.svg)")
         }
         print("Table: \(out.appendingPathComponent("comparison.md").path)")
     }

@@ -14,6 +14,13 @@ extension Chart {
         /// most `maxGrowth` of the data's span at each end (`.infinity`: always, as value axes
         /// do; 0: never, the axis ends at the data). `integer` keeps ticks on whole numbers
         /// (epochs). Equal ends are widened around their value; non-finite ends give 0 ... 1.
+        ///
+        /// - Parameters:
+        ///   - low: The least value to show, in data units.
+        ///   - high: The greatest value to show.
+        ///   - count: About how many ticks; the result has between about `count / 2` and `2 count - 1`.
+        ///   - integer: Whether the step must be a whole number.
+        ///   - maxGrowth: How far, as a fraction of `high - low`, each end may move out to a round value.
         public init(low: Double, high: Double, count: Int = 5, integer: Bool = false, maxGrowth: Double = .infinity) {
             var (low, high) = low.isFinite && high.isFinite ? (min(low, high), max(low, high)) : (0, 1)
             if high == low {

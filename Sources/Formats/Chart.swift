@@ -4,6 +4,17 @@ import Foundation
 /// per-class bars (`bars`). Both have round tick values with light grid lines, axis titles,
 /// a legend above the data area (never over it) and text in a pixel font with every glyph a
 /// label needs.
+///
+/// ```swift
+/// let loss = Chart.Series(name: "step loss", points: [(1, 2.3), (2, 1.9), (3, 1.6)], color: Chart.palette[0])
+/// let figure = Chart.lines([loss], title: "Training loss", xTitle: "step", yTitle: "loss")
+/// try figure.write(png: run.appendingPathComponent("loss.png"), svg: run.appendingPathComponent("loss.svg"))
+///
+/// let gain = Chart.Series(name: "subclassified minus ce", points: [(0, 1.2), (1, -0.8)], spreads: [0.4, 0.3],
+///                         color: Chart.palette[0])
+/// let bars = Chart.bars(categories: ["road", "motorcyclist"], series: [gain], title: "IoU gain over ce",
+///                       yTitle: "IoU gain (points)")
+/// ```
 public enum Chart {
     /// A named series of points in one colour, with an optional spread per point (e.g. the
     /// standard deviation over seeds) drawn as whiskers from `y - spread` to `y + spread`.
@@ -16,6 +27,11 @@ public enum Chart {
         public var spreads: [Double]?
         public var color: (UInt8, UInt8, UInt8)
 
+        /// - Parameters:
+        ///   - name: The legend's entry; empty for none.
+        ///   - points: (x, y) in data units; non-finite values are skipped.
+        ///   - spreads: Nil, or one half-length per point (e.g. a standard deviation, in y's units).
+        ///   - color: RGB, e.g. from `Chart.palette`.
         public init(name: String, points: [(x: Double, y: Double)], spreads: [Double]? = nil, color: (UInt8, UInt8, UInt8)) {
             precondition(spreads.map { $0.count == points.count } ?? true, "one spread per point")
             self.name = name
@@ -43,14 +59,24 @@ public enum Chart {
     /// break at non-finite values), a dot on each point when a series has 40 or fewer, and
     /// whiskers where it has spreads. The y axis runs between round values that contain the
     /// data; the x axis ends at the data unless a round value is close. `integerX` keeps the
-    /// x ticks on whole numbers (epochs). Axis titles should carry units: "loss", "mIoU (%)".
+    /// x ticks on whole numbers (epochs).
+    ///
+    /// - Parameters:
+    ///   - series: The curves, drawn in order (later ones on top); each named one gets a legend entry.
+    ///   - title: Bold, top left, wrapped to the width.
+    ///   - xTitle: The x axis's title with its unit: "step", "epoch".
+    ///   - yTitle: The y axis's title with its unit: "loss", "mIoU (%)".
+    ///   - integerX: Whether x ticks must be whole numbers.
+    ///   - width: The picture's width in pixels.
+    ///   - height: The picture's height in pixels.
     public static func lines(_ series: [Series], title: String, xTitle: String, yTitle: String, integerX: Bool = false,
                              width: Int = 800, height: Int = 450) -> Figure {
         let xs = series.flatMap { $0.points.filter { $0.x.isFinite && $0.y.isFinite }.map(\.x) }
         let ys = series.flatMap(\.extent)
         var frame = Frame(title: title, width: width, height: height, plotHeight: nil, yTitle: yTitle, xTitle: xTitle,
                           values: ys, tickLabelRows: 1)
-        let legend = series.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, swatch: .line) }
+        let dotted = { (s: Series) in s.points.filter { $0.x.isFinite && $0.y.isFinite }.count <= 40 }
+        let legend = series.filter { !$0.name.isEmpty }.map { LegendEntry(name: $0.name, color: $0.color, swatch: dotted($0) ? .lineWithDot : .line) }
             + (series.contains { $0.spreads != nil } ? [LegendEntry(name: "± 1 standard deviation", color: whiskerColor, swatch: .whisker)] : [])
         frame.inset = 6
         frame.layOut(legend: legend)
@@ -77,12 +103,13 @@ public enum Chart {
                 if p.x.isFinite && p.y.isFinite { run.append((column(p.x), frame.row(p.y))) } else { flush() }
             }
             flush()
+            let dots = dotted(s)
             for i in valid {
                 let p = s.points[i]
                 if let spread = s.spreads?[i], spread.isFinite, spread != 0 {
                     frame.drawWhisker(x: Int(column(p.x)), low: p.y - abs(spread), high: p.y + abs(spread), capWidth: 9)
                 }
-                if valid.count <= 40 { frame.elements.append(.dot(x: column(p.x), y: frame.row(p.y), radius: 4, s.color)) }
+                if dots { frame.elements.append(.dot(x: column(p.x), y: frame.row(p.y), radius: 4, s.color)) }
             }
         }
         return frame.figure()
@@ -94,6 +121,15 @@ public enum Chart {
     /// turned to read bottom to top when they are wider than a group. The chart is as wide as
     /// the categories need (at least `minWidth`) and as tall as a data area `plotHeight`
     /// pixels high with the title, legend and names around it.
+    ///
+    /// - Parameters:
+    ///   - categories: The names under the groups, left to right (e.g. classes by prevalence).
+    ///   - series: One bar per category each, side by side in series order; spreads draw whiskers.
+    ///   - title: Bold, top left, wrapped to the width.
+    ///   - yTitle: The value axis's title with its unit: "IoU gain (points)".
+    ///   - xTitle: A title under the category names, or nil.
+    ///   - plotHeight: The data area's height in pixels (at least the y title's length).
+    ///   - minWidth: The least width of the picture in pixels.
     public static func bars(categories: [String], series: [Series], title: String, yTitle: String, xTitle: String? = nil,
                             plotHeight: Int = 300, minWidth: Int = 560) -> Figure {
         let values = series.flatMap(\.extent) + [0]
@@ -159,166 +195,5 @@ public enum Chart {
             start = end + 1
         }
         return out
-    }
-}
-
-// MARK: - Layout
-
-extension Chart {
-    struct LegendEntry {
-        enum Swatch { case line, box, whisker }
-        var name: String
-        var color: Color
-        var swatch: Swatch
-    }
-
-    /// The parts every chart has, laid out from the outside in: title (wrapped to the width),
-    /// legend rows, then the data area with the value axis (ticks, grid, title) on its left
-    /// and the x axis (tick labels or category names, title) below it.
-    struct Frame {
-        static let pad = 16, tickLength = 5, lineHeight = 22
-        var title: String
-        var width: Int, height: Int
-        var yTitle: String, xTitle: String
-        /// The value axis, fixed before the layout (its labels set the left margin).
-        var scale: Scale
-        /// Rows of x tick labels under the data area, and the depth of category names.
-        var tickLabelRows: Int
-        var categoryLabelDepth: Int
-        var elements: [Element] = []
-        var plot = Rect(x: 0, y: 0, width: 1, height: 1)
-        var legendArea: Rect?
-        var plotHeight: Int?
-
-        /// A fixed `height`, or a fixed `plotHeight` (the data area's) with the height following.
-        init(title: String, width: Int, height: Int?, plotHeight: Int?, yTitle: String, xTitle: String, values: [Double],
-             tickLabelRows: Int, categoryLabelDepth: Int = 0) {
-            precondition((height == nil) != (plotHeight == nil), "a frame has a fixed height or a fixed data area height")
-            self.title = title
-            self.width = width
-            self.height = height ?? 0
-            self.plotHeight = plotHeight
-            self.yTitle = yTitle
-            self.xTitle = xTitle
-            self.tickLabelRows = tickLabelRows
-            self.categoryLabelDepth = categoryLabelDepth
-            let finite = values.filter(\.isFinite)
-            // About one tick per 50 pixels of the data area.
-            let count = max(3, min(8, (plotHeight ?? (height! - 200)) / 50))
-            scale = Scale(low: finite.min() ?? 0, high: finite.max() ?? 1, count: count)
-        }
-
-        /// The x of the data area's left edge: y title, tick labels, ticks.
-        var leftMargin: Int {
-            let labels = scale.ticks.map { Chart.textWidth(scale.label($0)) }.max() ?? 0
-            return Self.pad + (yTitle.isEmpty ? 0 : Chart.capHeight + Chart.descent + 10) + labels + 6 + Self.tickLength
-        }
-
-        /// The pixels between the data area's edges and the ends of the axes (lines keep their
-        /// dots off the axis lines).
-        var inset = 0
-
-        func row(_ value: Double) -> Double {
-            Double(plot.maxY - inset) - scale.fraction(value) * Double(plot.height - 2 * inset)
-        }
-
-        /// Places title, legend and data area; draws title, legend and axis titles.
-        mutating func layOut(legend: [LegendEntry]) {
-            var y = Self.pad
-            for line in Self.wrap(title, width: width - 2 * Self.pad) {
-                y += Chart.capHeight
-                elements.append(.text(Text(string: line, x: Self.pad, y: y, bold: true)))
-                y += Chart.descent + 8
-            }
-            let left = leftMargin
-            if !legend.isEmpty {
-                let top = y + 4
-                var x = left, row = 0, right = left
-                for entry in legend {
-                    let entryWidth = 30 + Chart.textWidth(entry.name)
-                    if x > left && x + entryWidth > width - Self.pad { x = left; row += 1 }
-                    let baseline = top + row * Self.lineHeight + Chart.capHeight + 2
-                    let middle = baseline - Chart.capHeight / 2
-                    switch entry.swatch {
-                    case .line: elements.append(.rect(Rect(x: x, y: middle - 1, width: 22, height: 3), entry.color))
-                    case .box: elements.append(.rect(Rect(x: x + 3, y: middle - 7, width: 16, height: 14), entry.color))
-                    case .whisker:
-                        elements.append(.rect(Rect(x: x + 10, y: middle - 7, width: 2, height: 15), entry.color))
-                        elements.append(.rect(Rect(x: x + 6, y: middle - 7, width: 10, height: 2), entry.color))
-                        elements.append(.rect(Rect(x: x + 6, y: middle + 6, width: 10, height: 2), entry.color))
-                    }
-                    elements.append(.text(Text(string: entry.name, x: x + 30, y: baseline)))
-                    right = max(right, x + entryWidth)
-                    x += entryWidth + 24
-                }
-                let area = Rect(x: left, y: top, width: right - left, height: (row + 1) * Self.lineHeight)
-                legendArea = area
-                y = area.maxY
-            }
-            let top = y + 14
-            var below = Self.pad
-            if !xTitle.isEmpty { below += Chart.capHeight + Chart.descent + 10 }
-            below += tickLabelRows * (Chart.capHeight + Chart.descent + 6) + categoryLabelDepth + (categoryLabelDepth > 0 ? 8 : 0)
-            below += tickLabelRows > 0 ? Self.tickLength : 0
-            if let plotHeight { height = top + plotHeight + below }
-            let bottom = height - below
-            let right = width - Self.pad - (tickLabelRows > 0 ? 20 : 0)
-            plot = Rect(x: left, y: top, width: max(1, right - left), height: max(1, bottom - top))
-            if !yTitle.isEmpty {
-                elements.append(.text(Text(string: yTitle, x: Self.pad + Chart.capHeight, y: plot.y + plot.height / 2, anchor: .middle, vertical: true)))
-            }
-            if !xTitle.isEmpty {
-                elements.append(.text(Text(string: xTitle, x: plot.x + plot.width / 2, y: height - Self.pad - Chart.descent, anchor: .middle)))
-            }
-        }
-
-        /// Grid lines and labelled ticks on the value axis, the x ticks given (pixel column and
-        /// label), and the axis lines.
-        mutating func drawGrid(xTicks: [(column: Int, label: String)]) {
-            for t in scale.ticks {
-                let y = min(plot.maxY - 1, Int(row(t).rounded()))
-                elements.append(.rect(Rect(x: plot.x, y: y, width: plot.width, height: 1), Chart.gridColor))
-                elements.append(.rect(Rect(x: plot.x - Self.tickLength - 1, y: y, width: Self.tickLength, height: 1), Chart.axisColor))
-                elements.append(.text(Text(string: scale.label(t), x: plot.x - Self.tickLength - 6, y: y + Chart.capHeight / 2, anchor: .end)))
-            }
-            for t in xTicks {
-                let x = min(plot.maxX - 1, max(plot.x, t.column))
-                elements.append(.rect(Rect(x: x, y: plot.y, width: 1, height: plot.height), Chart.gridColor))
-                elements.append(.rect(Rect(x: x, y: plot.maxY, width: 1, height: Self.tickLength), Chart.axisColor))
-                elements.append(.text(Text(string: t.label, x: x, y: plot.maxY + Self.tickLength + 6 + Chart.capHeight, anchor: .middle)))
-            }
-            elements.append(.rect(Rect(x: plot.x - 1, y: plot.y, width: 1, height: plot.height + 1), Chart.axisColor))
-            elements.append(.rect(Rect(x: plot.x - 1, y: plot.maxY, width: plot.width + 1, height: 1), Chart.axisColor))
-        }
-
-        /// A vertical whisker from `low` to `high` at column `x` with caps `capWidth` wide.
-        mutating func drawWhisker(x: Int, low: Double, high: Double, capWidth: Int) {
-            let top = Int(row(high).rounded()), bottom = Int(row(low).rounded())
-            elements.append(.rect(Rect(x: x - 1, y: top, width: 2, height: max(1, bottom - top)), Chart.whiskerColor))
-            elements.append(.rect(Rect(x: x - capWidth / 2, y: top, width: capWidth, height: 2), Chart.whiskerColor))
-            elements.append(.rect(Rect(x: x - capWidth / 2, y: bottom - 1, width: capWidth, height: 2), Chart.whiskerColor))
-        }
-
-        func figure() -> Figure {
-            Figure(width: width, height: height, title: title, plotArea: plot, legendArea: legendArea,
-                   elements: elements, valueScale: scale, inset: inset)
-        }
-
-        /// `text` broken at spaces into lines at most `width` pixels wide (a longer word stays whole).
-        static func wrap(_ text: String, width: Int) -> [String] {
-            var lines: [String] = []
-            var line = ""
-            for word in text.split(separator: " ") {
-                let candidate = line.isEmpty ? String(word) : line + " " + word
-                if !line.isEmpty && Chart.textWidth(candidate) > width {
-                    lines.append(line)
-                    line = String(word)
-                } else {
-                    line = candidate
-                }
-            }
-            if !line.isEmpty || lines.isEmpty { lines.append(line) }
-            return lines
-        }
     }
 }

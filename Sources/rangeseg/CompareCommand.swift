@@ -12,7 +12,8 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         For every loss and seed: a training run in OUT/<loss>-seed<k>, then the best checkpoint's \
         validation IoU. Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
-        per loss) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain of --loss-of-interest over --baseline, \
+        per loss) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain (points) of \
+        --loss-of-interest over --baseline, \
         classes ordered from the most to the least common (content of the label config), like the \
         paper's figure. Runs already in OUT are resumed, finished ones only evaluated, so an \
         interrupted comparison continues where it stopped.

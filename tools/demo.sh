@@ -63,7 +63,7 @@ echo
 echo "demo: done. Outputs under $out/:"
 echo "  synthetic/                    the generated sequences (SemanticKITTI layout)"
 echo "  range/08/*.npz, *.png         range images (np.load) and pictures: range, remission, classes"
-echo "  run/                          checkpoints (best/last.safetensors), steps.csv, epochs.csv, loss.png, miou.png"
+echo "  run/                          checkpoints (best/last.safetensors), steps.csv, epochs.csv, loss.png/.svg, miou.png/.svg"
 echo "  predictions/sequences/08/predictions/*.label, *.ply, *.png   predictions (and logits .npy)"
 echo "  weights-000000.png            the subclassified loss's per-pixel weights on one scan"
 echo "  evaluation.json               per-class IoU, mIoU, accuracy, confusion matrix"

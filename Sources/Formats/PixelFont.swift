@@ -1,43 +1,178 @@
-/// A 3 x 5 pixel font for labelling charts: digits, upper-case letters and a few signs.
-/// Each glyph is five rows of three bits, most significant bit on the left.
+/// A 5 x 7 pixel font for labelling charts: printable ASCII (upper and lower case, digits,
+/// punctuation) and a few signs charts need (`±` `°` `×` `µ` `·` `–` `—` `…` `≤` `≥` `²` `−`).
+///
+/// Each glyph is drawn in a cell 6 font pixels wide (5 and a space): 7 rows above the baseline
+/// (capitals and digits fill them, lower case uses the bottom 5) and 2 descender rows below it
+/// (`g` `j` `p` `q` `y` `,` `;` `_`). A character without a glyph is drawn as a hollow box, so a
+/// missing glyph shows instead of silently vanishing.
 enum PixelFont {
-    static let width = 3, height = 5
+    /// Glyph width and cell advance, in font pixels.
+    static let glyphWidth = 5, advance = 6
+    /// Rows above the baseline (cap height) and below it (descent), in font pixels.
+    static let ascent = 7, descent = 2
 
-    static let glyphs: [Character: [UInt8]] = [
-        "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7],
-        "4": [5, 5, 7, 1, 1], "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 2, 2],
-        "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7], ".": [0, 0, 0, 0, 2], "-": [0, 0, 7, 0, 0],
-        "%": [5, 1, 2, 4, 5], ":": [0, 2, 0, 2, 0], "/": [1, 1, 2, 4, 4], " ": [0, 0, 0, 0, 0],
-        "+": [0, 2, 7, 2, 0], "(": [1, 2, 2, 2, 1], ")": [4, 2, 2, 2, 4], "_": [0, 0, 0, 0, 7],
-        "A": [2, 5, 7, 5, 5], "B": [6, 5, 6, 5, 6], "C": [7, 4, 4, 4, 7], "D": [6, 5, 5, 5, 6],
-        "E": [7, 4, 6, 4, 7], "F": [7, 4, 6, 4, 4], "G": [7, 4, 5, 5, 7], "H": [5, 5, 7, 5, 5],
-        "I": [7, 2, 2, 2, 7], "J": [1, 1, 1, 5, 7], "K": [5, 5, 6, 5, 5], "L": [4, 4, 4, 4, 7],
-        "M": [5, 7, 7, 5, 5], "N": [6, 5, 5, 5, 5], "O": [7, 5, 5, 5, 7], "P": [7, 5, 7, 4, 4],
-        "Q": [7, 5, 5, 7, 1], "R": [6, 5, 6, 5, 5], "S": [7, 4, 7, 1, 7], "T": [7, 2, 2, 2, 2],
-        "U": [5, 5, 5, 5, 7], "V": [5, 5, 5, 5, 2], "W": [5, 5, 7, 7, 5], "X": [5, 5, 2, 5, 5],
-        "Y": [5, 5, 2, 2, 2], "Z": [7, 1, 2, 4, 7],
+    /// Glyphs as rows of `#` (ink) and `.` (paper), top row first, separated by spaces; rows
+    /// 8 and 9, when present, lie below the baseline.
+    private static let source: [Character: String] = [
+        " ": "..... ..... ..... ..... ..... ..... .....",
+        "!": "..#.. ..#.. ..#.. ..#.. ..#.. ..... ..#..",
+        "\"": ".#.#. .#.#. .#.#. ..... ..... ..... .....",
+        "#": ".#.#. .#.#. ##### .#.#. ##### .#.#. .#.#.",
+        "$": "..#.. .#### #.#.. .###. ..#.# ####. ..#..",
+        "%": "##... ##..# ...#. ..#.. .#... #..## ...##",
+        "&": ".##.. #..#. #.#.. .#... #.#.# #..#. .##.#",
+        "'": "..#.. ..#.. ..#.. ..... ..... ..... .....",
+        "(": "...#. ..#.. .#... .#... .#... ..#.. ...#.",
+        ")": ".#... ..#.. ...#. ...#. ...#. ..#.. .#...",
+        "*": "..... ..#.. #.#.# .###. #.#.# ..#.. .....",
+        "+": "..... ..#.. ..#.. ##### ..#.. ..#.. .....",
+        ",": "..... ..... ..... ..... ..... .##.. .##.. ..#.. .#...",
+        "-": "..... ..... ..... .###. ..... ..... .....",
+        ".": "..... ..... ..... ..... ..... .##.. .##..",
+        "/": "..... ....# ...#. ..#.. .#... #.... .....",
+        "0": ".###. #...# #..## #.#.# ##..# #...# .###.",
+        "1": "..#.. .##.. ..#.. ..#.. ..#.. ..#.. .###.",
+        "2": ".###. #...# ....# ...#. ..#.. .#... #####",
+        "3": "##### ...#. ..#.. ...#. ....# #...# .###.",
+        "4": "...#. ..##. .#.#. #..#. ##### ...#. ...#.",
+        "5": "##### #.... ####. ....# ....# #...# .###.",
+        "6": "..##. .#... #.... ####. #...# #...# .###.",
+        "7": "##### ....# ...#. ..#.. .#... .#... .#...",
+        "8": ".###. #...# #...# .###. #...# #...# .###.",
+        "9": ".###. #...# #...# .#### ....# ...#. .##..",
+        ":": "..... .##.. .##.. ..... .##.. .##.. .....",
+        ";": "..... .##.. .##.. ..... .##.. .##.. ..#.. .#...",
+        "<": "...#. ..#.. .#... #.... .#... ..#.. ...#.",
+        "=": "..... ..... ##### ..... ##### ..... .....",
+        ">": ".#... ..#.. ...#. ....# ...#. ..#.. .#...",
+        "?": ".###. #...# ....# ...#. ..#.. ..... ..#..",
+        "@": ".###. #...# ....# .##.# #.#.# #.#.# .###.",
+        "A": ".###. #...# #...# ##### #...# #...# #...#",
+        "B": "####. #...# #...# ####. #...# #...# ####.",
+        "C": ".###. #...# #.... #.... #.... #...# .###.",
+        "D": "###.. #..#. #...# #...# #...# #..#. ###..",
+        "E": "##### #.... #.... ####. #.... #.... #####",
+        "F": "##### #.... #.... ####. #.... #.... #....",
+        "G": ".###. #...# #.... #.### #...# #...# .####",
+        "H": "#...# #...# #...# ##### #...# #...# #...#",
+        "I": ".###. ..#.. ..#.. ..#.. ..#.. ..#.. .###.",
+        "J": "..### ...#. ...#. ...#. ...#. #..#. .##..",
+        "K": "#...# #..#. #.#.. ##... #.#.. #..#. #...#",
+        "L": "#.... #.... #.... #.... #.... #.... #####",
+        "M": "#...# ##.## #.#.# #.#.# #...# #...# #...#",
+        "N": "#...# #...# ##..# #.#.# #..## #...# #...#",
+        "O": ".###. #...# #...# #...# #...# #...# .###.",
+        "P": "####. #...# #...# ####. #.... #.... #....",
+        "Q": ".###. #...# #...# #...# #.#.# #..#. .##.#",
+        "R": "####. #...# #...# ####. #.#.. #..#. #...#",
+        "S": ".#### #.... #.... .###. ....# ....# ####.",
+        "T": "##### ..#.. ..#.. ..#.. ..#.. ..#.. ..#..",
+        "U": "#...# #...# #...# #...# #...# #...# .###.",
+        "V": "#...# #...# #...# #...# #...# .#.#. ..#..",
+        "W": "#...# #...# #...# #.#.# #.#.# #.#.# .#.#.",
+        "X": "#...# #...# .#.#. ..#.. .#.#. #...# #...#",
+        "Y": "#...# #...# .#.#. ..#.. ..#.. ..#.. ..#..",
+        "Z": "##### ....# ...#. ..#.. .#... #.... #####",
+        "[": ".###. .#... .#... .#... .#... .#... .###.",
+        "\\": "..... #.... .#... ..#.. ...#. ....# .....",
+        "]": ".###. ...#. ...#. ...#. ...#. ...#. .###.",
+        "^": "..#.. .#.#. #...# ..... ..... ..... .....",
+        "_": "..... ..... ..... ..... ..... ..... ..... #####",
+        "`": ".#... ..#.. ...#. ..... ..... ..... .....",
+        "a": "..... ..... .###. ....# .#### #...# .####",
+        "b": "#.... #.... #.##. ##..# #...# #...# ####.",
+        "c": "..... ..... .###. #.... #.... #...# .###.",
+        "d": "....# ....# .##.# #..## #...# #...# .####",
+        "e": "..... ..... .###. #...# ##### #.... .###.",
+        "f": "..##. .#..# .#... ###.. .#... .#... .#...",
+        "g": "..... ..... .#### #...# #...# #...# .#### ....# .###.",
+        "h": "#.... #.... #.##. ##..# #...# #...# #...#",
+        "i": "..#.. ..... .##.. ..#.. ..#.. ..#.. .###.",
+        "j": "...#. ..... ..##. ...#. ...#. ...#. ...#. #..#. .##..",
+        "k": "#.... #.... #..#. #.#.. ##... #.#.. #..#.",
+        "l": ".##.. ..#.. ..#.. ..#.. ..#.. ..#.. .###.",
+        "m": "..... ..... ##.#. #.#.# #.#.# #.#.# #.#.#",
+        "n": "..... ..... #.##. ##..# #...# #...# #...#",
+        "o": "..... ..... .###. #...# #...# #...# .###.",
+        "p": "..... ..... ####. #...# #...# #...# ####. #.... #....",
+        "q": "..... ..... .#### #...# #...# #...# .#### ....# ....#",
+        "r": "..... ..... #.##. ##..# #.... #.... #....",
+        "s": "..... ..... .###. #.... .###. ....# ####.",
+        "t": ".#... .#... ###.. .#... .#... .#..# ..##.",
+        "u": "..... ..... #...# #...# #...# #..## .##.#",
+        "v": "..... ..... #...# #...# #...# .#.#. ..#..",
+        "w": "..... ..... #...# #...# #.#.# #.#.# .#.#.",
+        "x": "..... ..... #...# .#.#. ..#.. .#.#. #...#",
+        "y": "..... ..... #...# #...# #...# #...# .#### ....# .###.",
+        "z": "..... ..... ##### ...#. ..#.. .#... #####",
+        "{": "...#. ..#.. ..#.. .#... ..#.. ..#.. ...#.",
+        "|": "..#.. ..#.. ..#.. ..#.. ..#.. ..#.. ..#.. ..#..",
+        "}": ".#... ..#.. ..#.. ...#. ..#.. ..#.. .#...",
+        "~": "..... ..... .#... #.#.# ...#. ..... .....",
+        "±": "..#.. ..#.. ##### ..#.. ..#.. ..... #####",
+        "°": ".##.. #..#. #..#. .##.. ..... ..... .....",
+        "×": "..... #...# .#.#. ..#.. .#.#. #...# .....",
+        "µ": "..... ..... #...# #...# #...# #..## ###.# #.... #....",
+        "·": "..... ..... ..... .##.. .##.. ..... .....",
+        "–": "..... ..... ..... ##### ..... ..... .....",
+        "—": "..... ..... ..... ##### ..... ..... .....",
+        "−": "..... ..... ..... ##### ..... ..... .....",
+        "…": "..... ..... ..... ..... ..... ..... #.#.#",
+        "≤": "...#. ..#.. .#... ..#.. ...#. ..... #####",
+        "≥": ".#... ..#.. ...#. ..#.. .#... ..... #####",
+        "²": ".##.. ...#. ..#.. .###. ..... ..... .....",
+        "’": "..#.. ..#.. .#... ..... ..... ..... .....",
     ]
 
-    /// Draws `text` (upper-cased) with its top-left corner at (x, y), each font pixel a
-    /// `scale` x `scale` square.
-    static func draw(_ text: String, into image: inout RGBImage, x: Int, y: Int, scale: Int = 2,
-                     color: (UInt8, UInt8, UInt8) = (0, 0, 0)) {
-        var cursor = x
-        for character in text.uppercased() {
-            let rows = glyphs[character] ?? glyphs[" "]!
-            for (r, bits) in rows.enumerated() {
-                for c in 0 ..< width where bits & (1 << (width - 1 - c)) != 0 {
-                    for dy in 0 ..< scale {
-                        for dx in 0 ..< scale {
-                            let px = cursor + c * scale + dx, py = y + r * scale + dy
-                            if px >= 0, px < image.width, py >= 0, py < image.height { image[py, px] = color }
+    /// What a character without a glyph looks like: a hollow box.
+    private static let placeholder = "##### #...# #...# #...# #...# #...# #####"
+
+    /// Each glyph as rows of bits (bit 4 is the leftmost column), top row first.
+    static let glyphs: [Character: [UInt8]] = source.mapValues(parse)
+    private static let placeholderRows = parse(placeholder)
+
+    private static func parse(_ rows: String) -> [UInt8] {
+        rows.split(separator: " ").map { row in
+            precondition(row.count == glyphWidth, "a glyph row needs \(glyphWidth) columns: \(row)")
+            return row.reduce(UInt8(0)) { $0 << 1 | ($1 == "#" ? 1 : 0) }
+        }
+    }
+
+    /// Whether `character` has its own glyph (others are drawn as a hollow box).
+    static func hasGlyph(_ character: Character) -> Bool { glyphs[character] != nil }
+
+    /// The rows of `character`'s glyph, or the placeholder's.
+    static func rows(_ character: Character) -> [UInt8] { glyphs[character] ?? placeholderRows }
+
+    /// The width in pixels of `text` drawn at `scale` (no trailing space).
+    static func width(_ text: String, scale: Int = 2) -> Int {
+        text.isEmpty ? 0 : (text.count * advance - 1) * scale
+    }
+
+    /// Draws `text` with the left end of its baseline at (x, baseline): capitals occupy the
+    /// `ascent * scale` rows above `baseline`. Each font pixel is a `scale` x `scale` square.
+    /// `vertical` turns the text 90° counter-clockwise: it then reads bottom to top, starting
+    /// at (x, baseline) and running upwards, with the tops of the letters to the left. `bold`
+    /// draws each glyph twice, one pixel apart.
+    static func draw(_ text: String, into image: inout RGBImage, x: Int, baseline: Int, scale: Int = 2,
+                     color: (UInt8, UInt8, UInt8) = (0, 0, 0), vertical: Bool = false, bold: Bool = false) {
+        // Positions along the text (u, rightwards / upwards) and across it (v, downwards / rightwards).
+        func plot(_ u: Int, _ v: Int) {
+            let (px, py) = vertical ? (x + v, baseline - u) : (x + u, baseline + v)
+            if px >= 0, px < image.width, py >= 0, py < image.height { image[py, px] = color }
+        }
+        var cursor = 0
+        for character in text {
+            for (r, bits) in rows(character).enumerated() {
+                for c in 0 ..< glyphWidth where bits & (1 << (glyphWidth - 1 - c)) != 0 {
+                    for dv in 0 ..< scale {
+                        for du in 0 ..< scale + (bold ? 1 : 0) {
+                            plot(cursor + c * scale + du, (r - ascent) * scale + dv)
                         }
                     }
                 }
             }
-            cursor += (width + 1) * scale
+            cursor += advance * scale
         }
     }
-
-    static func textWidth(_ text: String, scale: Int = 2) -> Int { text.count * (width + 1) * scale - scale }
 }

@@ -289,23 +289,30 @@ public struct ComparisonReport: Sendable {
         }
     }
 
-    /// The per-class gain of `loss` over `baseline` as a bar chart, like the paper's figure.
-    public func gainChart(of loss: LossSpec, over baseline: LossSpec) -> RGBImage? {
+    /// The per-class gain of `loss` over `baseline` as a bar chart, like the paper's figure:
+    /// IoU gain in points per class, classes by prevalence (most frequent first).
+    public func gainChart(of loss: LossSpec, over baseline: LossSpec) -> Chart.Figure? {
         guard let gains = gains(of: loss, over: baseline) else { return nil }
+        let seeds = reports.first?.count ?? 0
         return Chart.bars(categories: gains.map(\.className),
-                          series: [Chart.Series(name: "\(loss) - \(baseline)", points: gains.enumerated().map { (Double($0), $1.points) },
-                                                color: Chart.palette[0])],
-                          title: "IoU gain (points) of \(loss) over \(baseline), classes by prevalence")
+                          series: [Chart.Series(name: "\(loss) minus \(baseline)", points: gains.enumerated().map { (Double($0), $1.points) },
+                                                spreads: seeds > 1 ? gains.map(\.spread) : nil, color: Chart.palette[0])],
+                          title: "IoU gain of \(loss) over \(baseline) (\(seeds == 1 ? "one seed" : "mean of \(seeds) seeds"))",
+                          yTitle: "IoU gain (points)", xTitle: "class, most frequent first",
+                          spreadName: "± 1 standard error of the difference")
     }
 
     /// Validation mIoU (%) per epoch, the mean over seeds, one line per loss.
-    public func mIoUCurves() -> RGBImage {
-        Chart.lines(curveSeries { $0.validMIoU.map { $0 * 100 } }, title: "validation miou % (mean over seeds)", xLabel: "epoch")
+    public func mIoUCurves() -> Chart.Figure {
+        Chart.lines(curveSeries { $0.validMIoU.map { $0 * 100 } }, title: "Validation mIoU per epoch (mean over seeds)",
+                    xTitle: "epoch", yTitle: "mIoU (%)", integerX: true)
     }
 
-    /// Training loss per epoch, the mean over seeds, one line per loss.
-    public func lossCurves() -> RGBImage {
-        Chart.lines(curveSeries { $0.trainLoss }, title: "training loss (mean over seeds)", xLabel: "epoch")
+    /// Training loss per epoch, the mean over seeds, one line per loss. Losses differ in scale,
+    /// so compare each curve's shape (when it flattens), not the heights of different losses.
+    public func lossCurves() -> Chart.Figure {
+        Chart.lines(curveSeries { $0.trainLoss }, title: "Training loss per epoch (mean over seeds; each loss on its own scale)",
+                    xTitle: "epoch", yTitle: "loss", integerX: true)
     }
 
     private func curveSeries(_ value: (TrainingLogRow) -> Double?) -> [Chart.Series] {

@@ -57,6 +57,9 @@ public struct RunDirectory: Sendable {
     public var epochs: URL { url.appendingPathComponent("epochs.csv") }
     public var lossPlot: URL { url.appendingPathComponent("loss.png") }
     public var mIoUPlot: URL { url.appendingPathComponent("miou.png") }
+    /// The plots as SVG, beside the PNG files.
+    public var lossPlotSVG: URL { url.appendingPathComponent("loss.svg") }
+    public var mIoUPlotSVG: URL { url.appendingPathComponent("miou.svg") }
 
     /// Whether a run can start here: a new run needs a directory without one, `resume` one with one.
     public func check(resume: Bool) throws(TrainingError) {

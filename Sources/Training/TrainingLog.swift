@@ -69,18 +69,26 @@ struct TrainingLog {
         try AtomicFile.write(Data(epochText.utf8), to: run.epochs)
     }
 
-    /// Draws the loss and validation plots, each written atomically.
-    func writePlots(to run: RunDirectory) throws(FormatError) {
+    /// The loss chart (step loss and epoch mean against steps) and, once an epoch was
+    /// validated, the validation chart (mIoU and accuracy in % against epochs).
+    func plots() -> (loss: Chart.Figure, validation: Chart.Figure?) {
         let lossSeries = Chart.Series(name: "step loss", points: steps.map { (Double($0.step), Double($0.loss)) }, color: Chart.palette[0])
         let stepsPerEpoch = Double(steps.count) / Double(max(epochs.count, 1))
         let epochSeries = Chart.Series(name: "epoch mean", points: epochs.map { (Double($0.epoch + 1) * stepsPerEpoch, Double($0.trainLoss)) },
                                        color: Chart.palette[1])
-        try Chart.lines([lossSeries, epochSeries], title: "training loss", xLabel: "step").write(png: run.lossPlot)
+        let loss = Chart.lines([lossSeries, epochSeries], title: "Training loss", xTitle: "step", yTitle: "loss")
         let validated = epochs.filter { $0.mIoU != nil }
-        if !validated.isEmpty {
-            let mIoU = Chart.Series(name: "valid miou %", points: validated.map { (Double($0.epoch + 1), $0.mIoU! * 100) }, color: Chart.palette[2])
-            let accuracy = Chart.Series(name: "valid acc %", points: validated.map { (Double($0.epoch + 1), $0.accuracy! * 100) }, color: Chart.palette[3])
-            try Chart.lines([mIoU, accuracy], title: "validation", xLabel: "epoch").write(png: run.mIoUPlot)
-        }
+        guard !validated.isEmpty else { return (loss, nil) }
+        let mIoU = Chart.Series(name: "mIoU", points: validated.map { (Double($0.epoch + 1), $0.mIoU! * 100) }, color: Chart.palette[2])
+        let accuracy = Chart.Series(name: "accuracy", points: validated.map { (Double($0.epoch + 1), $0.accuracy! * 100) }, color: Chart.palette[3])
+        let validation = Chart.lines([mIoU, accuracy], title: "Validation", xTitle: "epoch", yTitle: "mIoU, accuracy (%)", integerX: true)
+        return (loss, validation)
+    }
+
+    /// Writes the plots as PNG and SVG (loss.png, loss.svg, miou.png, miou.svg), each atomically.
+    func writePlots(to run: RunDirectory) throws(FormatError) {
+        let (loss, validation) = plots()
+        try loss.write(png: run.lossPlot, svg: run.lossPlotSVG)
+        try validation?.write(png: run.mIoUPlot, svg: run.mIoUPlotSVG)
     }
 }

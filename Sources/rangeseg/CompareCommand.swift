@@ -13,7 +13,8 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         For every loss and seed: a training run in OUT/<loss>-seed<k>, then the best checkpoint's \
         validation IoU. Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
-        per loss) and OUT/gain.png: the per-class IoU gain of --loss-of-interest over --baseline, \
+        per loss) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain (points) of \
+        --loss-of-interest over --baseline, \
         classes ordered from the most to the least common (content of the label config), like the \
         paper's figure. Runs already in OUT are resumed, finished ones only evaluated, so an \
         interrupted comparison continues where it stopped.
@@ -100,11 +101,12 @@ struct CompareCommand: ParsableCommand {
         let interest = lossOfInterest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
         let base = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
         if interest != base, let chart = report.gainChart(of: interest, over: base) {
-            try chart.write(png: out.appendingPathComponent("gain.png"))
+            try chart.write(png: out.appendingPathComponent("gain.png"), svg: out.appendingPathComponent("gain.svg"))
+            print("Gain chart: \(out.appendingPathComponent("gain.png").path) (and gain.svg)")
         }
-        try report.mIoUCurves().write(png: out.appendingPathComponent("miou-curves.png"))
-        try report.lossCurves().write(png: out.appendingPathComponent("loss-curves.png"))
-        print("Table: \(out.appendingPathComponent("comparison.md").path); charts: gain.png, miou-curves.png, loss-curves.png")
+        try report.mIoUCurves().write(png: out.appendingPathComponent("miou-curves.png"), svg: out.appendingPathComponent("miou-curves.svg"))
+        try report.lossCurves().write(png: out.appendingPathComponent("loss-curves.png"), svg: out.appendingPathComponent("loss-curves.svg"))
+        print("Table: \(out.appendingPathComponent("comparison.md").path); curves: miou-curves.png, loss-curves.png (and .svg)")
     }
 }
 

@@ -13,7 +13,8 @@ struct TrainCommand: ParsableCommand {
         validating after every epoch on every point of the validation scans (official mIoU). \
         The run directory gets config.yaml (the resolved configuration), last.safetensors and \
         best.safetensors (PyTorch state_dict names; optimiser state and progress in \
-        last.optimizer.safetensors), steps.csv, epochs.csv, loss.png and miou.png. --resume \
+        last.optimizer.safetensors), steps.csv, epochs.csv, and the plots loss.png and miou.png \
+        with SVG twins (loss.svg, miou.svg). --resume \
         continues a run where its last finished epoch left it, exactly.
 
         Examples:
@@ -51,7 +52,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: runDirectory)
         trainer.maxStepsPerEpoch = training.maxStepsPerEpoch
         try TrainingProgressView(trainer: trainer).train(resume: resume)
-        print("Run directory: \(runDirectory.path) (best.safetensors, last.safetensors, epochs.csv, loss.png, miou.png)")
+        print("Run directory: \(runDirectory.path) (best.safetensors, last.safetensors, epochs.csv, loss.png/.svg, miou.png/.svg)")
     }
 }
 

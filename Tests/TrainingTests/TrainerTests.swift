@@ -82,7 +82,7 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         let stepsA = try String(contentsOf: RunDirectory(straight).steps, encoding: .utf8)
         let stepsB = try String(contentsOf: RunDirectory(resumed).steps, encoding: .utf8)
         #expect(stepsA == stepsB)
-        for file in ["config.yaml", "best.safetensors", "epochs.csv", "loss.png", "miou.png", "resume.safetensors"] {
+        for file in ["config.yaml", "best.safetensors", "epochs.csv", "loss.png", "loss.svg", "miou.png", "miou.svg", "resume.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: straight.appendingPathComponent(file).path), "\(file) missing")
         }
     }

@@ -24,7 +24,11 @@ sample=${RANGESEG_SAMPLE:-../shared/data/semantickitti}
 
 tools/setup.sh >/dev/null
 swift build -c release --product rangeseg >/dev/null
-bin=.build/release/rangeseg
+# The study runs its own copy of the binary, so that rebuilding the checkout meanwhile cannot
+# change it halfway (the first copy stays, so a resumed study keeps the binary it began with).
+mkdir -p "$out"
+[ -x "$out/rangeseg" ] || cp .build/release/rangeseg "$out/rangeseg"
+bin="$out/rangeseg"
 started=$(date +%s)
 
 # The data, once: the label config gets the synthetic streets' class frequencies, so that

@@ -5,8 +5,9 @@
 // The targets, bottom to top, are the architecture (each depends only on targets above it):
 //
 //   C libraries    CZlib (zlib), CDNNL (oneDNN 2.6), CKernels (hot loops in C),
-//                  CPCL + PCLBridge (the Point Cloud Library behind a C interface)
+//                  CPCL + PCLBridge (the Point Cloud Library behind a C interface), CMPI (Open MPI)
 //   Foundations    Random (the seeded generator), Parallel (ordered parallel map),
+//                  Cluster (the ranks of a training job: MPI under mpirun, else one process),
 //                  Formats (atomic writes, .npy/.npz, safetensors, PNG, charts, strict decoding),
 //                  Configuration (YAML configuration files), BundledData (data/*.yaml, embedded)
 //   LiDAR data     SemanticKITTI (scans, labels, label config, sequences), Projection (range
@@ -25,7 +26,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "RangeSeg", targets: [
-            "Random", "Parallel", "Formats", "Configuration", "BundledData",
+            "Random", "Parallel", "Cluster", "Formats", "Configuration", "BundledData",
             "SemanticKITTI", "Projection", "PointClouds", "Evaluation", "Synth",
             "Engine", "Losses", "Training", "RangeSegKit", "ONNXExport",
         ]),
@@ -53,6 +54,10 @@ let package = Package(
         /// C++ with a plain C interface: PCD/PLY reading, PCD writing, k-d tree neighbours.
         /// The only target that includes PCL headers.
         .target(name: "PCLBridge", dependencies: ["CPCL"], linkerSettings: [.linkedLibrary("pcl_kdtree")]),
+        /// Open MPI 4.1 (Debian libopenmpi-dev) through pkg-config, with its predefined handles
+        /// (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, ...) as functions Swift can call; used by Cluster only.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // MARK: - Foundations
 
@@ -60,6 +65,10 @@ let package = Package(
         .target(name: "Random"),
         /// An ordered parallel map over indices with the first error winning.
         .target(name: "Parallel"),
+        /// The ranks of a training job and their collective operations (all-reduce, broadcast,
+        /// abort): Open MPI's world when `mpirun` started the process, else a single process
+        /// that never initialises MPI.
+        .target(name: "Cluster", dependencies: ["CMPI"]),
         /// Atomic file writes, NumPy `.npy`/`.npz`, safetensors, PNG, colour maps, charts, and
         /// strict decoding of configuration (unknown keys are errors).
         .target(name: "Formats", dependencies: ["CZlib"]),
@@ -89,11 +98,12 @@ let package = Package(
         /// Losses for imbalanced segmentation, the subclassified loss at the centre: free
         /// functions of logit tensors, each one autograd node.
         .target(name: "Losses", dependencies: ["Engine", "Formats", "CKernels", "Random"]),
-        /// Training configuration, range-image samples, the training step, the trainer and the segmenter.
+        /// Training configuration, range-image samples, the training step, the trainer (on one
+        /// process or data-parallel over the ranks of a `Cluster`) and the segmenter.
         .target(
             name: "Training",
             dependencies: ["Engine", "Losses", "Projection", "Evaluation", "SemanticKITTI", "Formats", "Configuration",
-                           "BundledData", "Random"]
+                           "BundledData", "Random", "Cluster"]
         ),
 
         // MARK: - Application
@@ -124,7 +134,7 @@ let package = Package(
             name: "rangeseg",
             dependencies: [
                 "RangeSegKit", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
-                "SemanticKITTI", "Formats", "Random", "ONNXExport",
+                "SemanticKITTI", "Formats", "Random", "ONNXExport", "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -140,6 +150,7 @@ let package = Package(
         /// Locates the real SemanticKITTI sample for tests (fails under CI=true when missing).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RandomTests", dependencies: ["Random", "Parallel"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "FormatsTests", dependencies: ["TestSupport", "Formats", "Configuration"]),
         .testTarget(name: "SemanticKITTITests", dependencies: ["TestSupport", "SemanticKITTI", "Formats", "BundledData"]),
         .testTarget(name: "ProjectionTests", dependencies: ["TestSupport", "Projection", "SemanticKITTI", "Formats"]),
@@ -153,7 +164,7 @@ let package = Package(
         .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Losses", "Engine",
                                                              "Evaluation", "SemanticKITTI", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.
-        .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI"]),
+        .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI", "Evaluation"]),
         /// Exported models in ONNX Runtime against RangeSeg's own logits, and `rangeseg export`.
         .testTarget(name: "ONNXExportTests", dependencies: ["TestSupport", "ONNXExport", "Training", "Engine", "SemanticKITTI", "Formats",
                                                             "Random", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),

@@ -24,7 +24,11 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 ///   layout (conv weights `O,I,H,W`, transposed-conv weights `I,O,H,W`), and BatchNorm's
 ///   `num_batches_tracked` as an int64 scalar (shape `[]`). It loads into the reference with
 ///   `load_state_dict(..., strict=True)` and back.
-/// - The optimiser file (`last.optimizer.safetensors`, beside it) holds each state slot as
+/// - A training state (`trainingState`, the run directory's `resume.safetensors`) holds the
+///   model under `model.`, the optimiser's slots under `optimizer.`, a loss's state and the
+///   progress, in one file written atomically.
+/// - The older optimiser file (`last.optimizer.safetensors`, beside the model; still read to
+///   resume runs of earlier releases) holds each state slot as
 ///   `<slot>.<parameter name>` (e.g. `momentum_buffer.stem.0.weight`, `exp_avg.head.bias`),
 ///   and in its metadata the optimiser kind, its step count, the learning rate and the
 ///   training progress (`epoch`, `step`, `extra.<key>`).

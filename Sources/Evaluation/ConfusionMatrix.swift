@@ -21,6 +21,15 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
         counts = [Int](repeating: 0, count: classCount * classCount)
     }
 
+    /// A matrix of given counts, row-major `[prediction][truth]` (e.g. matrices of several
+    /// processes summed element-wise).
+    public init(classCount: Int, ignored: Set<Int>, counts: [Int]) {
+        precondition(counts.count == classCount * classCount, "\(counts.count) counts for \(classCount) classes")
+        self.classCount = classCount
+        self.ignored = ignored
+        self.counts = counts
+    }
+
     public subscript(prediction: Int, truth: Int) -> Int { counts[prediction * classCount + truth] }
 
     /// Adds one scan's points: `predictions` and `truth` are learning ids, one per point.

@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Evaluation
 import Formats
@@ -23,6 +24,12 @@ public enum TrainingError: Error, CustomStringConvertible {
     case runExists(URL)
     case nothingToResume(URL)
     case noValidationScans
+    /// `--resume` on a number of ranks and a batch size that cannot make the run's global batch.
+    case globalBatchUnreachable(run: TrainingConfig.Launch, ranks: Int, batchSize: Int)
+    /// The centroid loss's state changes with every batch and is not shared between ranks.
+    case centroidLossOnSeveralRanks
+    /// This rank was started with another configuration or list of scans than rank 0.
+    case differsFromRankZero(what: String)
 
     public var description: String {
         switch self {
@@ -39,6 +46,15 @@ public enum TrainingError: Error, CustomStringConvertible {
             "\(url.path) holds no run to resume (no resume.safetensors)"
         case .noValidationScans:
             "no labelled validation scans: give validation sequences (--valid-sequences)"
+        case let .globalBatchUnreachable(run, ranks, batchSize):
+            "the run trains with \(run.globalBatch) scans per step (\(run.ranks) ranks x \(run.accumulate) accumulated x "
+                + "\(run.batchPerRank) per rank), which --resume keeps; \(ranks) ranks of \(batchSize) scans cannot make it. "
+                + "Use a number of ranks and a batch size whose product divides \(run.globalBatch)"
+        case .centroidLossOnSeveralRanks:
+            "the centroid loss updates its centroids and statistics with every batch, and ranks do not share them: "
+                + "train it in one process (accumulate works there) or choose another loss"
+        case let .differsFromRankZero(what):
+            "this rank's \(what) differs from rank 0's: every machine needs the same files at the same paths"
         }
     }
 }
@@ -82,6 +98,15 @@ public struct RunDirectory: Sendable {
 /// optimiser state and progress beside it) and `best.safetensors`, CSV logs and plots.
 /// Everything random is derived from the seed, the epoch and the scan, so a resumed run
 /// continues exactly as an uninterrupted one.
+///
+/// With `accumulate: K` a step accumulates the gradients of K micro-batches of `batch_size`
+/// scans. On the ranks of a job (`communicator`, from `mpirun`) training is data-parallel:
+/// every rank holds the whole model and runs its share of each step (`StepPlan`), the
+/// gradients are summed over the ranks in one all-reduce per step, and every rank takes the
+/// same optimiser step. Batch norm normalises with each rank's own batches; before validation
+/// rank 0's running statistics go to all ranks; validation is split over the ranks and their
+/// confusion matrices summed. Rank 0 alone writes the run directory and reads it on `--resume`,
+/// then sends the training state to the others.
 public final class Trainer {
     public let config: TrainingConfig
     public let labels: LabelConfig
@@ -92,14 +117,27 @@ public final class Trainer {
     /// The network, optimiser and loss, and the step that drives them.
     public let step: TrainingStep
     public var model: RangeNetLite { step.model }
+    /// The ranks that train together (a single process without `mpirun`).
+    public let communicator: any Communicator
+    /// How each epoch becomes steps on this rank. `--resume` may raise `accumulate` to keep the
+    /// run's global batch on fewer ranks.
+    public internal(set) var plan: StepPlan
+    /// Where the time of the last epoch's steps went.
+    public private(set) var lastEpochTimings: EpochTimings?
     /// Stop each epoch after this many steps (tests and quick looks); nil: the whole epoch.
     public var maxStepsPerEpoch: Int?
     /// Called after an epoch's training state is saved and before the other files: a test seam
     /// to stop a run between the writes of one epoch.
     var afterSavingTrainingState: (Int) throws -> Void = { _ in }
 
-    public init(config: TrainingConfig, labels: LabelConfig, dataset: URL, run: URL) throws {
+    /// - Parameter communicator: the ranks that train this model together; by default this
+    ///   process alone.
+    public init(config: TrainingConfig, labels: LabelConfig, dataset: URL, run: URL,
+                communicator: any Communicator = SingleProcess()) throws {
         self.config = config
+        self.communicator = communicator
+        plan = StepPlan(batchSize: config.batchSize, accumulate: config.accumulate, ranks: communicator.size, rank: communicator.rank)
+        if communicator.size > 1, config.loss.terms.contains(.centroid) { throw TrainingError.centroidLossOnSeveralRanks }
         self.labels = labels
         self.run = RunDirectory(run)
         let trainNames = config.trainSequences.isEmpty ? labels.split.train.map { String(format: "%02d", $0) } : config.trainSequences
@@ -112,7 +150,7 @@ public final class Trainer {
     }
 
     public var stepsPerEpoch: Int {
-        let full = (trainFrames.count + config.batchSize - 1) / config.batchSize
+        let full = plan.steps(scans: trainFrames.count)
         return min(full, maxStepsPerEpoch ?? full)
     }
 
@@ -130,38 +168,48 @@ public final class Trainer {
     }
 
     /// Runs the remaining epochs; with `resume`, continues from `last.safetensors`.
+    ///
+    /// On several ranks every rank calls this; rank 0 writes the run directory and the others
+    /// touch no file of it.
     public func train(resume: Bool = false, events: (TrainingEvent) -> Void = { _ in }) throws {
-        try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
-        var firstEpoch = 0, globalStep = 0
-        var bestMIoU = -1.0
-        var bestEpoch: String?
+        let leader = communicator.isLeader
+        var progress = TrainingProgress()
         var log = TrainingLog()
-        try run.check(resume: resume)
-        if resume {
-            let progress: TrainingProgress
-            if FileManager.default.fileExists(atPath: run.resumeState.path) {
-                let file = try SafeTensors.read(from: run.resumeState)
-                let restored = try Checkpoint.restore(trainingState: file, model: model, optimizer: step.optimizer,
-                                                      source: run.resumeState.path)
-                try step.loss.restore(checkpointEntries: restored.extra, source: run.resumeState.path)
-                progress = restored.progress
+        try checkSameJob()
+        if leader {
+            try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
+            try run.check(resume: resume)
+            if resume {
+                if FileManager.default.fileExists(atPath: run.resumeState.path) {
+                    let file = try SafeTensors.read(from: run.resumeState)
+                    let restored = try Checkpoint.restore(trainingState: file, model: model, optimizer: step.optimizer,
+                                                          source: run.resumeState.path)
+                    try step.loss.restore(checkpointEntries: restored.extra, source: run.resumeState.path)
+                    progress = restored.progress
+                } else {
+                    // A run of an earlier release: the model and the optimiser in two files.
+                    progress = try Checkpoint.resume(model, optimizer: step.optimizer, from: run.last)
+                }
+                log = try TrainingLog(reading: run, throughEpoch: progress.epoch)
+                try completeEpochFiles(progress)
+                try keepGlobalBatch(of: progress)
             } else {
-                // A run of an earlier release: the model and the optimiser in two files.
-                progress = try Checkpoint.resume(model, optimizer: step.optimizer, from: run.last)
+                var written = config
+                written.distributed = launch
+                try AtomicFile.write(Data(written.yamlText().utf8), to: run.config)
             }
-            firstEpoch = progress.epoch
-            globalStep = progress.step
-            bestMIoU = progress.extra["best_miou"].flatMap(Double.init) ?? -1
-            bestEpoch = progress.extra["best_epoch"]
-            log = try TrainingLog(reading: run, throughEpoch: firstEpoch)
-            try completeEpochFiles(progress)
-        } else {
-            try AtomicFile.write(Data(config.yamlText().utf8), to: run.config)
         }
+        if communicator.size > 1 { try shareTrainingState(&progress) }
+        let firstEpoch = progress.epoch
+        var globalStep = progress.step
+        var bestMIoU = progress.extra["best_miou"].flatMap(Double.init) ?? -1
+        var bestEpoch = progress.extra["best_epoch"]
         events(.started(trainScans: trainFrames.count, validScans: validFrames.count, stepsPerEpoch: stepsPerEpoch,
                         parameters: model.parameterCount, firstEpoch: firstEpoch))
         let schedule = self.schedule
         let h = config.sensor.height, w = config.sensor.width, classes = config.architecture.classes
+        let allReduce = communicator.size > 1 ? GradientAllReduce(model: model, communicator: communicator) : nil
+        var counters = BatchCounters(model: model)
 
         for epoch in firstEpoch ..< config.epochs {
             let started = Date()
@@ -169,47 +217,71 @@ public final class Trainer {
             var order = Array(trainFrames.indices)
             var shuffler = RandomGenerator(seed: RandomGenerator.derive(config.seed, 1, UInt64(epoch)))
             order.shuffle(using: &shuffler)
-            let batches = (0 ..< stepsPerEpoch).map { Array(order[($0 * config.batchSize) ..< min(order.count, ($0 + 1) * config.batchSize)]) }
-            events(.epochStarted(epoch: epoch, steps: batches.count))
+            let steps = (0 ..< stepsPerEpoch).map { plan.share(ofStep: $0, order: order) }
+            // This rank's micro-batches of the epoch, in order, loaded one ahead.
+            let mine = steps.flatMap(\.mine)
+            events(.epochStarted(epoch: epoch, steps: steps.count))
             let loader = BatchLoader(builder: builder, frames: trainFrames, augmentation: config.augmentation, seed: config.seed, epoch: epoch)
-            var pending = loader.start(batches[0])
+            var next = 0
+            var pending = mine.isEmpty ? nil : loader.start(mine[0])
             var lossSum: Double = 0
-            for (index, batch) in batches.enumerated() {
-                let samples = try pending.wait()
-                if index + 1 < batches.count { pending = loader.start(batches[index + 1]) }
+            var timings = EpochTimings()
+            for (index, share) in steps.enumerated() {
+                let stepStarted = DispatchTime.now().uptimeNanoseconds
                 let learningRate = schedule.learningRate(atStep: globalStep)
-                let value = try step(TrainingBatch(samples, height: h, width: w), learningRate: learningRate)
+                // Each micro-batch's gradient is scaled by 1 / (micro-batches of the step on all
+                // ranks), so the sum over micro-batches and ranks is their mean.
+                var loss: Float = 0
+                for _ in share.mine {
+                    let samples = try pending!.wait()
+                    next += 1
+                    pending = next < mine.count ? loader.start(mine[next]) : nil
+                    let value = try step.accumulate(TrainingBatch(samples, height: h, width: w), scale: 1 / Float(share.count))
+                    loss += value
+                    if !value.isFinite { break }
+                }
+                if let allReduce {
+                    loss = allReduce(loss: loss)
+                    timings.allReduceMilliseconds.append(allReduce.lastMilliseconds)
+                }
+                let value = loss / Float(share.count)
                 guard value.isFinite else {
+                    model.zeroGradients()
                     throw TrainingError.nonFiniteLoss(epoch: epoch, step: index, value: value,
                                                       keptCheckpoint: FileManager.default.fileExists(atPath: run.last.path) ? run.last : nil)
                 }
+                step.update(learningRate: learningRate)
+                timings.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - stepStarted) / 1e9)
                 globalStep += 1
                 lossSum += Double(value)
                 log.steps.append(.init(epoch: epoch, step: globalStep, loss: value, learningRate: learningRate))
-                events(.step(epoch: epoch, step: index + 1, of: batches.count, loss: value, learningRate: learningRate))
+                events(.step(epoch: epoch, step: index + 1, of: steps.count, loss: value, learningRate: learningRate))
             }
-            let trainLoss = Float(lossSum / Double(batches.count))
-            try refreshBatchNormStatistics()
+            lastEpochTimings = timings
+            let trainLoss = Float(lossSum / Double(steps.count))
+            try prepareBatchNormForEvaluation(&counters)
             let report = try validate()
             // Without validation the latest epoch is the best.
             let mIoU = report?.meanIoU ?? Double(epoch)
             let isBest = report == nil || mIoU > bestMIoU
             if isBest { bestMIoU = mIoU }
             log.epochs.append(.init(epoch: epoch, trainLoss: trainLoss, validation: report))
-            // The order makes a run stopped at any moment consistent: the logs (a resume reads
-            // only their rows of finished epochs), then the training state in one atomic write
-            // (from here on --resume continues after this epoch), then the files derived from it.
-            let classNames = (0 ..< classes).map { labels.className(learning: $0) }
-            try log.writeTables(to: run, classNames: classNames)
-            var extra = ["best_miou": String(bestMIoU)]
+            var extra = ["best_miou": String(bestMIoU)].merging(launch.progressEntries) { a, _ in a }
             if isBest { extra["best_epoch"] = String(epoch + 1) } else if let previous = bestEpoch { extra["best_epoch"] = previous }
             bestEpoch = extra["best_epoch"]
-            let progress = TrainingProgress(epoch: epoch + 1, step: globalStep, extra: extra)
-            try Checkpoint.trainingState(model: model, optimizer: step.optimizer, progress: progress,
-                                         extra: step.loss.checkpointEntries()).write(to: run.resumeState)
-            try afterSavingTrainingState(epoch)
-            try completeEpochFiles(progress, mIoU: isBest ? mIoU : nil)
-            try log.writePlots(to: run)
+            progress = TrainingProgress(epoch: epoch + 1, step: globalStep, extra: extra)
+            if leader {
+                // The order makes a run stopped at any moment consistent: the logs (a resume reads
+                // only their rows of finished epochs), then the training state in one atomic write
+                // (from here on --resume continues after this epoch), then the files derived from it.
+                let classNames = (0 ..< classes).map { labels.className(learning: $0) }
+                try log.writeTables(to: run, classNames: classNames)
+                try Checkpoint.trainingState(model: model, optimizer: step.optimizer, progress: progress,
+                                             extra: step.loss.checkpointEntries()).write(to: run.resumeState)
+                try afterSavingTrainingState(epoch)
+                try completeEpochFiles(progress, mIoU: isBest ? mIoU : nil)
+                try log.writePlots(to: run)
+            }
             events(.epochFinished(epoch: epoch, trainLoss: trainLoss, validation: report, isBest: isBest,
                                   seconds: Date().timeIntervalSince(started)))
         }
@@ -259,12 +331,22 @@ public final class Trainer {
         }
     }
 
-    /// mIoU and per-class IoU on every point of the validation scans.
+    /// mIoU and per-class IoU on every point of the validation scans. On several ranks, rank r
+    /// labels scans r, r + N, r + 2N, ... and the confusion matrices are summed, so that every
+    /// rank returns the report of all the scans.
     func validate() throws -> EvaluationReport? {
         guard !validFrames.isEmpty else { return nil }
         model.eval()
         defer { model.train() }
-        return try Segmenter(model: model, config: config, builder: builder).evaluate(validFrames, labels: labels)
+        let segmenter = Segmenter(model: model, config: config, builder: builder)
+        let mine = validFrames.enumerated().filter { $0.offset % communicator.size == communicator.rank }.map(\.element)
+        var matrix = try segmenter.evaluate(mine, labels: labels).confusion
+        if communicator.size > 1 {
+            var counts = matrix.counts.map { Int64($0) }
+            communicator.allReduceSum(&counts)
+            matrix = ConfusionMatrix(classCount: matrix.classCount, ignored: matrix.ignored, counts: counts.map { Int($0) })
+        }
+        return EvaluationReport(confusion: matrix, config: labels, scans: validFrames.count)
     }
 }
 

@@ -129,6 +129,38 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         }
     }
 
+    /// How a run was launched, as its `config.yaml` records it: written by the trainer for the
+    /// record, never read back into the run (the training state holds what a resume needs).
+    public struct Launch: Sendable, Equatable, Codable {
+        /// Processes that trained together (`mpirun -np`); 1 without `mpirun`.
+        public var ranks: Int
+        /// Scans of one forward pass on one rank (`batch_size`).
+        public var batchPerRank: Int
+        /// Micro-batches each rank accumulates per step.
+        public var accumulate: Int
+        /// Scans per optimiser step: ranks x accumulate x batch per rank.
+        public var globalBatch: Int
+
+        public init(ranks: Int, batchPerRank: Int, accumulate: Int) {
+            self.ranks = ranks
+            self.batchPerRank = batchPerRank
+            self.accumulate = accumulate
+            globalBatch = ranks * accumulate * batchPerRank
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case ranks, batchPerRank = "batch_per_rank", accumulate, globalBatch = "global_batch"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            ranks = try c.value(.ranks, or: 1)
+            batchPerRank = try c.value(.batchPerRank, or: 1)
+            accumulate = try c.value(.accumulate, or: 1)
+            globalBatch = try c.value(.globalBatch, or: ranks * accumulate * batchPerRank)
+        }
+    }
+
     public var sensor = Sensor()
     /// The architecture file the training file named (`network:`, relative to that file), or
     /// nil for an `architecture:` block or the built-in RangeNet-lite. Provenance only: the
@@ -141,7 +173,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var optimizer = Optimizer()
     public var schedule = Schedule()
     public var augmentation = Augmentation()
+    /// Scans per forward pass (per rank when training on several).
     public var batchSize = 2
+    /// Micro-batches of `batchSize` scans per optimiser step: their gradients, each scaled by
+    /// 1/K, are summed before the update, so a step sees K x `batchSize` scans in the memory of
+    /// one batch. On N ranks each rank accumulates K, and one process with `accumulate: N` runs
+    /// exactly the steps of N ranks (batch norm normalises each micro-batch by itself in both).
+    public var accumulate = 1
     public var epochs = 10
     /// Before each validation, batch norm's running statistics are recomputed as exact averages
     /// over this many training scans (0: keep the running averages of training).
@@ -150,13 +188,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var trainSequences: [String] = []
     public var validSequences: [String] = []
     public var seed: UInt64 = 0
+    /// In a run's `config.yaml`: how the run was launched (ranks, batch per rank, accumulate,
+    /// global batch). Read without effect, so that the file can serve as a training file.
+    public var distributed: Launch?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case sensor, network, architecture, loss, optimizer, schedule, augmentation, batchSize = "batch_size", epochs,
+        case sensor, network, architecture, loss, optimizer, schedule, augmentation, batchSize = "batch_size", accumulate, epochs,
              preciseBatchNormScans = "precise_batch_norm_scans",
-             trainSequences = "train_sequences", validSequences = "valid_sequences", seed
+             trainSequences = "train_sequences", validSequences = "valid_sequences", seed, distributed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -174,11 +215,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         schedule = try c.value(.schedule, or: d.schedule)
         augmentation = try c.value(.augmentation, or: d.augmentation)
         batchSize = try c.value(.batchSize, or: d.batchSize)
+        accumulate = try c.value(.accumulate, or: d.accumulate)
         epochs = try c.value(.epochs, or: d.epochs)
         preciseBatchNormScans = try c.value(.preciseBatchNormScans, or: d.preciseBatchNormScans)
         trainSequences = try c.value(.trainSequences, or: d.trainSequences)
         validSequences = try c.value(.validSequences, or: d.validSequences)
         seed = try c.value(.seed, or: d.seed)
+        distributed = try c.decodeIfPresent(Launch.self, forKey: .distributed)
     }
 
     /// Writes the resolved configuration: the architecture inline (never `network`), so that a
@@ -192,11 +235,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         try c.encode(schedule, forKey: .schedule)
         try c.encode(augmentation, forKey: .augmentation)
         try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(accumulate, forKey: .accumulate)
         try c.encode(epochs, forKey: .epochs)
         try c.encode(preciseBatchNormScans, forKey: .preciseBatchNormScans)
         try c.encode(trainSequences, forKey: .trainSequences)
         try c.encode(validSequences, forKey: .validSequences)
         try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(distributed, forKey: .distributed)
     }
 
     /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).
@@ -236,6 +281,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             out.append("sensor: width \(sensor.width) must be divisible by \(architecture.widthDivisor) for \(architecture.widths.count) encoder stages")
         }
         if batchSize < 1 { out.append("batch_size must be at least 1") }
+        if accumulate < 1 { out.append("accumulate must be at least 1") }
         if epochs < 1 { out.append("epochs must be at least 1") }
         if preciseBatchNormScans < 0 { out.append("precise_batch_norm_scans cannot be negative") }
         if !(optimizer.learningRate > 0) { out.append("optimizer.learning_rate must be positive") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 
 @main
@@ -14,8 +15,13 @@ struct RangeSeg: ParsableCommand {
         lineBufferStandardOutput()
         do {
             var command = try parseAsRoot()
+            if let launch = Cluster.launch, launch.size > 1, !(command is TrainCommand) {
+                throw ValidationError("only rangeseg train runs on several ranks; start the others without mpirun (or with -np 1)")
+            }
             try command.run()
         } catch {
+            // Under mpirun every rank parses the same arguments and fails the same way: rank 0 tells.
+            if let launch = Cluster.launch, launch.rank != 0 { Foundation.exit(exitCode(for: error).rawValue) }
             exit(withError: error)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Losses
 import Training
@@ -12,10 +13,17 @@ struct TrainCommand: ParsableCommand {
         network, loss, optimiser, schedule, augmentation), applies the flags, and trains, \
         validating after every epoch on every point of the validation scans (official mIoU). \
         The run directory gets config.yaml (the resolved configuration), last.safetensors and \
-        best.safetensors (PyTorch state_dict names; optimiser state and progress in \
-        last.optimizer.safetensors), steps.csv, epochs.csv, and the plots loss.png and miou.png \
-        with SVG twins (loss.svg, miou.svg). --resume \
-        continues a run where its last finished epoch left it, exactly.
+        best.safetensors (PyTorch state_dict names), resume.safetensors (model, optimiser state, \
+        the loss's state and progress in one file), steps.csv, epochs.csv, and the plots \
+        loss.png and miou.png with SVG twins (loss.svg, miou.svg). --resume continues a run \
+        where its last finished epoch left it, exactly.
+
+        Under mpirun every process (rank) trains the same model on its share of each step, \
+        with --batch-size scans per forward pass and --accumulate passes per step; the \
+        gradients are averaged over the ranks. Rank 0 writes the run directory and prints; \
+        an error on any rank stops them all and names the rank. --resume keeps the run's \
+        global batch (ranks x accumulate x batch size) on any number of ranks that can make \
+        it. Every machine needs the dataset and the training file at the same paths.
 
         Examples:
           rangeseg train --dataset out/synthetic --train-sequences 00,01 \\
@@ -24,6 +32,8 @@ struct TrainCommand: ParsableCommand {
             subclassified:0.2,ce:0.5,dice:0.3 --tau 0.95
           rangeseg train --dataset out/synthetic --run out/runs/sub --train-config \\
             my-run.yaml --resume
+          mpirun -np 8 --hostfile hosts rangeseg train --dataset /data/kitti \\
+            --run /runs/big --batch-size 2
         """
     )
 
@@ -45,14 +55,40 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var labelConfig: LabelConfigOption
 
     func run() throws {
-        try RunDirectory(runDirectory).check(resume: resume)
+        // MPI starts here when mpirun launched this process; otherwise this is a job of one.
+        let cluster = Cluster.world
+        do {
+            try train(on: cluster)
+        } catch where cluster.size > 1 {
+            stop(cluster, after: error)
+        }
+        cluster.finish()
+    }
+
+    func train(on cluster: any Communicator) throws {
+        if cluster.isLeader { try RunDirectory(runDirectory).check(resume: resume) }
         var config = try training.resolvedConfig()
         if let loss { config.loss.terms = loss }
         let labels = try labelConfig.load()
-        let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: runDirectory)
+        let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: runDirectory, communicator: cluster)
         trainer.maxStepsPerEpoch = training.maxStepsPerEpoch
+        guard cluster.isLeader else { return try trainer.train(resume: resume) }
         try TrainingProgressView(trainer: trainer).train(resume: resume)
         print("Run directory: \(runDirectory.path) (best.safetensors, last.safetensors, epochs.csv, loss.png/.svg, miou.png/.svg)")
+    }
+
+    /// Ends a job of several ranks after an error on this one. A non-finite loss is found by
+    /// all ranks at the same step (the loss is summed over them): rank 0 reports it and all
+    /// end. Anything else may have happened here alone: this rank reports it with its number
+    /// and stops the whole job.
+    private func stop(_ cluster: any Communicator, after error: any Error) -> Never {
+        if case TrainingError.nonFiniteLoss = error {
+            if cluster.isLeader { FileHandle.standardError.write(Data("Error: \(Self.message(for: error))\n".utf8)) }
+            cluster.finish()
+            Foundation.exit(1)
+        }
+        FileHandle.standardError.write(Data("rank \(cluster.rank): \(Self.message(for: error))\n".utf8))
+        cluster.abort(code: 1)
     }
 }
 
@@ -71,15 +107,27 @@ struct TrainingProgressView {
                 if !quiet {
                     print("Training RangeNet-lite (\(parameters) parameters) on \(trainScans) scans, validating on \(validScans); "
                         + "\(steps) steps per epoch, loss \(config.loss.terms)\(firstEpoch > 0 ? ", resuming at epoch \(firstEpoch + 1)" : "").")
+                    let plan = trainer.plan
+                    if plan.ranks > 1 || plan.accumulate > 1 {
+                        print("\(plan.ranks) rank\(plan.ranks == 1 ? "" : "s") x \(plan.accumulate) micro-batch\(plan.accumulate == 1 ? "" : "es") "
+                            + "x \(plan.batchSize) scan\(plan.batchSize == 1 ? "" : "s"): \(plan.globalBatch) scans per step"
+                            + (plan.accumulate != config.accumulate ? " (accumulating \(plan.accumulate), not \(config.accumulate), to keep the run's global batch)" : "")
+                            + ".")
+                    }
                 }
             case let .epochStarted(epoch, steps):
                 bar = ProgressBar("epoch \(epoch + 1)/\(config.epochs)", total: steps, unit: "steps",
-                                  secondary: (Double(config.batchSize), "scans"))
+                                  secondary: (Double(trainer.plan.globalBatch), "scans"))
             case let .step(_, _, _, loss, rate):
                 bar?.advance(status: String(format: "loss %.4f  lr %.2e", loss, rate))
             case let .epochFinished(epoch, trainLoss, validation, isBest, seconds):
                 bar?.finish()
                 var line = String(format: "epoch %d: train loss %.4f, %.0f s", epoch + 1, trainLoss, seconds)
+                if let timings = trainer.lastEpochTimings {
+                    line += String(format: " (%.2f s per step", timings.medianStepSeconds)
+                    if let allReduce = timings.medianAllReduceMilliseconds { line += String(format: ", all-reduce %.1f ms", allReduce) }
+                    line += ")"
+                }
                 if let validation {
                     line += String(format: ", valid mIoU %.1f%% (present classes %.1f%%), accuracy %.1f%%%@",
                                    validation.meanIoU * 100, validation.meanIoUOfPresentClasses * 100, validation.accuracy * 100,

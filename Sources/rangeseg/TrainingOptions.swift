@@ -13,8 +13,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Epochs to train (overrides the file).")
     var epochs: Int?
 
-    @Option(help: "Scans per step (overrides the file).")
+    @Option(help: "Scans per forward pass, per rank under mpirun (overrides the file).")
     var batchSize: Int?
+
+    @Option(help: "Micro-batches of --batch-size scans whose gradients make one optimiser step (overrides the file; default 1). Under mpirun, per rank.")
+    var accumulate: Int?
 
     @Option(help: "Peak learning rate (overrides the file).")
     var learningRate: Float?
@@ -42,6 +45,7 @@ struct TrainingOptions: ParsableArguments {
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let accumulate, accumulate < 1 { throw ValidationError("--accumulate must be at least 1") }
         if let maxStepsPerEpoch, maxStepsPerEpoch < 1 { throw ValidationError("--max-steps-per-epoch must be at least 1") }
     }
 
@@ -50,6 +54,7 @@ struct TrainingOptions: ParsableArguments {
         var config = try trainConfig.map { try TrainingConfig(yaml: $0) } ?? TrainingConfig.defaults
         if let epochs { config.epochs = epochs }
         if let batchSize { config.batchSize = batchSize }
+        if let accumulate { config.accumulate = accumulate }
         if let learningRate { config.optimizer.learningRate = learningRate }
         if let trainSequences { config.trainSequences = trainSequences.names.map(DatasetLayout.normalise) }
         if let validSequences { config.validSequences = validSequences.names.map(DatasetLayout.normalise) }

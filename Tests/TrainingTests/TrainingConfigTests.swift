@@ -82,6 +82,22 @@ struct TrainingConfigTests {
         #expect(try TrainingConfig(yamlText: text, file: "written") == config)
     }
 
+    @Test func accumulationAndTheLaunchRecord() throws {
+        #expect(TrainingConfig().accumulate == 1)
+        var config = try TrainingConfig(yamlText: "accumulate: 4\nbatch_size: 3\n", file: "t")
+        #expect(config.accumulate == 4 && config.batchSize == 3 && config.problems.isEmpty)
+        config.accumulate = 0
+        #expect(config.problems.contains("accumulate must be at least 1"))
+        // A run's config.yaml records the launch; read back, it changes nothing of the training.
+        config.accumulate = 2
+        config.distributed = TrainingConfig.Launch(ranks: 8, batchPerRank: 3, accumulate: 2)
+        let text = try config.yamlText()
+        #expect(text.hasSuffix("distributed:\n  ranks: 8\n  batch_per_rank: 3\n  accumulate: 2\n  global_batch: 48\n"), "\(text)")
+        #expect(try TrainingConfig(yamlText: text, file: "written") == config)
+        let typo = #expect(throws: FormatError.self) { try TrainingConfig(yamlText: "distributed:\n  rank: 2\n", file: "t") }
+        #expect(typo?.reason.hasPrefix("distributed.rank: unknown key (did you mean ranks?)") == true, "\(String(describing: typo))")
+    }
+
     @Test func lossParametersHaveOneHome() throws {
         // The loss block's keys land in the options the loss functions take.
         let config = try YAMLFile.decode(LossConfig.self, yaml: "terms: centroid\ntau: 0.5\nsubclasses: {1: 3, car: 5}\nsubclass_reduction: sum\n",

@@ -50,8 +50,13 @@ final class ConvolutionPrimitives {
     /// Every primitive of the group.
     var all: [Primitive] { [forward] + (backward.map { [$0.data, $0.weights] } ?? []) }
 
+    /// - Parameters:
+    ///   - type: the element type of the input, the weights and (backward) the gradients of the
+    ///     input and output; oneDNN accumulates in float32 either way.
+    ///   - outputType: the element type of the forward output.
+    ///   - The gradients of weights and bias are float32 in either precision.
     init(input: [Int], weights: [Int], output: [Int], bias: Bool, settings s: ConvolutionSettings, training: Bool,
-         postOps: PostOps? = nil) {
+         type: ElementType = .f32, outputType: ElementType = .f32, postOps: PostOps? = nil) {
         self.training = training
         let strides: [Int64] = [Int64(s.stride.height), Int64(s.stride.width)]
         let dilates: [Int64] = [Int64(s.dilation.height - 1), Int64(s.dilation.width - 1)]
@@ -71,8 +76,9 @@ final class ConvolutionPrimitives {
         // Activations in nChw16c where there are enough channels (oneDNN's `any` picks plain
         // NCHW and slow kernels for 8 or 16 channels, and batch norm then follows); `any` for
         // the rest, and as a fallback when no implementation takes the blocked layout.
-        func activation(_ shape: [Int], blocked: Bool) -> dnnl_memory_desc_t {
-            (blocked && shape[1] >= 8 ? MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b) : MemoryDescriptor.any(shape)).raw
+        func activation(_ shape: [Int], blocked: Bool, _ type: ElementType) -> dnnl_memory_desc_t {
+            (blocked && shape[1] >= 8 ? MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b, type: type)
+                : MemoryDescriptor.any(shape, type: type)).raw
         }
         // Layout choices in order of preference: (input blocked, output blocked).
         let tiers = [(true, true), (false, true), (true, false)]
@@ -87,9 +93,9 @@ final class ConvolutionPrimitives {
             return make(blockedInput: false, blockedOutput: false, pass, hint: hint)
         }
         func make(blockedInput: Bool, blockedOutput: Bool, _ pass: Pass, hint: Primitive?) -> Primitive? {
-            var src = activation(input, blocked: blockedInput)
-            var wei = MemoryDescriptor.any(weights).raw
-            var dst = activation(output, blocked: blockedOutput)
+            var src = activation(input, blocked: blockedInput, type)
+            var wei = MemoryDescriptor.any(weights, type: pass == .backwardWeights ? .f32 : type).raw
+            var dst = activation(output, blocked: blockedOutput, pass == .forward ? outputType : type)
             var bia = MemoryDescriptor.plain([weights[0]]).raw
             var d = dnnl_convolution_desc_t()
             let status: dnnl_status_t = withUnsafeMutablePointer(to: &bia) { biasPointer in
@@ -122,6 +128,9 @@ final class ConvolutionPrimitives {
 
 /// 2-D convolution (cross-correlation, as PyTorch's `conv2d`).
 ///
+/// Runs in the current `Precision` (`withPrecision`): under `bf16` the output is bfloat16 unless
+/// `outputType` says otherwise.
+///
 /// - Parameters:
 ///   - x: `[N, Cin, H, W]`.
 ///   - weight: `[Cout, Cin, kh, kw]` (PyTorch layout, plain).
@@ -131,6 +140,13 @@ final class ConvolutionPrimitives {
 ///   in the layout oneDNN chose.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: Size2D = 1, padding: Size2D = 0, dilation: Size2D = 1) -> Tensor {
+    conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, outputType: nil)
+}
+
+/// `conv2d` with the output's element type chosen (`nil`: the precision's), e.g. float32
+/// logits from a bfloat16 convolution.
+func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2D, padding: Size2D, dilation: Size2D,
+            outputType: ElementType?) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
                  "conv2d: input \(x.shape) and weight \(weight.shape) do not match")
     let k = Size2D(weight.shape[2], weight.shape[3])
@@ -139,11 +155,11 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     precondition(h > 0 && w > 0, "conv2d: output would be empty for input \(x.shape)")
     let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
     return convolution(x, weight: weight, weightDescriptor: .plain(weight.shape), logicalWeights: weight.shape,
-                       bias: bias, output: [x.shape[0], weight.shape[0], h, w], settings: settings)
+                       bias: bias, output: [x.shape[0], weight.shape[0], h, w], settings: settings, outputType: outputType)
 }
 
 /// 2-D transposed convolution (PyTorch's `conv_transpose2d`): the gradient of `conv2d`
-/// with respect to its input.
+/// with respect to its input. Runs in the current `Precision`.
 ///
 /// - Parameters:
 ///   - x: `[N, Cin, H, W]`.
@@ -164,23 +180,27 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     // [Cin, Cout, kh, kw] is exactly oneDNN's `iohw` format of those.
     let view = MemoryDescriptor(shape: [cout, cin, kh, kw], tag: dnnl_iohw)
     return convolution(x, weight: weight, weightDescriptor: view, logicalWeights: [cout, cin, kh, kw],
-                       bias: bias, output: [x.shape[0], cout, h, w], settings: settings)
+                       bias: bias, output: [x.shape[0], cout, h, w], settings: settings, outputType: nil)
 }
 
 /// Shared forward and backward of convolution and transposed convolution.
 private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDescriptor, logicalWeights: [Int],
-                         bias: Tensor?, output: [Int], settings: ConvolutionSettings) -> Tensor {
+                         bias: Tensor?, output: [Int], settings: ConvolutionSettings, outputType: ElementType?) -> Tensor {
     if let bias { precondition(bias.shape == [output[1]], "bias \(bias.shape) for \(output[1]) channels") }
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     let training = GradientMode.isEnabled && inputs.contains { $0.requiresGrad }
-    let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)"
+    let type = Autocast.precision.elementType
+    let outType = outputType ?? type
+    let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
-                              settings: settings, training: training)
+                              settings: settings, training: training, type: type, outputType: outType)
     }
     let forward = primitives.forward
     let userWeights = Storage(viewing: weight.plainStorage, as: weightDescriptor)
     let xs = x.storage(in: forward.src)
+    // The weights in the primitive's layout and type: under bf16, the rounded copy of the
+    // float32 master weights that this forward pass and its backward pass use.
     let ws = userWeights.reordered(to: forward.weights)
     let out = Storage(forward.dst)
     var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, xs), (DNNL_ARG_WEIGHTS, ws), (DNNL_ARG_DST, out)]
@@ -220,6 +240,8 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
 
 /// Inference-only convolution with a fused leaky ReLU: `leaky(conv(x, weight) + bias)`
 /// (batch norm already folded into `weight` and `bias` by the caller). Records no gradient.
+///
+/// Runs in the current `Precision`; the output is in its element type.
 func fusedConvolutionForInference(_ x: Tensor, weight: Tensor, bias: Tensor, stride: Size2D, padding: Size2D,
                                   dilation: Size2D, leakySlope: Float?) -> Tensor {
     let k = Size2D(weight.shape[2], weight.shape[3])
@@ -228,10 +250,11 @@ func fusedConvolutionForInference(_ x: Tensor, weight: Tensor, bias: Tensor, str
     let output = [x.shape[0], weight.shape[0], h, w]
     let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
     let postOps = PostOps(leakySlope: leakySlope)
-    let key = "conv|\(settings)|\(x.shape)|\(weight.shape)|true|false|\(postOps)"
+    let type = Autocast.precision.elementType
+    let key = "conv|\(settings)|\(x.shape)|\(weight.shape)|true|false|\(type)>\(type)|\(postOps)"
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: weight.shape, output: output, bias: true, settings: settings,
-                              training: false, postOps: postOps)
+                              training: false, type: type, outputType: type, postOps: postOps)
     }
     let forward = primitives.forward
     let out = Storage(forward.dst)

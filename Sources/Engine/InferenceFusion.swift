@@ -65,7 +65,6 @@ extension RangeNetLite {
         for stage in dec.elements {
             x = InferenceFusion.run(stage.layers, x) + skips.removeLast()
         }
-        return conv2d(x, weight: head.weight, bias: head.bias, stride: head.stride, padding: head.padding,
-                      dilation: head.dilation)
+        return logits(x)
     }
 }

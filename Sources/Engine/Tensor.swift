@@ -80,7 +80,11 @@ public final class Tensor {
     public var scalarCount: Int { shape.reduce(1, *) }
     public var rank: Int { shape.count }
 
-    /// Whether the buffer is plain row-major.
+    /// The type of the elements in memory: `f32`, or `bf16` for activations of a bf16 network.
+    /// Swift always reads float32 (`scalars`).
+    public var elementType: ElementType { storage.descriptor.elementType }
+
+    /// Whether the buffer is plain row-major float32.
     public var isContiguous: Bool { shape.isEmpty || storage.descriptor == .plain(shape) }
 
     /// All elements in row-major order (reordered from a blocked layout if needed).

@@ -8,8 +8,10 @@ import SemanticKITTI
 /// forward pass. Data is held in memory so that only the step is timed.
 public enum Benchmarks {
     /// Training steps of `config` (network, loss, optimiser) on `batches`, used in turn.
+    /// With `profile`, the timed steps also record oneDNN's time per primitive kind (which
+    /// itself costs a little: every primitive call reads the clock twice).
     public static func train(config: TrainingConfig, labels: LabelConfig, batches: [TrainingBatch], warmup: Int = 2,
-                             steps: Int = 5) throws -> BenchmarkReport {
+                             steps: Int = 5, profile: Bool = false) throws -> BenchmarkReport {
         precondition(!batches.isEmpty, "the benchmark needs a batch")
         let step = try TrainingStep(config: config, labels: labels)
         let learningRate = config.optimizer.learningRate
@@ -17,6 +19,7 @@ public enum Benchmarks {
         var phases: [TrainingStep.Phases] = []
         for i in 0 ..< (warmup + steps) {
             let batch = batches[i % batches.count]
+            if profile && i == warmup { EngineProfile.start() }
             let start = DispatchTime.now().uptimeNanoseconds
             try step(batch, learningRate: learningRate)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
@@ -25,26 +28,32 @@ public enum Benchmarks {
                 phases.append(step.lastPhases)
             }
         }
+        let engineProfile = profile ? EngineProfile.stop().scaled(by: steps) : nil
         let shape = batches[0].input.shape
         return BenchmarkReport(stepMilliseconds: times, phases: phases,
                                flopsPerStep: 3 * step.model.forwardFLOPs(batch: shape[0], height: shape[2], width: shape[3]),
-                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: step.model.parameterCount)
+                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: step.model.parameterCount,
+                               precision: config.precision, profile: engineProfile)
     }
 
     /// Inference passes of `segmenter` (evaluation mode, fused, logits read back as plain
     /// NCHW, as `rangeseg infer` runs them) on `input` `[B, 5, H, W]`.
-    public static func infer(_ segmenter: Segmenter, input: Tensor, warmup: Int = 2, steps: Int = 10) -> BenchmarkReport {
+    public static func infer(_ segmenter: Segmenter, input: Tensor, warmup: Int = 2, steps: Int = 10,
+                             profile: Bool = false) -> BenchmarkReport {
         var times: [Double] = []
         for i in 0 ..< (warmup + steps) {
+            if profile && i == warmup { EngineProfile.start() }
             let start = DispatchTime.now().uptimeNanoseconds
             let logits = segmenter.logits(input)
             withExtendedLifetime(logits) {}
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             if i >= warmup { times.append(elapsed) }
         }
+        let engineProfile = profile ? EngineProfile.stop().scaled(by: steps) : nil
         return BenchmarkReport(stepMilliseconds: times,
                                flopsPerStep: segmenter.model.forwardFLOPs(batch: input.shape[0], height: input.shape[2], width: input.shape[3]),
-                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: segmenter.model.parameterCount)
+                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: segmenter.model.parameterCount,
+                               precision: segmenter.config.precision, profile: engineProfile)
     }
 
     /// Batches of the labelled scans of `sequences` under `dataset`, prepared as training
@@ -76,7 +85,9 @@ public enum Benchmarks {
 /// Timings of a network benchmark (`Benchmarks` makes them, `rangeseg bench` prints them).
 public struct BenchmarkReport: Sendable {
     public init(stepMilliseconds: [Double], phases: [TrainingStep.Phases] = [], flopsPerStep: Double, peakResidentBytes: Int,
-                parameterCount: Int) {
+                parameterCount: Int, precision: Precision = .fp32, profile: EngineProfile? = nil) {
+        self.precision = precision
+        self.profile = profile
         self.stepMilliseconds = stepMilliseconds
         self.phases = phases
         self.flopsPerStep = flopsPerStep
@@ -94,6 +105,10 @@ public struct BenchmarkReport: Sendable {
     public var peakResidentBytes: Int
     /// Trainable parameters of the network.
     public var parameterCount: Int
+    /// The arithmetic of the network.
+    public var precision: Precision
+    /// oneDNN's time per primitive kind, per timed step (with `profile` only).
+    public var profile: EngineProfile?
 
     public var medianMilliseconds: Double {
         let sorted = stepMilliseconds.sorted()

@@ -150,13 +150,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var trainSequences: [String] = []
     public var validSequences: [String] = []
     public var seed: UInt64 = 0
+    /// The arithmetic of the network's convolutions in training, validation and inference:
+    /// `fp32`, or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
+    public var precision = Precision.fp32
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case sensor, network, architecture, loss, optimizer, schedule, augmentation, batchSize = "batch_size", epochs,
              preciseBatchNormScans = "precise_batch_norm_scans",
-             trainSequences = "train_sequences", validSequences = "valid_sequences", seed
+             trainSequences = "train_sequences", validSequences = "valid_sequences", seed, precision
     }
 
     public init(from decoder: any Decoder) throws {
@@ -179,6 +182,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         trainSequences = try c.value(.trainSequences, or: d.trainSequences)
         validSequences = try c.value(.validSequences, or: d.validSequences)
         seed = try c.value(.seed, or: d.seed)
+        precision = try c.value(.precision, or: d.precision)
     }
 
     /// Writes the resolved configuration: the architecture inline (never `network`), so that a
@@ -197,6 +201,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         try c.encode(trainSequences, forKey: .trainSequences)
         try c.encode(validSequences, forKey: .validSequences)
         try c.encode(seed, forKey: .seed)
+        try c.encode(precision, forKey: .precision)
     }
 
     /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).

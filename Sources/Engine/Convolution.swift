@@ -238,27 +238,72 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     }
 }
 
-/// Inference-only convolution with a fused leaky ReLU: `leaky(conv(x, weight) + bias)`
-/// (batch norm already folded into `weight` and `bias` by the caller). Records no gradient.
+/// Inference-only (transposed) convolution with batch norm folded into its weights and bias
+/// and an optional fused leaky ReLU: `leaky(conv(x, w') + b')`. Records no gradient. Runs in the
+/// current `Precision`; the output is in its element type.
 ///
-/// Runs in the current `Precision`; the output is in its element type.
-func fusedConvolutionForInference(_ x: Tensor, weight: Tensor, bias: Tensor, stride: Size2D, padding: Size2D,
-                                  dilation: Size2D, leakySlope: Float?) -> Tensor {
-    let k = Size2D(weight.shape[2], weight.shape[3])
-    let h = (x.shape[2] + 2 * padding.height - dilation.height * (k.height - 1) - 1) / stride.height + 1
-    let w = (x.shape[3] + 2 * padding.width - dilation.width * (k.width - 1) - 1) / stride.width + 1
-    let output = [x.shape[0], weight.shape[0], h, w]
-    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
-    let postOps = PostOps(leakySlope: leakySlope)
+/// The folded weights, in the primitive's layout and element type, are kept in `cache` under
+/// `layer` and remade only when `versions` (of the tensors they derive from) change, so a
+/// network that labels many scans folds and converts its weights once.
+func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [Int], transposed: Bool, stride: Size2D,
+                                  padding: Size2D, dilation: Size2D, leakySlope: Float?, versions: [Int],
+                                  cache: InferenceCache, fold: () -> (weight: Tensor, bias: Tensor)) -> Tensor {
+    let (kh, kw) = (weightShape[2], weightShape[3])
+    let output: [Int]
+    let logical: [Int]
+    let userDescriptor: MemoryDescriptor
+    if transposed {
+        let (cin, cout) = (weightShape[0], weightShape[1])
+        output = [x.shape[0], cout, (x.shape[2] - 1) * stride.height - 2 * padding.height + dilation.height * (kh - 1) + 1,
+                  (x.shape[3] - 1) * stride.width - 2 * padding.width + dilation.width * (kw - 1) + 1]
+        logical = [cout, cin, kh, kw]
+        userDescriptor = MemoryDescriptor(shape: logical, tag: dnnl_iohw)
+    } else {
+        output = [x.shape[0], weightShape[0],
+                  (x.shape[2] + 2 * padding.height - dilation.height * (kh - 1) - 1) / stride.height + 1,
+                  (x.shape[3] + 2 * padding.width - dilation.width * (kw - 1) - 1) / stride.width + 1]
+        logical = weightShape
+        userDescriptor = .plain(weightShape)
+    }
+    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: transposed)
+    let postOps = leakySlope.map { PostOps(leakySlope: $0) }
     let type = Autocast.precision.elementType
-    let key = "conv|\(settings)|\(x.shape)|\(weight.shape)|true|false|\(type)>\(type)|\(postOps)"
+    let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(type)>\(type)|\(postOps?.description ?? "")"
     let primitives = DNNLContext.shared.cached(key) {
-        ConvolutionPrimitives(input: x.shape, weights: weight.shape, output: output, bias: true, settings: settings,
+        ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, settings: settings,
                               training: false, type: type, outputType: type, postOps: postOps)
     }
     let forward = primitives.forward
+    let (weights, bias) = cache.entry(for: layer, layout: forward.weights, versions: versions) {
+        let (w, b) = fold()
+        return (Storage(viewing: w.plainStorage, as: userDescriptor).reordered(to: forward.weights), b.plainStorage)
+    }
     let out = Storage(forward.dst)
-    forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weight.storage(in: forward.weights)),
-                     (DNNL_ARG_BIAS, bias.plainStorage), (DNNL_ARG_DST, out)])
+    forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weights),
+                     (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, out)])
     return Tensor(shape: output, storage: out)
+}
+
+/// Folded inference weights per layer and weight layout (see `fusedConvolutionForInference`).
+///
+/// Threads: several threads may label with one network at once, so entries are made and read
+/// under `lock`; an entry is immutable once made.
+final class InferenceCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (versions: [Int], weights: Storage, bias: Storage)] = [:]
+
+    /// The weights and bias for `layer` in `layout`, made by `make` when missing or stale.
+    func entry(for layer: AnyObject, layout: MemoryDescriptor, versions: [Int],
+               make: () -> (Storage, Storage)) -> (weights: Storage, bias: Storage) {
+        let key = "\(ObjectIdentifier(layer))|\(layout.key)"
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = entries[key], hit.versions == versions { return (hit.weights, hit.bias) }
+        let (weights, bias) = make()
+        entries[key] = (versions, weights, bias)
+        return (weights, bias)
+    }
+
+    /// Number of entries (for tests).
+    var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
 }

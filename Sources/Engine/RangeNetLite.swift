@@ -44,6 +44,8 @@ public final class RangeNetLite: Layer {
     public let dec: ModuleList<Sequential>
     public let head: Conv2d
     public var isTraining = true
+    /// The fused inference path's folded weights (InferenceFusion.swift).
+    let inferenceCache = InferenceCache()
 
     public init(config: ArchitectureConfig = .rangeNetLite, generator: inout RandomGenerator) {
         precondition(config.problems.isEmpty, "invalid architecture: \(config.problems.joined(separator: "; "))")

@@ -21,6 +21,10 @@ public final class Tensor {
     public internal(set) var grad: Tensor?
     /// How this tensor was made, while the graph is alive.
     var node: GradNode?
+    /// Counts in-place changes of the values (`withUnsafeMutableScalars`, `assign`), so that
+    /// values derived from a parameter (the fused inference path's folded weights) are remade
+    /// only when it changed.
+    public private(set) var version = 0
 
     init(shape: [Int], storage: Storage, requiresGrad: Bool = false) {
         self.shape = shape
@@ -111,6 +115,7 @@ public final class Tensor {
     /// optimisers and checkpoint loading; never on a tensor that is part of a live graph).
     public func withUnsafeMutableScalars<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         precondition(isContiguous, "in-place access needs a contiguous tensor")
+        version += 1
         return try body(UnsafeMutableBufferPointer(start: storage.floats, count: scalarCount))
     }
 
@@ -119,6 +124,7 @@ public final class Tensor {
         precondition(other.shape == shape, "assign: shape \(other.shape) into \(shape)")
         let source = other.storage.reordered(to: storage.descriptor)
         memcpy(storage.pointer, source.pointer, storage.byteCount)
+        version += 1
     }
 
     /// The same values in plain row-major layout; gradients pass straight through.

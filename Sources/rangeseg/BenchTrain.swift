@@ -76,6 +76,9 @@ extension BenchmarkReport {
         print("  steps (ms)      " + stepMilliseconds.map { String(format: "%.1f", $0) }.joined(separator: " "))
         print(String(format: "  median          %.1f ms per step (mean %.1f, best %.1f)", medianMilliseconds, meanMilliseconds,
                      stepMilliseconds.min() ?? 0))
+        if !cpuMilliseconds.isEmpty {
+            print(String(format: "  CPU time        %.1f ms per step (median; all threads, OpenMP spinning included)", medianCPUMilliseconds))
+        }
         if !phases.isEmpty {
             func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
             print(String(format: "  phases (median) forward %.1f, loss %.1f, backward %.1f, update %.1f ms",

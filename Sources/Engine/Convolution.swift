@@ -32,6 +32,11 @@ final class ConvolutionPrimitives {
     let forward: Primitive
     let training: Bool
     private let backward: (data: Primitive, weights: Primitive)?
+    /// Where oneDNN has only a plain-layout gemm for the pass that writes 16 channels at stride 2
+    /// (a transposed convolution's forward, a convolution's backward data), the same pass with
+    /// those channels padded to 32, one sample at a time (see `ChannelPaddedPass`).
+    let paddedForward: ChannelPaddedPass?
+    let paddedBackwardData: ChannelPaddedPass?
 
     enum Pass { case forward, backwardData, backwardWeights }
 
@@ -48,7 +53,9 @@ final class ConvolutionPrimitives {
     }
 
     /// Every primitive of the group.
-    var all: [Primitive] { [forward] + (backward.map { [$0.data, $0.weights] } ?? []) }
+    var all: [Primitive] {
+        [forward] + (backward.map { [$0.data, $0.weights] } ?? []) + [paddedForward?.primitive, paddedBackwardData?.primitive].compactMap { $0 }
+    }
 
     /// - Parameters:
     ///   - type: the element type of the input, the weights and (backward) the gradients of the
@@ -122,6 +129,122 @@ final class ConvolutionPrimitives {
             backward = (data, weights)
         } else {
             backward = nil
+        }
+        // oneDNN 2.6's jit kernels for a strided pass that writes 16 channels (the 16 -> 32 and
+        // 16 -> 16 stride-2 convolutions' backward data, the transposed convolutions to 16
+        // channels) take 32 or more only; the gemm fallback costs several times more.
+        func slow(_ p: Primitive) -> Bool { p.implementation.contains("gemm") || p.implementation.hasPrefix("ref") }
+        let strided = s.stride.height > 1 || s.stride.width > 1
+        paddedForward = s.transposed && strided && !bias && postOps == nil && slow(forward)
+            ? ChannelPaddedPass(input: input, weights: weights, output: output, settings: s, pass: .forward,
+                                type: type, outputType: outputType, strides: strides, dilates: dilates, padL: padL, padR: padR)
+            : nil
+        paddedBackwardData = !s.transposed && strided && backward.map { slow($0.data) } == true
+            ? ChannelPaddedPass(input: input, weights: weights, output: output, settings: s, pass: .backwardData,
+                                type: type, outputType: type, strides: strides, dilates: dilates, padL: padL, padR: padR)
+            : nil
+    }
+}
+
+/// A pass that writes a 16-channel tensor (a transposed convolution's output, a convolution's
+/// input gradient) run as the same pass writing 32 channels, the extra 16 from zero weights, one
+/// sample at a time: with N = 1 the first 16 channels of a `nChw16c` tensor are the first half of
+/// its buffer, copied into the sample's place in the 16-channel result. Twice the arithmetic of the
+/// pass, in oneDNN's jit kernels instead of its plain-layout gemm fallback.
+final class ChannelPaddedPass {
+    let primitive: Primitive
+    /// The full batch's input (`src` or `diff_dst`) and output (`dst` or `diff_src`), `nChw16c`.
+    let input: MemoryDescriptor
+    let output: MemoryDescriptor
+    private let pass: ConvolutionPrimitives.Pass
+    private let logicalWeights: [Int]
+    private let paddedWeights: [Int]
+    /// The weights' axis that indexes the written channels: 0 for a transposed convolution's
+    /// forward (weights `[out, in, kh, kw]`), 1 for a convolution's backward data.
+    private let axis: Int
+    private let batch: Int
+
+    /// nil when the written side does not have 16 channels or oneDNN has no jit kernel even padded.
+    init?(input: [Int], weights: [Int], output: [Int], settings s: ConvolutionSettings, pass: ConvolutionPrimitives.Pass,
+          type: ElementType, outputType: ElementType, strides: [Int64], dilates: [Int64], padL: [Int64], padR: [Int64]) {
+        precondition(pass != .backwardWeights)
+        let axis = pass == .forward ? 0 : 1
+        let written = pass == .forward ? output[1] : input[1]
+        guard written == 16, input[1] % 16 == 0, output[1] % 16 == 0 else { return nil }
+        var paddedWeights = weights
+        paddedWeights[axis] = 32
+        var paddedInput = input, paddedOutput = output
+        paddedInput[0] = 1
+        paddedOutput[0] = 1
+        if pass == .forward { paddedOutput[1] = 32 } else { paddedInput[1] = 32 }
+        func blocked(_ shape: [Int], _ type: ElementType) -> dnnl_memory_desc_t {
+            MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b, type: type).raw
+        }
+        let alg = s.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
+        let prop = pass == .forward ? dnnl_forward_inference : dnnl_forward_training
+        var src = blocked(paddedInput, type), wei = MemoryDescriptor.any(paddedWeights, type: type).raw
+        var dst = blocked(paddedOutput, pass == .forward ? outputType : type)
+        var d = dnnl_convolution_desc_t()
+        let what = "\(s) \(paddedInput)->\(paddedOutput) padded"
+        if s.transposed {
+            dnnlCheck(dnnl_dilated_deconvolution_forward_desc_init(&d, prop, alg, &src, &wei, nil, &dst, strides, dilates, padL, padR), what)
+        } else {
+            dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&d, prop, alg, &src, &wei, nil, &dst, strides, dilates, padL, padR), what)
+        }
+        guard let forward = Primitive.ifSupported(&d, what: what) else { return nil }
+        let made: Primitive?
+        if pass == .forward {
+            made = forward
+        } else {
+            var b = dnnl_convolution_desc_t()
+            dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&b, alg, &src, &wei, &dst, strides, dilates, padL, padR), what)
+            made = Primitive.ifSupported(&b, hint: forward, what: what)
+        }
+        guard let made, made.implementation.hasPrefix("jit") else { return nil }
+        primitive = made
+        self.pass = pass
+        self.axis = axis
+        logicalWeights = weights
+        self.paddedWeights = paddedWeights
+        batch = input[0]
+        if pass == .forward {
+            self.input = MemoryDescriptor(shape: input, tag: dnnl_aBcd16b, type: type)
+            self.output = MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: outputType)
+        } else {
+            // Backward data reads the output's gradient and writes the input's.
+            self.input = MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: type)
+            self.output = MemoryDescriptor(shape: input, tag: dnnl_aBcd16b, type: type)
+        }
+    }
+
+    /// The padded weights in the primitive's layout, from `weights` (the logical weights in any layout).
+    func weights(from weights: Storage) -> Storage {
+        let plain = weights.reordered(to: .plain(logicalWeights))
+        let padded = Storage(.plain(paddedWeights), zeroed: true)
+        // Row-major [a, b, kh, kw]: copy each real slice of the padded axis.
+        let inner = logicalWeights[2] * logicalWeights[3]
+        let (a, b) = (logicalWeights[0], logicalWeights[1])
+        let pb = paddedWeights[1]
+        for i in 0 ..< a {
+            for j in 0 ..< b {
+                memcpy(padded.floats + (i * pb + j) * inner, plain.floats + (i * b + j) * inner, inner * 4)
+            }
+        }
+        return padded.reordered(to: primitive.weights)
+    }
+
+    /// Runs the pass on `input` (the full batch, in `self.input`) into `out` (in `self.output`).
+    func run(_ input: Storage, weights: Storage, into out: Storage) {
+        precondition(input.descriptor == self.input && out.descriptor == self.output)
+        let inputSlice = input.byteCount / batch, outputSlice = out.byteCount / batch
+        let padded = Storage(pass == .forward ? primitive.dst : primitive.diffSrc)
+        precondition(padded.byteCount == 2 * outputSlice)
+        let (inputArg, outputArg) = pass == .forward ? (DNNL_ARG_SRC, DNNL_ARG_DST) : (DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC)
+        let sliceDescriptor = pass == .forward ? primitive.src : primitive.diffDst
+        for n in 0 ..< batch {
+            let slice = Storage(viewing: input, offset: n * inputSlice, as: sliceDescriptor)
+            primitive.execute([(inputArg, slice), (DNNL_ARG_WEIGHTS, weights), (outputArg, padded)])
+            memcpy(out.pointer + n * outputSlice, padded.pointer, outputSlice)
         }
     }
 }
@@ -198,14 +321,21 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     }
     let forward = primitives.forward
     let userWeights = Storage(viewing: weight.plainStorage, as: weightDescriptor)
-    let xs = x.storage(in: forward.src)
+    let xs: Storage, out: Storage
     // The weights in the primitive's layout and type: under bf16, the rounded copy of the
     // float32 master weights that this forward pass and its backward pass use.
     let ws = userWeights.reordered(to: forward.weights)
-    let out = Storage(forward.dst)
-    var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, xs), (DNNL_ARG_WEIGHTS, ws), (DNNL_ARG_DST, out)]
-    if let bias { args.append((DNNL_ARG_BIAS, bias.plainStorage)) }
-    forward.execute(args)
+    if let padded = primitives.paddedForward {
+        xs = x.storage(in: padded.input)
+        out = Storage(padded.output)
+        padded.run(xs, weights: padded.weights(from: userWeights), into: out)
+    } else {
+        xs = x.storage(in: forward.src)
+        out = Storage(forward.dst)
+        var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, xs), (DNNL_ARG_WEIGHTS, ws), (DNNL_ARG_DST, out)]
+        if let bias { args.append((DNNL_ARG_BIAS, bias.plainStorage)) }
+        forward.execute(args)
+    }
 
     let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
     let weightShape = weight.shape
@@ -213,7 +343,12 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     return Tensor.result(shape: output, storage: out, inputs: inputs) { g in
         var grads: [Tensor?] = [nil, nil, nil]
         var gradOut = g.storage
-        if needX {
+        if needX, let padded = primitives.paddedBackwardData {
+            let dx = Storage(padded.output)
+            gradOut = gradOut.reordered(to: padded.input)
+            padded.run(gradOut, weights: padded.weights(from: userWeights), into: dx)
+            grads[0] = Tensor(shape: inputShape, storage: dx)
+        } else if needX {
             let p = primitives.backwardData
             let dx = Storage(p.diffSrc)
             gradOut = gradOut.reordered(to: p.diffDst)

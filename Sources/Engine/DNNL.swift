@@ -123,6 +123,17 @@ final class Storage {
         memory = Storage.makeMemory(descriptor, over: pointer)
     }
 
+    /// A view of part of `base`'s buffer, from `offset` bytes on, under `descriptor` (e.g. one
+    /// sample of a batch).
+    init(viewing base: Storage, offset: Int, as descriptor: MemoryDescriptor) {
+        precondition(offset >= 0 && offset + descriptor.byteCount <= base.byteCount, "a view must lie inside its base")
+        self.descriptor = descriptor
+        byteCount = descriptor.byteCount
+        pointer = base.pointer + offset
+        self.base = base
+        memory = Storage.makeMemory(descriptor, over: pointer)
+    }
+
     init(_ descriptor: MemoryDescriptor, zeroed: Bool = false) {
         self.descriptor = descriptor
         base = nil

@@ -14,8 +14,9 @@ Variants (--variants, comma-separated):
     pytorch_bench.py [--threads 2] [--steps 5] [--variants fp32,bf16-cl] [--mode train,infer]
 
 Prints one line per variant and mode, e.g.
-    pytorch fp32 train: median 801.2 ms (steps 799.0 803.4 ...)
-which tools/bench pytorch reads.
+    pytorch fp32 train: median 801.2 ms (steps 799.0 803.4 ...); CPU time 1580.2 ms
+which tools/bench pytorch reads. The CPU time (median, all threads) is the steadier measure on a
+busy machine with --threads 1, as `rangeseg bench`'s CPU time with OMP_NUM_THREADS=1.
 """
 import argparse
 import contextlib
@@ -27,14 +28,16 @@ import torch
 
 
 def timed(fn, steps, warmup=2):
+    """Wall-clock and process CPU milliseconds of each timed call."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    return times
+        cpu.append((time.process_time() - c0) * 1e3)
+    return times, cpu
 
 
 def median(values):
@@ -94,9 +97,9 @@ def main():
         for variant in args.variants.split(","):
             if variant not in ("fp32", "fp32-cl", "bf16", "bf16-cl"):
                 sys.exit(f"unknown variant {variant}")
-            times = run(variant, mode, args.steps, RangeNetLite)
+            times, cpu = run(variant, mode, args.steps, RangeNetLite)
             print(f"pytorch {variant} {mode}: median {median(times):.1f} ms "
-                  f"(steps {' '.join(f'{t:.1f}' for t in times)})", flush=True)
+                  f"(steps {' '.join(f'{t:.1f}' for t in times)}); CPU time {median(cpu):.1f} ms", flush=True)
 
 
 if __name__ == "__main__":

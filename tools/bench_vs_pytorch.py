@@ -9,6 +9,11 @@ RangeSeg bf16 / PyTorch bf16 (target <= 0.75) and RangeSeg fp32 / PyTorch fp32 (
     tools/bench_vs_pytorch.py --rangeseg .build/release/rangeseg --python ../.venv-torch/bin/python [--rounds 3]
 
 Run by `tools/bench pytorch`. Without a PyTorch interpreter it times RangeSeg alone.
+
+With --cpu-time, every run has one thread (OMP_NUM_THREADS=1, torch.set_num_threads(1)) and the
+figures are CPU milliseconds per step instead of wall-clock ones: the work, which a busy
+neighbour hardly changes (`tools/bench pytorch-cpu`). The targets are wall-clock ratios with two
+threads on a quiet machine; this mode is for a machine that is not quiet.
 """
 import argparse
 import os
@@ -20,8 +25,14 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+CPU_TIME = False
+
+
 def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    env = dict(os.environ)
+    if CPU_TIME:
+        env["OMP_NUM_THREADS"] = "1"
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return out
 
 
@@ -30,16 +41,17 @@ def rangeseg_median(binary, job, precision, steps):
     if job == "train":
         args += ["--loss", "ce"]
     out = run(args)
-    m = re.search(r"median\s+([0-9.]+) ms", out)
+    m = re.search(r"CPU time\s+([0-9.]+) ms" if CPU_TIME else r"median\s+([0-9.]+) ms", out)
     mem = re.search(r"peak memory\s+([0-9.]+) GB", out)
     return float(m.group(1)), float(mem.group(1)) if mem else None
 
 
 def pytorch_median(python, job, variant, steps):
     out = run([python, os.path.join(HERE, "pytorch_bench.py"), "--variants", variant, "--mode", job,
-               "--steps", str(steps)])
-    m = re.search(rf"pytorch {re.escape(variant)} {job}: median ([0-9.]+) ms", out)
-    return float(m.group(1))
+               "--steps", str(steps)] + (["--threads", "1"] if CPU_TIME else []))
+    pattern = (rf"pytorch {re.escape(variant)} {job}: .*CPU time ([0-9.]+) ms" if CPU_TIME
+               else rf"pytorch {re.escape(variant)} {job}: median ([0-9.]+) ms")
+    return float(re.search(pattern, out).group(1))
 
 
 def main():
@@ -48,7 +60,12 @@ def main():
     parser.add_argument("--python", default=None, help="a Python with PyTorch (omit to time RangeSeg alone)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--cpu-time", action="store_true", help="one thread everywhere; CPU ms per step")
     args = parser.parse_args()
+    global CPU_TIME
+    CPU_TIME = args.cpu_time
+    if CPU_TIME:
+        print("one thread everywhere; figures are CPU milliseconds per step", flush=True)
 
     subjects = [("RangeSeg fp32", "rs", "fp32"), ("RangeSeg bf16", "rs", "bf16")]
     if args.python:

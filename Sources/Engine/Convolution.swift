@@ -380,9 +380,13 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
 /// The folded weights, in the primitive's layout and element type, are kept in `cache` under
 /// `layer` and remade only when `versions` (of the tensors they derive from) change, so a
 /// network that labels many scans folds and converts its weights once.
+///
+/// `addends` (tensors of the output's shape) are added after the activation by binary post-ops:
+/// a residual block's sum and a decoder stage's skip connection in the same pass.
 func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [Int], transposed: Bool, stride: Size2D,
-                                  padding: Size2D, dilation: Size2D, leakySlope: Float?, versions: [Int],
-                                  cache: InferenceCache, fold: () -> (weight: Tensor, bias: Tensor)) -> Tensor {
+                                  padding: Size2D, dilation: Size2D, leakySlope: Float?, addends: [Tensor] = [],
+                                  versions: [Int], cache: InferenceCache,
+                                  fold: () -> (weight: Tensor, bias: Tensor)) -> Tensor {
     let (kh, kw) = (weightShape[2], weightShape[3])
     let output: [Int]
     let logical: [Int]
@@ -401,8 +405,9 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
         userDescriptor = .plain(weightShape)
     }
     let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: transposed)
-    let postOps = leakySlope.map { PostOps(leakySlope: $0) }
     let type = Autocast.precision.elementType
+    let postOps = leakySlope == nil && addends.isEmpty ? nil
+        : PostOps(leakySlope: leakySlope, addends: addends.count, output: output, outputType: type)
     let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(type)>\(type)|\(postOps?.description ?? "")"
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, settings: settings,
@@ -414,8 +419,15 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
         return (Storage(viewing: w.plainStorage, as: userDescriptor).reordered(to: forward.weights), b.plainStorage)
     }
     let out = Storage(forward.dst)
-    forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weights),
-                     (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, out)])
+    var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weights),
+                                    (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, out)]
+    if let postOps {
+        for (k, addend) in addends.enumerated() {
+            precondition(addend.shape == output, "addend \(addend.shape) for an output \(output)")
+            args.append((postOps.addendArgument(k), addend.storage(in: postOps.addendDescriptor)))
+        }
+    }
+    forward.execute(args)
     return Tensor(shape: output, storage: out)
 }
 

@@ -206,18 +206,38 @@ final class BufferPool: @unchecked Sendable {
     }
 }
 
-/// Operations fused onto a forward convolution's output (inference only): a leaky ReLU.
+/// Operations fused onto a forward convolution's output (inference only): a leaky ReLU, then
+/// additions of whole tensors of the output's shape (residual and skip connections) as binary
+/// post-ops, which read the addends in the output's blocked layout and element type.
 struct PostOps: Hashable, CustomStringConvertible {
     /// Leaky ReLU slope, or `nil` for none.
     var leakySlope: Float?
+    /// Number of tensors added after the activation.
+    var addends = 0
+    /// The output's shape and element type (for the addends' descriptors).
+    var output: [Int] = []
+    var outputType = ElementType.f32
 
-    var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-"))" }
+    var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-")+\(addends))" }
+
+    /// The addends' layout: `nChw16c` of the output.
+    var addendDescriptor: MemoryDescriptor { MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: outputType) }
+
+    /// The execution argument of addend `k`.
+    func addendArgument(_ k: Int) -> Int32 {
+        let index = Int32(k + (leakySlope == nil ? 0 : 1))
+        return Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * (index + 1) | Int32(DNNL_ARG_SRC_1)
+    }
 
     /// Adds these post-ops to `attributes`.
     func add(to attributes: dnnl_primitive_attr_t) {
         var ops: dnnl_post_ops_t?
         dnnlCheck(dnnl_post_ops_create(&ops), "post-ops")
         if let leakySlope { dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, leakySlope, 0), "eltwise post-op") }
+        for _ in 0 ..< addends {
+            var md = addendDescriptor.raw
+            dnnlCheck(dnnl_post_ops_append_binary(ops, dnnl_binary_add, &md), "binary post-op")
+        }
         dnnlCheck(dnnl_primitive_attr_set_post_ops(attributes, ops), "set post-ops")
         dnnl_post_ops_destroy(ops)
     }

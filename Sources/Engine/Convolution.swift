@@ -32,6 +32,11 @@ final class ConvolutionPrimitives {
     let forward: Primitive
     let training: Bool
     private let backward: (data: Primitive, weights: Primitive)?
+    /// Where oneDNN has only a plain-layout gemm for the pass that writes 16 channels at stride 2
+    /// (a transposed convolution's forward, a convolution's backward data), the same pass with
+    /// those channels padded to 32, one sample at a time (see `ChannelPaddedPass`).
+    let paddedForward: ChannelPaddedPass?
+    let paddedBackwardData: ChannelPaddedPass?
 
     enum Pass { case forward, backwardData, backwardWeights }
 
@@ -48,10 +53,17 @@ final class ConvolutionPrimitives {
     }
 
     /// Every primitive of the group.
-    var all: [Primitive] { [forward] + (backward.map { [$0.data, $0.weights] } ?? []) }
+    var all: [Primitive] {
+        [forward] + (backward.map { [$0.data, $0.weights] } ?? []) + [paddedForward?.primitive, paddedBackwardData?.primitive].compactMap { $0 }
+    }
 
+    /// - Parameters:
+    ///   - type: the element type of the input, the weights and (backward) the gradients of the
+    ///     input and output; oneDNN accumulates in float32 either way.
+    ///   - outputType: the element type of the forward output.
+    ///   - The gradients of weights and bias are float32 in either precision.
     init(input: [Int], weights: [Int], output: [Int], bias: Bool, settings s: ConvolutionSettings, training: Bool,
-         postOps: PostOps? = nil) {
+         type: ElementType = .f32, outputType: ElementType = .f32, postOps: PostOps? = nil) {
         self.training = training
         let strides: [Int64] = [Int64(s.stride.height), Int64(s.stride.width)]
         let dilates: [Int64] = [Int64(s.dilation.height - 1), Int64(s.dilation.width - 1)]
@@ -71,8 +83,9 @@ final class ConvolutionPrimitives {
         // Activations in nChw16c where there are enough channels (oneDNN's `any` picks plain
         // NCHW and slow kernels for 8 or 16 channels, and batch norm then follows); `any` for
         // the rest, and as a fallback when no implementation takes the blocked layout.
-        func activation(_ shape: [Int], blocked: Bool) -> dnnl_memory_desc_t {
-            (blocked && shape[1] >= 8 ? MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b) : MemoryDescriptor.any(shape)).raw
+        func activation(_ shape: [Int], blocked: Bool, _ type: ElementType) -> dnnl_memory_desc_t {
+            (blocked && shape[1] >= 8 ? MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b, type: type)
+                : MemoryDescriptor.any(shape, type: type)).raw
         }
         // Layout choices in order of preference: (input blocked, output blocked).
         let tiers = [(true, true), (false, true), (true, false)]
@@ -87,9 +100,9 @@ final class ConvolutionPrimitives {
             return make(blockedInput: false, blockedOutput: false, pass, hint: hint)
         }
         func make(blockedInput: Bool, blockedOutput: Bool, _ pass: Pass, hint: Primitive?) -> Primitive? {
-            var src = activation(input, blocked: blockedInput)
-            var wei = MemoryDescriptor.any(weights).raw
-            var dst = activation(output, blocked: blockedOutput)
+            var src = activation(input, blocked: blockedInput, type)
+            var wei = MemoryDescriptor.any(weights, type: pass == .backwardWeights ? .f32 : type).raw
+            var dst = activation(output, blocked: blockedOutput, pass == .forward ? outputType : type)
             var bia = MemoryDescriptor.plain([weights[0]]).raw
             var d = dnnl_convolution_desc_t()
             let status: dnnl_status_t = withUnsafeMutablePointer(to: &bia) { biasPointer in
@@ -117,10 +130,129 @@ final class ConvolutionPrimitives {
         } else {
             backward = nil
         }
+        // oneDNN 2.6's jit kernels for a strided pass that writes 16 channels (the 16 -> 32 and
+        // 16 -> 16 stride-2 convolutions' backward data, the transposed convolutions to 16
+        // channels) take 32 or more only; the gemm fallback costs several times more.
+        func slow(_ p: Primitive) -> Bool { p.implementation.contains("gemm") || p.implementation.hasPrefix("ref") }
+        let strided = s.stride.height > 1 || s.stride.width > 1
+        paddedForward = s.transposed && strided && !bias && postOps == nil && slow(forward)
+            ? ChannelPaddedPass(input: input, weights: weights, output: output, settings: s, pass: .forward,
+                                type: type, outputType: outputType, strides: strides, dilates: dilates, padL: padL, padR: padR)
+            : nil
+        paddedBackwardData = !s.transposed && strided && backward.map { slow($0.data) } == true
+            ? ChannelPaddedPass(input: input, weights: weights, output: output, settings: s, pass: .backwardData,
+                                type: type, outputType: type, strides: strides, dilates: dilates, padL: padL, padR: padR)
+            : nil
+    }
+}
+
+/// A pass that writes a 16-channel tensor (a transposed convolution's output, a convolution's
+/// input gradient) run as the same pass writing 32 channels, the extra 16 from zero weights, one
+/// sample at a time: with N = 1 the first 16 channels of a `nChw16c` tensor are the first half of
+/// its buffer, copied into the sample's place in the 16-channel result. Twice the arithmetic of the
+/// pass, in oneDNN's jit kernels instead of its plain-layout gemm fallback.
+final class ChannelPaddedPass {
+    let primitive: Primitive
+    /// The full batch's input (`src` or `diff_dst`) and output (`dst` or `diff_src`), `nChw16c`.
+    let input: MemoryDescriptor
+    let output: MemoryDescriptor
+    private let pass: ConvolutionPrimitives.Pass
+    private let logicalWeights: [Int]
+    private let paddedWeights: [Int]
+    /// The weights' axis that indexes the written channels: 0 for a transposed convolution's
+    /// forward (weights `[out, in, kh, kw]`), 1 for a convolution's backward data.
+    private let axis: Int
+    private let batch: Int
+
+    /// nil when the written side does not have 16 channels or oneDNN has no jit kernel even padded.
+    init?(input: [Int], weights: [Int], output: [Int], settings s: ConvolutionSettings, pass: ConvolutionPrimitives.Pass,
+          type: ElementType, outputType: ElementType, strides: [Int64], dilates: [Int64], padL: [Int64], padR: [Int64]) {
+        precondition(pass != .backwardWeights)
+        let axis = pass == .forward ? 0 : 1
+        let written = pass == .forward ? output[1] : input[1]
+        guard written == 16, input[1] % 16 == 0, output[1] % 16 == 0 else { return nil }
+        var paddedWeights = weights
+        paddedWeights[axis] = 32
+        var paddedInput = input, paddedOutput = output
+        paddedInput[0] = 1
+        paddedOutput[0] = 1
+        if pass == .forward { paddedOutput[1] = 32 } else { paddedInput[1] = 32 }
+        func blocked(_ shape: [Int], _ type: ElementType) -> dnnl_memory_desc_t {
+            MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b, type: type).raw
+        }
+        let alg = s.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
+        let prop = pass == .forward ? dnnl_forward_inference : dnnl_forward_training
+        var src = blocked(paddedInput, type), wei = MemoryDescriptor.any(paddedWeights, type: type).raw
+        var dst = blocked(paddedOutput, pass == .forward ? outputType : type)
+        var d = dnnl_convolution_desc_t()
+        let what = "\(s) \(paddedInput)->\(paddedOutput) padded"
+        if s.transposed {
+            dnnlCheck(dnnl_dilated_deconvolution_forward_desc_init(&d, prop, alg, &src, &wei, nil, &dst, strides, dilates, padL, padR), what)
+        } else {
+            dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&d, prop, alg, &src, &wei, nil, &dst, strides, dilates, padL, padR), what)
+        }
+        guard let forward = Primitive.ifSupported(&d, what: what) else { return nil }
+        let made: Primitive?
+        if pass == .forward {
+            made = forward
+        } else {
+            var b = dnnl_convolution_desc_t()
+            dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&b, alg, &src, &wei, &dst, strides, dilates, padL, padR), what)
+            made = Primitive.ifSupported(&b, hint: forward, what: what)
+        }
+        guard let made, made.implementation.hasPrefix("jit") else { return nil }
+        primitive = made
+        self.pass = pass
+        self.axis = axis
+        logicalWeights = weights
+        self.paddedWeights = paddedWeights
+        batch = input[0]
+        if pass == .forward {
+            self.input = MemoryDescriptor(shape: input, tag: dnnl_aBcd16b, type: type)
+            self.output = MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: outputType)
+        } else {
+            // Backward data reads the output's gradient and writes the input's.
+            self.input = MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: type)
+            self.output = MemoryDescriptor(shape: input, tag: dnnl_aBcd16b, type: type)
+        }
+    }
+
+    /// The padded weights in the primitive's layout, from `weights` (the logical weights in any layout).
+    func weights(from weights: Storage) -> Storage {
+        let plain = weights.reordered(to: .plain(logicalWeights))
+        let padded = Storage(.plain(paddedWeights), zeroed: true)
+        // Row-major [a, b, kh, kw]: copy each real slice of the padded axis.
+        let inner = logicalWeights[2] * logicalWeights[3]
+        let (a, b) = (logicalWeights[0], logicalWeights[1])
+        let pb = paddedWeights[1]
+        for i in 0 ..< a {
+            for j in 0 ..< b {
+                memcpy(padded.floats + (i * pb + j) * inner, plain.floats + (i * b + j) * inner, inner * 4)
+            }
+        }
+        return padded.reordered(to: primitive.weights)
+    }
+
+    /// Runs the pass on `input` (the full batch, in `self.input`) into `out` (in `self.output`).
+    func run(_ input: Storage, weights: Storage, into out: Storage) {
+        precondition(input.descriptor == self.input && out.descriptor == self.output)
+        let inputSlice = input.byteCount / batch, outputSlice = out.byteCount / batch
+        let padded = Storage(pass == .forward ? primitive.dst : primitive.diffSrc)
+        precondition(padded.byteCount == 2 * outputSlice)
+        let (inputArg, outputArg) = pass == .forward ? (DNNL_ARG_SRC, DNNL_ARG_DST) : (DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC)
+        let sliceDescriptor = pass == .forward ? primitive.src : primitive.diffDst
+        for n in 0 ..< batch {
+            let slice = Storage(viewing: input, offset: n * inputSlice, as: sliceDescriptor)
+            primitive.execute([(inputArg, slice), (DNNL_ARG_WEIGHTS, weights), (outputArg, padded)])
+            memcpy(out.pointer + n * outputSlice, padded.pointer, outputSlice)
+        }
     }
 }
 
 /// 2-D convolution (cross-correlation, as PyTorch's `conv2d`).
+///
+/// Runs in the current `Precision` (`withPrecision`): under `bf16` the output is bfloat16 unless
+/// `outputType` says otherwise.
 ///
 /// - Parameters:
 ///   - x: `[N, Cin, H, W]`.
@@ -131,6 +263,13 @@ final class ConvolutionPrimitives {
 ///   in the layout oneDNN chose.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: Size2D = 1, padding: Size2D = 0, dilation: Size2D = 1) -> Tensor {
+    conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, outputType: nil)
+}
+
+/// `conv2d` with the output's element type chosen (`nil`: the precision's), e.g. float32
+/// logits from a bfloat16 convolution.
+func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2D, padding: Size2D, dilation: Size2D,
+            outputType: ElementType?) -> Tensor {
     precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
                  "conv2d: input \(x.shape) and weight \(weight.shape) do not match")
     let k = Size2D(weight.shape[2], weight.shape[3])
@@ -139,11 +278,11 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     precondition(h > 0 && w > 0, "conv2d: output would be empty for input \(x.shape)")
     let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
     return convolution(x, weight: weight, weightDescriptor: .plain(weight.shape), logicalWeights: weight.shape,
-                       bias: bias, output: [x.shape[0], weight.shape[0], h, w], settings: settings)
+                       bias: bias, output: [x.shape[0], weight.shape[0], h, w], settings: settings, outputType: outputType)
 }
 
 /// 2-D transposed convolution (PyTorch's `conv_transpose2d`): the gradient of `conv2d`
-/// with respect to its input.
+/// with respect to its input. Runs in the current `Precision`.
 ///
 /// - Parameters:
 ///   - x: `[N, Cin, H, W]`.
@@ -164,28 +303,39 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     // [Cin, Cout, kh, kw] is exactly oneDNN's `iohw` format of those.
     let view = MemoryDescriptor(shape: [cout, cin, kh, kw], tag: dnnl_iohw)
     return convolution(x, weight: weight, weightDescriptor: view, logicalWeights: [cout, cin, kh, kw],
-                       bias: bias, output: [x.shape[0], cout, h, w], settings: settings)
+                       bias: bias, output: [x.shape[0], cout, h, w], settings: settings, outputType: nil)
 }
 
 /// Shared forward and backward of convolution and transposed convolution.
 private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDescriptor, logicalWeights: [Int],
-                         bias: Tensor?, output: [Int], settings: ConvolutionSettings) -> Tensor {
+                         bias: Tensor?, output: [Int], settings: ConvolutionSettings, outputType: ElementType?) -> Tensor {
     if let bias { precondition(bias.shape == [output[1]], "bias \(bias.shape) for \(output[1]) channels") }
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     let training = GradientMode.isEnabled && inputs.contains { $0.requiresGrad }
-    let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)"
+    let type = Autocast.precision.elementType
+    let outType = outputType ?? type
+    let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
-                              settings: settings, training: training)
+                              settings: settings, training: training, type: type, outputType: outType)
     }
     let forward = primitives.forward
     let userWeights = Storage(viewing: weight.plainStorage, as: weightDescriptor)
-    let xs = x.storage(in: forward.src)
+    let xs: Storage, out: Storage
+    // The weights in the primitive's layout and type: under bf16, the rounded copy of the
+    // float32 master weights that this forward pass and its backward pass use.
     let ws = userWeights.reordered(to: forward.weights)
-    let out = Storage(forward.dst)
-    var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, xs), (DNNL_ARG_WEIGHTS, ws), (DNNL_ARG_DST, out)]
-    if let bias { args.append((DNNL_ARG_BIAS, bias.plainStorage)) }
-    forward.execute(args)
+    if let padded = primitives.paddedForward {
+        xs = x.storage(in: padded.input)
+        out = Storage(padded.output)
+        padded.run(xs, weights: padded.weights(from: userWeights), into: out)
+    } else {
+        xs = x.storage(in: forward.src)
+        out = Storage(forward.dst)
+        var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, xs), (DNNL_ARG_WEIGHTS, ws), (DNNL_ARG_DST, out)]
+        if let bias { args.append((DNNL_ARG_BIAS, bias.plainStorage)) }
+        forward.execute(args)
+    }
 
     let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
     let weightShape = weight.shape
@@ -193,7 +343,12 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     return Tensor.result(shape: output, storage: out, inputs: inputs) { g in
         var grads: [Tensor?] = [nil, nil, nil]
         var gradOut = g.storage
-        if needX {
+        if needX, let padded = primitives.paddedBackwardData {
+            let dx = Storage(padded.output)
+            gradOut = gradOut.reordered(to: padded.input)
+            padded.run(gradOut, weights: padded.weights(from: userWeights), into: dx)
+            grads[0] = Tensor(shape: inputShape, storage: dx)
+        } else if needX {
             let p = primitives.backwardData
             let dx = Storage(p.diffSrc)
             gradOut = gradOut.reordered(to: p.diffDst)
@@ -218,24 +373,84 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     }
 }
 
-/// Inference-only convolution with a fused leaky ReLU: `leaky(conv(x, weight) + bias)`
-/// (batch norm already folded into `weight` and `bias` by the caller). Records no gradient.
-func fusedConvolutionForInference(_ x: Tensor, weight: Tensor, bias: Tensor, stride: Size2D, padding: Size2D,
-                                  dilation: Size2D, leakySlope: Float?) -> Tensor {
-    let k = Size2D(weight.shape[2], weight.shape[3])
-    let h = (x.shape[2] + 2 * padding.height - dilation.height * (k.height - 1) - 1) / stride.height + 1
-    let w = (x.shape[3] + 2 * padding.width - dilation.width * (k.width - 1) - 1) / stride.width + 1
-    let output = [x.shape[0], weight.shape[0], h, w]
-    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
-    let postOps = PostOps(leakySlope: leakySlope)
-    let key = "conv|\(settings)|\(x.shape)|\(weight.shape)|true|false|\(postOps)"
+/// Inference-only (transposed) convolution with batch norm folded into its weights and bias
+/// and an optional fused leaky ReLU: `leaky(conv(x, w') + b')`. Records no gradient. Runs in the
+/// current `Precision`; the output is in its element type.
+///
+/// The folded weights, in the primitive's layout and element type, are kept in `cache` under
+/// `layer` and remade only when `versions` (of the tensors they derive from) change, so a
+/// network that labels many scans folds and converts its weights once.
+///
+/// `addends` (tensors of the output's shape) are added after the activation by binary post-ops:
+/// a residual block's sum and a decoder stage's skip connection in the same pass.
+func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [Int], transposed: Bool, stride: Size2D,
+                                  padding: Size2D, dilation: Size2D, leakySlope: Float?, addends: [Tensor] = [],
+                                  versions: [Int], cache: InferenceCache,
+                                  fold: () -> (weight: Tensor, bias: Tensor)) -> Tensor {
+    let (kh, kw) = (weightShape[2], weightShape[3])
+    let output: [Int]
+    let logical: [Int]
+    let userDescriptor: MemoryDescriptor
+    if transposed {
+        let (cin, cout) = (weightShape[0], weightShape[1])
+        output = [x.shape[0], cout, (x.shape[2] - 1) * stride.height - 2 * padding.height + dilation.height * (kh - 1) + 1,
+                  (x.shape[3] - 1) * stride.width - 2 * padding.width + dilation.width * (kw - 1) + 1]
+        logical = [cout, cin, kh, kw]
+        userDescriptor = MemoryDescriptor(shape: logical, tag: dnnl_iohw)
+    } else {
+        output = [x.shape[0], weightShape[0],
+                  (x.shape[2] + 2 * padding.height - dilation.height * (kh - 1) - 1) / stride.height + 1,
+                  (x.shape[3] + 2 * padding.width - dilation.width * (kw - 1) - 1) / stride.width + 1]
+        logical = weightShape
+        userDescriptor = .plain(weightShape)
+    }
+    let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: transposed)
+    let type = Autocast.precision.elementType
+    let postOps = leakySlope == nil && addends.isEmpty ? nil
+        : PostOps(leakySlope: leakySlope, addends: addends.count, output: output, outputType: type)
+    let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(type)>\(type)|\(postOps?.description ?? "")"
     let primitives = DNNLContext.shared.cached(key) {
-        ConvolutionPrimitives(input: x.shape, weights: weight.shape, output: output, bias: true, settings: settings,
-                              training: false, postOps: postOps)
+        ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, settings: settings,
+                              training: false, type: type, outputType: type, postOps: postOps)
     }
     let forward = primitives.forward
+    let (weights, bias) = cache.entry(for: layer, layout: forward.weights, versions: versions) {
+        let (w, b) = fold()
+        return (Storage(viewing: w.plainStorage, as: userDescriptor).reordered(to: forward.weights), b.plainStorage)
+    }
     let out = Storage(forward.dst)
-    forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weight.storage(in: forward.weights)),
-                     (DNNL_ARG_BIAS, bias.plainStorage), (DNNL_ARG_DST, out)])
+    var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weights),
+                                    (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, out)]
+    if let postOps {
+        for (k, addend) in addends.enumerated() {
+            precondition(addend.shape == output, "addend \(addend.shape) for an output \(output)")
+            args.append((postOps.addendArgument(k), addend.storage(in: postOps.addendDescriptor)))
+        }
+    }
+    forward.execute(args)
     return Tensor(shape: output, storage: out)
+}
+
+/// Folded inference weights per layer and weight layout (see `fusedConvolutionForInference`).
+///
+/// Threads: several threads may label with one network at once, so entries are made and read
+/// under `lock`; an entry is immutable once made.
+final class InferenceCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (versions: [Int], weights: Storage, bias: Storage)] = [:]
+
+    /// The weights and bias for `layer` in `layout`, made by `make` when missing or stale.
+    func entry(for layer: AnyObject, layout: MemoryDescriptor, versions: [Int],
+               make: () -> (Storage, Storage)) -> (weights: Storage, bias: Storage) {
+        let key = "\(ObjectIdentifier(layer))|\(layout.key)"
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = entries[key], hit.versions == versions { return (hit.weights, hit.bias) }
+        let (weights, bias) = make()
+        entries[key] = (versions, weights, bias)
+        return (weights, bias)
+    }
+
+    /// Number of entries (for tests).
+    var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
 }

@@ -17,33 +17,60 @@ func dnnlCheck(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
     }
 }
 
-/// A oneDNN memory descriptor: logical dimensions plus a physical layout (plain row-major,
-/// or blocked such as `nChw16c`), always float32 here.
+/// The type of a tensor's elements in memory.
+///
+/// Parameters, gradients of parameters, batch-norm statistics and everything Swift reads are
+/// `f32`; under `Precision.bf16` the convolutions' activations (and the gradients flowing
+/// through them) are `bf16`: the upper 16 bits of a float32 (8 exponent bits, 7 mantissa bits).
+public enum ElementType: Sendable, Hashable, CustomStringConvertible {
+    case f32, bf16
+
+    var dnnl: dnnl_data_type_t { self == .f32 ? dnnl_f32 : dnnl_bf16 }
+
+    /// Bytes per element.
+    public var size: Int { self == .f32 ? 4 : 2 }
+
+    public var description: String { self == .f32 ? "f32" : "bf16" }
+}
+
+/// A oneDNN memory descriptor: logical dimensions, an element type (`f32` or `bf16`) and a
+/// physical layout (plain row-major, or blocked such as `nChw16c`).
 struct MemoryDescriptor: Equatable {
     var raw: dnnl_memory_desc_t
 
     init(raw: dnnl_memory_desc_t) { self.raw = raw }
 
-    /// A descriptor with the given dimensions and a format tag (`dnnl_format_tag_any` lets a
-    /// primitive choose).
-    init(shape: [Int], tag: dnnl_format_tag_t) {
+    /// A descriptor with the given dimensions, a format tag (`dnnl_format_tag_any` lets a
+    /// primitive choose) and an element type.
+    init(shape: [Int], tag: dnnl_format_tag_t, type: ElementType = .f32) {
         var desc = dnnl_memory_desc_t()
         let dims = shape.map(Int64.init)
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&desc, Int32(shape.count), dims, dnnl_f32, tag),
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&desc, Int32(shape.count), dims, type.dnnl, tag),
                   "memory descriptor \(shape)")
         raw = desc
     }
 
     /// Row-major contiguous (NCHW for four dimensions).
-    static func plain(_ shape: [Int]) -> MemoryDescriptor {
+    static func plain(_ shape: [Int], type: ElementType = .f32) -> MemoryDescriptor {
         let tags = [dnnl_a, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde, dnnl_abcdef]
         precondition(shape.count <= 6, "at most 6 dimensions")
-        return MemoryDescriptor(shape: shape.isEmpty ? [1] : shape, tag: tags[shape.count])
+        return MemoryDescriptor(shape: shape.isEmpty ? [1] : shape, tag: tags[shape.count], type: type)
     }
 
     /// "Let the primitive choose."
-    static func any(_ shape: [Int]) -> MemoryDescriptor {
-        MemoryDescriptor(shape: shape, tag: dnnl_format_tag_any)
+    static func any(_ shape: [Int], type: ElementType = .f32) -> MemoryDescriptor {
+        MemoryDescriptor(shape: shape, tag: dnnl_format_tag_any, type: type)
+    }
+
+    /// The element type.
+    var elementType: ElementType { raw.data_type == dnnl_bf16 ? .bf16 : .f32 }
+
+    /// The same dimensions and layout (strides count elements) with another element type.
+    func with(_ type: ElementType) -> MemoryDescriptor {
+        if elementType == type { return self }
+        var copy = raw
+        copy.data_type = type.dnnl
+        return MemoryDescriptor(raw: copy)
     }
 
     /// Bytes needed, including any padding of blocked layouts.
@@ -63,7 +90,7 @@ struct MemoryDescriptor: Equatable {
         let nblks = Int(blocking.inner_nblks)
         let blks = withUnsafeBytes(of: blocking.inner_blks) { Array($0.bindMemory(to: Int64.self).prefix(nblks)) }
         let idxs = withUnsafeBytes(of: blocking.inner_idxs) { Array($0.bindMemory(to: Int64.self).prefix(nblks)) }
-        return "\(dims)k\(raw.format_kind.rawValue)s\(strides)b\(blks)i\(idxs)"
+        return "\(elementType)\(dims)k\(raw.format_kind.rawValue)s\(strides)b\(blks)i\(idxs)"
     }
 
     static func == (lhs: MemoryDescriptor, rhs: MemoryDescriptor) -> Bool {
@@ -96,6 +123,17 @@ final class Storage {
         memory = Storage.makeMemory(descriptor, over: pointer)
     }
 
+    /// A view of part of `base`'s buffer, from `offset` bytes on, under `descriptor` (e.g. one
+    /// sample of a batch).
+    init(viewing base: Storage, offset: Int, as descriptor: MemoryDescriptor) {
+        precondition(offset >= 0 && offset + descriptor.byteCount <= base.byteCount, "a view must lie inside its base")
+        self.descriptor = descriptor
+        byteCount = descriptor.byteCount
+        pointer = base.pointer + offset
+        self.base = base
+        memory = Storage.makeMemory(descriptor, over: pointer)
+    }
+
     init(_ descriptor: MemoryDescriptor, zeroed: Bool = false) {
         self.descriptor = descriptor
         base = nil
@@ -113,7 +151,17 @@ final class Storage {
         return m!
     }
 
-    var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
+    /// The elements of an `f32` storage.
+    var floats: UnsafeMutablePointer<Float> {
+        assert(descriptor.elementType == .f32, "floats of a \(descriptor.elementType) storage")
+        return pointer.assumingMemoryBound(to: Float.self)
+    }
+
+    /// The elements of a `bf16` storage, as their bit patterns.
+    var bf16Bits: UnsafeMutablePointer<UInt16> {
+        assert(descriptor.elementType == .bf16, "bf16 bits of a \(descriptor.elementType) storage")
+        return pointer.assumingMemoryBound(to: UInt16.self)
+    }
 
     deinit {
         dnnl_memory_destroy(memory)
@@ -158,18 +206,38 @@ final class BufferPool: @unchecked Sendable {
     }
 }
 
-/// Operations fused onto a forward convolution's output (inference only): a leaky ReLU.
+/// Operations fused onto a forward convolution's output (inference only): a leaky ReLU, then
+/// additions of whole tensors of the output's shape (residual and skip connections) as binary
+/// post-ops, which read the addends in the output's blocked layout and element type.
 struct PostOps: Hashable, CustomStringConvertible {
     /// Leaky ReLU slope, or `nil` for none.
     var leakySlope: Float?
+    /// Number of tensors added after the activation.
+    var addends = 0
+    /// The output's shape and element type (for the addends' descriptors).
+    var output: [Int] = []
+    var outputType = ElementType.f32
 
-    var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-"))" }
+    var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-")+\(addends))" }
+
+    /// The addends' layout: `nChw16c` of the output.
+    var addendDescriptor: MemoryDescriptor { MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: outputType) }
+
+    /// The execution argument of addend `k`.
+    func addendArgument(_ k: Int) -> Int32 {
+        let index = Int32(k + (leakySlope == nil ? 0 : 1))
+        return Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * (index + 1) | Int32(DNNL_ARG_SRC_1)
+    }
 
     /// Adds these post-ops to `attributes`.
     func add(to attributes: dnnl_primitive_attr_t) {
         var ops: dnnl_post_ops_t?
         dnnlCheck(dnnl_post_ops_create(&ops), "post-ops")
         if let leakySlope { dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, leakySlope, 0), "eltwise post-op") }
+        for _ in 0 ..< addends {
+            var md = addendDescriptor.raw
+            dnnlCheck(dnnl_post_ops_append_binary(ops, dnnl_binary_add, &md), "binary post-op")
+        }
         dnnlCheck(dnnl_primitive_attr_set_post_ops(attributes, ops), "set post-ops")
         dnnl_post_ops_destroy(ops)
     }
@@ -224,10 +292,14 @@ final class Primitive {
         return Primitive(descriptor: pd, what: what)
     }
 
+    /// What the primitive does, as the profile groups it, e.g. `convolution backward data`.
+    let kind: String
+
     /// Takes ownership of an already created primitive descriptor, which must have been made
     /// with `withPrimitiveAttributes` (user-managed scratchpad).
     init(descriptor pd: dnnl_primitive_desc_t, what: String) {
         descriptor = pd
+        kind = Primitive.kindName(pd)
         var p: dnnl_primitive_t?
         dnnlCheck(dnnl_primitive_create(&p, pd), "primitive for \(what)")
         primitive = p!
@@ -239,6 +311,35 @@ final class Primitive {
             scratchpad = m
         } else {
             scratchpad = nil
+        }
+    }
+
+    /// The primitive kind and, where it has one, the direction of propagation.
+    private static func kindName(_ pd: dnnl_primitive_desc_t) -> String {
+        var kind = dnnl_undefined_primitive
+        _ = dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind)
+        let name: String
+        switch kind {
+        case dnnl_convolution: name = "convolution"
+        case dnnl_deconvolution: name = "deconvolution"
+        case dnnl_batch_normalization: name = "batch norm"
+        case dnnl_eltwise: name = "eltwise"
+        case dnnl_binary: name = "binary"
+        case dnnl_reorder: return "reorder"
+        case dnnl_softmax_v2, dnnl_softmax, dnnl_logsoftmax: name = "softmax"
+        case dnnl_reduction: return "reduction"
+        case dnnl_matmul: return "matmul"
+        case dnnl_sum: return "sum"
+        default: return "primitive kind \(kind.rawValue)"
+        }
+        var prop = dnnl_prop_kind_undef
+        guard dnnl_primitive_desc_query(pd, dnnl_query_prop_kind, 0, &prop) == dnnl_success else { return name }
+        switch prop {
+        case dnnl_forward_training, dnnl_forward_inference: return name + " forward"
+        case dnnl_backward_data: return name + " backward data"
+        case dnnl_backward_weights: return name + " backward weights"
+        case dnnl_backward: return name + " backward"
+        default: return name
         }
     }
 
@@ -341,8 +442,42 @@ final class DNNLContext: @unchecked Sendable {
             dnnlCheck(dnnl_memory_set_data_handle(scratchpad, sharedScratchpad(atLeast: primitive.scratchpadBytes)), "scratchpad")
             cArgs.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad))
         }
+        let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         dnnlCheck(dnnl_primitive_execute(primitive.primitive, stream, Int32(cArgs.count), cArgs), "execute")
         dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+        if profiling {
+            profile.add(primitive.kind, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+        }
+    }
+
+    // MARK: Profiling (off by default; when off, `execute` only tests a flag)
+
+    /// Whether executions are being timed; under `executionLock`.
+    private var profiling = false
+    private var profile = EngineProfile()
+
+    /// Starts timing every primitive execution by kind, from zero.
+    func startProfiling() {
+        executionLock.lock()
+        defer { executionLock.unlock() }
+        profile = EngineProfile()
+        profiling = true
+    }
+
+    /// Stops timing and returns what was timed since `startProfiling()`.
+    func stopProfiling() -> EngineProfile {
+        executionLock.lock()
+        defer { executionLock.unlock() }
+        profiling = false
+        defer { profile = EngineProfile() }
+        return profile
+    }
+
+    /// Adds Swift-side work (e.g. a small reorder done in Swift) to the profile when profiling.
+    func recordSwiftWork(_ kind: String, since start: UInt64) {
+        executionLock.lock()
+        defer { executionLock.unlock() }
+        if profiling { profile.add(kind, nanoseconds: DispatchTime.now().uptimeNanoseconds - start) }
     }
 
     /// The shared scratchpad, grown to at least `bytes`. Call under `executionLock`.
@@ -384,7 +519,12 @@ extension Storage {
     func reorder(into out: Storage) {
         let target = out.descriptor
         if descriptor == target { memcpy(out.pointer, pointer, byteCount); return }
-        if SmallReorder.handles(descriptor, target) { SmallReorder.reorder(self, into: out); return }
+        if SmallReorder.handles(descriptor, target) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            SmallReorder.reorder(self, into: out)
+            DNNLContext.shared.recordSwiftWork("reorder (small, in Swift)", since: start)
+            return
+        }
         let key = "reorder|\(descriptor.key)|\(target.key)"
         let engine = DNNLContext.shared.engine
         let primitive = DNNLContext.shared.cached(key) { () -> Primitive in

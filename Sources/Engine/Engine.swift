@@ -3,7 +3,8 @@
 //
 // How it fits together
 // --------------------
-// - `Tensor` (Tensor.swift) is a float32 buffer that oneDNN reads and writes directly
+// - `Tensor` (Tensor.swift) is a float32 (or, for a bf16 network's activations, bfloat16)
+//   buffer that oneDNN reads and writes directly
 //   (`Storage`, DNNL.swift) plus a logical shape. Its physical layout is whatever the
 //   producing primitive chose: convolutions are created with activations in `nChw16c`
 //   (oneDNN's fast AVX-512 kernels) and batch norm, leaky ReLU and additions work in that
@@ -35,5 +36,9 @@
 // - `RangeNetLite` is the reference network; in evaluation mode without gradients it runs a
 //   fused inference path (InferenceFusion.swift): batch norm folded into the convolutions,
 //   leaky ReLU as a post-op.
+// - Precision (Precision.swift): `withPrecision(.bf16) { ... }` runs the convolutions in
+//   bfloat16 with float32 accumulation, activations and their gradients in bfloat16, and keeps
+//   logits, batch-norm statistics, parameters and their gradients float32 (PyTorch's autocast);
+//   the backward pass uses what its forward pass recorded. `EngineProfile` times primitives by kind.
 // - Randomness comes only from an explicitly passed, seeded `RandomGenerator`.
 // - The library never prints; benchmarks return a `BenchmarkReport` (Benchmark.swift).

@@ -44,6 +44,8 @@ public final class RangeNetLite: Layer {
     public let dec: ModuleList<Sequential>
     public let head: Conv2d
     public var isTraining = true
+    /// The fused inference path's folded weights (InferenceFusion.swift).
+    let inferenceCache = InferenceCache()
 
     public init(config: ArchitectureConfig = .rangeNetLite, generator: inout RandomGenerator) {
         precondition(config.problems.isEmpty, "invalid architecture: \(config.problems.joined(separator: "; "))")
@@ -115,7 +117,14 @@ public final class RangeNetLite: Layer {
             x = stage(x) + skips.removeLast()
             keep("dec.\(j)", x)
         }
-        return (head(x), features)
+        return (logits(x), features)
+    }
+
+    /// The head: float32 logits in either precision (a bf16 convolution writes them as float32,
+    /// so the losses and softmax always read float32).
+    func logits(_ x: Tensor) -> Tensor {
+        conv2d(x, weight: head.weight, bias: head.bias, stride: head.stride, padding: head.padding,
+               dilation: head.dilation, outputType: .f32)
     }
 
     private func checkInput(_ input: Tensor) {

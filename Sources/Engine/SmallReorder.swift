@@ -15,7 +15,8 @@ enum SmallReorder {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var tables: [String: [Int32]] = [:]
 
-    /// Whether `from → to` can be done here: small, both plain or blocked float32 layouts.
+    /// Whether `from → to` can be done here: small, both plain or blocked layouts (float32 or
+    /// bfloat16, converting between them as oneDNN does: round to nearest even).
     static func handles(_ from: MemoryDescriptor, _ to: MemoryDescriptor) -> Bool {
         let count = from.dims.reduce(1, *)
         return count <= maximumElements && from.dims == to.dims
@@ -25,11 +26,24 @@ enum SmallReorder {
     /// Copies `source` into `destination` (same logical shape), zeroing any padding.
     static func reorder(_ source: Storage, into destination: Storage) {
         let from = offsets(source.descriptor), to = offsets(destination.descriptor)
-        if destination.byteCount > to.count * 4 { memset(destination.pointer, 0, destination.byteCount) }
-        let s = source.floats, d = destination.floats
+        let elementSize = destination.descriptor.elementType.size
+        if destination.byteCount > to.count * elementSize { memset(destination.pointer, 0, destination.byteCount) }
         from.withUnsafeBufferPointer { f in
             to.withUnsafeBufferPointer { t in
-                for i in 0..<f.count { d[Int(t[i])] = s[Int(f[i])] }
+                switch (source.descriptor.elementType, destination.descriptor.elementType) {
+                case (.f32, .f32):
+                    let s = source.floats, d = destination.floats
+                    for i in 0..<f.count { d[Int(t[i])] = s[Int(f[i])] }
+                case (.bf16, .bf16):
+                    let s = source.bf16Bits, d = destination.bf16Bits
+                    for i in 0..<f.count { d[Int(t[i])] = s[Int(f[i])] }
+                case (.f32, .bf16):
+                    let s = source.floats, d = destination.bf16Bits
+                    for i in 0..<f.count { d[Int(t[i])] = BFloat16.bits(s[Int(f[i])]) }
+                case (.bf16, .f32):
+                    let s = source.bf16Bits, d = destination.floats
+                    for i in 0..<f.count { d[Int(t[i])] = BFloat16.float(s[Int(f[i])]) }
+                }
             }
         }
     }

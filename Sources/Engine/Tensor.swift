@@ -21,6 +21,10 @@ public final class Tensor {
     public internal(set) var grad: Tensor?
     /// How this tensor was made, while the graph is alive.
     var node: GradNode?
+    /// Counts in-place changes of the values (`withUnsafeMutableScalars`, `assign`), so that
+    /// values derived from a parameter (the fused inference path's folded weights) are remade
+    /// only when it changed.
+    public private(set) var version = 0
 
     init(shape: [Int], storage: Storage, requiresGrad: Bool = false) {
         self.shape = shape
@@ -80,7 +84,11 @@ public final class Tensor {
     public var scalarCount: Int { shape.reduce(1, *) }
     public var rank: Int { shape.count }
 
-    /// Whether the buffer is plain row-major.
+    /// The type of the elements in memory: `f32`, or `bf16` for activations of a bf16 network.
+    /// Swift always reads float32 (`scalars`).
+    public var elementType: ElementType { storage.descriptor.elementType }
+
+    /// Whether the buffer is plain row-major float32.
     public var isContiguous: Bool { shape.isEmpty || storage.descriptor == .plain(shape) }
 
     /// All elements in row-major order (reordered from a blocked layout if needed).
@@ -107,6 +115,7 @@ public final class Tensor {
     /// optimisers and checkpoint loading; never on a tensor that is part of a live graph).
     public func withUnsafeMutableScalars<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         precondition(isContiguous, "in-place access needs a contiguous tensor")
+        version += 1
         return try body(UnsafeMutableBufferPointer(start: storage.floats, count: scalarCount))
     }
 
@@ -115,6 +124,7 @@ public final class Tensor {
         precondition(other.shape == shape, "assign: shape \(other.shape) into \(shape)")
         let source = other.storage.reordered(to: storage.descriptor)
         memcpy(storage.pointer, source.pointer, storage.byteCount)
+        version += 1
     }
 
     /// The same values in plain row-major layout; gradients pass straight through.

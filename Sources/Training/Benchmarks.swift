@@ -8,43 +8,56 @@ import SemanticKITTI
 /// forward pass. Data is held in memory so that only the step is timed.
 public enum Benchmarks {
     /// Training steps of `config` (network, loss, optimiser) on `batches`, used in turn.
+    /// With `profile`, the timed steps also record oneDNN's time per primitive kind (which
+    /// itself costs a little: every primitive call reads the clock twice).
     public static func train(config: TrainingConfig, labels: LabelConfig, batches: [TrainingBatch], warmup: Int = 2,
-                             steps: Int = 5) throws -> BenchmarkReport {
+                             steps: Int = 5, profile: Bool = false) throws -> BenchmarkReport {
         precondition(!batches.isEmpty, "the benchmark needs a batch")
         let step = try TrainingStep(config: config, labels: labels)
         let learningRate = config.optimizer.learningRate
-        var times: [Double] = []
+        var times: [Double] = [], cpu: [Double] = []
         var phases: [TrainingStep.Phases] = []
         for i in 0 ..< (warmup + steps) {
             let batch = batches[i % batches.count]
-            let start = DispatchTime.now().uptimeNanoseconds
+            if profile && i == warmup { EngineProfile.start() }
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUMilliseconds()
             try step(batch, learningRate: learningRate)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             if i >= warmup {
                 times.append(elapsed)
+                cpu.append(processCPUMilliseconds() - cpuStart)
                 phases.append(step.lastPhases)
             }
         }
+        let engineProfile = profile ? EngineProfile.stop().scaled(by: steps) : nil
         let shape = batches[0].input.shape
-        return BenchmarkReport(stepMilliseconds: times, phases: phases,
+        return BenchmarkReport(stepMilliseconds: times, cpuMilliseconds: cpu, phases: phases,
                                flopsPerStep: 3 * step.model.forwardFLOPs(batch: shape[0], height: shape[2], width: shape[3]),
-                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: step.model.parameterCount)
+                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: step.model.parameterCount,
+                               precision: config.precision, profile: engineProfile)
     }
 
     /// Inference passes of `segmenter` (evaluation mode, fused, logits read back as plain
     /// NCHW, as `rangeseg infer` runs them) on `input` `[B, 5, H, W]`.
-    public static func infer(_ segmenter: Segmenter, input: Tensor, warmup: Int = 2, steps: Int = 10) -> BenchmarkReport {
-        var times: [Double] = []
+    public static func infer(_ segmenter: Segmenter, input: Tensor, warmup: Int = 2, steps: Int = 10,
+                             profile: Bool = false) -> BenchmarkReport {
+        var times: [Double] = [], cpu: [Double] = []
         for i in 0 ..< (warmup + steps) {
-            let start = DispatchTime.now().uptimeNanoseconds
+            if profile && i == warmup { EngineProfile.start() }
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUMilliseconds()
             let logits = segmenter.logits(input)
             withExtendedLifetime(logits) {}
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            if i >= warmup { times.append(elapsed) }
+            if i >= warmup {
+                times.append(elapsed)
+                cpu.append(processCPUMilliseconds() - cpuStart)
+            }
         }
-        return BenchmarkReport(stepMilliseconds: times,
+        let engineProfile = profile ? EngineProfile.stop().scaled(by: steps) : nil
+        return BenchmarkReport(stepMilliseconds: times, cpuMilliseconds: cpu,
                                flopsPerStep: segmenter.model.forwardFLOPs(batch: input.shape[0], height: input.shape[2], width: input.shape[3]),
-                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: segmenter.model.parameterCount)
+                               peakResidentBytes: peakResidentMemoryBytes(), parameterCount: segmenter.model.parameterCount,
+                               precision: segmenter.config.precision, profile: engineProfile)
     }
 
     /// Batches of the labelled scans of `sequences` under `dataset`, prepared as training
@@ -75,9 +88,12 @@ public enum Benchmarks {
 
 /// Timings of a network benchmark (`Benchmarks` makes them, `rangeseg bench` prints them).
 public struct BenchmarkReport: Sendable {
-    public init(stepMilliseconds: [Double], phases: [TrainingStep.Phases] = [], flopsPerStep: Double, peakResidentBytes: Int,
-                parameterCount: Int) {
+    public init(stepMilliseconds: [Double], cpuMilliseconds: [Double] = [], phases: [TrainingStep.Phases] = [], flopsPerStep: Double, peakResidentBytes: Int,
+                parameterCount: Int, precision: Precision = .fp32, profile: EngineProfile? = nil) {
+        self.precision = precision
+        self.profile = profile
         self.stepMilliseconds = stepMilliseconds
+        self.cpuMilliseconds = cpuMilliseconds
         self.phases = phases
         self.flopsPerStep = flopsPerStep
         self.peakResidentBytes = peakResidentBytes
@@ -86,6 +102,9 @@ public struct BenchmarkReport: Sendable {
 
     /// Wall-clock milliseconds of each timed step, in order.
     public var stepMilliseconds: [Double]
+    /// CPU milliseconds of the process (all threads, spinning included) for each timed step: on a
+    /// busy machine, with OMP_NUM_THREADS=1, a steadier measure of the work than the wall clock.
+    public var cpuMilliseconds: [Double]
     /// The phases of each timed training step (empty for inference).
     public var phases: [TrainingStep.Phases]
     /// Floating-point operations of one step (convolutions only, `2 · MACs` per pass).
@@ -94,9 +113,19 @@ public struct BenchmarkReport: Sendable {
     public var peakResidentBytes: Int
     /// Trainable parameters of the network.
     public var parameterCount: Int
+    /// The arithmetic of the network.
+    public var precision: Precision
+    /// oneDNN's time per primitive kind, per timed step (with `profile` only).
+    public var profile: EngineProfile?
 
     public var medianMilliseconds: Double {
         let sorted = stepMilliseconds.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+    /// The median of `cpuMilliseconds`.
+    public var medianCPUMilliseconds: Double {
+        let sorted = cpuMilliseconds.sorted()
         guard !sorted.isEmpty else { return 0 }
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
@@ -114,4 +143,11 @@ public func peakResidentMemoryBytes() -> Int {
         return kilobytes * 1024
     }
     return 0
+}
+
+/// CPU time of this process so far (user and system, all threads), in milliseconds.
+func processCPUMilliseconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
 }

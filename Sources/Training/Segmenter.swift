@@ -41,9 +41,10 @@ public final class Segmenter: @unchecked Sendable {
     }
 
     /// The network's logits `[B, C, H, W]` (row-major) for inputs `[B, 5, H, W]`: evaluation
-    /// mode (set by the initialiser), no gradients: the fused inference path.
+    /// mode (set by the initialiser), no gradients: the fused inference path, in the
+    /// configuration's precision (float32 logits either way).
     public func logits(_ input: Tensor) -> [Float] {
-        withoutGradient { model(input) }.scalars
+        withPrecision(config.precision) { withoutGradient { model(input) }.scalars }
     }
 
     /// Per-pixel class ids [H, W] (learning ids) of a prepared sample.

@@ -327,7 +327,7 @@ public final class Trainer {
                 return try builder.load(trainFrames[i], augmentation: .none, generator: &generator)
             }
             for norm in norms { norm.momentum = 1 / Float(k + 1) }
-            _ = withoutGradient { model(TrainingBatch(samples, height: h, width: w).input) }
+            _ = withPrecision(config.precision) { withoutGradient { model(TrainingBatch(samples, height: h, width: w).input) } }
         }
     }
 

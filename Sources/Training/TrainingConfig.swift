@@ -191,13 +191,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// In a run's `config.yaml`: how the run was launched (ranks, batch per rank, accumulate,
     /// global batch). Read without effect, so that the file can serve as a training file.
     public var distributed: Launch?
+    /// The arithmetic of the network's convolutions in training, validation and inference:
+    /// `fp32`, or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
+    public var precision = Precision.fp32
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case sensor, network, architecture, loss, optimizer, schedule, augmentation, batchSize = "batch_size", accumulate, epochs,
              preciseBatchNormScans = "precise_batch_norm_scans",
-             trainSequences = "train_sequences", validSequences = "valid_sequences", seed, distributed
+             trainSequences = "train_sequences", validSequences = "valid_sequences", seed, precision, distributed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -221,6 +224,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         trainSequences = try c.value(.trainSequences, or: d.trainSequences)
         validSequences = try c.value(.validSequences, or: d.validSequences)
         seed = try c.value(.seed, or: d.seed)
+        precision = try c.value(.precision, or: d.precision)
         distributed = try c.decodeIfPresent(Launch.self, forKey: .distributed)
     }
 
@@ -241,6 +245,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         try c.encode(trainSequences, forKey: .trainSequences)
         try c.encode(validSequences, forKey: .validSequences)
         try c.encode(seed, forKey: .seed)
+        try c.encode(precision, forKey: .precision)
         try c.encodeIfPresent(distributed, forKey: .distributed)
     }
 

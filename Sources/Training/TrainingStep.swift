@@ -46,6 +46,8 @@ public final class TrainingStep {
     /// The feature map the centroid terms cluster (a name of `model.featureNames`), or nil for
     /// the logits (also when the loss has no centroid term).
     public let subclassFeatures: String?
+    /// The arithmetic of the forward and backward passes (the optimiser and the loss are float32).
+    public let precision: Precision
     /// Wall-clock milliseconds of the phases of the last step, for benchmarks.
     public private(set) var lastPhases = Phases()
 
@@ -72,6 +74,7 @@ public final class TrainingStep {
                                 classWeights: inverseFrequencyWeights(content: labels.learningContent(), ignored: ignored),
                                 classNames: (0 ..< labels.classCount).map { labels.className(learning: $0) }, seed: config.seed)
         subclassFeatures = try Self.featureName(config.loss, model: model)
+        precision = config.precision
     }
 
     /// The network feature a loss's centroid terms cluster: nil for the logits.
@@ -105,7 +108,10 @@ public final class TrainingStep {
     public func accumulate(_ batch: TrainingBatch, scale: Float = 1) throws -> Float {
         var clock = Clock()
         model.train()
-        let (logits, kept) = model.forward(batch.input, keeping: subclassFeatures.map { [$0] } ?? [])
+        // The backward pass runs in the precision the forward pass recorded.
+        let (logits, kept) = withPrecision(precision) {
+            model.forward(batch.input, keeping: subclassFeatures.map { [$0] } ?? [])
+        }
         lastPhases.forward = clock.lap()
         let features = subclassFeatures.flatMap { kept[$0] }.map { feature in
             // A constant of the step, at the labels' size.

@@ -15,7 +15,7 @@ struct BenchInfer: ParsableCommand {
         Threads follow OMP_NUM_THREADS. FLOPs count convolutions only (2 x MACs).
 
         Example:
-          rangeseg bench infer --batch 1 --steps 20
+          rangeseg bench infer --batch 1 --steps 20 --precision bf16 --profile
         """
     )
 
@@ -27,6 +27,8 @@ struct BenchInfer: ParsableCommand {
     var steps = 10
     @Option(help: "A trained checkpoint (with config.yaml beside it) instead of random weights.", transform: { URL(fileURLWithPath: $0) })
     var checkpoint: URL?
+    @Flag(help: "Also print oneDNN's time per primitive kind per pass.")
+    var profile = false
 
     @OptionGroup var training: TrainingOptions
     @OptionGroup var labelConfig: LabelConfigOption
@@ -39,7 +41,9 @@ struct BenchInfer: ParsableCommand {
         let labels = try labelConfig.load()
         let segmenter: Segmenter
         if let checkpoint {
-            let config = try TrainingConfig(yaml: checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
+            var config = try TrainingConfig(yaml: checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
+            if let precision = training.precision { config.precision = precision }
+            printPrecisionNotice(config.precision)
             segmenter = try Segmenter(checkpoint: checkpoint, config: config, labels: labels)
         } else {
             let config = try training.resolvedConfig()
@@ -50,7 +54,7 @@ struct BenchInfer: ParsableCommand {
         let (h, w) = (segmenter.config.sensor.height, segmenter.config.sensor.width)
         var generator = RandomGenerator(seed: segmenter.config.seed)
         let input = Tensor(uniformShape: [batch, 5, h, w], low: -1, high: 1, generator: &generator)
-        let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps)
-        report.printFigures(title: "infer: batch \(batch), 5 x \(h) x \(w), \(segmenter.config.architecture.classes) classes")
+        let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps, profile: profile)
+        report.printFigures(title: "infer: batch \(batch), 5 x \(h) x \(w), \(segmenter.config.architecture.classes) classes, \(segmenter.config.precision)")
     }
 }

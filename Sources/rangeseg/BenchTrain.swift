@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Losses
 import RangeSegKit
@@ -19,7 +20,7 @@ struct BenchTrain: ParsableCommand {
         follow OMP_NUM_THREADS. FLOPs count convolutions only: 2 x MACs forward, twice that backward.
 
         Examples:
-          rangeseg bench train --loss ce
+          rangeseg bench train --loss ce --precision bf16 --profile
           rangeseg bench train --loss subclassified --dataset \\
             ../shared/data/semantickitti --sequences 00
         """
@@ -37,6 +38,8 @@ struct BenchTrain: ParsableCommand {
     var dataset: URL?
     @Option(help: ArgumentHelp("With --dataset: the sequences whose labelled scans to use.", valueName: "list"))
     var sequences: NameList = NameList(argument: "00")!
+    @Flag(help: "Also print oneDNN's time per primitive kind (convolution forward, backward data, ..., batch norm, eltwise, binary, reorder) per step.")
+    var profile = false
 
     @OptionGroup var training: TrainingOptions
     @OptionGroup var labelConfig: LabelConfigOption
@@ -57,9 +60,10 @@ struct BenchTrain: ParsableCommand {
                                           labels: labels, batch: config.batchSize)
         } ?? Benchmarks.randomBatches(count: 2, batch: config.batchSize, classes: labels.classCount, height: h, width: w, seed: config.seed)
         guard !batches.isEmpty else { throw InputError("fewer labelled scans than --batch") }
-        let report = try Benchmarks.train(config: config, labels: labels, batches: batches, warmup: warmup, steps: steps)
+        let report = try Benchmarks.train(config: config, labels: labels, batches: batches, warmup: warmup, steps: steps,
+                                          profile: profile)
         let data = dataset == nil ? "random data" : "\(batches.count) batches of real scans"
-        report.printFigures(title: "train: batch \(config.batchSize), 5 x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(data)")
+        report.printFigures(title: "train: batch \(config.batchSize), 5 x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(config.precision), \(data)")
     }
 }
 
@@ -72,6 +76,9 @@ extension BenchmarkReport {
         print("  steps (ms)      " + stepMilliseconds.map { String(format: "%.1f", $0) }.joined(separator: " "))
         print(String(format: "  median          %.1f ms per step (mean %.1f, best %.1f)", medianMilliseconds, meanMilliseconds,
                      stepMilliseconds.min() ?? 0))
+        if !cpuMilliseconds.isEmpty {
+            print(String(format: "  CPU time        %.1f ms per step (median; all threads, OpenMP spinning included)", medianCPUMilliseconds))
+        }
         if !phases.isEmpty {
             func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
             print(String(format: "  phases (median) forward %.1f, loss %.1f, backward %.1f, update %.1f ms",
@@ -81,5 +88,27 @@ extension BenchmarkReport {
         print(String(format: "  work            %.1f GFLOP per step (convolutions)", flopsPerStep / 1e9))
         print(String(format: "  achieved        %.1f GFLOP/s at the median", gigaflopsPerSecond))
         print(String(format: "  peak memory     %.2f GB (VmHWM)", Double(peakResidentBytes) / 1e9))
+        if let profile { printProfile(profile) }
     }
+
+    /// oneDNN's time per primitive kind per step, and what the step spent outside oneDNN.
+    private func printProfile(_ profile: EngineProfile) {
+        print("  profile (ms per step; oneDNN primitives by kind, then the rest)")
+        let step = meanMilliseconds
+        for (kind, entry) in profile.byTime {
+            print("    " + padded(kind) + String(format: " %7.1f  %4.1f%%  %5d calls", entry.milliseconds,
+                                                 100 * entry.milliseconds / step, entry.count))
+        }
+        let engine = profile.totalMilliseconds
+        print("    " + padded("all oneDNN") + String(format: " %7.1f  %4.1f%%", engine, 100 * engine / step))
+        if !phases.isEmpty {
+            let n = Double(phases.count)
+            let loss = phases.map(\.loss).reduce(0, +) / n, update = phases.map(\.update).reduce(0, +) / n
+            print("    " + padded("loss phase") + String(format: " %7.1f  (Swift kernels; its oneDNN calls are counted above)", loss))
+            print("    " + padded("optimiser update (Swift)") + String(format: " %7.1f", update))
+        }
+        print("    " + padded("not in oneDNN") + String(format: " %7.1f  (mean step %.1f ms)", step - engine, step))
+    }
+
+    private func padded(_ text: String) -> String { text.padding(toLength: 32, withPad: " ", startingAt: 0) }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import RangeSegKit
 import SemanticKITTI
@@ -27,6 +28,9 @@ struct InferCommand: ParsableCommand {
 
     @Option(help: "Training configuration of the checkpoint (default: config.yaml beside it).", transform: { URL(fileURLWithPath: $0) })
     var trainConfig: URL?
+
+    @Option(help: "Arithmetic of the network: fp32, or bf16 mixed precision (default: the training configuration's precision).")
+    var precision: Precision?
 
     @Option(help: "Dataset root in the SemanticKITTI layout.", transform: { URL(fileURLWithPath: $0) })
     var dataset: URL?
@@ -64,7 +68,9 @@ struct InferCommand: ParsableCommand {
 
     func run() throws {
         let labels = try labelConfig.load()
-        let config = try TrainingConfig(yaml: trainConfig ?? checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
+        var config = try TrainingConfig(yaml: trainConfig ?? checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
+        if let precision { config.precision = precision }
+        printPrecisionNotice(config.precision)
         var labelling = Labelling(segmenter: try Segmenter(checkpoint: checkpoint, config: config, labels: labels), labels: labels)
         labelling.cleanup = cleanup
         labelling.outputs.label = format.names.contains("label")

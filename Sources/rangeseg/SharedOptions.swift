@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Losses
 import PointClouds
@@ -78,6 +79,7 @@ struct NameList: ExpressibleByArgument, CustomStringConvertible, Sendable {
 extension Reduction: ExpressibleByArgument {}
 extension CentroidSubclassOptions.Update: ExpressibleByArgument {}
 extension Cleanup: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension PointCloudFormat: ExpressibleByArgument {}
 extension PointCloudEncoding: ExpressibleByArgument {}
 extension InvalidPoints: ExpressibleByArgument {}
@@ -89,3 +91,9 @@ extension GridFactor: ExpressibleByArgument {
 /// Parses a loss flag (`subclassified`, `lovasz,wce`, `subclassified:0.2,ce:0.8`), failing with
 /// the loss library's message.
 func parseLoss(_ text: String) throws -> LossSpec { try LossSpec(parsing: text) }
+
+/// Says in one line on standard error when bf16 was asked for on a CPU without native bf16.
+func printPrecisionNotice(_ precision: Precision) {
+    guard precision == .bf16, let notice = BF16Support.thisCPU.notice else { return }
+    FileHandle.standardError.write(Data((notice + "\n").utf8))
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import SemanticKITTI
 import Training
@@ -40,6 +41,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Stop every epoch after this many steps (for quick trials).")
     var maxStepsPerEpoch: Int?
 
+    @Option(help: "Arithmetic of the network: fp32, or bf16 mixed precision (convolutions in bfloat16, statistics, losses and weights in float32; overrides the file's precision, default fp32).")
+    var precision: Precision?
+
     @OptionGroup var lossParameters: LossParameterOptions
 
     func validate() throws {
@@ -61,7 +65,9 @@ struct TrainingOptions: ParsableArguments {
         if let width { config.sensor.width = width }
         if let seed { config.seed = seed }
         if noAugmentation { config.augmentation = .none }
+        if let precision { config.precision = precision }
         try lossParameters.apply(to: &config.loss)
+        printPrecisionNotice(config.precision)
         let problems = config.problems
         guard problems.isEmpty else {
             throw ConfigurationProblem(source: trainConfig?.path ?? "the built-in data/train.yaml with the flags", problems: problems)

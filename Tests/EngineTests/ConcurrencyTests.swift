@@ -43,7 +43,7 @@ import TestSupport
         // later by whichever thread first runs a backward pass.
         let x = random([1, 8, 16, 40], seed: 50), w = random([8, 8, 3, 3], seed: 51)
         w.requiresGrad = true
-        let key = "conv|\(ConvolutionSettings(stride: 1, padding: 1, dilation: 1, transposed: false))|\(x.shape)|\(w.shape)|false|true"
+        let key = "conv|\(ConvolutionSettings(stride: 1, padding: 1, dilation: 1, transposed: false))|\(x.shape)|\(w.shape)|false|true|f32>f32"
         _ = conv2d(x, weight: w, padding: 1)
         let primitives = DNNLContext.shared.cached(key) { () -> ConvolutionPrimitives in
             Issue.record("conv2d did not cache its primitives under \(key)")

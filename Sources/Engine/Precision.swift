@@ -1,0 +1,85 @@
+import CDNNL
+import Foundation
+
+/// The arithmetic of the network's convolutions, as PyTorch's autocast chooses it.
+///
+/// - `fp32`: everything in float32.
+/// - `bf16`: mixed precision. Convolutions and transposed convolutions read bfloat16 inputs and
+///   weights and accumulate in float32 inside oneDNN; the activations between layers (and the
+///   gradients flowing back through them) are bfloat16, which halves the memory traffic of batch
+///   norm, activations and additions. Batch-norm statistics, scale and shift, the network's
+///   output logits (so softmax and every loss), parameters, their gradients and the optimiser's
+///   state stay float32: the weights are rounded to bfloat16 once per forward pass from the
+///   float32 master copy, and checkpoints are float32 as in `fp32`.
+///
+/// Set it for a block of code with `withPrecision(_:_:)`; the backward pass of a graph uses the
+/// precision its forward pass was recorded with.
+public enum Precision: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case fp32, bf16
+
+    /// The element type of convolution inputs, weights and outputs.
+    public var elementType: ElementType { self == .fp32 ? .f32 : .bf16 }
+
+    public var description: String { rawValue }
+}
+
+/// The precision of the current task (fp32 outside `withPrecision`).
+enum Autocast {
+    @TaskLocal static var precision = Precision.fp32
+}
+
+/// Runs `body` with the network's convolutions in `precision` (see `Precision`).
+///
+/// ```swift
+/// let logits = withPrecision(.bf16) { model(input) }   // logits are float32
+/// ```
+public func withPrecision<R>(_ precision: Precision, _ body: () throws -> R) rethrows -> R {
+    try Autocast.$precision.withValue(precision) { try body() }
+}
+
+/// The precision in force (`withPrecision`), fp32 by default.
+public var currentPrecision: Precision { Autocast.precision }
+
+/// How this CPU runs bfloat16 convolutions with oneDNN.
+public enum BF16Support: Sendable, Equatable, CustomStringConvertible {
+    /// AVX512-BF16 (or AMX) instructions: oneDNN's `jit_bf16` kernels, about twice the fp32
+    /// speed of the convolutions.
+    case native
+    /// AVX-512 without the bf16 instructions: oneDNN emulates the bf16 dot products with
+    /// float32 instructions.
+    case emulated
+    /// No AVX-512: oneDNN 2.6 has only reference (scalar loop) kernels for bf16.
+    case unavailable
+
+    /// What oneDNN can use on this machine (`dnnl_get_effective_cpu_isa`, which also honours
+    /// `ONEDNN_MAX_CPU_ISA`).
+    public static var thisCPU: BF16Support { level(isa: dnnl_get_effective_cpu_isa().rawValue) }
+
+    /// The support a oneDNN ISA value implies: each ISA's bits include those of the ISAs below it.
+    public static func level(isa: UInt32) -> BF16Support {
+        let bf16 = dnnl_cpu_isa_avx512_core_bf16.rawValue, avx512 = dnnl_cpu_isa_avx512_core.rawValue
+        if isa & bf16 == bf16 { return .native }
+        if isa & avx512 == avx512 { return .emulated }
+        return .unavailable
+    }
+
+    public var description: String {
+        switch self {
+        case .native: "native (AVX512-BF16)"
+        case .emulated: "emulated (AVX-512 without bf16 instructions)"
+        case .unavailable: "unavailable (no AVX-512)"
+        }
+    }
+
+    /// One line for a user who asked for bf16 on this CPU: nil where bf16 is native.
+    public var notice: String? {
+        switch self {
+        case .native:
+            nil
+        case .emulated:
+            "bf16: this CPU has no AVX512-BF16 instructions, so oneDNN emulates them with float32 AVX-512 code: convolutions run at about the fp32 speed or slower (no gain in speed, only half the activation memory); fp32 stays the default."
+        case .unavailable:
+            "bf16: this CPU has no AVX-512, so oneDNN 2.6 runs bf16 convolutions as reference loops, many times slower than fp32; fp32 stays the default."
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Random
+import Testing
+@testable import Engine
+
+/// The strided passes that write 16 channels, which oneDNN 2.6 runs only as a plain-layout gemm,
+/// run padded to 32 channels one sample at a time (`ChannelPaddedPass`): same values as the
+/// reference loops, and as the transposed/forward relation between the two.
+@Suite struct ChannelPaddingTests {
+    @Test func transposedConvolutionTo16ChannelsMatchesTheLoop() {
+        // Input width 256: oneDNN 2.6 has no jit kernel for it (width 16 it has).
+        for cin in [16, 32] {
+            let xShape = [2, cin, 2, 256], wShape = [cin, 16, 1, 4]
+            let x = random(xShape, seed: 1), w = random(wShape, seed: 2)
+            let y = convTranspose2d(x, weight: w, stride: Size2D(1, 2), padding: Size2D(0, 1))
+            let (expected, shape) = Reference.convTranspose2d(x: x.scalars, xShape: xShape, w: w.scalars, wShape: wShape,
+                                                              stride: (1, 2), padding: (0, 1))
+            #expect(y.shape == shape)
+            #expect(maxDifference(y.scalars, expected) < 1e-4)
+            let key = "conv|deconvs1x2p0x1d1x1|\(xShape)|[16, \(cin), 1, 4]|false|false|f32>f32"
+            let primitives = DNNLContext.shared.cached(key) { () -> ConvolutionPrimitives in
+                Issue.record("no cached primitives under \(key)")
+                return ConvolutionPrimitives(input: xShape, weights: [16, cin, 1, 4], output: shape, bias: false,
+                                             settings: ConvolutionSettings(stride: Size2D(1, 2), padding: Size2D(0, 1),
+                                                                           dilation: 1, transposed: true), training: false)
+            }
+            #expect(primitives.paddedForward?.primitive.implementation.hasPrefix("jit") == true,
+                    "the transposed convolution \(cin) -> 16 is not padded: \(primitives.forward.implementation)")
+        }
+    }
+
+    @Test func stridedConvolutionFrom16ChannelsBackwardData() {
+        // ∂/∂x of Σ R ⊙ conv(x, w) is the transposed convolution of R with w: check the padded
+        // backward data against the reference transposed-convolution loop.
+        // Input width 64: oneDNN 2.6 has no jit kernel for it (width 16 it has).
+        for cout in [16, 32] {
+            let xShape = [2, 16, 2, 64], wShape = [cout, 16, 3, 3]
+            let x = random(xShape, seed: 3), w = random(wShape, seed: 4)
+            x.requiresGrad = true
+            let y = conv2d(x, weight: w, stride: Size2D(1, 2), padding: 1)
+            let r = random(y.shape, seed: 5)
+            y.backward(seed: r)
+            // dx[n, ci, i - 1 + u, 2j - 1 + v] += r[n, co, i, j] w[co, ci, u, v]
+            let (h, wd, oh, ow) = (2, 64, y.shape[2], y.shape[3])
+            let rv = r.scalars, wv = w.scalars
+            var expected = [Double](repeating: 0, count: x.scalarCount)
+            for n in 0 ..< 2 { for co in 0 ..< cout { for i in 0 ..< oh { for j in 0 ..< ow {
+                let g = Double(rv[((n * cout + co) * oh + i) * ow + j])
+                for ci in 0 ..< 16 { for u in 0 ..< 3 { for v in 0 ..< 3 {
+                    let ii = i - 1 + u, jj = 2 * j - 1 + v
+                    if ii < 0 || ii >= h || jj < 0 || jj >= wd { continue }
+                    expected[((n * 16 + ci) * h + ii) * wd + jj] += g * Double(wv[((co * 16 + ci) * 3 + u) * 3 + v])
+                } } }
+            } } } }
+            #expect(maxDifference(x.grad!.scalars, expected.map(Float.init)) < 1e-4)
+            let key = "conv|convs1x2p1x1d1x1|\(xShape)|\(wShape)|false|true|f32>f32"
+            let primitives = DNNLContext.shared.cached(key) { () -> ConvolutionPrimitives in
+                Issue.record("no cached primitives under \(key)")
+                return ConvolutionPrimitives(input: xShape, weights: wShape, output: y.shape, bias: false,
+                                             settings: ConvolutionSettings(stride: Size2D(1, 2), padding: 1, dilation: 1,
+                                                                           transposed: false), training: true)
+            }
+            #expect(primitives.paddedBackwardData?.primitive.implementation.hasPrefix("jit") == true,
+                    "backward data of the convolution 16 -> \(cout) is not padded: \(primitives.backwardData.implementation)")
+        }
+    }
+}

@@ -33,8 +33,23 @@ enum Autocast {
 /// ```swift
 /// let logits = withPrecision(.bf16) { model(input) }   // logits are float32
 /// ```
+///
+/// Where this CPU cannot run bfloat16 at all (`BF16Support.unavailable`: no AVX-512, and oneDNN
+/// has no bf16 kernels, not even reference loops, without it), `bf16` runs as `fp32`: see
+/// `Precision.onThisCPU`. The commands say so in one line (`BF16Support.notice`).
 public func withPrecision<R>(_ precision: Precision, _ body: () throws -> R) rethrows -> R {
-    try Autocast.$precision.withValue(precision) { try body() }
+    try Autocast.$precision.withValue(precision.onThisCPU) { try body() }
+}
+
+extension Precision {
+    /// The precision this CPU runs when asked for this one: `bf16` falls back to `fp32` where
+    /// oneDNN has no bf16 kernels (`BF16Support.thisCPU == .unavailable`), else itself.
+    public var onThisCPU: Precision { onCPU(BF16Support.thisCPU) }
+
+    /// The precision a CPU with `support` runs when asked for this one.
+    public func onCPU(_ support: BF16Support) -> Precision {
+        self == .bf16 && support == .unavailable ? .fp32 : self
+    }
 }
 
 /// The precision in force (`withPrecision`), fp32 by default.
@@ -48,7 +63,9 @@ public enum BF16Support: Sendable, Equatable, CustomStringConvertible {
     /// AVX-512 without the bf16 instructions: oneDNN emulates the bf16 dot products with
     /// float32 instructions.
     case emulated
-    /// No AVX-512: oneDNN 2.6 has only reference (scalar loop) kernels for bf16.
+    /// No AVX-512: oneDNN 2.6 has no bf16 kernels at all for such a CPU (every bf16 primitive
+    /// descriptor is "unimplemented", reference loops included; on an AMD EPYC with AVX2 only,
+    /// 2026-12-01), so bf16 runs as fp32.
     case unavailable
 
     /// What oneDNN can use on this machine (`dnnl_get_effective_cpu_isa`, which also honours
@@ -79,7 +96,7 @@ public enum BF16Support: Sendable, Equatable, CustomStringConvertible {
         case .emulated:
             "bf16: this CPU has no AVX512-BF16 instructions, so oneDNN emulates them with float32 AVX-512 code: convolutions run at about the fp32 speed or slower (no gain in speed, only half the activation memory); fp32 stays the default."
         case .unavailable:
-            "bf16: this CPU has no AVX-512, so oneDNN 2.6 runs bf16 convolutions as reference loops, many times slower than fp32; fp32 stays the default."
+            "bf16: this CPU has no AVX-512, for which oneDNN has no bfloat16 kernels at all, so this runs in fp32 (the same speed and results as --precision fp32); fp32 stays the default."
         }
     }
 }

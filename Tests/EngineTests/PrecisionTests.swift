@@ -8,6 +8,13 @@ import Testing
 /// the same layer in float32, within what bfloat16 rounding allows (the finite-difference checks
 /// in GradientTests stay float32).
 @Suite struct PrecisionTests {
+    /// Whether this CPU runs bf16 arithmetic at all. Without AVX-512 oneDNN has no bf16 kernels
+    /// and `withPrecision(.bf16)` runs fp32: the tests that compare bf16 arithmetic with fp32
+    /// need the hardware, and `bf16FallsBackToFloat32WhereTheCPUHasNoKernels` checks the
+    /// fallback on every CPU.
+    static let bf16Runs = BF16Support.thisCPU != .unavailable
+    static let needsBF16 = Comment(rawValue: "bf16 arithmetic needs AVX-512, which this CPU (\(BF16Support.thisCPU)) lacks; the fallback test runs instead")
+
     /// `‖a − b‖ / ‖a‖`.
     func relativeError(_ a: [Float], _ b: [Float]) -> Double {
         precondition(a.count == b.count)
@@ -67,7 +74,7 @@ import Testing
 
     /// A bf16 tensor in the blocked layout activations use, for ops that take a bf16 input.
     func bf16(_ t: Tensor) -> Tensor {
-        t.inLayout(MemoryDescriptor(shape: t.shape, tag: t.shape[1] >= 8 ? dnnl_aBcd16b : dnnl_abcd, type: .bf16))
+        t.inLayout(t.shape[1] >= 8 ? MemoryDescriptor.blocked(t.shape, type: .bf16) : MemoryDescriptor.plain(t.shape, type: .bf16))
     }
 
     @Test func roundingToBFloat16() {
@@ -94,7 +101,7 @@ import Testing
         #expect(Tensor(shape: small, storage: blocked).scalars == ys.map(BFloat16.rounded))
     }
 
-    @Test func convolutionLayers() {
+    @Test(.enabled(if: bf16Runs, needsBF16)) func convolutionLayers() {
         // The stem (5 input channels), a stride-1x2 stage convolution, a 1x1 and a 3x3 convolution.
         compare([random([2, 5, 4, 64], seed: 1), random([16, 5, 3, 3], seed: 2, low: -0.3, high: 0.3)]) { t in
             conv2d(t[0], weight: t[1], padding: 1)
@@ -113,13 +120,13 @@ import Testing
         }
     }
 
-    @Test func transposedConvolutionLayer() {
+    @Test(.enabled(if: bf16Runs, needsBF16)) func transposedConvolutionLayer() {
         compare([random([2, 32, 4, 16], seed: 11), random([32, 16, 1, 4], seed: 12, low: -0.3, high: 0.3)]) { t in
             convTranspose2d(t[0], weight: t[1], stride: Size2D(1, 2), padding: Size2D(0, 1))
         }
     }
 
-    @Test func batchNormLeakyReLUAndAdditionOnBFloat16() {
+    @Test(.enabled(if: bf16Runs, needsBF16)) func batchNormLeakyReLUAndAdditionOnBFloat16() {
         let c = 16
         let y = compare([random([2, c, 4, 32], seed: 13, low: -2, high: 3), random([c], seed: 14, low: 0.5, high: 1.5),
                          random([c], seed: 15)]) { t in
@@ -136,7 +143,7 @@ import Testing
         }
     }
 
-    @Test func batchNormStatisticsStayFloat32() {
+    @Test(.enabled(if: bf16Runs, needsBF16)) func batchNormStatisticsStayFloat32() {
         // Running statistics from a bf16 input: float32 buffers, within bf16 rounding of fp32's.
         let c = 16
         let x = random([2, c, 4, 32], seed: 19, low: -1, high: 4)
@@ -164,7 +171,7 @@ import Testing
         return (relativeError(a.output, b.output), zip(a.gradients, b.gradients).map { relativeError($0, $1) })
     }
 
-    @Test func layerModules() {
+    @Test(.enabled(if: bf16Runs, needsBF16)) func layerModules() {
         var g = RandomGenerator(seed: 20)
         let config = ArchitectureConfig(inputChannels: 5, classes: 6, widths: [16, 32], blocks: [1, 1])
         let residual = Residual(channels: 32, config: config, generator: &g)
@@ -175,7 +182,7 @@ import Testing
         }
     }
 
-    @Test func wholeNetworkWithinTheNoiseFloor() {
+    @Test(.enabled(if: bf16Runs, needsBF16)) func wholeNetworkWithinTheNoiseFloor() {
         // The whole network in training mode: logits, the input's gradient and every parameter's
         // gradient in bf16 against fp32, each within a few times how far fp32 itself moves when
         // the input is rounded as bf16 rounds it (batch norm on small maps amplifies both).
@@ -212,7 +219,7 @@ import Testing
         #expect(model.namedParameters().allSatisfy { $0.tensor.elementType == .f32 })
     }
 
-    @Test func fusedInferenceInBFloat16() {
+    @Test(.enabled(if: bf16Runs, needsBF16)) func fusedInferenceInBFloat16() {
         var g = RandomGenerator(seed: 40)
         let config = ArchitectureConfig(inputChannels: 5, classes: 6, widths: [16, 32, 64], blocks: [1, 2, 1],
                                         batchNormMomentum: 0.5)
@@ -229,8 +236,36 @@ import Testing
 
     @Test func precisionIsScoped() {
         #expect(currentPrecision == .fp32)
-        withPrecision(.bf16) { #expect(currentPrecision == .bf16) }
+        withPrecision(.bf16) { #expect(currentPrecision == Precision.bf16.onThisCPU) }
         #expect(currentPrecision == .fp32)
+    }
+
+    @Test func bf16FallsBackToFloat32WhereTheCPUHasNoKernels() {
+        #expect(Precision.bf16.onCPU(.unavailable) == .fp32)
+        #expect(Precision.bf16.onCPU(.emulated) == .bf16 && Precision.bf16.onCPU(.native) == .bf16)
+        #expect(Precision.fp32.onCPU(.unavailable) == .fp32 && Precision.fp32.onCPU(.native) == .fp32)
+        // On this CPU: a convolution, batch norm and leaky ReLU, forward and backward, under
+        // withPrecision(.bf16) give fp32's values bit for bit exactly when bf16 cannot run here.
+        func run(_ precision: Precision) -> (y: [Float], dx: [Float], dw: [Float], type: ElementType) {
+            let x = random([2, 16, 4, 32], seed: 60), w = random([16, 16, 3, 3], seed: 61, low: -0.2, high: 0.2)
+            x.requiresGrad = true
+            w.requiresGrad = true
+            let y = withPrecision(precision) {
+                let c = conv2d(x, weight: w, padding: 1)
+                let n = batchNorm(c, scale: Tensor(repeating: 1, shape: [16]), shift: Tensor(zeros: [16]),
+                                  runningMean: Tensor(zeros: [16]), runningVariance: Tensor(repeating: 1, shape: [16]),
+                                  training: true, momentum: 0.1, epsilon: 1e-5)
+                return leakyReLU(n, slope: 0.1)
+            }
+            y.backward(seed: random(y.shape, seed: 62))
+            return (y.scalars, x.grad!.scalars, w.grad!.scalars, y.elementType)
+        }
+        let a = run(.fp32), b = run(.bf16)
+        if Self.bf16Runs {
+            #expect(b.type == .bf16 && a.y != b.y && a.dw != b.dw)
+        } else {
+            #expect(b.type == .f32 && a.y == b.y && a.dx == b.dx && a.dw == b.dw)
+        }
     }
 
     @Test func bf16SupportOfThisCPU() throws {
@@ -261,7 +296,7 @@ import Testing
             #expect(notice.contains("fp32 stays the default"))
         }
         #expect(BF16Support.emulated.notice?.contains("emulates") == true)
-        #expect(BF16Support.unavailable.notice?.contains("reference loops") == true)
+        #expect(BF16Support.unavailable.notice?.contains("runs in fp32") == true)
     }
 
     @Test func profileCountsPrimitiveKinds() {

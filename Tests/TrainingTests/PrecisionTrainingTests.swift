@@ -57,9 +57,15 @@ import SemanticKITTI
             #expect(step.model.namedParameters().allSatisfy { $0.tensor.elementType == .f32 && $0.tensor.isContiguous })
             finals[precision] = losses
         }
-        // The first loss is the same network on the same batch: equal up to bf16 rounding.
+        // The first loss is the same network on the same batch: equal up to bf16 rounding where
+        // the CPU runs bf16, and bit for bit where bf16 falls back to fp32 (no AVX-512).
         let a = finals[.fp32]![0], b = finals[.bf16]![0]
         #expect(abs(a - b) < 0.02 * a, "first losses \(a) (fp32) and \(b) (bf16)")
+        if Precision.bf16.onThisCPU == .bf16 {
+            #expect(finals[.fp32]! != finals[.bf16]!, "a bf16 run gave fp32's losses bit for bit: it did not run bf16")
+        } else {
+            #expect(finals[.fp32]! == finals[.bf16]!, "bf16 fell back to fp32 here, so the losses must be fp32's")
+        }
     }
 
     @Test func aBFloat16RunWritesFloat32CheckpointsThatLoadInEitherPrecision() throws {

@@ -18,8 +18,8 @@ public func batchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Te
     let c = x.shape[1]
     precondition(scale.shape == [c] && shift.shape == [c] && runningMean.shape == [c] && runningVariance.shape == [c],
                  "batchNorm parameters must have shape [\(c)]")
-    // oneDNN's batch norm on plain NCHW is a slow reference loop; give it nChw16c.
-    let x = x.isContiguous && c >= 8 ? x.inLayout(MemoryDescriptor(shape: x.shape, tag: dnnl_aBcd16b)) : x
+    // oneDNN's batch norm on plain NCHW is a slow reference loop; give it the blocked layout.
+    let x = x.isContiguous && c >= 8 ? x.inLayout(MemoryDescriptor.blocked(x.shape)) : x
     let desc = x.storage.descriptor
     var flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
     if !training { flags |= dnnl_use_global_stats.rawValue }

@@ -37,6 +37,11 @@ final class ConvolutionPrimitives {
     /// those channels padded to 32, one sample at a time (see `ChannelPaddedPass`).
     let paddedForward: ChannelPaddedPass?
     let paddedBackwardData: ChannelPaddedPass?
+    /// Where oneDNN has only a plain-layout gemm for a pass that writes at stride 2 along the
+    /// width (on AVX2 CPUs: every transposed convolution's forward and every stride-2
+    /// convolution's backward data), the pass as two stride-1 phases (see `WidthPolyphasePass`).
+    let polyphaseForward: WidthPolyphasePass?
+    let polyphaseBackwardData: WidthPolyphasePass?
 
     enum Pass { case forward, backwardData, backwardWeights }
 
@@ -55,6 +60,7 @@ final class ConvolutionPrimitives {
     /// Every primitive of the group.
     var all: [Primitive] {
         [forward] + (backward.map { [$0.data, $0.weights] } ?? []) + [paddedForward?.primitive, paddedBackwardData?.primitive].compactMap { $0 }
+            + (polyphaseForward?.phases ?? []) + (polyphaseBackwardData?.phases ?? [])
     }
 
     /// - Parameters:
@@ -84,7 +90,7 @@ final class ConvolutionPrimitives {
         // NCHW and slow kernels for 8 or 16 channels, and batch norm then follows); `any` for
         // the rest, and as a fallback when no implementation takes the blocked layout.
         func activation(_ shape: [Int], blocked: Bool, _ type: ElementType) -> dnnl_memory_desc_t {
-            (blocked && shape[1] >= 8 ? MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b, type: type)
+            (blocked && shape[1] >= 8 ? MemoryDescriptor.blocked(shape, type: type)
                 : MemoryDescriptor.any(shape, type: type)).raw
         }
         // Layout choices in order of preference: (input blocked, output blocked).
@@ -143,6 +149,18 @@ final class ConvolutionPrimitives {
             ? ChannelPaddedPass(input: input, weights: weights, output: output, settings: s, pass: .backwardData,
                                 type: type, outputType: type, strides: strides, dilates: dilates, padL: padL, padR: padR)
             : nil
+        let widthStride2 = s.stride == Size2D(1, 2) && s.dilation == Size2D(1, 1)
+        let height = (padL[0], padR[0])
+        polyphaseForward = widthStride2 && s.transposed && !bias && postOps == nil && paddedForward == nil && slow(forward)
+            ? WidthPolyphasePass(input: input, output: output, weights: weights, heightPadding: height,
+                                 widthPadding: s.padding.width, type: type, outputType: outputType)
+            : nil
+        // A convolution's backward data is the transposed convolution of the output's gradient
+        // with the weights' channel axes swapped.
+        polyphaseBackwardData = widthStride2 && !s.transposed && paddedBackwardData == nil && backward.map { slow($0.data) } == true
+            ? WidthPolyphasePass(input: output, output: input, weights: [weights[1], weights[0], weights[2], weights[3]],
+                                 heightPadding: height, widthPadding: s.padding.width, type: type, outputType: type)
+            : nil
     }
 }
 
@@ -178,7 +196,7 @@ final class ChannelPaddedPass {
         paddedOutput[0] = 1
         if pass == .forward { paddedOutput[1] = 32 } else { paddedInput[1] = 32 }
         func blocked(_ shape: [Int], _ type: ElementType) -> dnnl_memory_desc_t {
-            MemoryDescriptor(shape: shape, tag: dnnl_aBcd16b, type: type).raw
+            MemoryDescriptor.blocked(shape, type: type).raw
         }
         let alg = s.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
         let prop = pass == .forward ? dnnl_forward_inference : dnnl_forward_training
@@ -208,12 +226,12 @@ final class ChannelPaddedPass {
         self.paddedWeights = paddedWeights
         batch = input[0]
         if pass == .forward {
-            self.input = MemoryDescriptor(shape: input, tag: dnnl_aBcd16b, type: type)
-            self.output = MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: outputType)
+            self.input = MemoryDescriptor.blocked(input, type: type)
+            self.output = MemoryDescriptor.blocked(output, type: outputType)
         } else {
             // Backward data reads the output's gradient and writes the input's.
-            self.input = MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: type)
-            self.output = MemoryDescriptor(shape: input, tag: dnnl_aBcd16b, type: type)
+            self.input = MemoryDescriptor.blocked(output, type: type)
+            self.output = MemoryDescriptor.blocked(input, type: type)
         }
     }
 
@@ -329,6 +347,10 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
         xs = x.storage(in: padded.input)
         out = Storage(padded.output)
         padded.run(xs, weights: padded.weights(from: userWeights), into: out)
+    } else if let polyphase = primitives.polyphaseForward {
+        xs = x.storage(in: polyphase.input)
+        out = Storage(polyphase.output)
+        polyphase.run(xs, weights: polyphase.weights(from: userWeights), into: out)
     } else {
         xs = x.storage(in: forward.src)
         out = Storage(forward.dst)
@@ -347,6 +369,14 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
             let dx = Storage(padded.output)
             gradOut = gradOut.reordered(to: padded.input)
             padded.run(gradOut, weights: padded.weights(from: userWeights), into: dx)
+            grads[0] = Tensor(shape: inputShape, storage: dx)
+        } else if needX, let polyphase = primitives.polyphaseBackwardData {
+            let dx = Storage(polyphase.output)
+            gradOut = gradOut.reordered(to: polyphase.input)
+            // The plain [O, I, kh, kw] weights seen as a transposed convolution's [I, O, kh, kw].
+            let asTransposed = Storage(viewing: userWeights, as: MemoryDescriptor(
+                shape: [weightShape[1], weightShape[0], weightShape[2], weightShape[3]], tag: dnnl_iohw))
+            polyphase.run(gradOut, weights: polyphase.weights(from: asTransposed), into: dx)
             grads[0] = Tensor(shape: inputShape, storage: dx)
         } else if needX {
             let p = primitives.backwardData

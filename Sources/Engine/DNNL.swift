@@ -35,6 +35,16 @@ public enum ElementType: Sendable, Hashable, CustomStringConvertible {
 
 /// A oneDNN memory descriptor: logical dimensions, an element type (`f32` or `bf16`) and a
 /// physical layout (plain row-major, or blocked such as `nChw16c`).
+/// The channel block of the activations' layout on this CPU (see `MemoryDescriptor.blocked`).
+enum ChannelBlock {
+    /// 16 with AVX-512, else 8.
+    static let size: Int = {
+        let avx512 = dnnl_cpu_isa_avx512_core.rawValue
+        return dnnl_get_effective_cpu_isa().rawValue & avx512 == avx512 ? 16 : 8
+    }()
+    static var tag: dnnl_format_tag_t { size == 16 ? dnnl_aBcd16b : dnnl_aBcd8b }
+}
+
 struct MemoryDescriptor: Equatable {
     var raw: dnnl_memory_desc_t
 
@@ -55,6 +65,14 @@ struct MemoryDescriptor: Equatable {
         let tags = [dnnl_a, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde, dnnl_abcdef]
         precondition(shape.count <= 6, "at most 6 dimensions")
         return MemoryDescriptor(shape: shape.isEmpty ? [1] : shape, tag: tags[shape.count], type: type)
+    }
+
+    /// The channel-blocked layout activations live in between layers: `nChw16c` where oneDNN
+    /// has AVX-512 kernels (16 floats a vector register), `nChw8c` on AVX2 machines (8 floats),
+    /// whose jit kernels take only that blocking and fall back to gemm or reference loops for
+    /// 16. Chosen once per process from the ISA oneDNN uses (`ONEDNN_MAX_CPU_ISA` honoured).
+    static func blocked(_ shape: [Int], type: ElementType = .f32) -> MemoryDescriptor {
+        MemoryDescriptor(shape: shape, tag: ChannelBlock.tag, type: type)
     }
 
     /// "Let the primitive choose."
@@ -220,8 +238,8 @@ struct PostOps: Hashable, CustomStringConvertible {
 
     var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-")+\(addends))" }
 
-    /// The addends' layout: `nChw16c` of the output.
-    var addendDescriptor: MemoryDescriptor { MemoryDescriptor(shape: output, tag: dnnl_aBcd16b, type: outputType) }
+    /// The addends' layout: the output's channel-blocked layout.
+    var addendDescriptor: MemoryDescriptor { MemoryDescriptor.blocked(output, type: outputType) }
 
     /// The execution argument of addend `k`.
     func addendArgument(_ k: Int) -> Int32 {

@@ -76,7 +76,7 @@ public func logSoftmax(_ x: Tensor) -> Tensor {
 /// (Log-)softmax over channels of `[N, C, H, W]` with oneDNN's vectorised primitives,
 /// forward and backward, in the `nChw16c` layout.
 private func oneDNNSoftmax(_ x: Tensor, log: Bool) -> Tensor {
-    let layout = MemoryDescriptor(shape: x.shape, tag: dnnl_aBcd16b)
+    let layout = MemoryDescriptor.blocked(x.shape)
     let alg = log ? dnnl_softmax_log : dnnl_softmax_accurate
     let forward = DNNLContext.shared.cached("softmax_f|\(log)|\(layout.key)") { () -> Primitive in
         var d = dnnl_softmax_v2_desc_t()

@@ -23,8 +23,11 @@ import Testing
                                              settings: ConvolutionSettings(stride: Size2D(1, 2), padding: Size2D(0, 1),
                                                                            dilation: 1, transposed: true), training: false)
             }
-            #expect(primitives.paddedForward?.primitive.implementation.hasPrefix("jit") == true,
-                    "the transposed convolution \(cin) -> 16 is not padded: \(primitives.forward.implementation)")
+            // In a jit kernel: padded to 32 channels (AVX-512), as two stride-1 phases (AVX2, see
+            // WidthPolyphaseTests), or oneDNN's own.
+            let kernel = primitives.paddedForward?.primitive.implementation ?? primitives.polyphaseForward?.implementation
+                ?? primitives.forward.implementation
+            #expect(kernel.hasPrefix("jit"), "the transposed convolution \(cin) -> 16 runs in \(kernel)")
         }
     }
 
@@ -59,8 +62,9 @@ import Testing
                                              settings: ConvolutionSettings(stride: Size2D(1, 2), padding: 1, dilation: 1,
                                                                            transposed: false), training: true)
             }
-            #expect(primitives.paddedBackwardData?.primitive.implementation.hasPrefix("jit") == true,
-                    "backward data of the convolution 16 -> \(cout) is not padded: \(primitives.backwardData.implementation)")
+            let kernel = primitives.paddedBackwardData?.primitive.implementation ?? primitives.polyphaseBackwardData?.implementation
+                ?? primitives.backwardData.implementation
+            #expect(kernel.hasPrefix("jit"), "backward data of the convolution 16 -> \(cout) runs in \(kernel)")
         }
     }
 }

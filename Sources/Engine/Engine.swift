@@ -6,11 +6,16 @@
 // - `Tensor` (Tensor.swift) is a float32 (or, for a bf16 network's activations, bfloat16)
 //   buffer that oneDNN reads and writes directly
 //   (`Storage`, DNNL.swift) plus a logical shape. Its physical layout is whatever the
-//   producing primitive chose: convolutions are created with activations in `nChw16c`
-//   (oneDNN's fast AVX-512 kernels) and batch norm, leaky ReLU and additions work in that
-//   layout too, so activations are reordered only at the network's edges (input, and the
-//   loss when it is not the fused cross-entropy). `scalars`/`contiguous()` give plain
-//   row-major values whenever Swift code needs them.
+//   producing primitive chose: convolutions are created with activations in a channel-blocked
+//   layout, `nChw16c` for oneDNN's AVX-512 kernels or `nChw8c` for its AVX2 ones (chosen once by
+//   the CPU, `ChannelBlock`), and batch norm, leaky ReLU and additions work in that layout too,
+//   so activations are reordered only at the network's edges (input, and the loss when it is
+//   not the fused cross-entropy). `scalars`/`contiguous()` give plain row-major values
+//   whenever Swift code needs them.
+// - Strided passes oneDNN 2.6 has only slow kernels for are rewritten (Convolution.swift):
+//   16-channel outputs padded to 32 on AVX-512 (`ChannelPaddedPass`), and on AVX2 every pass
+//   that writes at stride 2 along the width split into two stride-1 phases
+//   (`WidthPolyphasePass`).
 // - Autograd (Autograd.swift) is define-by-run: every op returns `Tensor.result(...)` with a
 //   closure that maps the output gradient to input gradients and holds exactly what it
 //   needs. `backward()` sorts the graph once, walks it in reverse, accumulates gradients

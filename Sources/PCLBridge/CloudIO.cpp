@@ -166,6 +166,14 @@ bool checkBinaryData(const char *path, unsigned dataStart, bool compressed, uint
         fail(error, capacity, "cannot read the binary_compressed size prefix");
         return false;
     }
+    // LZF turns at most 3 bytes into 264 (a back reference of maximal length), so a small
+    // payload announcing gigabytes is corrupt: refuse it before PCL allocates the gigabytes.
+    if (static_cast<uint64_t>(sizes[1]) > 88ull * sizes[0]) {
+        fail(error, capacity,
+             "corrupt: %u bytes of compressed data cannot unpack to the %u bytes announced (LZF expands at most 88 times)",
+             sizes[0], sizes[1]);
+        return false;
+    }
     if (sizes[1] != bytes) {
         fail(error, capacity,
              "corrupt: the compressed data unpacks to %u bytes but the header's %llu points of %u bytes need %llu",
@@ -185,7 +193,7 @@ struct PLYElement {
     std::string name;
     uint64_t count = 0;
     size_t properties = 0;
-    size_t rowBytes = 0; // for binary data; meaningless with lists
+    size_t rowBytes = 0; // for binary data: exact without lists, the least with them
     bool hasList = false;
 };
 
@@ -221,6 +229,11 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
                 fail(error, capacity, "line %zu: malformed element line '%s'", lineNumber, line.c_str());
                 return false;
             }
+            if (element.count > UINT32_MAX) {
+                fail(error, capacity, "line %zu: %llu '%s' elements are more than a point cloud holds (at most %u)",
+                     lineNumber, (unsigned long long)element.count, element.name.c_str(), UINT32_MAX);
+                return false;
+            }
             elements.push_back(element);
         } else if (keyword == "property") {
             if (elements.empty()) {
@@ -231,8 +244,15 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
             words >> type;
             auto &element = elements.back();
             element.properties += 1;
-            if (type == "list") element.hasList = true;
-            else element.rowBytes += plyTypeSize(type);
+            if (type == "list") {
+                // Each row holds at least the list's length.
+                std::string countType;
+                words >> countType;
+                element.hasList = true;
+                element.rowBytes += plyTypeSize(countType);
+            } else {
+                element.rowBytes += plyTypeSize(type);
+            }
         } else if (keyword == "end_header") {
             ended = true;
             break;
@@ -280,11 +300,22 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
         return true;
     }
     if (format != "binary_little_endian" && format != "binary_big_endian") return true; // PCL words it
+    // Counts are at most 2^32 - 1 and rows a few bytes per property of the header, so the sum
+    // cannot overflow. With lists the sizes vary: the least a file can hold is checked here, and
+    // PCL's parser finds any other short file.
     uint64_t bytes = 0;
+    bool lists = false;
     for (const auto &e : elements) {
-        if (e.hasList) return true; // sizes vary: PCL's parser finds a short file
         bytes += e.count * e.rowBytes;
+        lists = lists || e.hasList;
     }
+    if (lists && size < dataStart + bytes) {
+        fail(error, capacity,
+             "truncated: the header announces elements of at least %llu bytes in all but only %llu bytes follow it",
+             (unsigned long long)bytes, (unsigned long long)(size - dataStart));
+        return false;
+    }
+    if (lists) return true;
     if (size < dataStart + bytes) {
         const auto &e = elements.front();
         uint64_t have = size - dataStart;
@@ -300,6 +331,11 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
 /// After PCL read a cloud: its data holds exactly width x height points.
 bool checkShape(const pcl::PCLPointCloud2 &cloud, char *error, size_t capacity) {
     const uint64_t points = static_cast<uint64_t>(cloud.width) * cloud.height;
+    if (points > UINT32_MAX) {
+        fail(error, capacity, "corrupt: %u x %u points are more than a point cloud holds (at most %u)", cloud.width,
+             cloud.height, UINT32_MAX);
+        return false;
+    }
     if (cloud.data.size() != points * cloud.point_step) {
         fail(error, capacity, "corrupt: %zu bytes of point data for %llu points of %u bytes", cloud.data.size(),
              (unsigned long long)points, cloud.point_step);
@@ -423,6 +459,12 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
         }
         if (header.fields.empty()) {
             fail(error, capacity, "the header declares no FIELDS");
+            return nullptr;
+        }
+        // With more, WIDTH x HEIGHT x the point size can wrap around 2^64 and pass as a few bytes.
+        if (static_cast<uint64_t>(header.width) * header.height > UINT32_MAX) {
+            fail(error, capacity, "WIDTH %u x HEIGHT %u is more points than a PCD file holds (POINTS is at most %u)",
+                 header.width, header.height, UINT32_MAX);
             return nullptr;
         }
         bool valid = dataType == 0 ? checkASCIIData(path, dataStart, header, error, capacity)

@@ -1,0 +1,70 @@
+import Foundation
+import SemanticKITTI
+import Testing
+import TestSupport
+@testable import PointClouds
+
+/// Headers that announce more than the file can hold are errors naming the file, refused by the
+/// bridge before PCL sizes anything from them: sizes that wrap around 2^64, compressed data that
+/// could not unpack to what it announces, and element counts past 32 bits.
+final class OversizedHeaderTests {
+    let directory = SampleData.temporaryDirectory("rangeseg-pointclouds-oversized")
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    func error(reading url: URL) -> FormatError? {
+        do {
+            _ = try PointCloudFile.read(url)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func pcdHeader(fields: String = "x y z", sizes: String = "4 4 4", types: String = "F F F", counts: String = "1 1 1",
+                   width: String, height: String, points: String, data: String) -> String {
+        "VERSION .7\nFIELDS \(fields)\nSIZE \(sizes)\nTYPE \(types)\nCOUNT \(counts)\nWIDTH \(width)\nHEIGHT \(height)\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS \(points)\nDATA \(data)\n"
+    }
+
+    /// 2^31 x 2^31 points of 4 bytes is 2^64 bytes: 0 when computed in 64 bits.
+    @Test func pcdWhosePointsWrapAroundIsAnError() throws {
+        let url = try writeText(pcdHeader(fields: "x", sizes: "4", types: "F", counts: "1", width: "2147483648", height: "2147483648",
+                                          points: "0", data: "binary"), "wrap.pcd", in: directory)
+        let error = try #require(error(reading: url))
+        #expect(error.file == url.path)
+        #expect(!error.reason.isEmpty)
+    }
+
+    /// Ten bytes of LZF data cannot unpack to 4 MB: refused before PCL allocates the 4 MB.
+    @Test func compressedPCDAnnouncingMoreThanLZFCanUnpackIsAnError() throws {
+        var data = Data(pcdHeader(fields: "x", sizes: "4", types: "F", counts: "1", width: "1000000", height: "1",
+                                  points: "1000000", data: "binary_compressed").utf8)
+        for size: UInt32 in [10, 4_000_000] { withUnsafeBytes(of: size.littleEndian) { data.append(contentsOf: $0) } }
+        data.append(Data(repeating: 0x1F, count: 10))
+        let url = directory.appendingPathComponent("bomb.pcd")
+        try data.write(to: url)
+        let error = try #require(error(reading: url))
+        #expect(error.file == url.path)
+        #expect(error.reason == "corrupt: 10 bytes of compressed data cannot unpack to the 4000000 bytes announced (LZF expands at most 88 times)")
+    }
+
+    /// A binary PLY with a list property: 4e9 vertices of 12 bytes cannot follow a short header.
+    @Test func binaryPLYWithListsAnnouncingMoreThanFollowsIsAnError() throws {
+        let header = "ply\nformat binary_little_endian 1.0\nelement vertex 4000000000\nproperty float x\nproperty float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n"
+        var data = Data(header.utf8)
+        data.append(Data(count: 64))
+        let url = directory.appendingPathComponent("many-vertices.ply")
+        try data.write(to: url)
+        let error = try #require(error(reading: url))
+        #expect(error.file == url.path)
+        #expect(error.reason == "truncated: the header announces elements of at least 48000000001 bytes in all but only 64 bytes follow it")
+    }
+
+    @Test func plyElementCountPast32BitsIsAnError() throws {
+        let url = try writeText("ply\nformat ascii 1.0\nelement vertex 5000000000\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n",
+                                "five-billion.ply", in: directory)
+        let error = try #require(error(reading: url))
+        #expect(error.file == url.path)
+        #expect(error.reason == "line 3: 5000000000 'vertex' elements are more than a point cloud holds (at most 4294967295)")
+    }
+}

@@ -60,4 +60,19 @@ import Testing
         #expect(error?.file == "far.safetensors")
         #expect(error?.reason.contains("do not fit shape [1] or the file") == true, "\(String(describing: error))")
     }
+
+    /// A member whose central-directory size says 4 GB from a few deflated bytes: refused before
+    /// 4 GB are set aside (deflate makes at most 1032 bytes of one).
+    @Test func npzMemberAnnouncingMoreThanDeflateCanMakeIsAnError() throws {
+        var archive = NumPyArchive()
+        archive["a"] = NumPyArray([1, 2, 3] as [Float], shape: [3])
+        var data = try archive.npzData()
+        let central = try #require((0 ..< data.count - 4).first { data[$0] == 0x50 && data[$0 + 1] == 0x4B && data[$0 + 2] == 1 && data[$0 + 3] == 2 })
+        let compressed = Int(data[central + 20]) | Int(data[central + 21]) << 8
+        withUnsafeBytes(of: UInt32(4_000_000_000).littleEndian) { data.replaceSubrange(central + 24 ..< central + 28, with: $0) }
+        let error = #expect(throws: FormatError.self) { try NumPyArchive(npzData: data) }
+        #expect(error?.file == "<npz>")
+        #expect(error?.reason == "entry a.npy: corrupt: \(compressed) bytes of deflate data cannot inflate to the 4000000000 bytes announced",
+                "\(String(describing: error))")
+    }
 }

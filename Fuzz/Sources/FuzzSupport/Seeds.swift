@@ -14,10 +14,10 @@ public enum Seeds {
         guard let directory = requestedDirectory else { return }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let scratch = directory.appendingPathComponent(".scratch")
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rangeseg-fuzz-seeds-\(getpid())")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: scratch) }
             let seeds = try make(scratch)
+            try FileManager.default.removeItem(at: scratch)
             for (name, data) in seeds.sorted(by: { $0.key < $1.key }) {
                 try data.write(to: directory.appendingPathComponent(name))
                 print("\(directory.lastPathComponent)/\(name)  \(data.count) bytes")

@@ -50,6 +50,9 @@ known() {
 # ASan: leaks are findings too; abort on the first report so that libFuzzer saves the input.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=0}"
 export RANGESEG_SAMPLE="${RANGESEG_SAMPLE:-$root/../shared/data/semantickitti}"
+# Swift's backtracer reads the crashed process's memory in a way ASan reports, and then waits
+# for itself forever: ASan's report is the one wanted.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 # oneDNN's OpenMP threads would compete with a second fuzzer on the other core.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 

@@ -93,7 +93,7 @@ public struct NumPyArchive: Sendable, Equatable {
     /// Reads a `.npz` file (deflated or stored entries).
     public init(npz url: URL) throws(FormatError) {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(readingFile: url) } catch {
             throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
         }
         do { try self.init(npzData: data) } catch { throw FormatError(file: url, reason: error.reason) }

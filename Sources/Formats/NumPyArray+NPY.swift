@@ -43,7 +43,7 @@ extension NumPyArray {
     /// Reads a `.npy` file.
     public init(npy url: URL) throws(FormatError) {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(readingFile: url) } catch {
             throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
         }
         do { try self.init(npyData: data) } catch { throw FormatError(file: url, reason: error.reason) }

@@ -129,7 +129,7 @@ public struct SafeTensors: Sendable {
     /// Reads a file.
     public static func read(from url: URL) throws(FormatError) -> SafeTensors {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(readingFile: url) } catch {
             throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
         }
         return try SafeTensors(data: data, file: url.path)

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdlib>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -188,6 +191,13 @@ bool checkBinaryData(const char *path, unsigned dataStart, bool compressed, uint
     return true;
 }
 
+/// One property of a PLY element: `property float x` or `property list uchar int vertex_indices`.
+struct PLYProperty {
+    std::string name;
+    std::string type; // the item type of a list
+    bool isList = false;
+};
+
 /// One element of a PLY header (`vertex`, `face`, ...).
 struct PLYElement {
     std::string name;
@@ -195,6 +205,7 @@ struct PLYElement {
     size_t properties = 0;
     size_t rowBytes = 0; // for binary data: exact without lists, the least with them
     bool hasList = false;
+    std::vector<PLYProperty> list;
 };
 
 size_t plyTypeSize(const std::string &type) {
@@ -203,6 +214,62 @@ size_t plyTypeSize(const std::string &type) {
     if (type == "int" || type == "uint" || type == "float" || type == "int32" || type == "uint32" || type == "float32") return 4;
     if (type == "double" || type == "float64") return 8;
     return 0;
+}
+
+bool isColor(const PLYProperty &p, const char *name) {
+    return !p.isList && (p.type == "uchar" || p.type == "uint8") &&
+           (p.name == name || p.name == std::string("diffuse_") + name);
+}
+
+/// Checks what PCL 1.13's PLY reader assumes of a header and, when wrong, answers with an
+/// `assert(false)` that ends the process (or with writes at stale offsets): one `vertex`
+/// element of scalar properties; uchar colours as `red green blue` in a row, `alpha` right after
+/// them; `obj_info num_cols` and `num_rows` together and matching the vertex count.
+bool checkPLYHeader(const std::vector<PLYElement> &elements, long long columns, long long rows, char *error,
+                    size_t capacity) {
+    const PLYElement *vertex = nullptr;
+    for (const auto &e : elements) {
+        if (e.name != "vertex") continue;
+        if (vertex) {
+            fail(error, capacity, "the header has two 'vertex' elements");
+            return false;
+        }
+        vertex = &e;
+    }
+    if (!vertex) return true; // PCL words it
+    const auto &p = vertex->list;
+    for (size_t i = 0; i < p.size(); ++i) {
+        if (p[i].isList) {
+            fail(error, capacity, "vertex property '%s' is a list; point cloud vertices hold scalar properties only",
+                 p[i].name.c_str());
+            return false;
+        }
+    }
+    for (size_t i = 0; i < p.size(); ++i) {
+        bool red = isColor(p[i], "red"), green = isColor(p[i], "green"), blue = isColor(p[i], "blue");
+        bool alpha = !p[i].isList && (p[i].type == "uchar" || p[i].type == "uint8") && p[i].name == "alpha";
+        if (red) {
+            if (i + 2 < p.size() && isColor(p[i + 1], "green") && isColor(p[i + 2], "blue")) {
+                i += 2;
+                if (i + 1 < p.size() && p[i + 1].name == "alpha") ++i;
+                continue;
+            }
+        }
+        if (red || green || blue || alpha) {
+            fail(error, capacity,
+                 "vertex property '%s': uchar colours must be red, green and blue in a row (alpha right after them)",
+                 p[i].name.c_str());
+            return false;
+        }
+    }
+    if (columns >= 0 || rows >= 0) {
+        if (columns < 0 || rows < 0 || static_cast<unsigned long long>(columns) * static_cast<unsigned long long>(rows) != vertex->count) {
+            fail(error, capacity, "obj_info num_cols %lld and num_rows %lld do not describe the %llu vertices", columns, rows,
+                 (unsigned long long)vertex->count);
+            return false;
+        }
+    }
+    return true;
 }
 
 /// Checks that a PLY file holds the data its header announces: every line (ASCII, with the
@@ -214,13 +281,32 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
     std::vector<PLYElement> elements;
     size_t lineNumber = 0;
     bool ended = false;
+    long long columns = -1, rows = -1; // from obj_info num_cols, num_rows
     while (std::getline(file, line)) {
         ++lineNumber;
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty() && std::isspace(static_cast<unsigned char>(line[0]))) {
+            // PCL splits obj_info lines at white space and asserts that the first word is obj_info.
+            fail(error, capacity, "line %zu: header lines start with their keyword, not with white space", lineNumber);
+            return false;
+        }
         std::istringstream words(line);
         std::string keyword;
         words >> keyword;
-        if (keyword == "format") {
+        if (keyword == "obj_info") {
+            std::string key, value;
+            words >> key >> value;
+            if (key == "num_cols" || key == "num_rows") {
+                char *end = nullptr;
+                errno = 0;
+                long long number = std::strtoll(value.c_str(), &end, 10);
+                if (value.empty() || *end != '\0' || errno != 0 || number < 0 || number > INT32_MAX) {
+                    fail(error, capacity, "line %zu: obj_info %s '%s' is not a count", lineNumber, key.c_str(), value.c_str());
+                    return false;
+                }
+                (key == "num_cols" ? columns : rows) = number;
+            }
+        } else if (keyword == "format") {
             words >> format;
         } else if (keyword == "element") {
             PLYElement element;
@@ -240,6 +326,7 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
                 fail(error, capacity, "line %zu: a property before any element", lineNumber);
                 return false;
             }
+            PLYProperty property;
             std::string type;
             words >> type;
             auto &element = elements.back();
@@ -247,12 +334,26 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
             if (type == "list") {
                 // Each row holds at least the list's length.
                 std::string countType;
-                words >> countType;
+                words >> countType >> property.type >> property.name;
+                if (plyTypeSize(countType) == 0 || plyTypeSize(property.type) == 0) {
+                    fail(error, capacity, "line %zu: list property with unknown types '%s' and '%s'", lineNumber,
+                         countType.c_str(), property.type.c_str());
+                    return false;
+                }
+                property.isList = true;
                 element.hasList = true;
                 element.rowBytes += plyTypeSize(countType);
             } else {
+                property.type = type;
+                words >> property.name;
+                if (plyTypeSize(type) == 0) {
+                    fail(error, capacity, "line %zu: property '%s' has the unknown type '%s'", lineNumber,
+                         property.name.c_str(), type.c_str());
+                    return false;
+                }
                 element.rowBytes += plyTypeSize(type);
             }
+            element.list.push_back(property);
         } else if (keyword == "end_header") {
             ended = true;
             break;
@@ -262,6 +363,7 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
         fail(error, capacity, "the header has no end_header line (truncated within its header, or not a PLY file)");
         return false;
     }
+    if (!checkPLYHeader(elements, columns, rows, error, capacity)) return false;
     const uint64_t dataStart = static_cast<uint64_t>(file.tellg());
     if (format == "ascii") {
         size_t element = 0;
@@ -453,7 +555,8 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
                  "SIZE, TYPE and COUNT entries as FIELDS)");
             return nullptr;
         }
-        if (dataStart == 0) {
+        // PCL reports a DATA line it could not place as offset (unsigned)-1.
+        if (dataStart == 0 || dataStart > size) {
             fail(error, capacity, "the header has no DATA line (not a PCD file, or truncated within its header)");
             return nullptr;
         }

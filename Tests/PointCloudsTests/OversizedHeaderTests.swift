@@ -67,4 +67,50 @@ final class OversizedHeaderTests {
         #expect(error.file == url.path)
         #expect(error.reason == "line 3: 5000000000 'vertex' elements are more than a point cloud holds (at most 4294967295)")
     }
+
+    /// The pcd fuzz target's first finding (out-of-memory, minimised by hand from its artifact): a
+    /// DATA line PCL cannot place gives the data offset (unsigned)-1, and the bridge allocated a
+    /// 4 GB string for the header before the data.
+    @Test func pcdDataLinePCLCannotPlaceIsAnError() throws {
+        let data = try #require(Data(base64Encoded: "\(pcd)"))
+        let url = directory.appendingPathComponent("data-offset.pcd")
+        try data.write(to: url)
+        let error = try #require(error(reading: url))
+        #expect(error.file == url.path)
+        #expect(error.reason == "the header has no DATA line (not a PCD file, or truncated within its header)")
+    }
+
+    /// The ply fuzz target's first finding (PCL's assert(false) in vertexColorCallback, an
+    /// abort): colours other than red, green, blue in a row. And obj_info dimensions that do not
+    /// match the vertices, which abort in vertexScalarPropertyCallback.
+    @Test(arguments: [
+        ("property uchar blue\n", "1 2 3 4\n5 6 7 8\n", "vertex property 'blue': uchar colours must be red, green and blue in a row (alpha right after them)"),
+        ("property uchar red\nproperty uchar blue\nproperty uchar green\n", "1 2 3 4 5 6\n5 6 7 8 9 10\n",
+         "vertex property 'red': uchar colours must be red, green and blue in a row (alpha right after them)"),
+        ("property uchar alpha\n", "1 2 3 4\n5 6 7 8\n", "vertex property 'alpha': uchar colours must be red, green and blue in a row (alpha right after them)"),
+        ("property list uchar float normal\n", "1 2 3 1 0.5\n5 6 7 1 0.5\n",
+         "vertex property 'normal' is a list; point cloud vertices hold scalar properties only"),
+    ])
+    func plyVertexPropertiesPCLWouldAbortOnAreErrors(extra: String, body: String, reason: String) throws {
+        let url = try writeText("ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\nproperty float z\n\(extra)end_header\n\(body)",
+                                "colours.ply", in: directory)
+        let error = try #require(error(reading: url))
+        #expect(error.file == url.path)
+        #expect(error.reason == reason)
+    }
+
+    @Test func plyObjInfoThatDoesNotMatchTheVerticesIsAnError() throws {
+        let header = "ply\nformat ascii 1.0\nobj_info num_cols 1\nobj_info num_rows 1\nelement vertex 2\nproperty float x\nproperty float y\nproperty float z\nend_header\n"
+        let url = try writeText(header + "1 2 3\n5 6 7\n", "obj-info.ply", in: directory)
+        let error = try #require(error(reading: url))
+        #expect(error.file == url.path)
+        #expect(error.reason == "obj_info num_cols 1 and num_rows 1 do not describe the 2 vertices")
+        // Matching dimensions give an organised cloud, as PCL's own writer records it.
+        let organised = try writeText(header.replacingOccurrences(of: "num_cols 1", with: "num_cols 2") + "1 2 3\n5 6 7\n",
+                                      "obj-info-2x1.ply", in: directory)
+        #expect(try PointCloudFile.read(organised).scan.count == 2)
+        let indented = try writeText("ply\nformat ascii 1.0\n obj_info num_cols 2\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n",
+                                     "indented.ply", in: directory)
+        #expect(error(reading: indented)?.reason == "line 3: header lines start with their keyword, not with white space")
+    }
 }

@@ -11,8 +11,11 @@ public enum Contract {
     /// with a reason.
     public static func read<T>(naming files: [String], _ read: () throws -> T) -> T? {
         do {
-            return try read()
+            let value = try read()
+            if verbose { FileHandle.standardError.write(Data("read: \(T.self)\n".utf8)) }
+            return value
         } catch let error as FormatError {
+            if verbose { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
             require(files.contains(error.file), "the error names '\(error.file)', not one of \(files): \(error)")
             require(!error.reason.isEmpty, "an error without a reason for \(error.file)")
             return nil
@@ -20,6 +23,10 @@ public enum Contract {
             violated("threw \(type(of: error)), not FormatError: \(error)")
         }
     }
+
+    /// `RANGESEG_FUZZ_VERBOSE=1`: every result on standard error, to see what a given input does
+    /// (`tools/fuzz.sh run TARGET FILE`).
+    static let verbose = ProcessInfo.processInfo.environment["RANGESEG_FUZZ_VERBOSE"] == "1"
 
     /// Ends the process with `message` unless `condition` holds.
     public static func require(_ condition: Bool, _ message: @autoclosure () -> String) {

@@ -141,6 +141,114 @@ bool checkASCIIData(const char *path, unsigned dataStart, const pcl::PCLPointClo
     return true;
 }
 
+/// Before PCL reads a PCD header: PCL 1.13's readHeader allocates POINTS x the point size at
+/// each POINTS line, from whatever the header says so far (and it reads on after DATA while
+/// lines look like header lines). This pass follows the same lines as PCL does and refuses what
+/// could make that allocation larger than the file can fill: SIZE entries other than 1, 2, 4, 8,
+/// COUNT entries outside 0 to 2^24 or for fields without a SIZE, and POINTS x the point size past
+/// the file's size (8 times it for ASCII, where a value takes at least 2 characters and at most
+/// 8 bytes; 88 times for LZF-compressed data).
+bool checkPCDHeaderSizes(const char *path, uint64_t size, char *error, size_t capacity) {
+    std::ifstream file(path, std::ios::binary);
+    std::string line;
+    std::vector<uint64_t> sizes;
+    uint64_t fields = 0, step = 0; // PCL's field count and point_step as it goes
+    uint64_t largest = 0;          // the largest POINTS x point_step
+    unsigned long long largestPoints = 0, largestStep = 0;
+    int dataType = -1;
+    size_t lineNumber = 0;
+    auto number = [](const std::string &token, unsigned long long &value) {
+        char *end = nullptr;
+        errno = 0;
+        value = std::strtoull(token.c_str(), &end, 10);
+        return !token.empty() && token[0] != '-' && *end == '\0' && errno == 0;
+    };
+    while (std::getline(file, line)) {
+        ++lineNumber;
+        if (line.empty()) continue;
+        std::vector<std::string> tokens; // as pcl::split(st, line, "\t\r ") has them
+        size_t i = 0;
+        while (i < line.size()) {
+            while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+            size_t start = i;
+            while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+            if (i > start) tokens.emplace_back(line, start, i - start);
+        }
+        std::istringstream words(line);
+        std::string type;
+        words >> type;
+        auto is = [&](const char *keyword) { return type.compare(0, std::strlen(keyword), keyword) == 0; };
+        const uint64_t entries = tokens.empty() ? 0 : tokens.size() - 1;
+        if (type.empty() || is("#") || is("VERSION") || is("WIDTH") || is("HEIGHT") || is("VIEWPOINT")) continue;
+        if (is("FIELDS") || is("COLUMNS")) {
+            fields = entries;
+            step = 4 * fields;
+        } else if (is("SIZE")) {
+            if (entries != fields) break; // PCL stops here
+            sizes.clear();
+            step = 0;
+            for (size_t t = 1; t < tokens.size(); ++t) {
+                unsigned long long v = 0;
+                if (!number(tokens[t], v) || (v != 1 && v != 2 && v != 4 && v != 8)) {
+                    fail(error, capacity, "line %zu: SIZE entry '%s' is not 1, 2, 4 or 8", lineNumber, tokens[t].c_str());
+                    return false;
+                }
+                sizes.push_back(v);
+                step += v;
+            }
+        } else if (is("TYPE")) {
+            if (sizes.empty() || entries != fields) break;
+            if (sizes.size() < fields) {
+                fail(error, capacity, "line %zu: TYPE for %llu fields after a SIZE for %zu", lineNumber,
+                     (unsigned long long)fields, sizes.size());
+                return false;
+            }
+        } else if (is("COUNT")) {
+            if (sizes.empty() || entries != fields) break;
+            if (sizes.size() < fields) {
+                fail(error, capacity, "line %zu: COUNT for %llu fields after a SIZE for %zu", lineNumber,
+                     (unsigned long long)fields, sizes.size());
+                return false;
+            }
+            step = 0;
+            for (size_t t = 1; t < tokens.size(); ++t) {
+                unsigned long long v = 0;
+                if (!number(tokens[t], v) || v > (1u << 24)) {
+                    fail(error, capacity, "line %zu: COUNT entry '%s' is not a count from 0 to 16777216", lineNumber,
+                         tokens[t].c_str());
+                    return false;
+                }
+                step += v * sizes[t - 1];
+            }
+        } else if (is("POINTS")) {
+            if (step == 0) break;
+            unsigned long long points = 0;
+            words >> points; // as PCL reads it: the leading number, 0 without one
+            if (words.fail()) points = 0;
+            if (tokens.size() > 1 && tokens[1][0] == '-') points = ULLONG_MAX; // wraps in PCL's size_t
+            unsigned long long bytes = 0;
+            if (__builtin_mul_overflow(points, static_cast<unsigned long long>(step), &bytes)) bytes = ULLONG_MAX;
+            if (bytes >= largest) {
+                largest = bytes;
+                largestPoints = points;
+                largestStep = step;
+            }
+        } else if (is("DATA")) {
+            const std::string kind = tokens.size() > 1 ? tokens[1] : "";
+            dataType = kind.compare(0, 17, "binary_compressed") == 0 ? 2 : kind.compare(0, 6, "binary") == 0 ? 1 : 0;
+        } else {
+            break; // where PCL's header ends
+        }
+    }
+    const uint64_t factor = dataType == 2 ? 88 : dataType == 1 ? 1 : 8;
+    if (largest / factor > size) {
+        fail(error, capacity, "POINTS %llu of %llu bytes each are more than a %llu-byte file can hold", largestPoints,
+             largestStep, (unsigned long long)size);
+        return false;
+    }
+    return true;
+}
+
 /// Checks that a binary or binary_compressed PCD holds all the bytes its header promises.
 bool checkBinaryData(const char *path, unsigned dataStart, bool compressed, uint64_t size,
                      const pcl::PCLPointCloud2 &cloud, char *error, size_t capacity) {
@@ -542,6 +650,7 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
     return guarded<RSCloud *>(error, capacity, nullptr, [&]() -> RSCloud * {
         uint64_t size = 0;
         if (!fileSize(path, size, error, capacity)) return nullptr;
+        if (!checkPCDHeaderSizes(path, size, error, capacity)) return nullptr;
         pcl::PCDReader reader;
         pcl::PCLPointCloud2 header;
         Eigen::Vector4f origin;

@@ -17,7 +17,7 @@ import Testing
         return data + Data(header.utf8) + body
     }
 
-    @Test func npyShapeWhoseSizeOverflowsIsAnError() {
+    @Test func npyShapeWhoseSizeOverflowsIsAnError() throws {
         let data = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }")
         let error = #expect(throws: FormatError.self) { try NumPyArray(npyData: data) }
         #expect(error?.file == "<npy>")
@@ -67,7 +67,10 @@ import Testing
         var archive = NumPyArchive()
         archive["a"] = NumPyArray([1, 2, 3] as [Float], shape: [3])
         var data = try archive.npzData()
-        let central = try #require((0 ..< data.count - 4).first { data[$0] == 0x50 && data[$0 + 1] == 0x4B && data[$0 + 2] == 1 && data[$0 + 3] == 2 })
+        let signature: [UInt8] = [0x50, 0x4B, 1, 2]
+        let bytes = [UInt8](data)
+        let found: Int? = (0 ..< bytes.count - 4).first { (i: Int) -> Bool in Array(bytes[i ..< i + 4]) == signature }
+        let central = try #require(found)
         let compressed = Int(data[central + 20]) | Int(data[central + 21]) << 8
         withUnsafeBytes(of: UInt32(4_000_000_000).littleEndian) { data.replaceSubrange(central + 24 ..< central + 28, with: $0) }
         let error = #expect(throws: FormatError.self) { try NumPyArchive(npzData: data) }

@@ -12,12 +12,13 @@ final class OversizedHeaderTests {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    func error(reading url: URL) -> FormatError? {
+    /// The error reading `url` gave (the file it names and the reason), or nil when it read.
+    func error(reading url: URL) -> (file: String, reason: String)? {
         do {
             _ = try PointCloudFile.read(url)
             return nil
         } catch {
-            return error
+            return (error.file, error.reason)
         }
     }
 
@@ -72,7 +73,7 @@ final class OversizedHeaderTests {
     /// DATA line PCL cannot place gives the data offset (unsigned)-1, and the bridge allocated a
     /// 4 GB string for the header before the data.
     @Test func pcdDataLinePCLCannotPlaceIsAnError() throws {
-        let data = try #require(Data(base64Encoded: "\(pcd)"))
+        let data = try #require(Data(base64Encoded: "IyAuUENEICAxdjAuNyAtIFBvaW50IENsb3VkIERhdGEgZmlsZSBmb3JtYXQKVkVSU0lPTiAwLjcKRklFTERTIHggeSB6IHJlbWlzc2lvbiBsYWJlbCByZ2IKU0laRSA0IDQgNCA0IDQgMgpUWVBFIEYgRiBGIEYgVSBVCkNPVU5UIDEgMSAxIDEgMSAxCldJRFRIIDQwCkhFSUdIVCAxClZJRVdQT0lOVCAwIDAgMCAxIDAgMCBuIGxhYmVsUE9JTkRBVEFUIDAgMCAwIDEgMCAwIDAKUE9JTlRTIDQwCkRBVEEgYXNjaQgIQAAAAAAAAAAAaEJeQlUjII84QV0YCEAuUENEIA=="))
         let url = directory.appendingPathComponent("data-offset.pcd")
         try data.write(to: url)
         let error = try #require(error(reading: url))
@@ -112,5 +113,26 @@ final class OversizedHeaderTests {
         let indented = try writeText("ply\nformat ascii 1.0\n obj_info num_cols 2\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n",
                                      "indented.ply", in: directory)
         #expect(error(reading: indented)?.reason == "line 3: header lines start with their keyword, not with white space")
+    }
+
+    /// The pcd fuzz target's second finding (ASan out of memory after 78,018 executions: a
+    /// 128 GB allocation inside PCL's readHeader, which sizes POINTS x the point size at the POINTS
+    /// line, before the bridge saw the header). Now checked before PCL reads the header.
+    @Test func pcdPointsPastWhatTheFileCanHoldAreAnErrorBeforePCLReadsTheHeader() throws {
+        let artifact = try #require(Data(base64Encoded: "IyAuUENEIHYwLjcgLSBQb2ludCMgLlBDRCB2MC43IC0gUG9pbnQgQ2xvdWQgRGF0YSBmaWxlIGZvcm1hdApWRVJTSU9OIDAuNwpGSUVMRFMgeCB5IHpSU0lPTiAwLjcKRklFTERTIHggeSB6IGludGVuc2l0eUVMRFMgeCB5IHpSU0lPTiAwLjcKRklFTERTIHggeSB6IGludGVuc2l0eSByaW5nLgAKU0laRSA0IDQgNCA0IDIKVFlQRSBGICBDbG91ZCBEYXRhIGZpbGUgZm9ybWF0ClZFUlNJT04gMC43CkZJRUxEUyB4FhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFkYgRiBGIEYgVSBGCkNPVU5UIDEgMSAxIDEgMSAxCldJRFRIIDQwCkhFSUdIVCAxClZJRVdQT0lOVCAwIDAgMCAxIDAgMCAwClBPSU5UUyA0MApEQVRBIGJpbmFyeV9jb21wcmVzc2VkCkcCAADAAwAAH36XU0KKAEYgRiBGIFUKQ09VTlQgMSAxIDEgMSAxCldJRFRIIDMKSEVJR0hUIDIKVklFV1BPSU5UIDAgMCAwIDEgMCAwIDAKUE9JTlRTIDYKREFUQSBhc2NpaQoxIDIgMyAwLjUgMAoxLjUgMi41IFdCZDZXQoozkUKMPJBCJfSUQu6IkkJVOJBCHw71kUJX35FCufp+Qoclf0Jmy4BCaKmAQqJbf0JAXH1CH37MfEI90nxC8KJ9QslbXkL0SF5CaEJeQuq9XUIDqF1CH9r+XUJeAYdCvwSEQtIlgkLcBIJCY8YtQgUdLUJJ2yxCH3ceLEJVKilC6igqQiwaKUKuFSlCHSlxQuJSbUJ0RS1CH/pUvDxTi0U+/0K5PpzypT9PtsE/gy3mPxfl/z+vWwxAH6/MHECyYitAh4wyQQBTNEHxZDlBhIs8QYVqPkEkOUBBHwMWQ0GiaUZBI7NIQX7RMkFFqjVBVY84Qe8JO0G24j1BH/+gP0Hpt2xBUvFqQegNa0HGQG5Br2khQYwXI0HP/CNBHzSWJUGf/iRBrDkoQctwKUH5rStBOjt4QUPhdUEzFzhBH0m+My41IP8/nbkBQLnZAUCjiipAUXMpQAyRLkDyACxAQIEpQB98WytASkorQLVRGUAgchlAnNkaQJnIGkBr0hlA4MsYQBzCiRhA36kYQIMsGUDB+AdAkAgIQF0YCECz5gdAISADH1UnMC4yNSAwCm5hbghA9M8iQPecH0D1oB1A948dQBmb2z9DF9s/VNXaPx/BMNo/if3WP/ZD2D83Pdc/DV3XIG5hbiBuYT8U9BNAIegRQNyX3D8ECtejPQDgRgAHKVyPPbgeBT7gC1YnAAAAAAAAAD6uR+E9KVwPYAdAJ0CHQBtAC8AAAo/C9WAb4GcAAEcgcOATA8AAQCMgAAD/4GgDAjyH/+AUAwAAoJMgJw=="))
+        let url = directory.appendingPathComponent("points.pcd")
+        try artifact.write(to: url)
+        let error = try #require(error(reading: url))
+        #expect(error.file == url.path)
+        let billion = try writeText(pcdHeader(fields: "x", sizes: "4", types: "F", counts: "1", width: "1000000000", height: "1",
+                                              points: "1000000000", data: "ascii") + "1\n", "billion.pcd", in: directory)
+        let size = try Data(contentsOf: billion).count
+        #expect(self.error(reading: billion)?.reason == "POINTS 1000000000 of 4 bytes each are more than a \(size)-byte file can hold")
+        let badSize = try writeText(pcdHeader(fields: "x", sizes: "2147483647", types: "F", counts: "1", width: "1", height: "1",
+                                              points: "1", data: "ascii") + "1\n", "size.pcd", in: directory)
+        #expect(self.error(reading: badSize)?.reason == "line 3: SIZE entry '2147483647' is not 1, 2, 4 or 8")
+        let badCount = try writeText(pcdHeader(fields: "x", sizes: "4", types: "F", counts: "-3", width: "1", height: "1",
+                                               points: "1", data: "ascii") + "1\n", "count.pcd", in: directory)
+        #expect(self.error(reading: badCount)?.reason == "line 5: COUNT entry '-3' is not a count from 0 to 16777216")
     }
 }

@@ -31,7 +31,11 @@ max_len() {
     esac
 }
 
-build_flags=(--package-path Fuzz -c "${FUZZ_CONFIGURATION:-debug}" --sanitize=fuzzer --sanitize=address)
+# SwiftPM passes the two sanitizers to swiftc as separate -sanitize= flags, in no fixed order,
+# and swiftc keeps only the last: Swift code got either ASan or coverage. One joined flag after
+# them gives it both (the C and C++ targets take the two flags as they are).
+build_flags=(--package-path Fuzz -c "${FUZZ_CONFIGURATION:-debug}" --sanitize=fuzzer --sanitize=address
+             -Xswiftc -sanitize=fuzzer,address)
 
 build() {
     if [[ "${FUZZ_NO_BUILD:-0}" != 1 ]]; then

@@ -16,16 +16,46 @@ public enum YAMLFile {
 
     /// Decodes YAML text; `file` names the source in errors.
     public static func decode<T: Decodable>(_ type: T.Type, yaml text: String, file: String) throws(FormatError) -> T {
-        let isEmpty: Bool
-        do { isEmpty = try Yams.compose(yaml: text) == nil } catch {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
             throw FormatError(file: file, reason: "not valid YAML: \(error)")
         }
+        if let root, let found = baseSixtyNumber(in: root, path: []) {
+            let path = found.path.isEmpty ? "top level" : found.path.joined(separator: ".")
+            throw FormatError(file: file, reason: "\(path): '\(found.value)' is a base-60 number (YAML 1.1's 1:30), which configuration files do not take; quote it if it is text")
+        }
         do {
-            return try YAMLDecoder().decode(type, from: isEmpty ? "{}" : text)
+            return try YAMLDecoder().decode(type, from: root == nil ? "{}" : text)
         } catch let error as DecodingError {
             throw FormatError(file: file, reason: describe(error))
         } catch {
             throw FormatError(file: file, reason: "not valid YAML: \(error)")
+        }
+    }
+
+    /// The key path and text of the first unquoted scalar that Yams would read as a base-60
+    /// integer (`1:30` is 90). Yams multiplies the digits without overflow checks, so a value
+    /// such as `epochs: 1:0:0:0:0:0:0:0:0:0:0` stops the process; configuration files never
+    /// need such numbers, so decoding refuses them first.
+    static func baseSixtyNumber(in node: Node, path: [String]) -> (path: [String], value: String)? {
+        switch node {
+        case let .scalar(scalar):
+            guard scalar.style == .plain || scalar.style == .any else { return nil }
+            var text = Substring(scalar.string)
+            if text.first == "-" || text.first == "+" { text = text.dropFirst() }
+            guard let first = text.first, first.isASCII, first.isNumber, text.contains(":"),
+                  text.allSatisfy({ ($0.isASCII && $0.isNumber) || $0 == ":" || $0 == "_" || $0 == "." }) else { return nil }
+            return (path, scalar.string)
+        case let .mapping(mapping):
+            for (key, value) in mapping {
+                if let found = baseSixtyNumber(in: value, path: path + [key.string ?? "?"]) { return found }
+            }
+            return nil
+        case let .sequence(sequence):
+            for (index, item) in sequence.enumerated() {
+                if let found = baseSixtyNumber(in: item, path: path + [String(index)]) { return found }
+            }
+            return nil
         }
     }
 

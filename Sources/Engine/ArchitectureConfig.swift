@@ -61,9 +61,17 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
         if widths.count != blocks.count { result.append("widths and blocks must have the same length") }
         if widths.contains(where: { $0 < 2 || $0 % 2 != 0 }) { result.append("widths must be even and at least 2") }
         if blocks.contains(where: { $0 < 0 }) { result.append("blocks must not be negative") }
+        if widths.count > Self.maximumStages {
+            result.append("at most \(Self.maximumStages) encoder stages (widths), found \(widths.count): each halves the image width")
+        }
         return result
     }
 
-    /// The image width must be divisible by this (`2^stages`).
+    /// The most encoder stages a network can have: each halves the image width, and range
+    /// images are at most 65,536 = 2^16 pixels wide.
+    public static let maximumStages = 16
+
+    /// The image width must be divisible by this (`2^stages`; meaningful for at most
+    /// `maximumStages` stages).
     public var widthDivisor: Int { 1 << widths.count }
 }

@@ -22,14 +22,28 @@ public struct NumPyArchive: Sendable, Equatable {
     // MARK: Writing
 
     /// The complete `.npz` file; `level` is the deflate level (0 stores uncompressed data in deflate blocks).
-    public func npzData(level: Int32 = 6) -> Data {
+    ///
+    /// The archive is a plain ZIP file without the ZIP64 extensions, so it holds at most 65,535
+    /// arrays, each stored in less than 4 GiB, in an archive of less than 4 GiB; past any of these
+    /// limits writing is an error that names the limit.
+    public func npzData(level: Int32 = 6) throws(FormatError) -> Data {
+        try npzData(level: level, limits: .zip32)
+    }
+
+    /// `npzData(level:)` against `limits` (smaller ones in tests).
+    func npzData(level: Int32, limits: ZIPLimits) throws(FormatError) -> Data {
+        try limits.check(memberCount: names.count)
         var file = Data()
         var central = Data()
         for name in names {
             let payload = arrays[name]!.npyData()
-            let compressed = Zlib.deflate(payload, wrapper: .raw, level: level)
-            let crc = Zlib.crc32(payload)
             let entryName = Array((name + ".npy").utf8)
+            try limits.check(nameBytes: entryName.count, of: name)
+            try limits.check(bytes: payload.count, "array '\(name)' (\(payload.count) bytes as .npy)")
+            try limits.check(bytes: file.count, "the archive before array '\(name)' (\(file.count) bytes)")
+            let compressed = Zlib.deflate(payload, wrapper: .raw, level: level)
+            try limits.check(bytes: compressed.count, "array '\(name)' compressed (\(compressed.count) bytes)")
+            let crc = Zlib.crc32(payload)
             let offset = UInt32(file.count)
 
             var local = ByteWriter()
@@ -53,6 +67,8 @@ public struct NumPyArchive: Sendable, Equatable {
             header.bytes(entryName)
             central.append(header.data)
         }
+        try limits.check(bytes: file.count, "the archive's arrays (\(file.count) bytes)")
+        try limits.check(bytes: central.count, "the archive's central directory (\(central.count) bytes)")
         var end = ByteWriter()
         end.u32(0x0605_4B50)
         end.u16(0); end.u16(0)
@@ -64,9 +80,12 @@ public struct NumPyArchive: Sendable, Equatable {
         return file
     }
 
-    /// Writes the archive to `url`, atomically.
+    /// Writes the archive to `url`, atomically; errors (an archive past the format's limits, a
+    /// failed write) name `url`.
     public func write(npz url: URL, level: Int32 = 6) throws(FormatError) {
-        try AtomicFile.write(npzData(level: level), to: url)
+        let data: Data
+        do { data = try npzData(level: level) } catch { throw FormatError(file: url, reason: error.reason) }
+        try AtomicFile.write(data, to: url)
     }
 
     // MARK: Reading
@@ -74,7 +93,7 @@ public struct NumPyArchive: Sendable, Equatable {
     /// Reads a `.npz` file (deflated or stored entries).
     public init(npz url: URL) throws(FormatError) {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(readingFile: url) } catch {
             throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
         }
         do { try self.init(npzData: data) } catch { throw FormatError(file: url, reason: error.reason) }
@@ -120,6 +139,43 @@ public struct NumPyArchive: Sendable, Equatable {
             let array: NumPyArray
             do { array = try NumPyArray(npyData: payload) } catch { throw fail("entry \(name): \(error.reason)") }
             self[name.hasSuffix(".npy") ? String(name.dropLast(4)) : name] = array
+        }
+    }
+}
+
+/// What a ZIP archive without the ZIP64 extensions can describe, which bounds what `.npz`
+/// writing produces: member counts in 16-bit fields, name lengths in 16-bit fields, sizes and
+/// offsets in 32-bit fields.
+struct ZIPLimits: Sendable {
+    /// Members of one archive (the end record's 16-bit count).
+    var members: Int
+    /// Bytes of one member's name.
+    var nameBytes: Int
+    /// Bytes of a member, compressed or not, and offsets into the archive (32-bit fields).
+    var bytes: Int
+
+    /// The limits of every ZIP reader: 65,535 members, names of 65,535 bytes, 4 GiB - 1.
+    static let zip32 = ZIPLimits(members: 65_535, nameBytes: 65_535, bytes: Int(UInt32.max))
+
+    private func fail(_ reason: String) -> FormatError { FormatError(file: "<npz>", reason: reason) }
+
+    func check(memberCount: Int) throws(FormatError) {
+        guard memberCount <= members else {
+            throw fail("\(memberCount) arrays are more than a .npz archive holds: at most \(members) (a ZIP file without ZIP64)")
+        }
+    }
+
+    func check(nameBytes count: Int, of name: String) throws(FormatError) {
+        guard count <= nameBytes else {
+            let shown = name.count > 40 ? name.prefix(40) + "..." : name
+            throw fail("the name of array '\(shown)' is \(count) bytes as a .npz member; at most \(nameBytes) (a ZIP file without ZIP64)")
+        }
+    }
+
+    /// `what` (a size or an offset) fits a 32-bit field of the archive.
+    func check(bytes count: Int, _ what: @autoclosure () -> String) throws(FormatError) {
+        guard count <= bytes else {
+            throw fail("\(what()) is past the \(bytes)-byte limit of a .npz archive (a ZIP file without ZIP64 holds less than 4 GiB per array and in all)")
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The `.npy` file format, version 1.0 (and reading 2.0/3.0):
+/// The `.npy` file format, version 1.0 (2.0 for headers past 65,535 bytes; reading 3.0 too):
 /// magic `\x93NUMPY`, version, header length, a Python-literal dictionary
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (64, 2048), }` padded with spaces to a
 /// multiple of 64 bytes and ended by a newline, then the raw elements.
@@ -15,13 +15,21 @@ extension NumPyArray {
         case 1: shapeText = "(\(shape[0]),)"
         default: shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
         }
-        var header = "{'descr': '\(elementType.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
-        let unpadded = Self.magic.count + 2 + 2 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        let dictionary = "{'descr': '\(elementType.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+        // Version 1.0 gives the header length in 2 bytes; a longer header (an array of thousands
+        // of dimensions) takes version 2.0 and 4 bytes, as NumPy writes it.
+        func padded(lengthBytes: Int) -> String {
+            let unpadded = Self.magic.count + 2 + lengthBytes + dictionary.utf8.count + 1
+            return dictionary + String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        }
+        var header = padded(lengthBytes: 2)
+        let version: UInt8 = header.utf8.count <= Int(UInt16.max) ? 1 : 2
+        if version == 2 { header = padded(lengthBytes: 4) }
         var data = Data(Self.magic)
-        data.append(contentsOf: [1, 0])
-        let length = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        data.append(contentsOf: [version, 0])
+        let length = UInt32(header.utf8.count)
+        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF)])
+        if version == 2 { data.append(contentsOf: [UInt8(length >> 16 & 0xFF), UInt8(length >> 24)]) }
         data.append(contentsOf: Array(header.utf8))
         data.append(bytes)
         return data
@@ -35,7 +43,7 @@ extension NumPyArray {
     /// Reads a `.npy` file.
     public init(npy url: URL) throws(FormatError) {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(readingFile: url) } catch {
             throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
         }
         do { try self.init(npyData: data) } catch { throw FormatError(file: url, reason: error.reason) }
@@ -85,7 +93,9 @@ extension NumPyArray {
             shape.append(value)
         }
         let payloadStart = start + headerStart + headerLength
-        let expected = shape.reduce(1, *) * type.byteCount
+        guard let expected = ArrayShape.byteCount(shape, elementBytes: type.byteCount) else {
+            throw fail("shape \(shape) of \(descr) has more bytes than any file holds")
+        }
         guard data.count - headerStart - headerLength == expected else {
             throw fail("holds \(data.count - headerStart - headerLength) data bytes, shape \(shape) of \(descr) needs \(expected)")
         }

@@ -105,9 +105,14 @@ public struct SafeTensors: Sendable {
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw FormatError(file: file, reason: "tensor \(name): unsupported dtype \(dtypeName)")
             }
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw FormatError(file: file, reason: "tensor \(name): shape \(shape) has a negative dimension")
+            }
+            guard let size = ArrayShape.byteCount(shape, elementBytes: dtype.size) else {
+                throw FormatError(file: file, reason: "tensor \(name): shape \(shape) has more elements than any file holds")
+            }
             let (begin, end) = (offsets[0], offsets[1])
-            guard begin >= 0, begin <= end, bodyStart + end <= data.count,
-                  end - begin == shape.reduce(1, *) * dtype.size else {
+            guard begin >= 0, begin <= end, end <= data.count - bodyStart, end - begin == size else {
                 throw FormatError(file: file, reason: "tensor \(name): data offsets \(offsets) do not fit shape \(shape) or the file")
             }
             let bytes = data.subdata(in: data.startIndex + bodyStart + begin ..< data.startIndex + bodyStart + end)
@@ -124,7 +129,7 @@ public struct SafeTensors: Sendable {
     /// Reads a file.
     public static func read(from url: URL) throws(FormatError) -> SafeTensors {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(readingFile: url) } catch {
             throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
         }
         return try SafeTensors(data: data, file: url.path)

@@ -54,8 +54,15 @@ public enum Zlib {
         return output
     }
 
-    /// Inflates `input`, which must expand to exactly `expectedSize` bytes.
+    /// The most bytes deflate can make of one input byte (a run of 258-byte matches).
+    static let maximumExpansion = 1032
+
+    /// Inflates `input`, which must expand to exactly `expectedSize` bytes. A size no deflate
+    /// stream of `input`'s length can reach is an error before any memory is set aside for it.
     public static func inflate(_ input: Data, wrapper: Wrapper, expectedSize: Int) throws(FormatError) -> Data {
+        guard expectedSize >= 0, expectedSize / maximumExpansion <= input.count else {
+            throw FormatError(file: "<memory>", reason: "corrupt: \(input.count) bytes of deflate data cannot inflate to the \(expectedSize) bytes announced")
+        }
         var stream = z_stream()
         let initStatus = inflateInit2_(&stream, wrapper.windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard initStatus == Z_OK else { throw FormatError(file: "<memory>", reason: "zlib inflateInit2 failed (\(initStatus))") }

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdlib>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -138,6 +141,114 @@ bool checkASCIIData(const char *path, unsigned dataStart, const pcl::PCLPointClo
     return true;
 }
 
+/// Before PCL reads a PCD header: PCL 1.13's readHeader allocates POINTS x the point size at
+/// each POINTS line, from whatever the header says so far (and it reads on after DATA while
+/// lines look like header lines). This pass follows the same lines as PCL does and refuses what
+/// could make that allocation larger than the file can fill: SIZE entries other than 1, 2, 4, 8,
+/// COUNT entries outside 0 to 2^24 or for fields without a SIZE, and POINTS x the point size past
+/// the file's size (8 times it for ASCII, where a value takes at least 2 characters and at most
+/// 8 bytes; 88 times for LZF-compressed data).
+bool checkPCDHeaderSizes(const char *path, uint64_t size, char *error, size_t capacity) {
+    std::ifstream file(path, std::ios::binary);
+    std::string line;
+    std::vector<uint64_t> sizes;
+    uint64_t fields = 0, step = 0; // PCL's field count and point_step as it goes
+    uint64_t largest = 0;          // the largest POINTS x point_step
+    unsigned long long largestPoints = 0, largestStep = 0;
+    int dataType = -1;
+    size_t lineNumber = 0;
+    auto number = [](const std::string &token, unsigned long long &value) {
+        char *end = nullptr;
+        errno = 0;
+        value = std::strtoull(token.c_str(), &end, 10);
+        return !token.empty() && token[0] != '-' && *end == '\0' && errno == 0;
+    };
+    while (std::getline(file, line)) {
+        ++lineNumber;
+        if (line.empty()) continue;
+        std::vector<std::string> tokens; // as pcl::split(st, line, "\t\r ") has them
+        size_t i = 0;
+        while (i < line.size()) {
+            while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+            size_t start = i;
+            while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+            if (i > start) tokens.emplace_back(line, start, i - start);
+        }
+        std::istringstream words(line);
+        std::string type;
+        words >> type;
+        auto is = [&](const char *keyword) { return type.compare(0, std::strlen(keyword), keyword) == 0; };
+        const uint64_t entries = tokens.empty() ? 0 : tokens.size() - 1;
+        if (type.empty() || is("#") || is("VERSION") || is("WIDTH") || is("HEIGHT") || is("VIEWPOINT")) continue;
+        if (is("FIELDS") || is("COLUMNS")) {
+            fields = entries;
+            step = 4 * fields;
+        } else if (is("SIZE")) {
+            if (entries != fields) break; // PCL stops here
+            sizes.clear();
+            step = 0;
+            for (size_t t = 1; t < tokens.size(); ++t) {
+                unsigned long long v = 0;
+                if (!number(tokens[t], v) || (v != 1 && v != 2 && v != 4 && v != 8)) {
+                    fail(error, capacity, "line %zu: SIZE entry '%s' is not 1, 2, 4 or 8", lineNumber, tokens[t].c_str());
+                    return false;
+                }
+                sizes.push_back(v);
+                step += v;
+            }
+        } else if (is("TYPE")) {
+            if (sizes.empty() || entries != fields) break;
+            if (sizes.size() < fields) {
+                fail(error, capacity, "line %zu: TYPE for %llu fields after a SIZE for %zu", lineNumber,
+                     (unsigned long long)fields, sizes.size());
+                return false;
+            }
+        } else if (is("COUNT")) {
+            if (sizes.empty() || entries != fields) break;
+            if (sizes.size() < fields) {
+                fail(error, capacity, "line %zu: COUNT for %llu fields after a SIZE for %zu", lineNumber,
+                     (unsigned long long)fields, sizes.size());
+                return false;
+            }
+            step = 0;
+            for (size_t t = 1; t < tokens.size(); ++t) {
+                unsigned long long v = 0;
+                if (!number(tokens[t], v) || v > (1u << 24)) {
+                    fail(error, capacity, "line %zu: COUNT entry '%s' is not a count from 0 to 16777216", lineNumber,
+                         tokens[t].c_str());
+                    return false;
+                }
+                step += v * sizes[t - 1];
+            }
+        } else if (is("POINTS")) {
+            if (step == 0) break;
+            unsigned long long points = 0;
+            words >> points; // as PCL reads it: the leading number, 0 without one
+            if (words.fail()) points = 0;
+            if (tokens.size() > 1 && tokens[1][0] == '-') points = ULLONG_MAX; // wraps in PCL's size_t
+            unsigned long long bytes = 0;
+            if (__builtin_mul_overflow(points, static_cast<unsigned long long>(step), &bytes)) bytes = ULLONG_MAX;
+            if (bytes >= largest) {
+                largest = bytes;
+                largestPoints = points;
+                largestStep = step;
+            }
+        } else if (is("DATA")) {
+            const std::string kind = tokens.size() > 1 ? tokens[1] : "";
+            dataType = kind.compare(0, 17, "binary_compressed") == 0 ? 2 : kind.compare(0, 6, "binary") == 0 ? 1 : 0;
+        } else {
+            break; // where PCL's header ends
+        }
+    }
+    const uint64_t factor = dataType == 2 ? 88 : dataType == 1 ? 1 : 8;
+    if (largest / factor > size) {
+        fail(error, capacity, "POINTS %llu of %llu bytes each are more than a %llu-byte file can hold", largestPoints,
+             largestStep, (unsigned long long)size);
+        return false;
+    }
+    return true;
+}
+
 /// Checks that a binary or binary_compressed PCD holds all the bytes its header promises.
 bool checkBinaryData(const char *path, unsigned dataStart, bool compressed, uint64_t size,
                      const pcl::PCLPointCloud2 &cloud, char *error, size_t capacity) {
@@ -166,6 +277,14 @@ bool checkBinaryData(const char *path, unsigned dataStart, bool compressed, uint
         fail(error, capacity, "cannot read the binary_compressed size prefix");
         return false;
     }
+    // LZF turns at most 3 bytes into 264 (a back reference of maximal length), so a small
+    // payload announcing gigabytes is corrupt: refuse it before PCL allocates the gigabytes.
+    if (static_cast<uint64_t>(sizes[1]) > 88ull * sizes[0]) {
+        fail(error, capacity,
+             "corrupt: %u bytes of compressed data cannot unpack to the %u bytes announced (LZF expands at most 88 times)",
+             sizes[0], sizes[1]);
+        return false;
+    }
     if (sizes[1] != bytes) {
         fail(error, capacity,
              "corrupt: the compressed data unpacks to %u bytes but the header's %llu points of %u bytes need %llu",
@@ -180,13 +299,21 @@ bool checkBinaryData(const char *path, unsigned dataStart, bool compressed, uint
     return true;
 }
 
+/// One property of a PLY element: `property float x` or `property list uchar int vertex_indices`.
+struct PLYProperty {
+    std::string name;
+    std::string type; // the item type of a list
+    bool isList = false;
+};
+
 /// One element of a PLY header (`vertex`, `face`, ...).
 struct PLYElement {
     std::string name;
     uint64_t count = 0;
     size_t properties = 0;
-    size_t rowBytes = 0; // for binary data; meaningless with lists
+    size_t rowBytes = 0; // for binary data: exact without lists, the least with them
     bool hasList = false;
+    std::vector<PLYProperty> list;
 };
 
 size_t plyTypeSize(const std::string &type) {
@@ -195,6 +322,62 @@ size_t plyTypeSize(const std::string &type) {
     if (type == "int" || type == "uint" || type == "float" || type == "int32" || type == "uint32" || type == "float32") return 4;
     if (type == "double" || type == "float64") return 8;
     return 0;
+}
+
+bool isColor(const PLYProperty &p, const char *name) {
+    return !p.isList && (p.type == "uchar" || p.type == "uint8") &&
+           (p.name == name || p.name == std::string("diffuse_") + name);
+}
+
+/// Checks what PCL 1.13's PLY reader assumes of a header and, when wrong, answers with an
+/// `assert(false)` that ends the process (or with writes at stale offsets): one `vertex`
+/// element of scalar properties; uchar colours as `red green blue` in a row, `alpha` right after
+/// them; `obj_info num_cols` and `num_rows` together and matching the vertex count.
+bool checkPLYHeader(const std::vector<PLYElement> &elements, long long columns, long long rows, char *error,
+                    size_t capacity) {
+    const PLYElement *vertex = nullptr;
+    for (const auto &e : elements) {
+        if (e.name != "vertex") continue;
+        if (vertex) {
+            fail(error, capacity, "the header has two 'vertex' elements");
+            return false;
+        }
+        vertex = &e;
+    }
+    if (!vertex) return true; // PCL words it
+    const auto &p = vertex->list;
+    for (size_t i = 0; i < p.size(); ++i) {
+        if (p[i].isList) {
+            fail(error, capacity, "vertex property '%s' is a list; point cloud vertices hold scalar properties only",
+                 p[i].name.c_str());
+            return false;
+        }
+    }
+    for (size_t i = 0; i < p.size(); ++i) {
+        bool red = isColor(p[i], "red"), green = isColor(p[i], "green"), blue = isColor(p[i], "blue");
+        bool alpha = !p[i].isList && (p[i].type == "uchar" || p[i].type == "uint8") && p[i].name == "alpha";
+        if (red) {
+            if (i + 2 < p.size() && isColor(p[i + 1], "green") && isColor(p[i + 2], "blue")) {
+                i += 2;
+                if (i + 1 < p.size() && p[i + 1].name == "alpha") ++i;
+                continue;
+            }
+        }
+        if (red || green || blue || alpha) {
+            fail(error, capacity,
+                 "vertex property '%s': uchar colours must be red, green and blue in a row (alpha right after them)",
+                 p[i].name.c_str());
+            return false;
+        }
+    }
+    if (columns >= 0 || rows >= 0) {
+        if (columns < 0 || rows < 0 || static_cast<unsigned long long>(columns) * static_cast<unsigned long long>(rows) != vertex->count) {
+            fail(error, capacity, "obj_info num_cols %lld and num_rows %lld do not describe the %llu vertices", columns, rows,
+                 (unsigned long long)vertex->count);
+            return false;
+        }
+    }
+    return true;
 }
 
 /// Checks that a PLY file holds the data its header announces: every line (ASCII, with the
@@ -206,13 +389,32 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
     std::vector<PLYElement> elements;
     size_t lineNumber = 0;
     bool ended = false;
+    long long columns = -1, rows = -1; // from obj_info num_cols, num_rows
     while (std::getline(file, line)) {
         ++lineNumber;
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty() && std::isspace(static_cast<unsigned char>(line[0]))) {
+            // PCL splits obj_info lines at white space and asserts that the first word is obj_info.
+            fail(error, capacity, "line %zu: header lines start with their keyword, not with white space", lineNumber);
+            return false;
+        }
         std::istringstream words(line);
         std::string keyword;
         words >> keyword;
-        if (keyword == "format") {
+        if (keyword == "obj_info") {
+            std::string key, value;
+            words >> key >> value;
+            if (key == "num_cols" || key == "num_rows") {
+                char *end = nullptr;
+                errno = 0;
+                long long number = std::strtoll(value.c_str(), &end, 10);
+                if (value.empty() || *end != '\0' || errno != 0 || number < 0 || number > INT32_MAX) {
+                    fail(error, capacity, "line %zu: obj_info %s '%s' is not a count", lineNumber, key.c_str(), value.c_str());
+                    return false;
+                }
+                (key == "num_cols" ? columns : rows) = number;
+            }
+        } else if (keyword == "format") {
             words >> format;
         } else if (keyword == "element") {
             PLYElement element;
@@ -221,18 +423,45 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
                 fail(error, capacity, "line %zu: malformed element line '%s'", lineNumber, line.c_str());
                 return false;
             }
+            if (element.count > UINT32_MAX) {
+                fail(error, capacity, "line %zu: %llu '%s' elements are more than a point cloud holds (at most %u)",
+                     lineNumber, (unsigned long long)element.count, element.name.c_str(), UINT32_MAX);
+                return false;
+            }
             elements.push_back(element);
         } else if (keyword == "property") {
             if (elements.empty()) {
                 fail(error, capacity, "line %zu: a property before any element", lineNumber);
                 return false;
             }
+            PLYProperty property;
             std::string type;
             words >> type;
             auto &element = elements.back();
             element.properties += 1;
-            if (type == "list") element.hasList = true;
-            else element.rowBytes += plyTypeSize(type);
+            if (type == "list") {
+                // Each row holds at least the list's length.
+                std::string countType;
+                words >> countType >> property.type >> property.name;
+                if (plyTypeSize(countType) == 0 || plyTypeSize(property.type) == 0) {
+                    fail(error, capacity, "line %zu: list property with unknown types '%s' and '%s'", lineNumber,
+                         countType.c_str(), property.type.c_str());
+                    return false;
+                }
+                property.isList = true;
+                element.hasList = true;
+                element.rowBytes += plyTypeSize(countType);
+            } else {
+                property.type = type;
+                words >> property.name;
+                if (plyTypeSize(type) == 0) {
+                    fail(error, capacity, "line %zu: property '%s' has the unknown type '%s'", lineNumber,
+                         property.name.c_str(), type.c_str());
+                    return false;
+                }
+                element.rowBytes += plyTypeSize(type);
+            }
+            element.list.push_back(property);
         } else if (keyword == "end_header") {
             ended = true;
             break;
@@ -242,6 +471,7 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
         fail(error, capacity, "the header has no end_header line (truncated within its header, or not a PLY file)");
         return false;
     }
+    if (!checkPLYHeader(elements, columns, rows, error, capacity)) return false;
     const uint64_t dataStart = static_cast<uint64_t>(file.tellg());
     if (format == "ascii") {
         size_t element = 0;
@@ -280,11 +510,22 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
         return true;
     }
     if (format != "binary_little_endian" && format != "binary_big_endian") return true; // PCL words it
+    // Counts are at most 2^32 - 1 and rows a few bytes per property of the header, so the sum
+    // cannot overflow. With lists the sizes vary: the least a file can hold is checked here, and
+    // PCL's parser finds any other short file.
     uint64_t bytes = 0;
+    bool lists = false;
     for (const auto &e : elements) {
-        if (e.hasList) return true; // sizes vary: PCL's parser finds a short file
         bytes += e.count * e.rowBytes;
+        lists = lists || e.hasList;
     }
+    if (lists && size < dataStart + bytes) {
+        fail(error, capacity,
+             "truncated: the header announces elements of at least %llu bytes in all but only %llu bytes follow it",
+             (unsigned long long)bytes, (unsigned long long)(size - dataStart));
+        return false;
+    }
+    if (lists) return true;
     if (size < dataStart + bytes) {
         const auto &e = elements.front();
         uint64_t have = size - dataStart;
@@ -300,6 +541,11 @@ bool checkPLYData(const char *path, uint64_t size, char *error, size_t capacity)
 /// After PCL read a cloud: its data holds exactly width x height points.
 bool checkShape(const pcl::PCLPointCloud2 &cloud, char *error, size_t capacity) {
     const uint64_t points = static_cast<uint64_t>(cloud.width) * cloud.height;
+    if (points > UINT32_MAX) {
+        fail(error, capacity, "corrupt: %u x %u points are more than a point cloud holds (at most %u)", cloud.width,
+             cloud.height, UINT32_MAX);
+        return false;
+    }
     if (cloud.data.size() != points * cloud.point_step) {
         fail(error, capacity, "corrupt: %zu bytes of point data for %llu points of %u bytes", cloud.data.size(),
              (unsigned long long)points, cloud.point_step);
@@ -404,6 +650,7 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
     return guarded<RSCloud *>(error, capacity, nullptr, [&]() -> RSCloud * {
         uint64_t size = 0;
         if (!fileSize(path, size, error, capacity)) return nullptr;
+        if (!checkPCDHeaderSizes(path, size, error, capacity)) return nullptr;
         pcl::PCDReader reader;
         pcl::PCLPointCloud2 header;
         Eigen::Vector4f origin;
@@ -417,12 +664,19 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
                  "SIZE, TYPE and COUNT entries as FIELDS)");
             return nullptr;
         }
-        if (dataStart == 0) {
+        // PCL reports a DATA line it could not place as offset (unsigned)-1.
+        if (dataStart == 0 || dataStart > size) {
             fail(error, capacity, "the header has no DATA line (not a PCD file, or truncated within its header)");
             return nullptr;
         }
         if (header.fields.empty()) {
             fail(error, capacity, "the header declares no FIELDS");
+            return nullptr;
+        }
+        // With more, WIDTH x HEIGHT x the point size can wrap around 2^64 and pass as a few bytes.
+        if (static_cast<uint64_t>(header.width) * header.height > UINT32_MAX) {
+            fail(error, capacity, "WIDTH %u x HEIGHT %u is more points than a PCD file holds (POINTS is at most %u)",
+                 header.width, header.height, UINT32_MAX);
             return nullptr;
         }
         bool valid = dataType == 0 ? checkASCIIData(path, dataStart, header, error, capacity)

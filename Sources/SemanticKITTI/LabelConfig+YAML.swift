@@ -64,6 +64,9 @@ extension LabelConfig {
         for (raw, id) in file.learning_map where raw < 0 || raw > Int(UInt16.max) || id < 0 {
             throw fail("learning_map.\(raw): raw ids must be 0-65535")
         }
+        for (learning, raw) in file.learning_map_inv.sorted(by: { $0.key < $1.key }) where !(0 ... Int(UInt16.max)).contains(raw) {
+            throw fail("learning_map_inv.\(learning): raw id \(raw) is not a semantic id (0-65535)")
+        }
         self.init(
             names: file.labels, colors: colors, content: file.content ?? [:],
             learningMap: file.learning_map, learningMapInverse: file.learning_map_inv,

@@ -15,7 +15,7 @@ extension Scan {
     /// empty file, and (when `validation` is `.strict`) NaN, infinite or zero-range points.
     public init(bin url: URL, validation: Validation = .strict) throws(FormatError) {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(readingFile: url) } catch {
             throw FormatError.cannotRead(url, error)
         }
         guard data.count % 16 == 0 else {

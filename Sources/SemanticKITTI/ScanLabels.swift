@@ -25,7 +25,7 @@ public struct ScanLabels: Sendable, Equatable {
     /// is an error naming the file and both counts.
     public init(label url: URL, pointCount: Int? = nil) throws(FormatError) {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try Data(readingFile: url) } catch {
             throw FormatError.cannotRead(url, error)
         }
         guard data.count % 4 == 0 else {

@@ -122,7 +122,8 @@ extension TrainingConfig.Launch {
     /// The launch a training state's progress records; nil for states of earlier releases.
     init?(progressEntries extra: [String: String]) {
         guard let ranks = extra["ranks"].flatMap(Int.init), let accumulate = extra["accumulate"].flatMap(Int.init),
-              let batch = extra["batch_size"].flatMap(Int.init), ranks >= 1, accumulate >= 1, batch >= 1 else { return nil }
+              let batch = extra["batch_size"].flatMap(Int.init), ranks >= 1, accumulate >= 1, batch >= 1,
+              Self.globalBatch(ranks: ranks, accumulate: accumulate, batchPerRank: batch) != nil else { return nil }
         self.init(ranks: ranks, batchPerRank: batch, accumulate: accumulate)
     }
 }

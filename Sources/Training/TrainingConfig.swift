@@ -157,7 +157,21 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             ranks = try c.value(.ranks, or: 1)
             batchPerRank = try c.value(.batchPerRank, or: 1)
             accumulate = try c.value(.accumulate, or: 1)
-            globalBatch = try c.value(.globalBatch, or: ranks * accumulate * batchPerRank)
+            if let given = try c.decodeIfPresent(Int.self, forKey: .globalBatch) {
+                globalBatch = given
+            } else if let product = Self.globalBatch(ranks: ranks, accumulate: accumulate, batchPerRank: batchPerRank) {
+                globalBatch = product
+            } else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.globalBatch],
+                                                        debugDescription: "ranks x accumulate x batch_per_rank (\(ranks) x \(accumulate) x \(batchPerRank)) is too large"))
+            }
+        }
+
+        /// `ranks` x `accumulate` x `batchPerRank`, or nil when the product overflows `Int`.
+        static func globalBatch(ranks: Int, accumulate: Int, batchPerRank: Int) -> Int? {
+            let (partial, first) = ranks.multipliedReportingOverflow(by: accumulate)
+            let (product, second) = partial.multipliedReportingOverflow(by: batchPerRank)
+            return first || second ? nil : product
         }
     }
 
@@ -282,7 +296,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if sensor.means.count != 5 || sensor.stds.count != 5 { out.append("sensor: means and stds need 5 values (range, x, y, z, remission)") }
         if sensor.stds.contains(where: { !($0 > 0) }) { out.append("sensor: stds must be positive") }
         if architecture.inputChannels != 5 { out.append("architecture: input_channels must be 5 (range, x, y, z, remission)") }
-        if sensor.width % architecture.widthDivisor != 0 {
+        if architecture.widths.count <= ArchitectureConfig.maximumStages, sensor.width % architecture.widthDivisor != 0 {
             out.append("sensor: width \(sensor.width) must be divisible by \(architecture.widthDivisor) for \(architecture.widths.count) encoder stages")
         }
         if batchSize < 1 { out.append("batch_size must be at least 1") }

@@ -62,6 +62,19 @@ private struct Settings: Codable, Equatable {
         #expect(["3", "-25", "0.1", "1.0e-05", "1.0e+20"] == [Float(3), -25, 0.1, 1e-5, 1e20].map(YAMLFile.shortest))
     }
 
+    /// Yams reads unquoted `1:30` as the base-60 integer 90 and multiplies without overflow
+    /// checks, so a long one stopped the process: now an error naming the file and the key.
+    @Test func baseSixtyNumbersAreAnErrorNamingTheKey() throws {
+        let text = "inner:\n  steps: 1:0:0:0:0:0:0:0:0:0:0:0\n"
+        let error = #expect(throws: FormatError.self) { try YAMLFile.decode(Settings.self, yaml: text, file: "s.yaml") }
+        #expect(error?.file == "s.yaml")
+        #expect(error?.reason.hasPrefix("inner.steps: '1:0:0:0:0:0:0:0:0:0:0:0' is a base-60 number") == true, "\(String(describing: error))")
+        #expect(throws: FormatError.self) { try YAMLFile.decode(Settings.self, yaml: "rate: -99999999999999999:0\n", file: "s.yaml") }
+        // Quoted, the same text is text; times and ratios in strings are left alone.
+        let quoted = try YAMLFile.decode(Settings.self, yaml: "names: ['1:30', \"12:00\"]\n", file: "s.yaml")
+        #expect(quoted.names == ["1:30", "12:00"])
+    }
+
     @Test func readErrorsNameTheFile() {
         let url = URL(fileURLWithPath: "/nonexistent/train.yaml")
         let error = #expect(throws: FormatError.self) { try YAMLFile.read(url) }

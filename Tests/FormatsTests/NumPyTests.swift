@@ -57,8 +57,8 @@ import TestSupport
         var archive = NumPyArchive()
         archive["range"] = NumPyArray((0 ..< 1000).map { Float($0) * 0.5 }, shape: [10, 100])
         archive["idx"] = NumPyArray((0 ..< 50).map { Int32($0) - 1 }, shape: [50])
-        let data = archive.npzData()
-        #expect(data == archive.npzData())
+        let data = try archive.npzData()
+        #expect(try data == archive.npzData())
         #expect(data.count < 1000 * 4) // deflate did something
         let back = try NumPyArchive(npzData: data)
         #expect(back.names == ["range", "idx"])
@@ -68,7 +68,7 @@ import TestSupport
     @Test func npzDetectsCorruption() throws {
         var archive = NumPyArchive()
         archive["a"] = NumPyArray([Float](repeating: 1, count: 64), shape: [64])
-        var data = archive.npzData()
+        var data = try archive.npzData()
         data[40] ^= 0xFF // inside the deflated payload
         #expect(throws: FormatError.self) { try NumPyArchive(npzData: data) }
         #expect(throws: FormatError.self) { try NumPyArchive(npzData: Data(repeating: 0, count: 100)) }

@@ -82,4 +82,16 @@ import TestSupport
         let error = #expect(throws: FormatError.self) { try LabelConfig(yamlText: bad) }
         #expect(error?.reason.contains("learning_map.10: learning id 42") == true)
     }
+
+    /// A raw id in learning_map_inv that no label can hold used to trap when the lookup table was built.
+    @Test func rawIdOutsideSixteenBitsInTheInverseMapIsAnError() throws {
+        let text = try String(contentsOf: SampleData.projectConfig, encoding: .utf8)
+        for raw in ["-1", "65536", "99999999999"] {
+            let bad = text.replacingOccurrences(of: "learning_map_inv:\n  0: 0\n", with: "learning_map_inv:\n  0: \(raw)\n")
+            #expect(bad != text)
+            let error = #expect(throws: FormatError.self) { try LabelConfig(yamlText: bad, file: "bad.yaml") }
+            #expect(error?.file == "bad.yaml")
+            #expect(error?.reason == "learning_map_inv.0: raw id \(raw) is not a semantic id (0-65535)", "\(String(describing: error))")
+        }
+    }
 }

@@ -82,6 +82,27 @@ struct TrainingConfigTests {
         #expect(try TrainingConfig(yamlText: text, file: "written") == config)
     }
 
+    /// A launch record whose global batch overflows, and a network of 64 stages (whose width
+    /// divisor 2^64 is 0 in an Int), used to stop the process; now they are errors and problems.
+    @Test func impossibleLaunchesAndStageCountsAreErrors() throws {
+        let launch = "distributed: {ranks: 4294967296, batch_per_rank: 4294967296}\n"
+        let error = #expect(throws: FormatError.self) { try TrainingConfig(yamlText: launch, file: "run.yaml") }
+        #expect(error?.file == "run.yaml")
+        #expect(error?.reason == "distributed.global_batch: ranks x accumulate x batch_per_rank (4294967296 x 1 x 4294967296) is too large",
+                "\(String(describing: error))")
+        let recorded = try TrainingConfig(yamlText: "distributed: {ranks: 4294967296, batch_per_rank: 4294967296, global_batch: 3}\n", file: "run.yaml")
+        #expect(recorded.distributed?.globalBatch == 3)
+        #expect(TrainingConfig.Launch(progressEntries: ["ranks": "4294967296", "accumulate": "1", "batch_size": "4294967296"]) == nil)
+
+        for stages in [17, 64, 65] {
+            let widths = Array(repeating: "2", count: stages).joined(separator: ", ")
+            let blocks = Array(repeating: "1", count: stages).joined(separator: ", ")
+            let config = try TrainingConfig(yamlText: "architecture:\n  widths: [\(widths)]\n  blocks: [\(blocks)]\n", file: "deep.yaml")
+            #expect(config.problems.contains("architecture: at most 16 encoder stages (widths), found \(stages): each halves the image width"),
+                    "\(config.problems)")
+        }
+    }
+
     @Test func accumulationAndTheLaunchRecord() throws {
         #expect(TrainingConfig().accumulate == 1)
         var config = try TrainingConfig(yamlText: "accumulate: 4\nbatch_size: 3\n", file: "t")

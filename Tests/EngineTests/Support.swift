@@ -25,6 +25,24 @@ enum Reference {
         return (y, [n, o, oh, ow])
     }
 
+    /// The input gradient of a 3x3 convolution with stride 1x2 and padding 1 (x [N,C,H,W],
+    /// w [O,C,3,3]) for the output gradient r [N,O,H',W']:
+    /// `dx[n, ci, i - 1 + u, 2j - 1 + v] += r[n, co, i, j] w[co, ci, u, v]`.
+    static func stride1x2BackwardData(r: [Float], rShape: [Int], w: [Float], xShape: [Int]) -> [Float] {
+        let (batch, cin, h, wd) = (xShape[0], xShape[1], xShape[2], xShape[3])
+        let (cout, oh, ow) = (rShape[1], rShape[2], rShape[3])
+        var dx = [Double](repeating: 0, count: batch * cin * h * wd)
+        for n in 0 ..< batch { for co in 0 ..< cout { for i in 0 ..< oh { for j in 0 ..< ow {
+            let g = Double(r[((n * cout + co) * oh + i) * ow + j])
+            for ci in 0 ..< cin { for u in 0 ..< 3 { for v in 0 ..< 3 {
+                let ii = i - 1 + u, jj = 2 * j - 1 + v
+                if ii < 0 || ii >= h || jj < 0 || jj >= wd { continue }
+                dx[((n * cin + ci) * h + ii) * wd + jj] += g * Double(w[((co * cin + ci) * 3 + u) * 3 + v])
+            } } }
+        } } } }
+        return dx.map(Float.init)
+    }
+
     /// Direct-loop transposed convolution (scatter form, PyTorch semantics). w [C,O,kh,kw].
     static func convTranspose2d(x: [Float], xShape: [Int], w: [Float], wShape: [Int],
                                 stride: (Int, Int), padding: (Int, Int)) -> ([Float], [Int]) {

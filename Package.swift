@@ -151,7 +151,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RandomTests", dependencies: ["Random", "Parallel"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
-        .testTarget(name: "FormatsTests", dependencies: ["TestSupport", "Formats", "Configuration"]),
+        .testTarget(name: "FormatsTests", dependencies: ["TestSupport", "Formats", "Configuration", "BundledData"]),
         .testTarget(name: "SemanticKITTITests", dependencies: ["TestSupport", "SemanticKITTI", "Formats", "BundledData"]),
         .testTarget(name: "ProjectionTests", dependencies: ["TestSupport", "Projection", "SemanticKITTI", "Formats"]),
         .testTarget(name: "SynthTests", dependencies: ["TestSupport", "Synth", "Projection", "SemanticKITTI"]),

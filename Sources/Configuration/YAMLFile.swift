@@ -16,6 +16,9 @@ public enum YAMLFile {
 
     /// Decodes YAML text; `file` names the source in errors.
     public static func decode<T: Decodable>(_ type: T.Type, yaml text: String, file: String) throws(FormatError) -> T {
+        if nestingBound(of: text) > maximumNesting {
+            throw FormatError(file: file, reason: "nested more than \(maximumNesting) levels deep; configuration files need a few")
+        }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
             throw FormatError(file: file, reason: "not valid YAML: \(error)")
@@ -31,6 +34,53 @@ public enum YAMLFile {
         } catch {
             throw FormatError(file: file, reason: "not valid YAML: \(error)")
         }
+    }
+
+    /// The deepest nesting a file may have. Yams composes and decodes recursively, so a file of
+    /// `[[[[...` or `- - - - ...` some thousands deep overflows the stack and ends the process;
+    /// real configuration files nest three or four levels.
+    static let maximumNesting = 64
+
+    /// An upper bound on how deeply `text` nests, found without parsing it: the open flow
+    /// brackets (`[`, `{`) outside quotes and comments, plus on each line the block levels
+    /// (distinct indentations still open) and the compact indicators (`- `, `? `, `: `).
+    static func nestingBound(of text: String) -> Int {
+        var deepest = 0, flow = 0
+        var indents: [Int] = []
+        for line in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let characters = Array(line.unicodeScalars)
+            let indent = characters.prefix { $0 == " " || $0 == "\t" }.count
+            if indent == characters.count || characters[indent] == "#" { continue }
+            while let last = indents.last, last >= indent { indents.removeLast() }
+            indents.append(indent)
+            var compact = 0, quote: Unicode.Scalar? = nil, escaped = false
+            scan: for index in indent..<characters.count {
+                let character = characters[index]
+                if let open = quote {
+                    if escaped { escaped = false } else if open == "\"" && character == "\\" { escaped = true } else if character == open { quote = nil }
+                    continue
+                }
+                let previous = index > indent ? characters[index - 1] : " "
+                let next = index + 1 < characters.count ? characters[index + 1] : " "
+                let afterSpace = previous == " " || previous == "\t"
+                switch character {
+                case "\"" where afterSpace || "[{,:-?".unicodeScalars.contains(previous),
+                     "'" where afterSpace || "[{,:-?".unicodeScalars.contains(previous):
+                    quote = character
+                case "#" where afterSpace: break scan
+                case "[", "{": flow += 1
+                case "]", "}": flow = max(0, flow - 1)
+                case "-" where next == " " || next == "\t",
+                     "?" where next == " " || next == "\t",
+                     ":" where next == " " || next == "\t":
+                    compact += 1
+                default: break
+                }
+                deepest = max(deepest, indents.count + compact + flow)
+            }
+            deepest = max(deepest, indents.count + compact + flow)
+        }
+        return deepest
     }
 
     /// The key path and text of the first unquoted scalar that Yams would read as a base-60

@@ -89,7 +89,7 @@ extension LabelConfig {
             out += "\(name):\(comment)\n"
             for key in dict.keys.sorted() { out += "  \(key): \(show(dict[key]!))\n" }
         }
-        section("labels", names) { "\"\($0)\"" }
+        section("labels", names) { Self.quoted($0) }
         section("color_map", colors, comment: " # bgr") { "[\($0.b), \($0.g), \($0.r)]" }
         section("content", content) { String($0) }
         section("learning_map", learningMap) { String($0) }
@@ -100,5 +100,23 @@ extension LabelConfig {
             out += "  \(name):\n" + ids.map { "    - \($0)\n" }.joined()
         }
         return out
+    }
+
+    /// A name as a YAML double-quoted scalar: backslash, quote and control characters escaped,
+    /// so that any name reads back as itself.
+    static func quoted(_ name: String) -> String {
+        var out = "\""
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16, uppercase: true)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

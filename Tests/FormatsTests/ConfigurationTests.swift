@@ -1,4 +1,5 @@
-import Configuration
+import BundledData
+@testable import Configuration
 import Formats
 import Foundation
 import Testing
@@ -79,5 +80,32 @@ private struct Settings: Codable, Equatable {
         let url = URL(fileURLWithPath: "/nonexistent/train.yaml")
         let error = #expect(throws: FormatError.self) { try YAMLFile.read(url) }
         #expect(error?.description == "/nonexistent/train.yaml: no such file")
+    }
+
+    // Yams composes and decodes recursively: a few thousand levels overflow the stack.
+    @Test(arguments: [
+        "rate: " + String(repeating: "[", count: 20_000),                                  // flow
+        "inner: " + String(repeating: "{a: ", count: 20_000),
+        String(repeating: "- ", count: 20_000) + "x",                                       // compact block
+        (0..<70).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n"), // indentation
+    ])
+    func nestingTooDeepForTheParserIsAnError(text: String) throws {
+        let error = #expect(throws: FormatError.self) { try YAMLFile.decode(Settings.self, yaml: text, file: "deep.yaml") }
+        #expect(error?.description == "deep.yaml: nested more than \(YAMLFile.maximumNesting) levels deep; configuration files need a few")
+    }
+
+    @Test func theNestingBoundCountsWhatNestsAndNotWhatIsQuotedOrCommented() {
+        #expect(YAMLFile.nestingBound(of: "a: 1\nb:\n  c: [1, [2, 3]]\n") == 5)  // two block levels, the `: ` after c, two brackets
+        #expect(YAMLFile.nestingBound(of: "a: \"[[[[[[\"\nb: '{{{{'  # [[[[[[\n") == 2)
+        #expect(YAMLFile.nestingBound(of: "values: [-1, -2, -3, -4, -5, -6, -7, -8]\nname: moving-car\n") == 3)
+        #expect(YAMLFile.nestingBound(of: "- - - x\n") == 4)
+    }
+
+    /// The files the project ships and the official label config nest far below the limit.
+    @Test func theShippedConfigurationsAreWellWithinTheNestingLimit() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let texts = [BundledData.labelConfig, BundledData.trainingConfig, BundledData.architecture,
+                     try String(contentsOf: root.appendingPathComponent("tools/study.yaml"), encoding: .utf8)]
+        for text in texts { #expect(YAMLFile.nestingBound(of: text) <= 12) }
     }
 }

@@ -45,6 +45,16 @@ import TestSupport
         #expect(try LabelConfig(yamlText: config.yamlText()) == config)
     }
 
+    @Test func namesWithQuotesBackslashesAndControlCharactersRoundTrip() throws {
+        var config = try LabelConfig(yaml: SampleData.projectConfig)
+        config.names[10] = #"car "small" \ big"#
+        config.names[11] = "bi\tcycle\u{1}: #1"
+        config.names[13] = "bus \u{7F}"
+        let text = config.yamlText()
+        #expect(text.contains(#"  10: "car \"small\" \\ big""#))
+        #expect(try LabelConfig(yamlText: text) == config)
+    }
+
     @Test func lookupMapsRawToLearningAndBack() throws {
         let lookup = try LabelConfig(yaml: SampleData.projectConfig).lookup()
         let labels = ScanLabels(semantic: [0, 10, 252, 40, 99], instance: [0, 5, 6, 0, 0])

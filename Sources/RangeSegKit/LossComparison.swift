@@ -19,7 +19,7 @@ public struct LossComparison {
     public var base: TrainingConfig
     public var labels: LabelConfig
     public var dataset: URL
-    /// The losses compared (names or weighted sums, e.g. `lovasz,wce`).
+    /// The losses compared (names or weighted sums, e.g. `lovasz,wce`, shown as `lovasz+wce`).
     public var losses: [LossSpec]
     public var seeds: Int
     /// Stop every epoch after this many steps (quick looks); nil: whole epochs.
@@ -68,11 +68,16 @@ public struct LossComparison {
         case runFinished(Run)
     }
 
-    /// The run directory of a (loss, seed) pair: `<out>/<loss>-seed<k>` (`,` and `:` of weighted
-    /// sums become `+` and `x`).
+    /// A loss as `--losses` writes it, the name tables, charts and messages use: the terms of a
+    /// sum joined by `+` (`lovasz+wce`, `subclassified:0.5+ce:0.5`).
+    public static func name(of loss: LossSpec) -> String {
+        loss.description.replacingOccurrences(of: ",", with: "+")
+    }
+
+    /// The run directory of a (loss, seed) pair: `<out>/<loss>-seed<k>` (with the `:` of weights
+    /// as `x`: `subclassifiedx0.5+cex0.5-seed0`).
     public static func runDirectory(out: URL, loss: LossSpec, seed: Int) -> URL {
-        let name = loss.description.replacingOccurrences(of: ",", with: "+").replacingOccurrences(of: ":", with: "x")
-        return out.appendingPathComponent("\(name)-seed\(seed)")
+        out.appendingPathComponent("\(name(of: loss).replacingOccurrences(of: ":", with: "x"))-seed\(seed)")
     }
 
     /// Every (loss, seed) run with what is already done in `out`.
@@ -263,7 +268,7 @@ public struct ComparisonReport: Sendable {
         var lines = ["| loss | mIoU | " + order.map { labels.className(learning: $0) }.joined(separator: " | ") + " |"]
         lines.append("|" + String(repeating: " --- |", count: order.count + 2))
         for (loss, runs) in zip(losses, table) {
-            let row = [loss.description, cell(runs.map(\.meanIoU))] + order.map { c in cell(runs.map { $0.confusion.iou()[c] }) }
+            let row = [LossComparison.name(of: loss), cell(runs.map(\.meanIoU))] + order.map { c in cell(runs.map { $0.confusion.iou()[c] }) }
             lines.append("| " + row.joined(separator: " | ") + " |")
         }
         let note = seeds > 1 ? "mean ± standard deviation over \(seeds) seeds" : "one seed"
@@ -295,9 +300,9 @@ public struct ComparisonReport: Sendable {
         guard let gains = gains(of: loss, over: baseline) else { return nil }
         let seeds = reports.first?.count ?? 0
         return Chart.bars(categories: gains.map(\.className),
-                          series: [Chart.Series(name: "\(loss) minus \(baseline)", points: gains.enumerated().map { (Double($0), $1.points) },
+                          series: [Chart.Series(name: "\(LossComparison.name(of: loss)) minus \(LossComparison.name(of: baseline))", points: gains.enumerated().map { (Double($0), $1.points) },
                                                 spreads: seeds > 1 ? gains.map(\.spread) : nil, color: Chart.palette[0])],
-                          title: "IoU gain of \(loss) over \(baseline) (\(seeds == 1 ? "one seed" : "mean of \(seeds) seeds"))",
+                          title: "IoU gain of \(LossComparison.name(of: loss)) over \(LossComparison.name(of: baseline)) (\(seeds == 1 ? "one seed" : "mean of \(seeds) seeds"))",
                           yTitle: "IoU gain (points)", xTitle: "class, most frequent first",
                           spreadName: "± 1 standard error of the difference")
     }
@@ -324,7 +329,7 @@ public struct ComparisonReport: Sendable {
                 guard !values.isEmpty else { return nil }
                 return (Double(e + 1), values.reduce(0, +) / Double(values.count))
             }
-            return Chart.Series(name: loss.description, points: points, color: Chart.palette[index % Chart.palette.count])
+            return Chart.Series(name: LossComparison.name(of: loss), points: points, color: Chart.palette[index % Chart.palette.count])
         }
     }
 }

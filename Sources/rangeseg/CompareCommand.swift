@@ -130,7 +130,7 @@ final class ComparisonProgress: @unchecked Sendable {
         switch event {
         case let .runStarted(run):
             if !parallel {
-                print("== \(run.loss), seed \(run.seed) -> \(run.directory.path)\(run.finishedEpochs > 0 ? " (resuming after epoch \(run.finishedEpochs))" : "")")
+                print("== \(LossComparison.name(of: run.loss)), seed \(run.seed) -> \(run.directory.path)\(run.finishedEpochs > 0 ? " (resuming after epoch \(run.finishedEpochs))" : "")")
             }
         case let .training(.epochStarted(epoch, steps)):
             bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: steps, unit: "steps")

@@ -164,7 +164,7 @@ enum RangeSegTool {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(run)/train.log").path))
         }
         let table = try String(contentsOf: out.appendingPathComponent("comparison.md"), encoding: .utf8)
-        #expect(table.contains("| lovasz,wce | ") && table.contains("semantickitti (sequences 00) IoU in %"))
+        #expect(table.contains("| lovasz+wce | ") && table.contains("semantickitti (sequences 00) IoU in %"))
         for chart in ["gain.png", "miou-curves.png", "loss-curves.png"] where chart != "gain.png" {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(chart).path), "\(chart)")
         }

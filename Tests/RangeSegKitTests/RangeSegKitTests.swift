@@ -127,14 +127,14 @@ struct RangeSegKitTests {
         #expect(report.curves.map { $0.map(\.count) } == [[1], [1]])
         #expect(report.mIoUCurves().missingGlyphs.isEmpty && report.lossCurves().texts.contains("epoch"))
         let markdown = report.markdown()
-        #expect(markdown.contains("| ce | ") && markdown.contains("| lovasz,wce | "))
+        #expect(markdown.contains("| ce | ") && markdown.contains("| lovasz+wce | ")) // as --losses writes it
         #expect(markdown.contains("| loss | mIoU | vegetation | road | "))  // by prevalence in SemanticKITTI's content
         let gains = try #require(report.gains(of: try LossSpec(parsing: "lovasz,wce"), over: LossSpec(.ce)))
         #expect(gains.count == 19)
         let chart = try #require(report.gainChart(of: try LossSpec(parsing: "lovasz,wce"), over: LossSpec(.ce)))
         #expect(chart.missingGlyphs.isEmpty, "no glyph for \(chart.missingGlyphs)")
         #expect(Set(gains.map(\.className)).isSubset(of: Set(chart.texts)), "class names cut or missing: \(chart.texts)")
-        #expect(chart.texts.contains("IoU gain (points)") && chart.title.contains("lovasz,wce over ce"))
+        #expect(chart.texts.contains("IoU gain (points)") && chart.title.contains("lovasz+wce over ce"))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("lovasz+wce-seed0/best.safetensors").path))
         // A second run finds the finished runs and only evaluates them.
         let epochs = try Data(contentsOf: out.appendingPathComponent("ce-seed0/epochs.csv"))

@@ -52,7 +52,7 @@ import Testing
     @Test func everyNameRangeSegLabelsHasAGlyph() throws {
         let labels = try LabelConfig.semanticKITTI
         let names = Array(labels.names.values) + (0 ..< labels.classCount).map { labels.className(learning: $0) }
-        let losses = LossKind.allCases.map(\.rawValue) + ["lovasz,wce", "subclassified:0.5,ce:0.5"]
+        let losses = LossKind.allCases.map(\.rawValue) + ["lovasz+wce", "subclassified:0.5+ce:0.5"] // as compare names them
         for text in names + losses {
             #expect(Chart.missingGlyphs(in: text).isEmpty, "no glyph for \(Chart.missingGlyphs(in: text)) in \(text)")
         }

@@ -19,7 +19,7 @@ for k in $(seq 1 "$runs"); do
   started=$(date +%s)
   if CI=true swift test --skip-build >"$log" 2>&1; then status=0; else status=$?; fi
   seconds=$(( $(date +%s) - started ))
-  summary=$(grep -Eo 'Test run with [0-9]+ tests? in [0-9]+ suites? (passed|failed)[^.]*' "$log" | tail -1 || true)
+  summary=$(grep -Eo 'Test run with [0-9]+ tests? in [0-9]+ suites? (passed|failed)( after [0-9.]+ seconds)?' "$log" | tail -1 || true)
   printf 'run %d/%d: %s (%d s)\n' "$k" "$runs" "${summary:-no Swift Testing summary}" "$seconds"
   if [ "$status" -ne 0 ]; then
     echo "soak: run $k failed with status $status; its log is $log" >&2

@@ -36,21 +36,7 @@ import Testing
         // backward data against the reference transposed-convolution loop.
         // Input width 64: oneDNN 2.6 has no jit kernel for it (width 16 it has).
         for cout in [16, 32] {
-            let xShape = [2, 16, 2, 64], wShape = [cout, 16, 3, 3]
-            let x = random(xShape, seed: 3), w = random(wShape, seed: 4)
-            x.requiresGrad = true
-            let y = conv2d(x, weight: w, stride: Size2D(1, 2), padding: 1)
-            let r = random(y.shape, seed: 5)
-            y.backward(seed: r)
-            let expected = Reference.stride1x2BackwardData(r: r.scalars, rShape: y.shape, w: w.scalars, xShape: xShape)
-            #expect(maxDifference(x.grad!.scalars, expected) < 1e-4)
-            let key = "conv|convs1x2p1x1d1x1|\(xShape)|\(wShape)|false|true|f32>f32"
-            let primitives = DNNLContext.shared.cached(key) { () -> ConvolutionPrimitives in
-                Issue.record("no cached primitives under \(key)")
-                return ConvolutionPrimitives(input: xShape, weights: wShape, output: y.shape, bias: false,
-                                             settings: ConvolutionSettings(stride: Size2D(1, 2), padding: 1, dilation: 1,
-                                                                           transposed: false), training: true)
-            }
+            let primitives = checkStride1x2BackwardData(xShape: [2, 16, 2, 64], wShape: [cout, 16, 3, 3], seed: 3)
             let kernel = primitives.paddedBackwardData?.primitive.implementation ?? primitives.polyphaseBackwardData?.implementation
                 ?? primitives.backwardData.implementation
             #expect(kernel.hasPrefix("jit"), "backward data of the convolution 16 -> \(cout) runs in \(kernel)")

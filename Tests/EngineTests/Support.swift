@@ -108,3 +108,24 @@ func random(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) -> T
 func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
     zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
+
+/// Runs the backward pass of a stride-1x2, padding-1 convolution of `xShape` by `wShape`, checks
+/// its data gradient against `Reference.stride1x2BackwardData`, and returns the primitives the
+/// engine cached for it (whose kernels the callers check).
+func checkStride1x2BackwardData(xShape: [Int], wShape: [Int], seed: UInt64) -> ConvolutionPrimitives {
+    let x = random(xShape, seed: seed), w = random(wShape, seed: seed + 1)
+    x.requiresGrad = true
+    let y = conv2d(x, weight: w, stride: Size2D(1, 2), padding: 1)
+    let r = random(y.shape, seed: seed + 2)
+    y.backward(seed: r)
+    // ∂/∂x of Σ R ⊙ conv(x, w), by the loop.
+    let expected = Reference.stride1x2BackwardData(r: r.scalars, rShape: y.shape, w: w.scalars, xShape: xShape)
+    #expect(maxDifference(x.grad!.scalars, expected) < 1e-4)
+    let key = "conv|convs1x2p1x1d1x1|\(xShape)|\(wShape)|false|true|f32>f32"
+    return DNNLContext.shared.cached(key) { () -> ConvolutionPrimitives in
+        Issue.record("no cached primitives under \(key)")
+        return ConvolutionPrimitives(input: xShape, weights: wShape, output: y.shape, bias: false,
+                                     settings: ConvolutionSettings(stride: Size2D(1, 2), padding: 1, dilation: 1,
+                                                                   transposed: false), training: true)
+    }
+}

@@ -50,22 +50,7 @@ import Testing
             #expect(kernel.hasPrefix("jit"), "the transposed convolution \(cin) -> \(cout) runs in \(kernel)")
         }
         for (cin, cout) in [(32, 64), (16, 32)] {
-            let xShape = [2, cin, 3, 64], wShape = [cout, cin, 3, 3]
-            let x = random(xShape, seed: 5), w = random(wShape, seed: 6)
-            x.requiresGrad = true
-            let y = conv2d(x, weight: w, stride: Size2D(1, 2), padding: 1)
-            let r = random(y.shape, seed: 7)
-            y.backward(seed: r)
-            // ∂/∂x of Σ R ⊙ conv(x, w), by the loop.
-            let expected = Reference.stride1x2BackwardData(r: r.scalars, rShape: y.shape, w: w.scalars, xShape: xShape)
-            #expect(maxDifference(x.grad!.scalars, expected) < 1e-4)
-            let key = "conv|convs1x2p1x1d1x1|\(xShape)|\(wShape)|false|true|f32>f32"
-            let primitives = DNNLContext.shared.cached(key) { () -> ConvolutionPrimitives in
-                Issue.record("no cached primitives under \(key)")
-                return ConvolutionPrimitives(input: xShape, weights: wShape, output: y.shape, bias: false,
-                                             settings: ConvolutionSettings(stride: Size2D(1, 2), padding: 1, dilation: 1,
-                                                                           transposed: false), training: true)
-            }
+            let primitives = checkStride1x2BackwardData(xShape: [2, cin, 3, 64], wShape: [cout, cin, 3, 3], seed: 5)
             let kernel = primitives.polyphaseBackwardData?.implementation ?? primitives.paddedBackwardData?.primitive.implementation
                 ?? primitives.backwardData.implementation
             #expect(kernel.hasPrefix("jit"), "backward data of the convolution \(cin) -> \(cout) runs in \(kernel)")

@@ -61,6 +61,8 @@ def main():
 
     found = runs_in(args.runs)
     known = ["ce", "wce", "focal", "lovasz+wce", "subclassified", "centroid"]  # tools/study.sh's order
+    if not os.path.exists(label_config := (args.labels or os.path.join(args.runs, "label-config.yaml"))):
+        raise SystemExit(f"{label_config}: no label config (give --labels)")
     runs = {loss: found[loss] for loss in sorted(found, key=lambda l: (known.index(l) if l in known else len(known), l))}
     if args.baseline not in runs:
         raise SystemExit(f"{args.runs}: no finished runs of the baseline {args.baseline} (found: {', '.join(runs) or 'none'})")
@@ -69,7 +71,6 @@ def main():
 
     # Classes present in the validation scans (an absent class scores 0 for every loss, which
     # lowers every mIoU over all classes by the same amount).
-    label_config = args.labels or os.path.join(args.runs, "label-config.yaml")
     counts = validation_counts(args.valid_labels or os.path.join(args.runs, "..", "data", "sequences", "08", "labels"), label_config)
     present = [c for c in classes if counts.get(c, 0) > 0]
     order = prevalence(label_config, present)
@@ -128,6 +129,8 @@ def validation_counts(directory, label_config):
     sections = read_sections(label_config)
     labels, learning, inverse = sections["labels"], sections["learning_map"], sections["learning_map_inv"]
     name_of_raw = {raw: labels.get(int(inverse.get(int(klass), -1)), "").strip('"') for raw, klass in learning.items()}
+    if not os.path.isdir(directory):
+        raise SystemExit(f"{directory}: no such directory of validation .label files (give --valid-labels)")
     counts = collections.Counter()
     for name in sorted(os.listdir(directory)):
         if name.endswith(".label"):

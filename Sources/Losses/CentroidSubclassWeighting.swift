@@ -12,10 +12,25 @@ public struct CentroidSubclassOptions: Sendable, Equatable {
         case adaptive
     }
 
+    /// Which of a class's subclasses the weight normalisation runs over.
+    public enum Normalisation: String, Sendable, Codable, CaseIterable {
+        /// The subclasses that own pixels in this step: their weights sum to their number.
+        /// The same as `all` whenever every subclass is present. A subclass whose centroid no
+        /// pixel is nearest any more has a moving-average frequency that decays towards 0, so a
+        /// weight 1/f that grows without bound; it weighs no pixel, and here it changes nothing.
+        case present
+        /// All K_c subclasses, the literal reading of the spec: an abandoned subclass's huge
+        /// 1/f then takes almost all of the class's K_c, and the pixels the class does have get
+        /// weights near 0 (seen in the loss study: car, other-vehicle and person starved).
+        case all
+    }
+
     /// Subclasses K_c per learning class; classes not listed get `defaultSubclasses`.
     public var subclasses: [Int: Int] = [:]
     public var defaultSubclasses = 1
     public var update: Update = .adaptive
+    /// Which subclasses a class's weights are normalised over.
+    public var normalisation: Normalisation = .present
     /// Steps between re-clusterings (`.recluster`).
     public var updateEvery = 100
     /// EMA momentum of the adaptive centroids and of the subclass statistics.
@@ -54,7 +69,9 @@ public struct CentroidSubclassOptions: Sendable, Equatable {
 /// Each labelled pixel joins its class's nearest centroid (Euclidean). Per subclass s of class
 /// c: frequency `f_sc` (share of the class's pixels) and mean loss `l_sc`; the weight is
 /// `w_sc = (1 / f_sc) * (l_sc / mean loss)^blend`, normalised so that the K_c weights of a class
-/// sum to K_c. With K_c = 1 everywhere every weight is 1: plain (or class-weighted) cross-entropy.
+/// sum to K_c (with `.present` normalisation, the default: the weights of the subclasses that own
+/// pixels in this step sum to their number). With K_c = 1 everywhere every weight is 1: plain (or
+/// class-weighted) cross-entropy.
 public struct CentroidSubclassWeighting: Sendable {
     public let options: CentroidSubclassOptions
     public let classes: Int
@@ -188,9 +205,11 @@ public struct CentroidSubclassWeighting: Sendable {
                 let difficulty = overallLoss > 0 ? max(meanLoss[c][s], 1e-12) / overallLoss : 1
                 return (1 / f) * powf(difficulty, blend)
             }
-            let total = w.reduce(0, +)
-            // Normalised to sum K_c, then blended from 1 (cross-entropy) during the warm-up.
-            w = w.map { 1 + fromCrossEntropy * ($0 * Float(k) / total - 1) }
+            // Normalised to sum K_c (or, over the subclasses present, their number), then
+            // blended from 1 (cross-entropy) during the warm-up.
+            let counted = (0 ..< k).filter { options.normalisation == .all || count[$0] > 0 }
+            let total = counted.reduce(0) { $0 + w[$1] }
+            w = w.map { 1 + fromCrossEntropy * ($0 * Float(counted.count) / total - 1) }
             for (n, i) in pixels.enumerated() { weights[i] = w[assignment[n]] }
         }
         return weights

@@ -119,7 +119,8 @@ public struct LossConfig: Sendable, Equatable, Codable {
         case batchAveragedWeights = "batch_averaged_weights", subclassReduction = "subclass_reduction"
         case subclasses, defaultSubclasses = "default_subclasses", centroidUpdate = "centroid_update",
              updateEvery = "update_every", centroidMomentum = "centroid_momentum", centroidWarmupSteps = "centroid_warmup_steps",
-             centroidCrossEntropyWarmupSteps = "centroid_ce_warmup_steps", subclassFeatures = "subclass_features"
+             centroidCrossEntropyWarmupSteps = "centroid_ce_warmup_steps", subclassFeatures = "subclass_features",
+             centroidNormalisation = "centroid_normalisation"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -146,6 +147,7 @@ public struct LossConfig: Sendable, Equatable, Codable {
         centroid.updateEvery = try c.value(.updateEvery, or: d.centroid.updateEvery)
         centroid.momentum = try c.value(.centroidMomentum, or: d.centroid.momentum)
         centroid.warmupSteps = try c.value(.centroidWarmupSteps, or: d.centroid.warmupSteps)
+        centroid.normalisation = try c.value(.centroidNormalisation, or: d.centroid.normalisation)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -170,6 +172,7 @@ public struct LossConfig: Sendable, Equatable, Codable {
         try c.encode(centroid.updateEvery, forKey: .updateEvery)
         try c.encode(centroid.momentum, forKey: .centroidMomentum)
         try c.encode(centroid.warmupSteps, forKey: .centroidWarmupSteps)
+        try c.encode(centroid.normalisation, forKey: .centroidNormalisation)
     }
 
     /// Everything wrong with the parameters, one message each (image-size checks come later,

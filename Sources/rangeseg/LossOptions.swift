@@ -62,6 +62,9 @@ struct LossParameterOptions: ParsableArguments {
             help: "Centroid: steps over which the loss blends from plain cross-entropy to the subclass weights (default \(defaults.centroid.crossEntropyWarmupSteps)).")
     var crossEntropyWarmupSteps: Int?
 
+    @Option(help: "Centroid: normalise a class's weights over the subclasses present in the step (present) or over all K of them, the spec's literal reading (all; default \(defaults.centroid.normalisation.rawValue)).")
+    var centroidNormalisation: CentroidSubclassOptions.Normalisation?
+
     func validate() throws {
         _ = try subclassCounts()
     }
@@ -100,5 +103,6 @@ struct LossParameterOptions: ParsableArguments {
         if let centroidUpdate { c.centroid.update = centroidUpdate }
         if let updateEvery { c.centroid.updateEvery = updateEvery }
         if let warmupSteps { c.centroid.warmupSteps = warmupSteps }
+        if let centroidNormalisation { c.centroid.normalisation = centroidNormalisation }
     }
 }

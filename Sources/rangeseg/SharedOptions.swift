@@ -78,6 +78,7 @@ struct NameList: ExpressibleByArgument, CustomStringConvertible, Sendable {
 
 extension Reduction: ExpressibleByArgument {}
 extension CentroidSubclassOptions.Update: ExpressibleByArgument {}
+extension CentroidSubclassOptions.Normalisation: ExpressibleByArgument {}
 extension Cleanup: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension PointCloudFormat: ExpressibleByArgument {}

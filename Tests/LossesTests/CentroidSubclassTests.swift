@@ -37,6 +37,45 @@ import Testing
         #expect(weighting.centroids[1].count == 2)
     }
 
+    /// A subclass whose centroid no pixel is nearest any more keeps a moving-average frequency
+    /// that decays towards 0 (1e-19 after a few hundred steps in the loss study). Normalised over
+    /// all K_c, its weight 1/f takes nearly all of the class's K_c and the pixels the class has
+    /// weigh almost nothing; normalised over the subclasses present, they keep their weights.
+    @Test func anAbandonedSubclassDoesNotStarveItsClass() throws {
+        // Class 1: 30 pixels near (0, 4), 10 near (4, 0); a third centroid far away owns none.
+        let hw = 40
+        var logits = [Float](repeating: 0, count: 2 * hw)
+        for p in 0 ..< hw {
+            let rare = p % 4 == 0
+            logits[p] = rare ? 4 : 0
+            logits[hw + p] = rare ? 0 : 4
+        }
+        let labels = [Int32](repeating: 1, count: hw)
+        func weights(_ normalisation: CentroidSubclassOptions.Normalisation) throws -> [Float] {
+            var options = CentroidSubclassOptions()
+            options.subclasses = [1: 3]
+            options.normalisation = normalisation
+            var weighting = try CentroidSubclassWeighting(options: options, classes: 2, seed: 1)
+            var state = weighting.state
+            state.centroids[1] = [[0, 4], [4, 0], [-50, -50]]
+            state.frequency[1] = [0.75, 0.25, 1e-19]
+            state.meanLoss[1] = [1, 1, 1]
+            state.step = 500
+            try weighting.restore(state)
+            return try weighting.weights(features: logits, channels: 2, labels: labels, pixelLoss: [Float](repeating: 1, count: hw),
+                                         batch: 1, pixelsPerImage: hw, ignoreIndex: -1)
+        }
+        let present = try weights(.present)
+        let common = present[1], rare = present[0]
+        // Over the two present subclasses: 1/0.75 and 1/0.25, summing to 2.
+        #expect(abs(common - 0.5) < 1e-3 && abs(rare - 1.5) < 1e-3, "weights \(common), \(rare)")
+        #expect(present.enumerated().allSatisfy { $0.element == ($0.offset % 4 == 0 ? rare : common) })
+        // The literal reading starves the class: the frequency floor 1e-6 gives the abandoned
+        // subclass the weight 10^6, and every pixel's weight is near 0 (at most 3 x 4 / 10^6).
+        let all = try weights(.all)
+        #expect(all.allSatisfy { $0 < 2e-5 }, "largest weight \(all.max()!)")
+    }
+
     @Test func warmupStartsFromFrequencyAlone() throws {
         let batch = randomBatch(batch: 1, classes: 3, height: 8, width: 32, seed: 33, prototypes: 2, noise: 0.1)
         var options = CentroidSubclassOptions()

@@ -121,7 +121,7 @@ struct TrainingConfigTests {
 
     @Test func lossParametersHaveOneHome() throws {
         // The loss block's keys land in the options the loss functions take.
-        let config = try YAMLFile.decode(LossConfig.self, yaml: "terms: centroid\ntau: 0.5\nsubclasses: {1: 3, car: 5}\nsubclass_reduction: sum\n",
+        let config = try YAMLFile.decode(LossConfig.self, yaml: "terms: centroid\ntau: 0.5\nsubclasses: {1: 3, car: 5}\nsubclass_reduction: sum\ncentroid_normalisation: all\n",
                                          file: "loss")
         #expect(config.terms == LossSpec(.centroid))
         #expect(config.subclassified.threshold == 0.5)
@@ -130,6 +130,9 @@ struct TrainingConfigTests {
         let unknown = #expect(throws: LossError.self) { try config.subclassesByID(classNames: ["unlabeled", "bicycle"]) }
         #expect(unknown?.description.hasPrefix("subclasses: 'car' is not a learning id or class name") == true)
         #expect(config.subclassified.reduction == .sum && config.centroid.reduction == .sum)
+        #expect(config.centroid.normalisation == .all && LossConfig().centroid.normalisation == .present)
+        let wrong = #expect(throws: (any Error).self) { try YAMLFile.decode(LossConfig.self, yaml: "centroid_normalisation: some\n", file: "loss") }
+        #expect(String(describing: wrong).contains("centroid_normalisation"), "\(String(describing: wrong))")
         #expect(LossConfig().subclassified == SubclassifiedOptions())
         #expect(LossConfig().centroid == CentroidSubclassOptions())
     }

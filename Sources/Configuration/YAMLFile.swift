@@ -78,7 +78,6 @@ public enum YAMLFile {
                 }
                 deepest = max(deepest, indents.count + compact + flow)
             }
-            deepest = max(deepest, indents.count + compact + flow)
         }
         return deepest
     }

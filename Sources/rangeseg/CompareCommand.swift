@@ -143,7 +143,8 @@ final class ComparisonProgress: @unchecked Sendable {
         case .training(.started):
             break
         case let .runFinished(run):
-            if parallel { overall?.advance(status: "\(run.directory.lastPathComponent) done") }
+            // `run` is as planned: a run already finished then is not one the bar counts.
+            if parallel, !run.isFinished { overall?.advance(status: "\(run.directory.lastPathComponent) done") }
         }
     }
 

@@ -79,7 +79,7 @@ struct CompareCommand: ParsableCommand {
         }
         let runs = comparison.plan(out: out)
         let pending = runs.filter { !$0.isFinished }
-        print("\(runs.count) runs (\(losses.count) losses x \(seeds) seeds) in \(out.path): \(runs.count - pending.count) finished, "
+        print("\(runs.count) run\(runs.count == 1 ? "" : "s") (\(losses.count) loss\(losses.count == 1 ? "" : "es") x \(seeds) seed\(seeds == 1 ? "" : "s")) in \(out.path): \(runs.count - pending.count) finished, "
               + "\(pending.filter { $0.finishedEpochs > 0 }.count) to resume, \(pending.filter { $0.finishedEpochs == 0 }.count) to start"
               + (jobs > 1 ? ", \(jobs) at a time" : "") + ".")
         var launcher: (any RunLauncher)?

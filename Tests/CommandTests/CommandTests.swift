@@ -158,7 +158,7 @@ enum RangeSegTool {
                          "--jobs", "2", "--out", out.path, "--also-evaluate", SampleData.root.path]
         var result = try RangeSegTool.run(arguments)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("2 runs (2 losses x 1 seeds)") && result.stdout.contains("0 finished"))
+        #expect(result.stdout.contains("2 runs (2 losses x 1 seed)") && result.stdout.contains("0 finished"))
         for run in ["ce-seed0", "lovasz+wce-seed0"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(run)/best.safetensors").path))
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(run)/train.log").path))
@@ -173,6 +173,14 @@ enum RangeSegTool {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("2 finished, 0 to resume, 0 to start"))
         #expect(try String(contentsOf: out.appendingPathComponent("comparison.md"), encoding: .utf8) == table)
+        // One more loss: the runs bar counts the one run trained, not the two only evaluated.
+        var more = arguments
+        more[more.firstIndex(of: "ce,lovasz+wce")!] = "ce,lovasz+wce,wce"
+        result = try RangeSegTool.run(more)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("3 runs (3 losses x 1 seed) in \(out.path): 2 finished, 0 to resume, 1 to start"))
+        let bar = result.stderr.split(separator: "\n").filter { $0.hasPrefix("runs ") }
+        #expect(bar.count == 1 && bar[0].contains(" 1/1 ") && bar[0].contains("wce-seed0 done"), "\(bar)")
     }
 
     @Test func evaluateReproducesAHandMadeConfusion() throws {

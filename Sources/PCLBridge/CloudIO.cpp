@@ -8,6 +8,7 @@
 #include "PCLBridge.h"
 
 #include <pcl/PCLPointCloud2.h>
+#include <pcl/io/lzf.h>
 #include <pcl/io/pcd_io.h>
 #include <pcl/io/ply_io.h>
 
@@ -642,6 +643,45 @@ bool trimPagePadding(const char *path, bool compressed, size_t dataBytes, char *
     return true;
 }
 
+/// PCL 1.13 unpacks binary_compressed data wrongly when the header has `_` padding fields: it
+/// takes the field-by-field arrays without the padding's and lays the points out at a stride
+/// that leaves the padding out while the field offsets count it, so points overwrite each other.
+/// (Its own writer drops `_` fields from compressed files; other writers keep them.) The data
+/// must unpack to POINTS x the full point size (the header check asks that), so the one layout
+/// that fits is an array for every field in header order, padding included: unpacked here.
+bool unpackCompressedWithPadding(const char *path, unsigned dataStart, pcl::PCLPointCloud2 &cloud, char *error,
+                                 size_t capacity) {
+    std::ifstream file(path, std::ios::binary);
+    file.seekg(dataStart);
+    uint32_t sizes[2] = {0, 0};
+    file.read(reinterpret_cast<char *>(sizes), sizeof sizes);
+    std::vector<char> packed(sizes[0]);
+    if (file) file.read(packed.data(), static_cast<std::streamsize>(packed.size()));
+    if (!file) {
+        fail(error, capacity, "cannot read the binary_compressed data");
+        return false;
+    }
+    std::vector<char> arrays(sizes[1]);
+    if (sizes[1] > 0 && pcl::lzfDecompress(packed.data(), sizes[0], arrays.data(), sizes[1]) != sizes[1]) {
+        fail(error, capacity, "corrupt: the compressed data does not unpack to the %u bytes announced", sizes[1]);
+        return false;
+    }
+    const size_t points = static_cast<size_t>(cloud.width) * cloud.height;
+    cloud.data.assign(points * cloud.point_step, 0);
+    size_t start = 0;
+    for (const auto &field : cloud.fields) {
+        const size_t bytes = static_cast<size_t>(field.count) * pcl::getFieldSize(field.datatype);
+        if (field.offset + bytes > cloud.point_step || start + points * bytes > arrays.size()) {
+            fail(error, capacity, "corrupt: field '%s' does not fit the %u-byte point", field.name.c_str(), cloud.point_step);
+            return false;
+        }
+        for (size_t i = 0; i < points; ++i)
+            std::memcpy(&cloud.data[i * cloud.point_step + field.offset], &arrays[start + i * bytes], bytes);
+        start += points * bytes;
+    }
+    return true;
+}
+
 } // namespace
 
 // MARK: - Reading
@@ -688,6 +728,10 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
                  dataType == 0 ? "ascii" : dataType == 1 ? "binary" : "binary_compressed");
             return nullptr;
         }
+        const bool padded = std::any_of(result->cloud.fields.begin(), result->cloud.fields.end(),
+                                        [](const pcl::PCLPointField &field) { return field.name == "_"; });
+        if (dataType == 2 && padded && !unpackCompressedWithPadding(path, dataStart, result->cloud, error, capacity))
+            return nullptr;
         if (!checkShape(result->cloud, error, capacity)) return nullptr;
         return result.release();
     });

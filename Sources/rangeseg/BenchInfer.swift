@@ -41,7 +41,7 @@ struct BenchInfer: ParsableCommand {
         let labels = try labelConfig.load()
         let segmenter: Segmenter
         if let checkpoint {
-            var config = try TrainingConfig(yaml: checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
+            var config = try checkpointConfig(checkpoint, flag: nil)
             if let precision = training.precision { config.precision = precision }
             printPrecisionNotice(config.precision)
             segmenter = try Segmenter(checkpoint: checkpoint, config: config, labels: labels)

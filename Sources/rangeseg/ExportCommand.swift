@@ -49,7 +49,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let labels = try labelConfig.load()
-        var config = try TrainingConfig(yaml: trainConfig ?? checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
+        var config = try checkpointConfig(checkpoint, trainConfig: trainConfig)
         if let height { config.sensor.height = height }
         if let width { config.sensor.width = width }
         let exporter = ONNXExporter(batchNorm: keepBatchNorm ? .kept : .folded)

@@ -68,7 +68,7 @@ struct InferCommand: ParsableCommand {
 
     func run() throws {
         let labels = try labelConfig.load()
-        var config = try TrainingConfig(yaml: trainConfig ?? checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml"))
+        var config = try checkpointConfig(checkpoint, trainConfig: trainConfig)
         if let precision { config.precision = precision }
         printPrecisionNotice(config.precision)
         var labelling = Labelling(segmenter: try Segmenter(checkpoint: checkpoint, config: config, labels: labels), labels: labels)

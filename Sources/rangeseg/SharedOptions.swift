@@ -1,11 +1,13 @@
 import ArgumentParser
 import Engine
+import Formats
 import Foundation
 import Losses
 import PointClouds
 import Projection
 import RangeSegKit
 import SemanticKITTI
+import Training
 
 /// Range-image geometry flags shared by every command that projects scans; each overrides the
 /// same field of `ProjectionConfig`, whose defaults are RangeNet++'s.
@@ -92,6 +94,23 @@ extension GridFactor: ExpressibleByArgument {
 /// Parses a loss flag (`subclassified`, `lovasz,wce`, `subclassified:0.2,ce:0.8`), failing with
 /// the loss library's message.
 func parseLoss(_ text: String) throws -> LossSpec { try LossSpec(parsing: text) }
+
+/// The training configuration of a checkpoint: `trainConfig`, else the `config.yaml` that
+/// `rangeseg train` writes beside its checkpoints. A checkpoint path that names no file is the
+/// error, rather than the configuration that is then missing too; `flag` is the option that
+/// points elsewhere, for the message.
+func checkpointConfig(_ checkpoint: URL, trainConfig: URL? = nil, flag: String? = "--train-config") throws -> TrainingConfig {
+    guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+        throw FormatError(file: checkpoint, reason: "no such checkpoint")
+    }
+    if let trainConfig { return try TrainingConfig(yaml: trainConfig) }
+    let beside = checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml")
+    guard FileManager.default.fileExists(atPath: beside.path) else {
+        throw FormatError(file: beside, reason: "no such file: the checkpoint's training configuration, which rangeseg train writes "
+                                               + "beside its checkpoints" + (flag.map { "; for a checkpoint from elsewhere pass \($0)" } ?? ""))
+    }
+    return try TrainingConfig(yaml: beside)
+}
 
 /// Says in one line on standard error when bf16 was asked for on a CPU without native bf16.
 func printPrecisionNotice(_ precision: Precision) {

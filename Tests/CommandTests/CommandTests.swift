@@ -183,6 +183,27 @@ enum RangeSegTool {
         #expect(bar.count == 1 && bar[0].contains(" 1/1 ") && bar[0].contains("wce-seed0 done"), "\(bar)")
     }
 
+    @Test func aMissingCheckpointOrItsConfigurationIsNamed() throws {
+        let dir = SampleData.temporaryDirectory("cli-checkpoint")
+        let missing = dir.appendingPathComponent("runs/typo/best.safetensors").path
+        for arguments in [["infer", "--checkpoint", missing, "--out", dir.appendingPathComponent("pred").path, "scan.bin"],
+                          ["export", "--checkpoint", missing, "--onnx", dir.appendingPathComponent("m.onnx").path],
+                          ["bench", "infer", "--checkpoint", missing, "--steps", "1"]] {
+            let result = try RangeSegTool.run(arguments)
+            #expect(result.status != 0 && result.stderr.contains("\(missing): no such checkpoint"), "\(arguments[0]): \(result.stderr)")
+        }
+        // A checkpoint without the run's config.yaml beside it: that file is named, with the way out.
+        let lone = dir.appendingPathComponent("lone/best.safetensors")
+        try FileManager.default.createDirectory(at: lone.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data().write(to: lone)
+        let beside = dir.appendingPathComponent("lone/config.yaml").path
+        var result = try RangeSegTool.run(["infer", "--checkpoint", lone.path, "--out", dir.appendingPathComponent("pred").path, "scan.bin"])
+        #expect(result.stderr.contains("\(beside): no such file: the checkpoint's training configuration"), "\(result.stderr)")
+        #expect(result.stderr.contains("pass --train-config"))
+        result = try RangeSegTool.run(["bench", "infer", "--checkpoint", lone.path, "--steps", "1"])
+        #expect(result.stderr.contains("\(beside): no such file") && !result.stderr.contains("--train-config"), "\(result.stderr)")
+    }
+
     @Test func evaluateReproducesAHandMadeConfusion() throws {
         // Sequence 00 with one scan of 6 points; predictions get car right twice, road once.
         let dir = SampleData.temporaryDirectory("cli-evaluate")

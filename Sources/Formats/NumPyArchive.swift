@@ -94,7 +94,7 @@ public struct NumPyArchive: Sendable, Equatable {
     public init(npz url: URL) throws(FormatError) {
         let data: Data
         do { data = try Data(readingFile: url) } catch {
-            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
+            throw FormatError.cannotRead(url, error)
         }
         do { try self.init(npzData: data) } catch { throw FormatError(file: url, reason: error.reason) }
     }

@@ -44,7 +44,7 @@ extension NumPyArray {
     public init(npy url: URL) throws(FormatError) {
         let data: Data
         do { data = try Data(readingFile: url) } catch {
-            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
+            throw FormatError.cannotRead(url, error)
         }
         do { try self.init(npyData: data) } catch { throw FormatError(file: url, reason: error.reason) }
     }

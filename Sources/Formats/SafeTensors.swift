@@ -130,7 +130,7 @@ public struct SafeTensors: Sendable {
     public static func read(from url: URL) throws(FormatError) -> SafeTensors {
         let data: Data
         do { data = try Data(readingFile: url) } catch {
-            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
+            throw FormatError.cannotRead(url, error)
         }
         return try SafeTensors(data: data, file: url.path)
     }

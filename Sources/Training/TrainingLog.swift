@@ -51,7 +51,7 @@ struct TrainingLog {
         guard FileManager.default.fileExists(atPath: url.path) else { return [] }
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
+            throw FormatError.cannotRead(url, error)
         }
         return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
     }

@@ -17,6 +17,19 @@ import Testing
         return data + Data(header.utf8) + body
     }
 
+    @Test func aMissingFileIsNamedAsMissing() {
+        // Every reader says it the same way, whatever Foundation's wording.
+        let url = URL(fileURLWithPath: "/nonexistent/arrays")
+        let errors: [FormatError?] = [
+            #expect(throws: FormatError.self) { _ = try NumPyArray(npy: url.appendingPathExtension("npy")) },
+            #expect(throws: FormatError.self) { _ = try NumPyArchive(npz: url.appendingPathExtension("npz")) },
+            #expect(throws: FormatError.self) { _ = try SafeTensors.read(from: url.appendingPathExtension("safetensors")) },
+        ]
+        for (error, suffix) in zip(errors, ["npy", "npz", "safetensors"]) {
+            #expect(error?.description == "/nonexistent/arrays.\(suffix): no such file", "\(String(describing: error))")
+        }
+    }
+
     @Test func npyShapeWhoseSizeOverflowsIsAnError() throws {
         let data = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }")
         let error = #expect(throws: FormatError.self) { try NumPyArray(npyData: data) }

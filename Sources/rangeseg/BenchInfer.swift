@@ -55,6 +55,6 @@ struct BenchInfer: ParsableCommand {
         var generator = RandomGenerator(seed: segmenter.config.seed)
         let input = Tensor(uniformShape: [batch, 5, h, w], low: -1, high: 1, generator: &generator)
         let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps, profile: profile)
-        report.printFigures(title: "infer: batch \(batch), 5 x \(h) x \(w), \(segmenter.config.architecture.classes) classes, \(segmenter.config.precision)")
+        report.printFigures(title: "infer: batch \(batch), 5 x \(h) x \(w), \(segmenter.config.architecture.classes) classes, \(precisionTitle(segmenter.config.precision))")
     }
 }

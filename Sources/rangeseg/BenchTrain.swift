@@ -63,7 +63,7 @@ struct BenchTrain: ParsableCommand {
         let report = try Benchmarks.train(config: config, labels: labels, batches: batches, warmup: warmup, steps: steps,
                                           profile: profile)
         let data = dataset == nil ? "random data" : "\(batches.count) batches of real scans"
-        report.printFigures(title: "train: batch \(config.batchSize), 5 x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(config.precision), \(data)")
+        report.printFigures(title: "train: batch \(config.batchSize), 5 x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(precisionTitle(config.precision)), \(data)")
     }
 }
 

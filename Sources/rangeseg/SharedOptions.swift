@@ -112,6 +112,13 @@ func checkpointConfig(_ checkpoint: URL, trainConfig: URL? = nil, flag: String? 
     return try TrainingConfig(yaml: beside)
 }
 
+/// The precision a run has on this CPU, for report titles: "fp32 (bf16 asked, ...)" where bf16
+/// falls back, so that a figure is never labelled with arithmetic that did not run.
+func precisionTitle(_ precision: Precision) -> String {
+    let effective = precision.onThisCPU
+    return effective == precision ? "\(precision)" : "\(effective) (\(precision) asked; no \(precision) kernels on this CPU)"
+}
+
 /// Says in one line on standard error when bf16 was asked for on a CPU without native bf16.
 func printPrecisionNotice(_ precision: Precision) {
     guard precision == .bf16, let notice = BF16Support.thisCPU.notice else { return }

@@ -204,6 +204,19 @@ enum RangeSegTool {
         #expect(result.stderr.contains("\(beside): no such file") && !result.stderr.contains("--train-config"), "\(result.stderr)")
     }
 
+    @Test func benchTitlesTheArithmeticThatRan() throws {
+        let result = try RangeSegTool.run(["bench", "infer", "--precision", "bf16", "--steps", "1", "--warmup", "0", "--width", "256"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let title = result.stdout.split(separator: "\n").first { $0.hasPrefix("infer: ") }.map(String.init) ?? ""
+        // Where the CPU has no bf16 kernels the run says so on standard error and runs fp32: the
+        // figures' title must say fp32 then, and bf16 where bf16 ran.
+        if result.stderr.contains("so this runs in fp32") {
+            #expect(title.hasSuffix(", fp32 (bf16 asked; no bf16 kernels on this CPU)"), "\(title)")
+        } else {
+            #expect(title.hasSuffix(", bf16"), "\(title)")
+        }
+    }
+
     @Test func evaluateReproducesAHandMadeConfusion() throws {
         // Sequence 00 with one scan of 6 points; predictions get car right twice, road once.
         let dir = SampleData.temporaryDirectory("cli-evaluate")

@@ -46,9 +46,46 @@ public func initialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutableRa
             4 5 6 0 1
 
             """.utf8)
+        seeds["binary_compressed-padding.pcd"] = paddedCompressed()
         return seeds
     }
     return 0
+}
+
+/// binary_compressed data with `_` padding fields, which the bridge unpacks itself (one array
+/// per field, the padding's included), as LZF literal runs: 6 points of 32 bytes.
+func paddedCompressed() -> Data {
+    let points = 6
+    var arrays: [UInt8] = []
+    for field in 0 ..< 4 {
+        if field == 3 { arrays += [UInt8](repeating: 0xAA, count: 4 * points) }
+        for i in 0 ..< points {
+            let value = Float(i + 1) * (field == 3 ? 0.1 : Float(field + 1))
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { arrays += $0 }
+        }
+    }
+    arrays += [UInt8](repeating: 0xBB, count: 12 * points)
+    var packed: [UInt8] = []
+    for start in stride(from: 0, to: arrays.count, by: 32) {
+        let chunk = arrays[start ..< min(start + 32, arrays.count)]
+        packed.append(UInt8(chunk.count - 1))
+        packed += chunk
+    }
+    var data = Data("""
+        VERSION 0.7
+        FIELDS x y z _ intensity _
+        SIZE 4 4 4 1 4 1
+        TYPE F F F U F U
+        COUNT 1 1 1 4 1 12
+        WIDTH \(points)
+        HEIGHT 1
+        VIEWPOINT 0 0 0 1 0 0 0
+        POINTS \(points)
+        DATA binary_compressed
+
+        """.utf8)
+    for size in [UInt32(packed.count), UInt32(arrays.count)] { withUnsafeBytes(of: size.littleEndian) { data += $0 } }
+    return data + Data(packed)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

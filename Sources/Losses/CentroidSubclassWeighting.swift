@@ -118,6 +118,17 @@ public struct CentroidSubclassWeighting: Sendable {
         State(centroids: centroids, frequency: frequency, meanLoss: meanLoss, step: step, random: random.state)
     }
 
+    /// How many of a class's K_c subclasses are in use: those whose moving-average share of the
+    /// class's pixels is at least `minimumShare`. A subclass whose centroid no pixel is nearest any
+    /// more decays below it within a few dozen steps (0.9^65 is 1e-3). One entry per class with
+    /// K_c > 1 that has been seen, by learning id.
+    public func subclassesInUse(minimumShare: Float = 1e-3) -> [(classID: Int, inUse: Int, of: Int)] {
+        (0 ..< classes).compactMap { c in
+            guard frequency[c].count > 1, !centroids[c].isEmpty else { return nil }
+            return (c, frequency[c].filter { $0 >= minimumShare }.count, frequency[c].count)
+        }
+    }
+
     /// Continues from a saved state; it must fit this weighting's classes and subclass counts.
     public mutating func restore(_ saved: State) throws(LossError) {
         guard saved.centroids.count == classes, saved.frequency.count == classes, saved.meanLoss.count == classes,

@@ -124,6 +124,11 @@ public final class Trainer {
     public internal(set) var plan: StepPlan
     /// Where the time of the last epoch's steps went.
     public private(set) var lastEpochTimings: EpochTimings?
+    /// With a centroid loss: per class with several subclasses, how many are in use (see
+    /// `CentroidSubclassWeighting.subclassesInUse`); nil for other losses.
+    public var centroidSubclassesInUse: [(classID: Int, inUse: Int, of: Int)]? {
+        step.loss.centroidWeighting?.subclassesInUse()
+    }
     /// Stop each epoch after this many steps (tests and quick looks); nil: the whole epoch.
     public var maxStepsPerEpoch: Int?
     /// Called after an epoch's training state is saved and before the other files: a test seam

@@ -76,6 +76,22 @@ import Testing
         #expect(all.allSatisfy { $0 < 2e-5 }, "largest weight \(all.max()!)")
     }
 
+    @Test func subclassesInUseLeaveOutTheAbandoned() throws {
+        var options = CentroidSubclassOptions()
+        options.subclasses = [1: 3, 2: 2]
+        var weighting = try CentroidSubclassWeighting(options: options, classes: 4, seed: 1)
+        #expect(weighting.subclassesInUse().isEmpty) // nothing seen yet
+        var state = weighting.state
+        state.centroids[1] = [[0, 4], [4, 0], [-50, -50]]
+        state.frequency[1] = [0.75, 0.25, 1e-19]
+        state.centroids[2] = [[1, 1], [2, 2]]
+        state.frequency[2] = [0.5, 0.5]
+        try weighting.restore(state)
+        let usage = weighting.subclassesInUse()
+        #expect(usage.map(\.classID) == [1, 2])
+        #expect(usage.map(\.inUse) == [2, 2] && usage.map(\.of) == [3, 2])
+    }
+
     @Test func warmupStartsFromFrequencyAlone() throws {
         let batch = randomBatch(batch: 1, classes: 3, height: 8, width: 32, seed: 33, prototypes: 2, noise: 0.1)
         var options = CentroidSubclassOptions()

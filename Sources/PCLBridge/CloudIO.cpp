@@ -723,15 +723,17 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
                                    : checkBinaryData(path, dataStart, dataType == 2, size, header, error, capacity);
         if (!valid) return nullptr;
         auto result = std::make_unique<RSCloud>();
-        if (reader.read(path, result->cloud) < 0) {
+        const bool padded = std::any_of(header.fields.begin(), header.fields.end(),
+                                        [](const pcl::PCLPointField &field) { return field.name == "_"; });
+        if (dataType == 2 && padded) {
+            // PCL would unpack it wrongly (see unpackCompressedWithPadding): its header, our data.
+            result->cloud = std::move(header);
+            if (!unpackCompressedWithPadding(path, dataStart, result->cloud, error, capacity)) return nullptr;
+        } else if (reader.read(path, result->cloud) < 0) {
             fail(error, capacity, "PCL could not read the point data (corrupt %s data)",
                  dataType == 0 ? "ascii" : dataType == 1 ? "binary" : "binary_compressed");
             return nullptr;
         }
-        const bool padded = std::any_of(result->cloud.fields.begin(), result->cloud.fields.end(),
-                                        [](const pcl::PCLPointField &field) { return field.name == "_"; });
-        if (dataType == 2 && padded && !unpackCompressedWithPadding(path, dataStart, result->cloud, error, capacity))
-            return nullptr;
         if (!checkShape(result->cloud, error, capacity)) return nullptr;
         return result.release();
     });

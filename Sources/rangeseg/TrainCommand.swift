@@ -138,7 +138,7 @@ struct TrainingProgressView {
                     let present = validation.classes.filter { $0.support > 0 }
                     print("  " + present.map { "\($0.name) \(String(format: "%.1f", $0.iou * 100))" }.joined(separator: ", "))
                 }
-                if let usage = trainer.centroidSubclassesInUse?.filter({ $0.inUse < $0.of }), !usage.isEmpty, !quiet {
+                if !quiet, let usage = trainer.centroidSubclassesInUse?.filter({ $0.inUse < $0.of }), !usage.isEmpty {
                     print("  centroid subclasses in use: "
                         + usage.map { "\(trainer.labels.className(learning: $0.classID)) \($0.inUse) of \($0.of)" }.joined(separator: ", ")
                         + " (the others hold under 0.1% of their class's pixels)")

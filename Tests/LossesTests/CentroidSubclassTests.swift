@@ -37,6 +37,17 @@ import Testing
         #expect(weighting.centroids[1].count == 2)
     }
 
+    /// Class 1's three subclasses as after 500 steps in which the third lost its pixels: centroids
+    /// at (0, 4), (4, 0) and far away, shares 0.75, 0.25 and 1e-19, equal mean losses.
+    func abandonThirdSubclass(ofClassOne weighting: inout CentroidSubclassWeighting) throws {
+        var state = weighting.state
+        state.centroids[1] = [[0, 4], [4, 0], [-50, -50]]
+        state.frequency[1] = [0.75, 0.25, 1e-19]
+        state.meanLoss[1] = [1, 1, 1]
+        state.step = 500
+        try weighting.restore(state)
+    }
+
     /// A subclass whose centroid no pixel is nearest any more keeps a moving-average frequency
     /// that decays towards 0 (1e-19 after a few hundred steps in the loss study). Normalised over
     /// all K_c, its weight 1/f takes nearly all of the class's K_c and the pixels the class has
@@ -56,12 +67,7 @@ import Testing
             options.subclasses = [1: 3]
             options.normalisation = normalisation
             var weighting = try CentroidSubclassWeighting(options: options, classes: 2, seed: 1)
-            var state = weighting.state
-            state.centroids[1] = [[0, 4], [4, 0], [-50, -50]]
-            state.frequency[1] = [0.75, 0.25, 1e-19]
-            state.meanLoss[1] = [1, 1, 1]
-            state.step = 500
-            try weighting.restore(state)
+            try abandonThirdSubclass(ofClassOne: &weighting)
             return try weighting.weights(features: logits, channels: 2, labels: labels, pixelLoss: [Float](repeating: 1, count: hw),
                                          batch: 1, pixelsPerImage: hw, ignoreIndex: -1)
         }
@@ -81,9 +87,8 @@ import Testing
         options.subclasses = [1: 3, 2: 2]
         var weighting = try CentroidSubclassWeighting(options: options, classes: 4, seed: 1)
         #expect(weighting.subclassesInUse().isEmpty) // nothing seen yet
+        try abandonThirdSubclass(ofClassOne: &weighting)
         var state = weighting.state
-        state.centroids[1] = [[0, 4], [4, 0], [-50, -50]]
-        state.frequency[1] = [0.75, 0.25, 1e-19]
         state.centroids[2] = [[1, 1], [2, 2]]
         state.frequency[2] = [0.5, 0.5]
         try weighting.restore(state)

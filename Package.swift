@@ -74,9 +74,12 @@ let package = Package(
         .target(name: "Formats", dependencies: ["CZlib"]),
         /// YAML configuration files: decoding with errors naming file and key, human-readable writing.
         .target(name: "Configuration", dependencies: ["Formats", .product(name: "Yams", package: "Yams")]),
-        /// `data/semantic-kitti.yaml`, `data/train.yaml` and `data/rangenet-lite.yaml`, embedded in the binary.
+        /// `data/semantic-kitti.yaml`, `data/train.yaml` and the networks' architecture files
+        /// `data/networks/*.yaml`, embedded in the binary.
         .target(name: "BundledData", path: "data",
-                resources: [.embedInCode("semantic-kitti.yaml"), .embedInCode("train.yaml"), .embedInCode("rangenet-lite.yaml")]),
+                resources: [.embedInCode("semantic-kitti.yaml"), .embedInCode("train.yaml"),
+                            .embedInCode("networks/rangenet-lite.yaml"), .embedInCode("networks/darknet21.yaml"),
+                            .embedInCode("networks/darknet53.yaml")]),
 
         // MARK: - LiDAR data
 
@@ -93,7 +96,8 @@ let package = Package(
 
         // MARK: - Learning
 
-        /// Tensors, reverse-mode autograd, layers, RangeNet-lite, optimisers and checkpoints on oneDNN.
+        /// Tensors, reverse-mode autograd, layers, the networks (RangeNet-lite, DarkNet, SalsaNext
+        /// behind one interface), optimisers and checkpoints on oneDNN.
         .target(name: "Engine", dependencies: ["CDNNL", "Formats", "Random"]),
         /// Losses for imbalanced segmentation, the subclassified loss at the centre: free
         /// functions of logit tensors, each one autograd node.

@@ -50,7 +50,7 @@ public struct ONNXExporter: Sendable {
     ///   - network: The network; `metadata.width` must be divisible by its `widthDivisor`.
     ///   - metadata: The image size, normalisation and classes, written into `metadata_props`.
     public func model(of network: RangeNetLite, metadata: DeploymentMetadata) -> Onnx_ModelProto {
-        let architecture = network.config
+        let architecture = network.architecture
         precondition(metadata.width % architecture.widthDivisor == 0 && metadata.channels.count == architecture.inputChannels,
                      "image width \(metadata.width) must be divisible by \(architecture.widthDivisor) and channels must be \(architecture.inputChannels)")
         network.eval()
@@ -140,7 +140,9 @@ public struct ONNXExporter: Sendable {
             throw FormatError(file: checkpoint, reason: "the network predicts \(config.architecture.classes) classes but the label config has \(labels.classCount) learning classes")
         }
         var generator = RandomGenerator(seed: 0)
-        let network = RangeNetLite(config: config.architecture, generator: &generator)
+        guard let network = Networks.make(config.architecture, generator: &generator) as? RangeNetLite else {
+            throw FormatError(file: checkpoint, reason: "ONNX export of \(config.architecture.name) is not supported yet")
+        }
         try Checkpoint.load(into: network, from: checkpoint)
         return try write(network, metadata: DeploymentMetadata(sensor: config.sensor, labels: labels), to: url)
     }

@@ -38,7 +38,7 @@ public enum Benchmarks {
     }
 
     /// Inference passes of `segmenter` (evaluation mode, fused, logits read back as plain
-    /// NCHW, as `rangeseg infer` runs them) on `input` `[B, 5, H, W]`.
+    /// NCHW, as `rangeseg infer` runs them) on `input` `[B, C, H, W]`.
     public static func infer(_ segmenter: Segmenter, input: Tensor, warmup: Int = 2, steps: Int = 10,
                              profile: Bool = false) -> BenchmarkReport {
         var times: [Double] = [], cpu: [Double] = []
@@ -66,7 +66,7 @@ public enum Benchmarks {
                                       batch: Int) throws -> [TrainingBatch] {
         let frames = try DatasetFrame.labelled(root: dataset, sequences: sequences)
         guard !frames.isEmpty else { throw TrainingError.noTrainingScans(sequences: sequences) }
-        let builder = SampleBuilder(sensor: config.sensor, lookup: labels.lookup())
+        let builder = SampleBuilder(config: config, lookup: labels.lookup())
         var generator = RandomGenerator(seed: 0)
         let samples = try frames.map { try builder.load($0, augmentation: .none, generator: &generator) }
         return stride(from: 0, to: samples.count - batch + 1, by: batch).map {
@@ -76,11 +76,11 @@ public enum Benchmarks {
 
     /// `count` batches of random inputs (uniform in [-1, 1)) and labels (uniform over the
     /// classes, the ignore id included), deterministic for `seed`.
-    public static func randomBatches(count: Int, batch: Int, classes: Int, height: Int, width: Int,
+    public static func randomBatches(count: Int, batch: Int, channels: Int = 5, classes: Int, height: Int, width: Int,
                                      seed: UInt64) -> [TrainingBatch] {
         var generator = RandomGenerator(seed: seed)
         return (0 ..< count).map { _ in
-            TrainingBatch(input: Tensor(uniformShape: [batch, 5, height, width], low: -1, high: 1, generator: &generator),
+            TrainingBatch(input: Tensor(uniformShape: [batch, channels, height, width], low: -1, high: 1, generator: &generator),
                           labels: (0 ..< batch * height * width).map { _ in Int32(generator.int(0 ..< classes)) })
         }
     }

@@ -8,7 +8,8 @@ import SemanticKITTI
 /// One scan ready for the network: the normalised input image, the target classes, and the
 /// projection to carry predictions back to the points.
 public struct RangeSample: Sendable {
-    /// [5, H, W]: range, x, y, z, remission, each `(value - mean) / std`, 0 where empty.
+    /// [C, H, W]: the channels the network reads, of range, x, y, z, remission (all five by
+    /// default), each `(value - mean) / std`, 0 where empty.
     public var input: [Float]
     /// [H, W] learning ids of each pixel's point; 0 (ignored) where empty or unlabelled.
     public var target: [Int32]
@@ -43,11 +44,21 @@ public struct SampleBuilder: Sendable {
     public let sensor: TrainingConfig.Sensor
     public let projector: SphericalProjection
     public let lookup: LabelLookup
+    /// The range image's channels the samples carry, as indices into range, x, y, z, remission.
+    public let channels: [Int]
 
-    public init(sensor: TrainingConfig.Sensor, lookup: LabelLookup) {
+    public init(sensor: TrainingConfig.Sensor, lookup: LabelLookup,
+                channels: [Int] = ArchitectureConfig.InputChannels().indices) {
+        precondition(!channels.isEmpty && channels.allSatisfy { (0 ..< 5).contains($0) }, "channels index range, x, y, z, remission")
         self.sensor = sensor
         projector = SphericalProjection(sensor.projection)
         self.lookup = lookup
+        self.channels = channels
+    }
+
+    /// The builder for a run's network: its sensor and the input channels its architecture reads.
+    public init(config: TrainingConfig, lookup: LabelLookup) {
+        self.init(sensor: config.sensor, lookup: lookup, channels: config.architecture.inputs.indices)
     }
 
     /// Reads and prepares a dataset scan; `generator` drives the augmentation.
@@ -67,15 +78,16 @@ public struct SampleBuilder: Sendable {
         let (scan, labels) = augment(original, originalLabels, augmentation, &generator)
         let image = projector.project(scan)
         let hw = image.height * image.width
-        var input = [Float](repeating: 0, count: 5 * hw)
+        var all = [Float](repeating: 0, count: 5 * hw)
         let means = sensor.means, inverse = sensor.stds.map { 1 / $0 }
         for p in 0 ..< hw where image.index[p] >= 0 {
-            input[p] = (image.range[p] - means[0]) * inverse[0]
-            input[hw + p] = (image.xyz[3 * p] - means[1]) * inverse[1]
-            input[2 * hw + p] = (image.xyz[3 * p + 1] - means[2]) * inverse[2]
-            input[3 * hw + p] = (image.xyz[3 * p + 2] - means[3]) * inverse[3]
-            input[4 * hw + p] = (image.remission[p] - means[4]) * inverse[4]
+            all[p] = (image.range[p] - means[0]) * inverse[0]
+            all[hw + p] = (image.xyz[3 * p] - means[1]) * inverse[1]
+            all[2 * hw + p] = (image.xyz[3 * p + 1] - means[2]) * inverse[2]
+            all[3 * hw + p] = (image.xyz[3 * p + 2] - means[3]) * inverse[3]
+            all[4 * hw + p] = (image.remission[p] - means[4]) * inverse[4]
         }
+        let input = channels == [0, 1, 2, 3, 4] ? all : channels.flatMap { all[($0 * hw) ..< ($0 + 1) * hw] }
         let target = labels.map { image.pixels(from: $0, empty: 0) } ?? [Int32](repeating: 0, count: hw)
         return RangeSample(input: input, target: target, image: image, pointLabels: labels)
     }

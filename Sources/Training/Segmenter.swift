@@ -15,21 +15,21 @@ import SemanticKITTI
 /// statistics) while another thread is labelling.
 public final class Segmenter: @unchecked Sendable {
     public let config: TrainingConfig
-    public let model: RangeNetLite
+    public let model: any SegmentationNetwork
     public let builder: SampleBuilder
 
     /// Loads `checkpoint` into the network `config` describes (names and shapes checked).
     public init(checkpoint: URL, config: TrainingConfig, labels: LabelConfig) throws(FormatError) {
         self.config = config
         var generator = RandomGenerator(seed: 0)
-        model = RangeNetLite(config: config.architecture, generator: &generator)
+        model = Networks.make(config.architecture, generator: &generator)
         try Checkpoint.load(into: model, from: checkpoint)
         model.eval()
-        builder = SampleBuilder(sensor: config.sensor, lookup: labels.lookup())
+        builder = SampleBuilder(config: config, lookup: labels.lookup())
     }
 
     /// Wraps a model in memory (for validation during training).
-    public init(model: RangeNetLite, config: TrainingConfig, builder: SampleBuilder) {
+    public init(model: any SegmentationNetwork, config: TrainingConfig, builder: SampleBuilder) {
         self.config = config
         self.model = model
         self.builder = builder
@@ -37,10 +37,10 @@ public final class Segmenter: @unchecked Sendable {
 
     /// The network's logits [C, H, W] for a prepared sample.
     public func logits(_ sample: RangeSample) -> [Float] {
-        logits(Tensor(shape: [1, 5, config.sensor.height, config.sensor.width], scalars: sample.input))
+        logits(Tensor(shape: [1, config.architecture.inputChannels, config.sensor.height, config.sensor.width], scalars: sample.input))
     }
 
-    /// The network's logits `[B, C, H, W]` (row-major) for inputs `[B, 5, H, W]`: evaluation
+    /// The network's logits `[B, C, H, W]` (row-major) for inputs `[B, C, H, W]`: evaluation
     /// mode (set by the initialiser), no gradients: the fused inference path, in the
     /// configuration's precision (float32 logits either way).
     public func logits(_ input: Tensor) -> [Float] {

@@ -88,7 +88,7 @@ public struct RunDirectory: Sendable {
     }
 }
 
-/// Trains a RangeNet-lite on range images of SemanticKITTI-layout data.
+/// Trains a network (any of `Networks.all`) on range images of SemanticKITTI-layout data.
 ///
 /// Each epoch: shuffle the training scans (seeded by the run's seed and the epoch), load and
 /// augment the next batch on another thread while the current one trains, forward, evaluate
@@ -116,7 +116,7 @@ public final class Trainer {
     let builder: SampleBuilder
     /// The network, optimiser and loss, and the step that drives them.
     public let step: TrainingStep
-    public var model: RangeNetLite { step.model }
+    public var model: any SegmentationNetwork { step.model }
     /// The ranks that train together (a single process without `mpirun`).
     public let communicator: any Communicator
     /// How each epoch becomes steps on this rank. `--resume` may raise `accumulate` to keep the
@@ -150,7 +150,7 @@ public final class Trainer {
         trainFrames = try DatasetFrame.labelled(root: dataset, sequences: trainNames)
         validFrames = try DatasetFrame.labelled(root: dataset, sequences: validNames)
         guard !trainFrames.isEmpty else { throw TrainingError.noTrainingScans(sequences: trainNames) }
-        builder = SampleBuilder(sensor: config.sensor, lookup: labels.lookup())
+        builder = SampleBuilder(config: config, lookup: labels.lookup())
         step = try TrainingStep(config: config, labels: labels)
     }
 

@@ -176,12 +176,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     }
 
     public var sensor = Sensor()
-    /// The architecture file the training file named (`network:`, relative to that file), or
-    /// nil for an `architecture:` block or the built-in RangeNet-lite. Provenance only: the
+    /// The network the training file named (`network:`): a built-in name (`darknet53`) or an
+    /// architecture file relative to that file; nil for an `architecture:` block or the
+    /// built-in RangeNet-lite. Provenance only: the
     /// resolved `architecture` is what runs, and what the run's `config.yaml` records.
     public var network: String?
-    /// The network's shape: from `architecture:`, else the `network:` file, else RangeNet-lite
-    /// (`data/rangenet-lite.yaml`).
+    /// The network's kind and shape: from `architecture:`, else `network:`, else RangeNet-lite
+    /// (`data/networks/rangenet-lite.yaml`).
     public var architecture = ArchitectureConfig.rangeNetLite
     public var loss = LossConfig()
     public var optimizer = Optimizer()
@@ -268,25 +269,45 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         get throws(FormatError) { try TrainingConfig(yamlText: BundledData.trainingConfig, file: "data/train.yaml (built in)") }
     }
 
-    /// Reads a training file, and the architecture file it names with `network:` (relative to
-    /// the training file). Errors name the file and the key path.
+    /// Reads a training file, and the network it names with `network:` (a built-in name such as
+    /// `darknet53`, or an architecture file relative to the training file). Errors name the file
+    /// and the key path.
     public init(yaml url: URL) throws(FormatError) {
         try self.init(yamlText: YAMLFile.read(url), file: url.path)
         if let network {
-            let networkURL = network.hasPrefix("/") ? URL(fileURLWithPath: network)
-                : url.deletingLastPathComponent().appendingPathComponent(network)
-            guard FileManager.default.fileExists(atPath: networkURL.path) else {
-                throw FormatError(file: url, reason: "network: the architecture file \(networkURL.path) does not exist")
-            }
-            architecture = try YAMLFile.decode(ArchitectureConfig.self, from: networkURL)
-            if let problem = architecture.problems.first { throw FormatError(file: networkURL, reason: problem) }
+            architecture = try Self.architecture(named: network, relativeTo: url.deletingLastPathComponent(), from: url)
         }
     }
 
-    /// Decodes training-file text (a `network:` key stays unresolved: there is no file to be
-    /// relative to).
+    /// The architecture of a network name (`Self.networkNames`: `rangenet-lite`, `darknet21`,
+    /// `darknet53`, ...) or of an architecture file (relative to `directory` unless absolute).
+    /// `source` is the file (or flag) that named it, for the messages.
+    public static func architecture(named network: String, relativeTo directory: URL,
+                                    from source: URL) throws(FormatError) -> ArchitectureConfig {
+        let result: ArchitectureConfig
+        if let text = BundledData.networks[network] {
+            result = try YAMLFile.decode(ArchitectureConfig.self, yaml: text, file: "data/networks/\(network).yaml (built in)")
+        } else {
+            let networkURL = network.hasPrefix("/") ? URL(fileURLWithPath: network) : directory.appendingPathComponent(network)
+            guard FileManager.default.fileExists(atPath: networkURL.path) else {
+                throw FormatError(file: source, reason: "network: '\(network)' is neither a network (\(networkNames.joined(separator: ", "))) nor an architecture file (\(networkURL.path) does not exist)")
+            }
+            result = try YAMLFile.decode(ArchitectureConfig.self, from: networkURL)
+            if let problem = result.problems.first { throw FormatError(file: networkURL, reason: problem) }
+        }
+        return result
+    }
+
+    /// The networks one can name, each an architecture file in `data/networks/`.
+    public static var networkNames: [String] { BundledData.networks.keys.sorted() }
+
+    /// Decodes training-file text (a `network:` naming a file stays unresolved: there is no file
+    /// to be relative to; a built-in name resolves).
     public init(yamlText: String, file: String) throws(FormatError) {
         self = try YAMLFile.decode(TrainingConfig.self, yaml: yamlText, file: file)
+        if let network, BundledData.networks[network] != nil {
+            architecture = try Self.architecture(named: network, relativeTo: URL(fileURLWithPath: "."), from: URL(fileURLWithPath: file))
+        }
     }
 
     /// Everything wrong with the settings, one message each; empty when the run can start.
@@ -295,9 +316,14 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if let p = sensor.projection.problem() { out.append("sensor: \(p)") }
         if sensor.means.count != 5 || sensor.stds.count != 5 { out.append("sensor: means and stds need 5 values (range, x, y, z, remission)") }
         if sensor.stds.contains(where: { !($0 > 0) }) { out.append("sensor: stds must be positive") }
-        if architecture.inputChannels != 5 { out.append("architecture: input_channels must be 5 (range, x, y, z, remission)") }
-        if architecture.widths.count <= ArchitectureConfig.maximumStages, sensor.width % architecture.widthDivisor != 0 {
-            out.append("sensor: width \(sensor.width) must be divisible by \(architecture.widthDivisor) for \(architecture.widths.count) encoder stages")
+        if architecture.problems.isEmpty {
+            let divisor = architecture.sizeDivisor
+            if sensor.width % divisor.width != 0 {
+                out.append("sensor: width \(sensor.width) must be divisible by \(divisor.width) for \(architecture.kind) with \(architecture.widths.count) encoder stages")
+            }
+            if sensor.height % divisor.height != 0 {
+                out.append("sensor: height \(sensor.height) must be divisible by \(divisor.height) for \(architecture.kind)")
+            }
         }
         if batchSize < 1 { out.append("batch_size must be at least 1") }
         if accumulate < 1 { out.append("accumulate must be at least 1") }

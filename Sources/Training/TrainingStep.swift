@@ -6,7 +6,7 @@ import SemanticKITTI
 
 /// The network's inputs and targets for one step.
 public struct TrainingBatch {
-    /// `[B, 5, H, W]`: the normalised range images.
+    /// `[B, C, H, W]`: the normalised range images (the channels the network reads).
     public var input: Tensor
     /// `[B, H, W]` learning ids (the ignore id where a pixel carries no loss).
     public var labels: [Int32]
@@ -20,7 +20,8 @@ public struct TrainingBatch {
 
     /// Stacks prepared samples of one image size.
     public init(_ samples: [RangeSample], height: Int, width: Int) {
-        self.init(input: Tensor(shape: [samples.count, 5, height, width], scalars: samples.flatMap(\.input)),
+        let channels = (samples.first?.input.count ?? 0) / max(height * width, 1)
+        self.init(input: Tensor(shape: [samples.count, channels, height, width], scalars: samples.flatMap(\.input)),
                   labels: samples.flatMap(\.target))
     }
 
@@ -40,7 +41,7 @@ public struct TrainingBatch {
 /// //     step.update(learningRate: 0.01)
 /// ```
 public final class TrainingStep {
-    public let model: RangeNetLite
+    public let model: any SegmentationNetwork
     public let optimizer: any Optimizer
     public internal(set) var loss: CombinedLoss
     /// The feature map the centroid terms cluster (a name of `model.featureNames`), or nil for
@@ -65,7 +66,7 @@ public final class TrainingStep {
             throw TrainingError.classCountMismatch(network: config.architecture.classes, labels: labels.classCount)
         }
         var generator = RandomGenerator(seed: config.seed)
-        model = RangeNetLite(config: config.architecture, generator: &generator)
+        model = Networks.make(config.architecture, generator: &generator)
         optimizer = Self.optimizer(config.optimizer)
         let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
         var lossConfig = config.loss
@@ -78,7 +79,7 @@ public final class TrainingStep {
     }
 
     /// The network feature a loss's centroid terms cluster: nil for the logits.
-    static func featureName(_ loss: LossConfig, model: RangeNetLite) throws(LossError) -> String? {
+    static func featureName(_ loss: LossConfig, model: any SegmentationNetwork) throws(LossError) -> String? {
         guard loss.terms.contains(.centroid) else { return nil }
         switch loss.subclassFeatures {
         case "logits": return nil

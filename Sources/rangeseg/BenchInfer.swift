@@ -48,13 +48,14 @@ struct BenchInfer: ParsableCommand {
         } else {
             let config = try training.resolvedConfig()
             segmenter = Segmenter(model: try TrainingStep(config: config, labels: labels).model, config: config,
-                                  builder: SampleBuilder(sensor: config.sensor, lookup: labels.lookup()))
+                                  builder: SampleBuilder(config: config, lookup: labels.lookup()))
             segmenter.model.eval()
         }
         let (h, w) = (segmenter.config.sensor.height, segmenter.config.sensor.width)
         var generator = RandomGenerator(seed: segmenter.config.seed)
-        let input = Tensor(uniformShape: [batch, 5, h, w], low: -1, high: 1, generator: &generator)
+        let architecture = segmenter.config.architecture
+        let input = Tensor(uniformShape: [batch, architecture.inputChannels, h, w], low: -1, high: 1, generator: &generator)
         let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps, profile: profile)
-        report.printFigures(title: "infer: batch \(batch), 5 x \(h) x \(w), \(segmenter.config.architecture.classes) classes, \(precisionTitle(segmenter.config.precision))")
+        report.printFigures(title: "infer: \(architecture.name), batch \(batch), \(architecture.inputChannels) x \(h) x \(w), \(architecture.classes) classes, \(precisionTitle(segmenter.config.precision))")
     }
 }

@@ -58,12 +58,12 @@ struct BenchTrain: ParsableCommand {
         let batches = try dataset.map {
             try Benchmarks.datasetBatches(dataset: $0, sequences: sequences.names.map(DatasetLayout.normalise), config: config,
                                           labels: labels, batch: config.batchSize)
-        } ?? Benchmarks.randomBatches(count: 2, batch: config.batchSize, classes: labels.classCount, height: h, width: w, seed: config.seed)
+        } ?? Benchmarks.randomBatches(count: 2, batch: config.batchSize, channels: config.architecture.inputChannels, classes: labels.classCount, height: h, width: w, seed: config.seed)
         guard !batches.isEmpty else { throw InputError("fewer labelled scans than --batch") }
         let report = try Benchmarks.train(config: config, labels: labels, batches: batches, warmup: warmup, steps: steps,
                                           profile: profile)
         let data = dataset == nil ? "random data" : "\(batches.count) batches of real scans"
-        report.printFigures(title: "train: batch \(config.batchSize), 5 x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(precisionTitle(config.precision)), \(data)")
+        report.printFigures(title: "train: \(config.architecture.name), batch \(config.batchSize), \(config.architecture.inputChannels) x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(precisionTitle(config.precision)), \(data)")
     }
 }
 

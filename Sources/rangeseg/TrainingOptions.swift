@@ -11,6 +11,10 @@ struct TrainingOptions: ParsableArguments {
             transform: { URL(fileURLWithPath: $0) })
     var trainConfig: URL?
 
+    @Option(help: ArgumentHelp("The network: \(TrainingConfig.networkNames.joined(separator: ", ")), or an architecture file (overrides the file's).",
+                               valueName: "name|yaml"))
+    var network: String?
+
     @Option(help: "Epochs to train (overrides the file).")
     var epochs: Int?
 
@@ -29,7 +33,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Validation sequences (default: the file's, else the label config's split).", valueName: "list"))
     var validSequences: NameList?
 
-    @Option(help: "Range-image width (overrides the file; divisible by 32 for RangeNet-lite).")
+    @Option(help: "Range-image width (overrides the file; divisible by 32 for RangeNet-lite and DarkNet, 16 for SalsaNext).")
     var width: Int?
 
     @Option(help: "Seed of initialisation, shuffling and augmentation (overrides the file).")
@@ -56,6 +60,12 @@ struct TrainingOptions: ParsableArguments {
     /// The training file (or the built-in defaults) with the flags applied, checked.
     func resolvedConfig() throws -> TrainingConfig {
         var config = try trainConfig.map { try TrainingConfig(yaml: $0) } ?? TrainingConfig.defaults
+        if let network {
+            let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            config.architecture = try TrainingConfig.architecture(named: network, relativeTo: here,
+                                                                  from: URL(fileURLWithPath: "--network"))
+            config.network = network
+        }
         if let epochs { config.epochs = epochs }
         if let batchSize { config.batchSize = batchSize }
         if let accumulate { config.accumulate = accumulate }

@@ -16,7 +16,7 @@ struct TrainingConfigTests {
         // data/train.yaml lists every default; the structs hold the same values.
         #expect(try TrainingConfig(yaml: data.appendingPathComponent("train.yaml")) == TrainingConfig())
         #expect(try TrainingConfig.defaults == TrainingConfig())
-        #expect(try YAMLFile.decode(ArchitectureConfig.self, from: data.appendingPathComponent("rangenet-lite.yaml")) == .rangeNetLite)
+        #expect(try YAMLFile.decode(ArchitectureConfig.self, from: data.appendingPathComponent("networks/rangenet-lite.yaml")) == .rangeNetLite)
         #expect(BundledData.trainingConfig == (try String(contentsOf: data.appendingPathComponent("train.yaml"), encoding: .utf8)))
         #expect(TrainingConfig().problems.isEmpty)
     }

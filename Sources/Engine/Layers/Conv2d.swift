@@ -37,3 +37,11 @@ public final class Conv2d: Layer {
         conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
     }
 }
+
+extension Conv2d {
+    /// The layer as a network's head: float32 output in either precision (a bf16 convolution
+    /// writes float32 logits, so the losses and softmax always read float32).
+    public func logits(_ x: Tensor) -> Tensor {
+        conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, outputType: .f32)
+    }
+}

@@ -1,12 +1,24 @@
-/// Layers applied in order; children are named `0`, `1`, … as in PyTorch's `nn.Sequential`.
+/// Layers applied in order; children are named `0`, `1`, … as in PyTorch's `nn.Sequential`,
+/// or by the names given (`nn.Sequential(OrderedDict(...))`).
 public final class Sequential: Layer {
     public let layers: [any Layer]
+    /// The children's names, one per layer.
+    public let names: [String]
     public var isTraining = true
 
-    public init(_ layers: [any Layer]) { self.layers = layers }
+    public init(_ layers: [any Layer]) {
+        self.layers = layers
+        names = layers.indices.map(String.init)
+    }
+
+    /// Layers with the names PyTorch's `state_dict()` gives them, e.g. `("conv", ...)`.
+    public init(named layers: [(String, any Layer)]) {
+        self.layers = layers.map(\.1)
+        names = layers.map(\.0)
+    }
 
     public var children: [(name: String, module: any Module)] {
-        layers.enumerated().map { (name: String($0.offset), module: $0.element as any Module) }
+        zip(names, layers).map { (name: $0, module: $1 as any Module) }
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -25,4 +37,15 @@ public final class ModuleList<Element: Module>: Module {
     public var children: [(name: String, module: any Module)] {
         elements.enumerated().map { (name: String($0.offset), module: $0.element as any Module) }
     }
+}
+
+/// Named children with no forward pass of their own, for networks whose PyTorch modules hold
+/// submodules as attributes (`backbone.enc1`, `decoder.dec5`): the owner calls them.
+public final class ModuleGroup: Module {
+    public let named: [(name: String, module: any Module)]
+    public var isTraining = true
+
+    public init(_ named: [(name: String, module: any Module)]) { self.named = named }
+
+    public var children: [(name: String, module: any Module)] { named }
 }

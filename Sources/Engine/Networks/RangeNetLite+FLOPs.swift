@@ -9,6 +9,7 @@ extension RangeNetLite {
         func conv(_ cin: Int, _ cout: Int, _ k: Int, outputWidth: Int) {
             macs += Double(batch * height * outputWidth) * Double(cin * cout * k * k)
         }
+        let config = architecture
         let widths = config.widths
         func residual(_ c: Int, _ w: Int) { conv(c, c / 2, 1, outputWidth: w); conv(c / 2, c, 3, outputWidth: w) }
         conv(config.inputChannels, widths[0], 3, outputWidth: width)

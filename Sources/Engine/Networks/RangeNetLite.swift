@@ -1,17 +1,27 @@
 import Random
 
 /// DarkNet residual block: 1x1 conv to `c/2`, 3x3 conv back to `c` (each with batch norm and
-/// leaky ReLU), added to the input. Children: `body` (a `Sequential` of six layers).
+/// leaky ReLU), added to the input. Children: `body` (a `Sequential` of six layers), or with
+/// `flattened`, the body's own children (DarkNet's `conv1`, `bn1`, `conv2`, `bn2`).
 public final class Residual: Layer {
     public let body: Sequential
+    /// Whether the body's children are this block's own (no `body.` in their names).
+    public let flattened: Bool
     public var isTraining = true
 
     public init(channels c: Int, config: ArchitectureConfig, generator: inout RandomGenerator) {
         body = Sequential(convBN(c, c / 2, kernel: 1, config: config, generator: &generator)
                           + convBN(c / 2, c, kernel: 3, config: config, generator: &generator))
+        flattened = false
     }
 
-    public var children: [(name: String, module: any Module)] { [("body", body)] }
+    /// `x + body(x)`; `body` must keep the shape of its input.
+    public init(body: Sequential, flattened: Bool) {
+        self.body = body
+        self.flattened = flattened
+    }
+
+    public var children: [(name: String, module: any Module)] { flattened ? body.children : [("body", body)] }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { x + body(x) }
 }
@@ -37,8 +47,19 @@ func convBN(_ cin: Int, _ cout: Int, kernel: Int, stride: Size2D = 1, config: Ar
 ///
 /// Input `[B, inputChannels, H, W]` with `W` divisible by `2^stages`; output logits
 /// `[B, classes, H, W]`.
-public final class RangeNetLite: Layer {
-    public let config: ArchitectureConfig
+public final class RangeNetLite: SegmentationNetwork {
+    public static let kind = "rangenet-lite"
+    public static let summary = "RangeNet-lite: RangeNet++'s DarkNet-21 at a quarter of its widths, no biases or dropout (1.2 M parameters)"
+    public static let defaultArchitecture = ArchitectureConfig.rangeNetLite
+
+    public static func problems(_ architecture: ArchitectureConfig) -> [String] { architecture.encoderProblems() }
+
+    /// Every encoder stage halves the width only.
+    public static func sizeDivisor(_ architecture: ArchitectureConfig) -> (height: Int, width: Int) {
+        (1, architecture.widths.count <= ArchitectureConfig.maximumStages ? 1 << architecture.widths.count : 1)
+    }
+
+    public let architecture: ArchitectureConfig
     public let stem: Sequential
     public let enc: ModuleList<Sequential>
     public let dec: ModuleList<Sequential>
@@ -47,9 +68,13 @@ public final class RangeNetLite: Layer {
     /// The fused inference path's folded weights (InferenceFusion.swift).
     let inferenceCache = InferenceCache()
 
-    public init(config: ArchitectureConfig = .rangeNetLite, generator: inout RandomGenerator) {
+    public convenience init(config: ArchitectureConfig = .rangeNetLite, generator: inout RandomGenerator) {
+        self.init(architecture: config, generator: &generator)
+    }
+
+    public init(architecture config: ArchitectureConfig, generator: inout RandomGenerator) {
         precondition(config.problems.isEmpty, "invalid architecture: \(config.problems.joined(separator: "; "))")
-        self.config = config
+        self.architecture = config
         let widths = config.widths
         stem = Sequential(convBN(config.inputChannels, widths[0], kernel: 3, config: config, generator: &generator))
         var stages: [Sequential] = []
@@ -123,13 +148,7 @@ public final class RangeNetLite: Layer {
     /// The head: float32 logits in either precision (a bf16 convolution writes them as float32,
     /// so the losses and softmax always read float32).
     func logits(_ x: Tensor) -> Tensor {
-        conv2d(x, weight: head.weight, bias: head.bias, stride: head.stride, padding: head.padding,
-               dilation: head.dilation, outputType: .f32)
+        head.logits(x)
     }
 
-    private func checkInput(_ input: Tensor) {
-        precondition(input.rank == 4 && input.shape[1] == config.inputChannels
-                     && input.shape[3] % config.widthDivisor == 0,
-                     "RangeNetLite expects [B, \(config.inputChannels), H, W] with W divisible by \(config.widthDivisor), got \(input.shape)")
-    }
 }

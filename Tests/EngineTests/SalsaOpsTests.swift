@@ -1,0 +1,116 @@
+import CDNNL
+import Random
+import Testing
+@testable import Engine
+
+/// Plain loops with PyTorch's semantics, on row-major values.
+private enum Loops {
+    /// `torch.cat(dim: 1)` of `[N, C_i, H, W]` values.
+    static func concatenateChannels(_ values: [[Float]], channels: [Int], batch: Int, plane: Int) -> [Float] {
+        var out: [Float] = []
+        for n in 0 ..< batch {
+            for (v, c) in zip(values, channels) { out += v[(n * c * plane) ..< ((n + 1) * c * plane)] }
+        }
+        return out
+    }
+}
+
+/// How many elements of `a` and `b` differ (all of them when the counts differ); a short
+/// failure message where comparing the arrays would print them whole.
+private func differing(_ a: [Float], _ b: [Float]) -> Int {
+    a.count == b.count ? zip(a, b).filter { $0 != $1 }.count : max(a.count, b.count)
+}
+
+/// The ops SalsaNext adds to the engine (channel concatenation, average pooling, pixel shuffle):
+/// each against a plain loop with PyTorch's semantics, forward and backward, in plain and
+/// blocked layouts, finite-difference gradient checks, and bf16 activations.
+@Suite struct SalsaOpsTests {
+    /// `t` in nChw8c (`dnnl_aBcd8b`), the AVX2 machines' activation layout, or nChw16c.
+    func blocked(_ t: Tensor, by block: Int, type: ElementType = .f32) -> Tensor {
+        t.inLayout(MemoryDescriptor(shape: t.shape, tag: block == 8 ? dnnl_aBcd8b : dnnl_aBcd16b, type: type))
+    }
+
+    // MARK: Concatenation
+
+    @Test func concatenateMatchesTorchCat() {
+        // Channel counts that are no whole blocks: a plain output.
+        let shapes = [[2, 3, 4, 5], [2, 5, 4, 5], [2, 1, 4, 5]]
+        let xs = shapes.enumerated().map { random($0.element, seed: UInt64(1 + $0.offset)) }
+        let y = concatenate(xs, alongAxis: 1)
+        #expect(y.shape == [2, 9, 4, 5])
+        #expect(y.storage.descriptor == .plain([2, 9, 4, 5]))
+        #expect(differing(y.scalars, Loops.concatenateChannels(xs.map(\.scalars), channels: [3, 5, 1], batch: 2, plane: 20)) == 0)
+        // One input alone is itself.
+        #expect(concatenate([xs[0]]) === xs[0])
+    }
+
+    @Test func concatenateOfBlockedInputsWritesTheBlockedLayout() {
+        // nChw16c, nChw8c and plain inputs with whole blocks of channels: the output is in the
+        // activations' blocked layout, no reorder to plain in between.
+        let plain = [random([2, 16, 3, 5], seed: 4), random([2, 32, 3, 5], seed: 5), random([2, 16, 3, 5], seed: 6)]
+        let inputs = [blocked(plain[0], by: 16), blocked(plain[1], by: 8), plain[2]]
+        let y = concatenate(inputs, alongAxis: 1)
+        #expect(y.shape == [2, 64, 3, 5])
+        #expect(y.storage.descriptor == MemoryDescriptor.blocked([2, 64, 3, 5]))
+        #expect(differing(y.scalars, Loops.concatenateChannels(plain.map(\.scalars), channels: [16, 32, 16], batch: 2, plane: 15)) == 0)
+        // Blocked inputs whose channels pad their last block (20 and 12 in nChw16c): plain output.
+        let padded = [random([1, 20, 2, 3], seed: 30), random([1, 12, 2, 3], seed: 31)]
+        for t in padded { t.requiresGrad = true }
+        let z = concatenate(padded.map { blocked($0, by: 16) }, alongAxis: 1)
+        #expect(z.storage.descriptor == .plain([1, 32, 2, 3]))
+        #expect(differing(z.scalars, Loops.concatenateChannels(padded.map(\.scalars), channels: [20, 12], batch: 1, plane: 6)) == 0)
+        let seed = random(z.shape, seed: 32)
+        z.backward(seed: seed)
+        #expect(differing(padded[0].grad?.scalars ?? [], Array(seed.scalars[..<120])) == 0)
+        #expect(differing(padded[1].grad?.scalars ?? [], Array(seed.scalars[120...])) == 0)
+    }
+
+    @Test func concatenateAlongOtherAxes() {
+        let a = random([2, 3, 4], seed: 7), b = random([2, 3, 2], seed: 8)
+        let y = concatenate([a, b], alongAxis: 2)
+        #expect(y.shape == [2, 3, 6])
+        var expected: [Float] = []
+        let (av, bv) = (a.scalars, b.scalars)
+        for row in 0 ..< 6 {
+            expected += av[(row * 4) ..< (row * 4 + 4)]
+            expected += bv[(row * 2) ..< (row * 2 + 2)]
+        }
+        #expect(differing(y.scalars, expected) == 0)
+        let z = concatenate([a, random([1, 3, 4], seed: 9)], alongAxis: 0)
+        #expect(z.shape == [3, 3, 4] && differing(Array(z.scalars.prefix(24)), a.scalars) == 0)
+    }
+
+    @Test func concatenateBackwardSplitsTheGradient() {
+        // Plain and blocked outputs: each input's gradient is exactly its slice of the seed.
+        for (shapes, block) in [([[2, 3, 2, 3], [2, 6, 2, 3]], 0), ([[2, 16, 2, 3], [2, 32, 2, 3], [2, 16, 2, 3]], 8)] {
+            let xs = shapes.enumerated().map { random($0.element, seed: UInt64(10 + $0.offset)) }
+            for x in xs { x.requiresGrad = true }
+            let y = concatenate(xs.map { block == 0 ? $0 : blocked($0, by: block) }, alongAxis: 1)
+            let seed = random(y.shape, seed: 20)
+            y.backward(seed: seed)
+            let plane = shapes[0][2] * shapes[0][3], total = y.shape[1]
+            var offset = 0
+            for (x, shape) in zip(xs, shapes) {
+                var expected: [Float] = []
+                for n in 0 ..< 2 {
+                    expected += seed.scalars[((n * total + offset) * plane) ..< ((n * total + offset + shape[1]) * plane)]
+                }
+                #expect(differing(x.grad?.scalars ?? [], expected) == 0, "input with \(shape[1]) channels")
+                offset += shape[1]
+            }
+        }
+    }
+
+    @Test func concatenateGradients() {
+        checkGradients([random([2, 3, 2, 3], seed: 21), random([2, 2, 2, 3], seed: 22)]) { t in
+            concatenate([t[0], t[1]], alongAxis: 1)
+        }
+        // The same input twice, and whole blocks through a convolution (blocked gradients).
+        let w = random([48, 48, 1, 1], seed: 25, low: -0.3, high: 0.3)
+        checkGradients([random([1, 16, 2, 3], seed: 23), random([1, 32, 2, 3], seed: 24)]) { t in
+            conv2d(concatenate([blocked(t[0], by: 16), t[1]], alongAxis: 1), weight: w)
+                + concatenate([t[0], t[0], t[0]], alongAxis: 1)
+        }
+        checkGradients([random([2, 3, 4], seed: 26), random([2, 3, 1], seed: 27)]) { t in concatenate(t, alongAxis: 2) }
+    }
+}

@@ -13,6 +13,29 @@ private enum Loops {
         }
         return out
     }
+
+    /// `nn.AvgPool2d(k, s, p)` with `count_include_pad=True`, `ceil_mode=False`, and its input
+    /// gradient for the output gradient `r`.
+    static func averagePool(_ x: [Float], _ shape: [Int], kernel k: Size2D, stride s: Size2D, padding p: Size2D,
+                            outputGradient r: [Float]? = nil) -> (y: [Float], shape: [Int], dx: [Float]) {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let oh = (h + 2 * p.height - k.height) / s.height + 1, ow = (w + 2 * p.width - k.width) / s.width + 1
+        let divisor = Double(k.height * k.width)
+        var y = [Float](repeating: 0, count: n * c * oh * ow)
+        var dx = [Double](repeating: 0, count: x.count)
+        for plane in 0 ..< n * c { for i in 0 ..< oh { for j in 0 ..< ow {
+            var total = 0.0
+            let o = (plane * oh + i) * ow + j
+            for u in 0 ..< k.height { for v in 0 ..< k.width {
+                let ii = i * s.height - p.height + u, jj = j * s.width - p.width + v
+                guard ii >= 0, ii < h, jj >= 0, jj < w else { continue }
+                total += Double(x[(plane * h + ii) * w + jj])
+                if let r { dx[(plane * h + ii) * w + jj] += Double(r[o]) / divisor }
+            } }
+            y[o] = Float(total / divisor)
+        } } }
+        return (y, [n, c, oh, ow], dx.map(Float.init))
+    }
 }
 
 /// How many elements of `a` and `b` differ (all of them when the counts differ); a short
@@ -112,5 +135,52 @@ private func differing(_ a: [Float], _ b: [Float]) -> Int {
                 + concatenate([t[0], t[0], t[0]], alongAxis: 1)
         }
         checkGradients([random([2, 3, 4], seed: 26), random([2, 3, 1], seed: 27)]) { t in concatenate(t, alongAxis: 2) }
+    }
+
+    // MARK: Average pooling
+
+    /// SalsaNext's pooling (k 3, s 2, p 1) on even and odd sizes, and other geometries; the
+    /// input plain, nChw8c, nChw16c, or with channels that pad a block.
+    @Test(arguments: [
+        ([2, 3, 8, 10], Size2D(3, 3), Size2D(2, 2), Size2D(1, 1), 0),
+        ([2, 3, 7, 9], Size2D(3, 3), Size2D(2, 2), Size2D(1, 1), 0),
+        ([1, 16, 6, 8], Size2D(3, 3), Size2D(2, 2), Size2D(1, 1), 16),
+        ([2, 16, 5, 7], Size2D(3, 3), Size2D(2, 2), Size2D(1, 1), 8),
+        ([1, 20, 6, 5], Size2D(3, 3), Size2D(2, 2), Size2D(1, 1), 16),
+        ([2, 2, 5, 9], Size2D(2, 3), Size2D(1, 2), Size2D(1, 1), 0),
+        ([1, 4, 6, 6], Size2D(2, 2), Size2D(2, 2), Size2D(0, 0), 0),
+    ])
+    func averagePoolMatchesTorch(shape: [Int], kernel: Size2D, stride: Size2D, padding: Size2D, block: Int) {
+        let x = random(shape, seed: 30)
+        x.requiresGrad = true
+        let input = block == 0 ? x : blocked(x, by: block)
+        let y = averagePool2d(input, kernel: kernel, stride: stride, padding: padding)
+        let seed = random(y.shape, seed: 31)
+        let reference = Loops.averagePool(x.scalars, shape, kernel: kernel, stride: stride, padding: padding,
+                                         outputGradient: seed.scalars)
+        #expect(y.shape == reference.shape)
+        #expect(maxDifference(y.scalars, reference.y) < 1e-6)
+        y.backward(seed: seed)
+        #expect(maxDifference(x.grad!.scalars, reference.dx) < 1e-6)
+    }
+
+    @Test func averagePoolCountsThePaddingAsPyTorchDoes() {
+        // Ones: count_include_pad divides every window by 9, so a corner (4 real values) is 4/9
+        // and an edge 6/9; a 64 x 2048 scan becomes 32 x 1024 (SalsaNext's encoder).
+        let y = averagePool2d(Tensor(repeating: 1, shape: [1, 1, 4, 4]), kernel: 3, stride: 2, padding: 1)
+        #expect(y.shape == [1, 1, 2, 2])
+        let v = y.scalars
+        #expect(abs(v[0] - 4 / 9) < 1e-6 && abs(v[1] - 6 / 9) < 1e-6 && abs(v[2] - 6 / 9) < 1e-6 && abs(v[3] - 1) < 1e-6)
+        let scan = averagePool2d(Tensor(zeros: [1, 16, 64, 2048]), kernel: 3, stride: 2, padding: 1)
+        #expect(scan.shape == [1, 16, 32, 1024])
+        // Odd sizes round down: 7 x 5 with k 3, s 2, p 1 gives 4 x 3.
+        #expect(averagePool2d(Tensor(zeros: [1, 1, 7, 5]), kernel: 3, stride: 2, padding: 1).shape == [1, 1, 4, 3])
+    }
+
+    @Test func averagePoolGradients() {
+        checkGradients([random([2, 3, 5, 6], seed: 32)]) { t in averagePool2d(t[0], kernel: 3, stride: 2, padding: 1) }
+        checkGradients([random([1, 16, 4, 7], seed: 33)]) { t in
+            averagePool2d(blocked(t[0], by: 8), kernel: Size2D(2, 3), stride: Size2D(1, 2), padding: Size2D(1, 1))
+        }
     }
 }

@@ -36,6 +36,17 @@ private enum Loops {
         } } }
         return (y, [n, c, oh, ow], dx.map(Float.init))
     }
+
+    /// `nn.PixelShuffle(r)`: `out[n, c, h r + i, w r + j] = in[n, c r² + i r + j, h, w]`.
+    static func pixelShuffle(_ x: [Float], _ shape: [Int], _ r: Int) -> [Float] {
+        let (n, c, h, w) = (shape[0], shape[1] / (r * r), shape[2], shape[3])
+        var out = [Float](repeating: .nan, count: x.count)
+        for b in 0 ..< n { for ch in 0 ..< c { for i in 0 ..< r { for j in 0 ..< r { for y in 0 ..< h { for z in 0 ..< w {
+            let source = ((b * c * r * r + ch * r * r + i * r + j) * h + y) * w + z
+            out[((b * c + ch) * h * r + y * r + i) * w * r + z * r + j] = x[source]
+        } } } } } }
+        return out
+    }
 }
 
 /// How many elements of `a` and `b` differ (all of them when the counts differ); a short
@@ -182,5 +193,45 @@ private func differing(_ a: [Float], _ b: [Float]) -> Int {
         checkGradients([random([1, 16, 4, 7], seed: 33)]) { t in
             averagePool2d(blocked(t[0], by: 8), kernel: Size2D(2, 3), stride: Size2D(1, 2), padding: Size2D(1, 1))
         }
+    }
+
+    // MARK: Pixel shuffle
+
+    /// Plain inputs; blocked ones shuffled in place into the same blocked layout (nChw16c to 16
+    /// output channels, nChw8c to 8); blocked ones that are not whole blocks after the shuffle
+    /// (4 channels from nChw16c; r = 3, whose 9 does not divide a block) through plain.
+    @Test(arguments: [([2, 8, 3, 4], 2, 0, false), ([1, 18, 2, 3], 3, 0, false), ([1, 3, 2, 2], 1, 0, false),
+                      ([2, 64, 3, 5], 2, 16, true), ([1, 32, 2, 3], 2, 8, true), ([1, 128, 2, 2], 2, 8, true),
+                      ([2, 16, 3, 2], 2, 16, false), ([1, 144, 2, 2], 3, 16, false), ([1, 16, 3, 3], 1, 16, true)])
+    func pixelShuffleMatchesTorch(shape: [Int], r: Int, block: Int, staysBlocked: Bool) {
+        let x = random(shape, seed: 40)
+        x.requiresGrad = true
+        let input = block == 0 ? x : blocked(x, by: block)
+        let y = pixelShuffle(input, upscale: r)
+        #expect(y.shape == [shape[0], shape[1] / (r * r), shape[2] * r, shape[3] * r])
+        let layout = staysBlocked ? MemoryDescriptor(shape: y.shape, tag: block == 8 ? dnnl_aBcd8b : dnnl_aBcd16b)
+            : MemoryDescriptor.plain(y.shape)
+        #expect(y.storage.descriptor == layout, "output layout")
+        #expect(differing(y.scalars, Loops.pixelShuffle(x.scalars, shape, r)) == 0)
+        // The backward is the inverse permutation: shuffling the gradient gives the seed back.
+        let seed = random(y.shape, seed: 41)
+        y.backward(seed: seed.inLayout(y.storage.descriptor))
+        #expect(differing(Loops.pixelShuffle(x.grad!.scalars, shape, r), seed.scalars) == 0)
+    }
+
+    @Test func pixelShuffleOfALargeTensor() {
+        // Past `SmallReorder.maximumElements`, so oneDNN's reorder runs the strided views.
+        let shape = [1, 64, 32, 256]
+        let x = random(shape, seed: 42)
+        #expect(x.scalarCount > SmallReorder.maximumElements)
+        let expected = Loops.pixelShuffle(x.scalars, shape, 2)
+        #expect(differing(pixelShuffle(blocked(x, by: 16), upscale: 2).scalars, expected) == 0)
+        #expect(differing(pixelShuffle(blocked(x, by: 8), upscale: 2).scalars, expected) == 0)
+        #expect(differing(pixelShuffle(x, upscale: 2).scalars, expected) == 0)
+    }
+
+    @Test func pixelShuffleGradients() {
+        checkGradients([random([2, 8, 2, 3], seed: 43)]) { t in pixelShuffle(t[0], upscale: 2) }
+        checkGradients([random([1, 32, 2, 2], seed: 44)]) { t in pixelShuffle(blocked(t[0], by: 16), upscale: 2) * t[0].reshaped([1, 8, 4, 4]) }
     }
 }

@@ -234,4 +234,78 @@ private func differing(_ a: [Float], _ b: [Float]) -> Int {
         checkGradients([random([2, 8, 2, 3], seed: 43)]) { t in pixelShuffle(t[0], upscale: 2) }
         checkGradients([random([1, 32, 2, 2], seed: 44)]) { t in pixelShuffle(blocked(t[0], by: 16), upscale: 2) * t[0].reshaped([1, 8, 4, 4]) }
     }
+
+    // MARK: SalsaNext's patterns together
+
+    @Test func upBlockPattern() {
+        // A decoder stage: pixel shuffle, concatenation with a skip, convolution; and an encoder's
+        // pooling after a convolution. Finite differences through blocked layouts.
+        let w = random([16, 32, 3, 3], seed: 52, low: -0.2, high: 0.2)
+        checkGradients([random([1, 64, 2, 3], seed: 50), random([1, 16, 4, 6], seed: 51)]) { t in
+            let up = pixelShuffle(t[0], upscale: 2)
+            let joined = concatenate([up, t[1] * 0.5], alongAxis: 1)
+            return averagePool2d(conv2d(joined, weight: w, padding: 1), kernel: 3, stride: 2, padding: 1)
+        }
+    }
+
+    @Test func layers() {
+        let pool = AvgPool2d(kernel: 3, stride: 2, padding: 1)
+        let shuffle = PixelShuffle(upscale: 2)
+        #expect(pool.namedParameters().isEmpty && shuffle.namedParameters().isEmpty)
+        #expect(AvgPool2d(kernel: Size2D(2, 3)).stride == Size2D(2, 3))  // PyTorch: stride defaults to the kernel
+        let x = random([2, 8, 6, 10], seed: 60)
+        #expect(differing(pool(x).scalars, averagePool2d(x, kernel: 3, stride: 2, padding: 1).scalars) == 0)
+        #expect(differing(shuffle(x).scalars, Loops.pixelShuffle(x.scalars, x.shape, 2)) == 0)
+        #expect(shuffle(x).shape == [2, 2, 12, 20])
+    }
+
+    // MARK: bf16 activations
+
+    static let bf16Runs = BF16Support.thisCPU != .unavailable
+
+    @Test(.enabled(if: bf16Runs, "bf16 tensors need AVX-512")) func bfloat16Activations() {
+        withPrecision(.bf16) {
+            let a = random([2, 16, 4, 6], seed: 70), b = random([2, 48, 4, 6], seed: 71)
+            for t in [a, b] { t.requiresGrad = true }
+            let a16 = blocked(a, by: ChannelBlock.size, type: .bf16), b16 = blocked(b, by: ChannelBlock.size, type: .bf16)
+            let rounded = { (t: Tensor) in t.scalars.map(BFloat16.rounded) }
+            // Concatenation and pixel shuffle only move values: bf16 in, the same bf16 out.
+            let joined = concatenate([a16, b16], alongAxis: 1)
+            #expect(joined.elementType == .bf16)
+            #expect(joined.storage.descriptor == MemoryDescriptor.blocked([2, 64, 4, 6], type: .bf16))
+            #expect(differing(joined.scalars, Loops.concatenateChannels([rounded(a), rounded(b)], channels: [16, 48], batch: 2, plane: 24)) == 0)
+            let up = pixelShuffle(joined, upscale: 2)
+            #expect(up.storage.descriptor == MemoryDescriptor.blocked(up.shape, type: .bf16), "shuffled in place")
+            #expect(differing(up.scalars, Loops.pixelShuffle(joined.scalars, joined.shape, 2)) == 0)
+            // Pooling in bf16: within bf16 rounding of the loop on the rounded values.
+            let pooled = averagePool2d(up, kernel: 3, stride: 2, padding: 1)
+            #expect(pooled.elementType == .bf16)
+            let reference = Loops.averagePool(up.scalars, up.shape, kernel: 3, stride: 2, padding: 1)
+            #expect(pooled.shape == reference.shape)
+            #expect(maxDifference(pooled.scalars, reference.y) < 8e-3)
+            #expect(pooled.scalars != reference.y, "bf16 pooling gave float32 values bit for bit")
+            // Mixed element types promote to float32, as autocast does for torch.cat.
+            let mixed = concatenate([a16, b], alongAxis: 1)
+            #expect(mixed.elementType == .f32)
+            #expect(differing(mixed.scalars, Loops.concatenateChannels([rounded(a), b.scalars], channels: [16, 48], batch: 2, plane: 24)) == 0)
+            // The backward of the chain, against the loops (bf16 gradients).
+            let seed = random(pooled.shape, seed: 72)
+            pooled.backward(seed: seed)
+            let dUp = Loops.averagePool(up.scalars, up.shape, kernel: 3, stride: 2, padding: 1,
+                                       outputGradient: seed.scalars.map(BFloat16.rounded)).dx
+            // Inverse shuffle of dUp: shuffle is a permutation, so find each source index.
+            let index = Loops.pixelShuffle((0 ..< joined.scalarCount).map(Float.init), joined.shape, 2)
+            var dJoined = [Float](repeating: 0, count: joined.scalarCount)
+            for (k, i) in index.enumerated() { dJoined[Int(i)] = dUp[k] }
+            var expectedA: [Float] = [], expectedB: [Float] = []
+            for n in 0 ..< 2 {
+                let sample = n * 64 * 24, split = sample + 16 * 24, next = sample + 64 * 24
+                expectedA += dJoined[sample ..< split]
+                expectedB += dJoined[split ..< next]
+            }
+            #expect(maxDifference(a.grad!.scalars, expectedA) < 8e-3)
+            #expect(maxDifference(b.grad!.scalars, expectedB) < 8e-3)
+            #expect(a.grad!.scalars.contains { $0 != 0 } && b.grad!.scalars.contains { $0 != 0 })
+        }
+    }
 }

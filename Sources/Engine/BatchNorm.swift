@@ -14,6 +14,16 @@ import Foundation
 /// Gradients flow to `x`, `scale` and `shift`; the running statistics are buffers.
 public func batchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Tensor, runningVariance: Tensor,
                       training: Bool, momentum: Float, epsilon: Float) -> Tensor {
+    let y = unrecordedBatchNorm(x, scale: scale, shift: shift, runningMean: runningMean, runningVariance: runningVariance,
+                                training: training, momentum: momentum, epsilon: epsilon)
+    if training { GraphRecording.noteUnsupported("batch norm with batch statistics") }
+    GraphRecording.note(.batchNorm(scale: scale, shift: shift, mean: runningMean, variance: runningVariance, epsilon: epsilon),
+                        inputs: [x], output: y)
+    return y
+}
+
+private func unrecordedBatchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                                 training: Bool, momentum: Float, epsilon: Float) -> Tensor {
     precondition(x.rank == 4, "batchNorm expects [N, C, H, W], got \(x.shape)")
     let c = x.shape[1]
     precondition(scale.shape == [c] && shift.shape == [c] && runningMean.shape == [c] && runningVariance.shape == [c],

@@ -18,6 +18,12 @@ import Foundation
 ///   - x: `[N, C·r², H, W]`.
 ///   - r: the upscale factor, at least 1.
 public func pixelShuffle(_ x: Tensor, upscale r: Int) -> Tensor {
+    let y = unrecordedPixelShuffle(x, upscale: r)
+    GraphRecording.note(.pixelShuffle(upscale: r), inputs: [x], output: y)
+    return y
+}
+
+private func unrecordedPixelShuffle(_ x: Tensor, upscale r: Int) -> Tensor {
     precondition(x.rank == 4, "pixelShuffle expects [N, C, H, W], got \(x.shape)")
     precondition(r >= 1 && x.shape[1] % (r * r) == 0, "pixelShuffle: \(x.shape[1]) channels do not split into \(r)x\(r) blocks")
     let views = PixelShuffleViews(batch: x.shape[0], channels: x.shape[1] / (r * r), height: x.shape[2], width: x.shape[3],

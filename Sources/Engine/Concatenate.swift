@@ -18,6 +18,12 @@ import Foundation
 ///   - tensors: one or more tensors of equal rank whose shapes agree except along `axis`.
 ///   - axis: the dimension to join along.
 public func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 1) -> Tensor {
+    let y = unrecordedConcatenate(tensors, alongAxis: axis)
+    if tensors.count > 1 { GraphRecording.note(.concatenate(axis: axis), inputs: tensors, output: y) }
+    return y
+}
+
+private func unrecordedConcatenate(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
     precondition(!tensors.isEmpty, "concatenate: no tensors")
     let first = tensors[0].shape
     precondition(axis >= 0 && axis < first.count, "concatenate: axis \(axis) for rank \(first.count)")

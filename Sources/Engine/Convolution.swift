@@ -295,8 +295,11 @@ func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Size2D, padding:
     let w = (x.shape[3] + 2 * padding.width - dilation.width * (k.width - 1) - 1) / stride.width + 1
     precondition(h > 0 && w > 0, "conv2d: output would be empty for input \(x.shape)")
     let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
-    return convolution(x, weight: weight, weightDescriptor: .plain(weight.shape), logicalWeights: weight.shape,
-                       bias: bias, output: [x.shape[0], weight.shape[0], h, w], settings: settings, outputType: outputType)
+    let y = convolution(x, weight: weight, weightDescriptor: .plain(weight.shape), logicalWeights: weight.shape,
+                        bias: bias, output: [x.shape[0], weight.shape[0], h, w], settings: settings, outputType: outputType)
+    GraphRecording.note(.convolution(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                                     transposed: false), inputs: [x], output: y)
+    return y
 }
 
 /// 2-D transposed convolution (PyTorch's `conv_transpose2d`): the gradient of `conv2d`
@@ -320,8 +323,11 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     // oneDNN's deconvolution weights are logically [Cout, Cin, kh, kw]; PyTorch's buffer
     // [Cin, Cout, kh, kw] is exactly oneDNN's `iohw` format of those.
     let view = MemoryDescriptor(shape: [cout, cin, kh, kw], tag: dnnl_iohw)
-    return convolution(x, weight: weight, weightDescriptor: view, logicalWeights: [cout, cin, kh, kw],
-                       bias: bias, output: [x.shape[0], cout, h, w], settings: settings, outputType: nil)
+    let y = convolution(x, weight: weight, weightDescriptor: view, logicalWeights: [cout, cin, kh, kw],
+                        bias: bias, output: [x.shape[0], cout, h, w], settings: settings, outputType: nil)
+    GraphRecording.note(.convolution(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                                     transposed: true), inputs: [x], output: y)
+    return y
 }
 
 /// Shared forward and backward of convolution and transposed convolution.

@@ -35,12 +35,14 @@ public func leakyReLU(_ x: Tensor, slope: Float = 0.01) -> Tensor {
     let training = GradientMode.isEnabled && x.requiresGrad
     let out = Storage(desc)
     eltwiseForward(alg, desc, alpha: slope, beta: 0, training: training).execute([(DNNL_ARG_SRC, x.storage), (DNNL_ARG_DST, out)])
-    return Tensor.result(shape: x.shape, storage: out, inputs: [x]) { g in
+    let y = Tensor.result(shape: x.shape, storage: out, inputs: [x]) { g in
         let gs = g.storage(in: desc)
         let dx = Storage(desc)
         eltwiseBackward(alg, desc, alpha: slope, beta: 0).execute([(DNNL_ARG_DST, out), (DNNL_ARG_DIFF_DST, gs), (DNNL_ARG_DIFF_SRC, dx)])
         return [Tensor(shape: x.shape, storage: dx)]
     }
+    GraphRecording.note(.leakyReLU(slope: slope), inputs: [x], output: y)
+    return y
 }
 
 /// `alpha * x + beta`, element-wise.
@@ -102,9 +104,11 @@ extension Tensor {
 public func + (lhs: Tensor, rhs: Tensor) -> Tensor {
     let out = binary(dnnl_binary_add, lhs, rhs)
     let rhsShape = rhs.shape
-    return Tensor.result(shape: lhs.shape, storage: out, inputs: [lhs, rhs]) { g in
+    let y = Tensor.result(shape: lhs.shape, storage: out, inputs: [lhs, rhs]) { g in
         [g, rhs.requiresGrad ? g.sum(toShape: rhsShape) : nil]
     }
+    GraphRecording.note(.add, inputs: [lhs, rhs], output: y)
+    return y
 }
 
 /// Element-wise difference; `rhs` may broadcast.

@@ -16,6 +16,12 @@ import Foundation
 /// backward, in the input's layout and element type (plain float32 inputs with at least 8
 /// channels are first put in the activations' blocked layout, as batch norm does).
 public func averagePool2d(_ x: Tensor, kernel: Size2D, stride: Size2D, padding: Size2D = 0) -> Tensor {
+    let y = unrecordedAveragePool2d(x, kernel: kernel, stride: stride, padding: padding)
+    GraphRecording.note(.averagePool(kernel: kernel, stride: stride, padding: padding), inputs: [x], output: y)
+    return y
+}
+
+private func unrecordedAveragePool2d(_ x: Tensor, kernel: Size2D, stride: Size2D, padding: Size2D) -> Tensor {
     precondition(x.rank == 4, "averagePool2d expects [N, C, H, W], got \(x.shape)")
     precondition(kernel.height > 0 && kernel.width > 0 && stride.height > 0 && stride.width > 0,
                  "averagePool2d: kernel \(kernel) and stride \(stride) must be positive")

@@ -139,7 +139,11 @@ public final class Tensor {
     }
 
     /// A tensor sharing no graph with this one (same values, no gradient).
-    public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }
+    public func detached() -> Tensor {
+        let copy = Tensor(shape: shape, storage: storage)
+        GraphRecording.noteAlias(copy, of: self)
+        return copy
+    }
 
     /// This tensor's values in the layout `descriptor` (itself when it already is).
     func storage(in descriptor: MemoryDescriptor) -> Storage { storage.reordered(to: descriptor) }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import SemanticKITTI
 import Training
@@ -35,20 +36,21 @@ public struct DeploymentMetadata: Sendable, Equatable {
     /// Raw SemanticKITTI id of each learning id (the label config's `learning_map_inv`).
     public var learningMapInverse: [Int]
 
-    /// The input channels RangeSeg's networks read, in order.
-    public static let inputChannels = ["range", "x", "y", "z", "remission"]
+    /// The channels of a range image, in order.
+    public static let inputChannels = ArchitectureConfig.InputChannels.all
 
     /// - Parameters:
     ///   - sensor: The range image and the normalisation of the checkpoint's training configuration.
     ///   - labels: The label configuration whose learning ids the network predicts.
-    public init(sensor: TrainingConfig.Sensor, labels: LabelConfig) {
+    ///   - inputs: The channels the network reads (all five by default).
+    public init(sensor: TrainingConfig.Sensor, labels: LabelConfig, inputs: ArchitectureConfig.InputChannels = .init()) {
         height = sensor.height
         width = sensor.width
         fovUp = sensor.fovUp
         fovDown = sensor.fovDown
-        channels = Self.inputChannels
-        means = sensor.means
-        stds = sensor.stds
+        channels = inputs.names
+        means = inputs.indices.map { sensor.means[$0] }
+        stds = inputs.indices.map { sensor.stds[$0] }
         classNames = (0 ..< labels.classCount).map { labels.className(learning: $0) }
         learningMapInverse = (0 ..< labels.classCount).map { labels.learningMapInverse[$0] ?? 0 }
     }

@@ -6,15 +6,17 @@ import SemanticKITTI
 import SwiftProtobuf
 import Training
 
-/// Writes a trained RangeNet-lite as an ONNX model for ONNX Runtime, TensorRT and other
-/// runtimes of the field.
+/// Writes a trained network (any of `Networks.all`) as an ONNX model for ONNX Runtime, TensorRT
+/// and other runtimes of the field.
 ///
-/// The graph (opset 17, IR version 8) has one input `range_image` float32 `[N, 5, H, W]` and
-/// one output `logits` float32 `[N, C, H, W]`, with the batch `N` dynamic and `H`, `W` those of
-/// the metadata. Operators: `Conv`, `ConvTranspose` (kernel 1x4, stride 1x2, padding 0x1),
-/// `LeakyRelu`, `Add` for residual blocks and skip connections, and with batch norm kept,
-/// `BatchNormalization`. Nodes and initializers carry the checkpoint's state-dict names
-/// (`enc.1.3.body.0.weight`). `metadata_props` hold the `DeploymentMetadata`.
+/// The graph (opset 17, IR version 8) has one input `range_image` float32 `[N, C_in, H, W]` (the
+/// channels the network reads, as the metadata names them) and one output `logits` float32
+/// `[N, C, H, W]`, with the batch `N` dynamic and `H`, `W` those of the metadata. It is the
+/// operations of one forward pass: `Conv`, `ConvTranspose`, `LeakyRelu`, `Add`, `Concat`,
+/// `AveragePool`, `DepthToSpace` (pixel shuffle), and with batch norm kept,
+/// `BatchNormalization`. Convolution and batch-norm nodes and their initializers carry the
+/// checkpoint's state-dict names (`enc.1.3.body.0.weight`, `backbone.enc1.conv.weight`).
+/// `metadata_props` hold the `DeploymentMetadata`.
 ///
 /// ```swift
 /// let exporter = ONNXExporter()                        // batch norm folded
@@ -44,40 +46,33 @@ public struct ONNXExporter: Sendable {
     public init(batchNorm: BatchNormHandling = .folded) { self.batchNorm = batchNorm }
 
     /// The ONNX model of `network` in evaluation mode (running statistics), which the network
-    /// is switched to.
+    /// is switched to. The graph is what one layer-by-layer forward pass runs
+    /// (`GraphRecording`), so any network built from the engine's operations exports.
     ///
     /// - Parameters:
-    ///   - network: The network; `metadata.width` must be divisible by its `widthDivisor`.
+    ///   - network: The network; `metadata`'s image size must be one it takes.
     ///   - metadata: The image size, normalisation and classes, written into `metadata_props`.
-    public func model(of network: RangeNetLite, metadata: DeploymentMetadata) -> Onnx_ModelProto {
+    public func model(of network: any SegmentationNetwork, metadata: DeploymentMetadata) -> Onnx_ModelProto {
         let architecture = network.architecture
-        precondition(metadata.width % architecture.widthDivisor == 0 && metadata.channels.count == architecture.inputChannels,
-                     "image width \(metadata.width) must be divisible by \(architecture.widthDivisor) and channels must be \(architecture.inputChannels)")
+        let divisor = architecture.sizeDivisor
+        precondition(metadata.width % divisor.width == 0 && metadata.height % divisor.height == 0
+                     && metadata.channels.count == architecture.inputChannels,
+                     "image \(metadata.height) x \(metadata.width) must be divisible by \(divisor) and channels must be \(architecture.inputChannels)")
         network.eval()
-        var builder = GraphBuilder(foldBatchNorm: batchNorm == .folded)
-        // The same walk as RangeNetLite.callAsFunction.
-        var x = builder.add(network.stem.layers, prefix: "stem", input: Self.inputName)
-        var skips = [x]
-        for (i, stage) in network.enc.elements.enumerated() {
-            x = builder.add(stage.layers, prefix: "enc.\(i)", input: x)
-            skips.append(x)
+        // The smallest image the network takes: the values and the size do not matter, the
+        // operations do (the graph's input has the deployed size).
+        let input = Tensor(zeros: [1, architecture.inputChannels, divisor.height, divisor.width])
+        let (logits, recording) = GraphRecording.record(input: input) {
+            withoutGradient { network.forward(input, keeping: []).logits }
         }
-        skips.removeLast()
-        for (i, stage) in network.dec.elements.enumerated() {
-            let decoded = builder.add(stage.layers, prefix: "dec.\(i)", input: x)
-            let skip = skips.removeLast()
-            x = builder.node("Add", name: "dec.\(i).skip", inputs: [decoded, skip],
-                             doc: "skip connection: dec.\(i) plus the encoder feature \(skip)")
-        }
-        let head = network.head
-        _ = builder.convolution("Conv", name: "head", input: x, weight: head.weight, bias: head.bias, outputAxis: 0,
-                                kernel: head.weight.shape, stride: head.stride, padding: head.padding,
-                                dilation: head.dilation, folding: nil, output: Self.outputName)
+        precondition(recording.unsupported.isEmpty, "the ONNX export cannot write \(recording.unsupported)")
+        var builder = GraphBuilder(foldBatchNorm: batchNorm == .folded, parameterNames: network.namedParameters(),
+                                   bufferNames: network.namedBuffers())
+        builder.add(recording, input: Self.inputName, output: (recording.number(of: logits)!, Self.outputName))
 
         var graph = Onnx_GraphProto()
-        graph.name = "RangeNet-lite"
-        graph.docString = "RangeNet-lite, widths \(architecture.widths), residual blocks \(architecture.blocks), "
-            + "leaky ReLU slope \(architecture.leakySlope); batch norm \(batchNorm.rawValue)"
+        graph.name = architecture.name
+        graph.docString = "\(architecture.name) (\(type(of: network).summary)); batch norm \(batchNorm.rawValue)"
         graph.node = builder.nodes
         graph.initializer = builder.initializers
         graph.input = [.float32(Self.inputName, dims: [.symbol("N"), .size(architecture.inputChannels), .size(metadata.height),
@@ -109,7 +104,7 @@ public struct ONNXExporter: Sendable {
     /// so a failed write leaves no partial file.
     ///
     /// - Throws: `FormatError` naming `url` when the file cannot be written.
-    public func write(_ network: RangeNetLite, metadata: DeploymentMetadata, to url: URL) throws(FormatError) -> ONNXExportSummary {
+    public func write(_ network: any SegmentationNetwork, metadata: DeploymentMetadata, to url: URL) throws(FormatError) -> ONNXExportSummary {
         let proto = model(of: network, metadata: metadata)
         let bytes: Data
         do { bytes = try proto.serializedBytes() } catch {
@@ -140,10 +135,8 @@ public struct ONNXExporter: Sendable {
             throw FormatError(file: checkpoint, reason: "the network predicts \(config.architecture.classes) classes but the label config has \(labels.classCount) learning classes")
         }
         var generator = RandomGenerator(seed: 0)
-        guard let network = Networks.make(config.architecture, generator: &generator) as? RangeNetLite else {
-            throw FormatError(file: checkpoint, reason: "ONNX export of \(config.architecture.name) is not supported yet")
-        }
+        let network = Networks.make(config.architecture, generator: &generator)
         try Checkpoint.load(into: network, from: checkpoint)
-        return try write(network, metadata: DeploymentMetadata(sensor: config.sensor, labels: labels), to: url)
+        return try write(network, metadata: DeploymentMetadata(sensor: config.sensor, labels: labels, inputs: config.architecture.inputs), to: url)
     }
 }

@@ -10,6 +10,22 @@ extension Onnx_AttributeProto {
         return attribute
     }
 
+    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .int
+        attribute.i = Int64(value)
+        return attribute
+    }
+
+    static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .string
+        attribute.s = Data(value.utf8)
+        return attribute
+    }
+
     static func float(_ name: String, _ value: Float) -> Onnx_AttributeProto {
         var attribute = Onnx_AttributeProto()
         attribute.name = name

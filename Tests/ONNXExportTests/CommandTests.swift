@@ -12,7 +12,7 @@ import Training
     let labelConfig = SampleData.projectConfig.path
 
     /// A run directory as `rangeseg train` leaves it: `best.safetensors` and `config.yaml`.
-    func runDirectory(_ config: TrainingConfig, network: RangeNetLite, name: String) throws -> URL {
+    func runDirectory(_ config: TrainingConfig, network: any SegmentationNetwork, name: String) throws -> URL {
         let run = SampleData.temporaryDirectory(name)
         try Data(try config.yamlText().utf8).write(to: run.appendingPathComponent("config.yaml"))
         try Checkpoint.save(network, to: run.appendingPathComponent("best.safetensors"))

@@ -86,12 +86,12 @@ enum ONNXRuntime {
         """
 }
 
-/// A RangeNet-lite with non-trivial batch norm: scale and shift drawn at random, running
+/// A network (RangeNet-lite unless the configuration names another) with non-trivial batch norm: scale and shift drawn at random, running
 /// statistics those of a real scan (as precise batch norm computes them), so that folding has
 /// something to fold.
-func networkWithStatistics(_ config: TrainingConfig, labels: LabelConfig, seed: UInt64 = 11) throws -> RangeNetLite {
+func networkWithStatistics(_ config: TrainingConfig, labels: LabelConfig, seed: UInt64 = 11) throws -> any SegmentationNetwork {
     var generator = RandomGenerator(seed: seed)
-    let network = RangeNetLite(config: config.architecture, generator: &generator)
+    let network = Networks.make(config.architecture, generator: &generator)
     let norms = network.modules().compactMap { $0 as? BatchNorm2d }
     for norm in norms {
         let c = norm.weight.scalarCount
@@ -99,11 +99,12 @@ func networkWithStatistics(_ config: TrainingConfig, labels: LabelConfig, seed: 
         norm.bias.assign(Tensor(uniformShape: [c], low: -0.3, high: 0.3, generator: &generator))
         norm.momentum = 1
     }
-    let builder = SampleBuilder(sensor: config.sensor, lookup: labels.lookup())
+    let builder = SampleBuilder(config: config, lookup: labels.lookup())
     var unused = RandomGenerator(seed: 0)
     let sample = builder.sample(scan: try Scan(bin: SampleData.scan(1)), labels: nil, augmentation: .none, generator: &unused)
     network.train()
-    _ = withoutGradient { network(Tensor(shape: [1, 5, config.sensor.height, config.sensor.width], scalars: sample.input)) }
+    _ = withoutGradient { network(Tensor(shape: [1, config.architecture.inputChannels, config.sensor.height, config.sensor.width],
+                                         scalars: sample.input)) }
     for norm in norms { norm.momentum = config.architecture.batchNormMomentum }
     network.eval()
     return network
@@ -120,9 +121,10 @@ func rangeSegArrays(_ segmenter: Segmenter, frames: [Int], in directory: URL) th
         inputs += segmenter.builder.sample(scan: try Scan(bin: SampleData.scan(frame)), labels: nil, augmentation: .none,
                                            generator: &generator).input
     }
-    let logits = withoutGradient { segmenter.model(Tensor(shape: [frames.count, 5, h, w], scalars: inputs)) }.scalars
+    let channels = segmenter.config.architecture.inputChannels
+    let logits = withoutGradient { segmenter.model(Tensor(shape: [frames.count, channels, h, w], scalars: inputs)) }.scalars
     let input = directory.appendingPathComponent("input.npy"), expected = directory.appendingPathComponent("rangeseg-logits.npy")
-    try NumPyArray(inputs, shape: [frames.count, 5, h, w]).write(npy: input)
+    try NumPyArray(inputs, shape: [frames.count, channels, h, w]).write(npy: input)
     try NumPyArray(logits, shape: [frames.count, c, h, w]).write(npy: expected)
     return (input, expected)
 }

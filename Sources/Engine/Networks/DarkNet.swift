@@ -46,9 +46,9 @@ public final class DarkNet: SegmentationNetwork {
     }
 
     public let architecture: ArchitectureConfig
-    /// `conv1`, `bn1`, `enc1`...`enc5` (and the shared dropout, which has no state).
+    /// `conv1`, `bn1`, `enc1`...`enc5` and the dropout after each stage (no state).
     public let backbone: ModuleGroup
-    /// `dec5`...`dec1`, deepest first.
+    /// `dec5`...`dec1`, deepest first, and the dropout after the last.
     public let decoder: ModuleGroup
     /// `0`: dropout, `1`: the classifying convolution.
     public let head: Sequential
@@ -98,8 +98,10 @@ public final class DarkNet: SegmentationNetwork {
         }
         encoder = stages
         encoderDropout = Dropout2d(probability: a.dropout, generator: &generator)
+        // The dropouts have no state but are children, so that eval() switches them off.
         backbone = ModuleGroup([("conv1", conv1), ("bn1", bn1)]
-                               + stages.enumerated().map { (name: "enc\($0.offset + 1)", module: $0.element as any Module) })
+                               + stages.enumerated().map { (name: "enc\($0.offset + 1)", module: $0.element as any Module) }
+                               + [("dropout", encoderDropout)])
 
         var upStages: [Sequential] = []
         for cout in a.widths.dropLast().reversed() + [a.stem] {
@@ -114,7 +116,8 @@ public final class DarkNet: SegmentationNetwork {
         decoderStages = upStages
         decoderDropout = Dropout2d(probability: a.decoderDropout, generator: &generator)
         let count = upStages.count
-        decoder = ModuleGroup(upStages.enumerated().map { (name: "dec\(count - $0.offset)", module: $0.element as any Module) })
+        decoder = ModuleGroup(upStages.enumerated().map { (name: "dec\(count - $0.offset)", module: $0.element as any Module) }
+                              + [("dropout", decoderDropout)])
 
         classifier = Conv2d(inputChannels: cin, outputChannels: a.classes, kernelSize: 3, padding: 1, bias: true, generator: &generator)
         head = Sequential([Dropout2d(probability: a.headDropout, generator: &generator), classifier])

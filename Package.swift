@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "BundledData", path: "data",
                 resources: [.embedInCode("semantic-kitti.yaml"), .embedInCode("train.yaml"),
                             .embedInCode("networks/rangenet-lite.yaml"), .embedInCode("networks/darknet21.yaml"),
-                            .embedInCode("networks/darknet53.yaml")]),
+                            .embedInCode("networks/darknet53.yaml"), .embedInCode("networks/salsanext.yaml")]),
 
         // MARK: - LiDAR data
 

@@ -16,6 +16,7 @@ public enum BundledData {
             "rangenet-lite": PackageResources.rangenet_lite_yaml,
             "darknet21": PackageResources.darknet21_yaml,
             "darknet53": PackageResources.darknet53_yaml,
+            "salsanext": PackageResources.salsanext_yaml,
         ].mapValues { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -27,7 +27,7 @@ import Testing
         return a
     }
 
-    @Test(arguments: ["darknet21", "darknet53"])
+    @Test(arguments: ["darknet21", "darknet53", "salsanext"])
     func matchesPyTorch(_ name: String) throws {
         guard Networks.type(of: Self.architecture(name).kind) != nil else {
             Issue.record("\(name) is not a network of Networks.all"); return

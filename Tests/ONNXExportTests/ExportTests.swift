@@ -72,7 +72,7 @@ private func shippedConfig() throws -> TrainingConfig {
 
     /// Every other network exports through the same recorded forward pass, and ONNX Runtime gives
     /// RangeSeg's logits on a real scan (64 x 512, batch norm folded and kept).
-    @Test(needsRuntime, arguments: ["darknet21"], ONNXExporter.BatchNormHandling.allCases)
+    @Test(needsRuntime, arguments: ["darknet21", "salsanext"], ONNXExporter.BatchNormHandling.allCases)
     func otherNetworksExport(network name: String, batchNorm: ONNXExporter.BatchNormHandling) throws {
         try SampleData.require()
         try ONNXRuntime.require()

@@ -28,7 +28,7 @@ struct NetworkSelectionTests {
     /// Parameters as the official PyTorch classes count them (tools/reference_networks.py
     /// printed 24,712,980, 50,377,364 and 6,711,572; shared/reference/rangenet_lite.py 1,226,036), and the FLOPs of a 5 x 64 x 2048 scan.
     @Test(arguments: [("rangenet-lite", 1_226_036, 18.0), ("darknet21", 24_712_980, 392.0),
-                      ("darknet53", 50_377_364, 719.0)])
+                      ("darknet53", 50_377_364, 719.0), ("salsanext", 6_711_572, 125.0)])
     func sizesAreTheOfficialOnes(name: String, parameters: Int, gigaFLOPs: Double) throws {
         let config = try TrainingConfig(yamlText: "network: \(name)\n", file: "t.yaml")
         var generator = RandomGenerator(seed: 0)

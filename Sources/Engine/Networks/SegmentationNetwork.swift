@@ -57,7 +57,7 @@ extension SegmentationNetwork {
 /// The networks RangeSeg knows, by `kind`.
 public enum Networks {
     /// Every network type. A new network is one line here.
-    public static let all: [any SegmentationNetwork.Type] = [RangeNetLite.self, DarkNet.self]
+    public static let all: [any SegmentationNetwork.Type] = [RangeNetLite.self, DarkNet.self, SalsaNext.self]
 
     /// The kinds, as architecture files name them.
     public static var kinds: [String] { all.map { $0.kind } }

@@ -164,7 +164,7 @@ let package = Package(
         .testTarget(name: "LossesTests", dependencies: ["Losses", "Engine", "Random"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "SemanticKITTI", "Formats"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Engine", "Losses", "Formats",
-                                                          "SemanticKITTI", "Configuration", "BundledData", "Random"]),
+                                                          "SemanticKITTI", "Configuration", "BundledData", "Random", "Synth"]),
         .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Losses", "Engine",
                                                              "Evaluation", "SemanticKITTI", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.

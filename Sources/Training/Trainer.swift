@@ -237,10 +237,12 @@ public final class Trainer {
                 // Each micro-batch's gradient is scaled by 1 / (micro-batches of the step on all
                 // ranks), so the sum over micro-batches and ranks is their mean.
                 var loss: Float = 0
-                for _ in share.mine {
+                for (micro, _) in share.mine.enumerated() {
                     let samples = try pending!.wait()
                     next += 1
                     pending = next < mine.count ? loader.start(mine[next]) : nil
+                    // Dropout masks follow from the step, so a resumed run draws the same ones.
+                    step.seedDropout(RandomGenerator.derive(config.seed, 2, UInt64(globalStep), UInt64(communicator.rank), UInt64(micro)))
                     let value = try step.accumulate(TrainingBatch(samples, height: h, width: w), scale: 1 / Float(share.count))
                     loss += value
                     if !value.isFinite { break }

@@ -103,6 +103,16 @@ public final class TrainingStep {
         }
     }
 
+    /// Reseeds every channel dropout of the network from `seed` (each layer its own stream), so
+    /// that the masks of a step depend on the step alone: the trainer seeds each micro-batch from
+    /// the run's seed, the step, the rank and the micro-batch, and a resumed run draws the masks
+    /// the uninterrupted one drew.
+    public func seedDropout(_ seed: UInt64) {
+        for (i, dropout) in model.modules().compactMap({ $0 as? Dropout2d }).enumerated() {
+            dropout.generator = RandomGenerator(seed: RandomGenerator.derive(seed, UInt64(i)))
+        }
+    }
+
     /// Forward, loss and backward on `batch`: adds `scale · ∂loss/∂θ` to every parameter's
     /// `grad` and returns the loss (unscaled). Training mode.
     @discardableResult

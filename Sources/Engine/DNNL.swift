@@ -348,6 +348,8 @@ final class Primitive {
         case dnnl_reduction: return "reduction"
         case dnnl_matmul: return "matmul"
         case dnnl_sum: return "sum"
+        case dnnl_concat: return "concat"
+        case dnnl_pooling_v2, dnnl_pooling: name = "pooling"
         default: return "primitive kind \(kind.rawValue)"
         }
         var prop = dnnl_prop_kind_undef

@@ -14,8 +14,9 @@ struct BenchInfer: ParsableCommand {
         The network comes from the training configuration (random weights), or from --checkpoint. \
         Threads follow OMP_NUM_THREADS. FLOPs count convolutions only (2 x MACs).
 
-        Example:
+        Examples:
           rangeseg bench infer --batch 1 --steps 20 --precision bf16 --profile
+          rangeseg bench infer --network darknet53 --steps 5
         """
     )
 

@@ -21,6 +21,7 @@ struct BenchTrain: ParsableCommand {
 
         Examples:
           rangeseg bench train --loss ce --precision bf16 --profile
+          rangeseg bench train --network salsanext --loss ce --steps 3
           rangeseg bench train --loss subclassified --dataset \\
             ../shared/data/semantickitti --sequences 00
         """

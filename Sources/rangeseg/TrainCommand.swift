@@ -7,7 +7,7 @@ import Training
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train RangeNet-lite on SemanticKITTI-layout sequences.",
+        abstract: "Train a network (RangeNet-lite, DarkNet-21/53, SalsaNext) on SemanticKITTI-layout sequences.",
         discussion: """
         Reads a training file (--train-config; default the built-in data/train.yaml: sensor, \
         network, loss, optimiser, schedule, augmentation), applies the flags, and trains, \
@@ -28,6 +28,8 @@ struct TrainCommand: ParsableCommand {
         Examples:
           rangeseg train --dataset out/synthetic --train-sequences 00,01 \\
             --valid-sequences 08 --run out/runs/sub --epochs 5
+          rangeseg train --dataset /data/kitti --run out/runs/salsa --network salsanext \\
+            --loss subclassified
           rangeseg train --dataset out/synthetic --run out/runs/mix --loss \\
             subclassified:0.2,ce:0.5,dice:0.3 --tau 0.95
           rangeseg train --dataset out/synthetic --run out/runs/sub --train-config \\
@@ -105,7 +107,7 @@ struct TrainingProgressView {
             switch event {
             case let .started(trainScans, validScans, steps, parameters, firstEpoch):
                 if !quiet {
-                    print("Training RangeNet-lite (\(parameters) parameters) on \(trainScans) scans, validating on \(validScans); "
+                    print("Training \(config.architecture.name) (\(parameters) parameters) on \(trainScans) scans, validating on \(validScans); "
                         + "\(steps) steps per epoch, loss \(config.loss.terms)\(firstEpoch > 0 ? ", resuming at epoch \(firstEpoch + 1)" : "").")
                     let plan = trainer.plan
                     if plan.ranks > 1 || plan.accumulate > 1 {

@@ -115,6 +115,39 @@ enum RangeSegTool {
         #expect(result.stderr.contains("fov-up (-30.0) must be above fov-down (-25.0)"))
     }
 
+    /// Another network by name through the whole job: train (the start line names it), the run
+    /// records it, and infer, evaluate, export and bench rebuild it from config.yaml.
+    @Test func aNetworkByNameThroughTheWholeJob() throws {
+        let dir = SampleData.temporaryDirectory("cli-network")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data").path
+        var result = try RangeSegTool.run(["synth", "--out", data, "--sequences", "00", "--scans", "2", "--seed", "5", "--firings", "512"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = dir.appendingPathComponent("run").path
+        result = try RangeSegTool.run(["train", "--dataset", data, "--run", run, "--train-sequences", "00", "--valid-sequences", "00",
+                                       "--epochs", "1", "--width", "128", "--batch-size", "2", "--network", "salsanext",
+                                       "--label-config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Training salsanext (6711572 parameters)"), "\(result.stdout)")
+        #expect(try String(contentsOfFile: run + "/config.yaml", encoding: .utf8).contains("kind: salsanext"))
+        result = try RangeSegTool.run(["infer", "--checkpoint", run + "/best.safetensors", "--dataset", data, "--sequences", "00",
+                                       "--out", dir.appendingPathComponent("pred").path, "--label-config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try RangeSegTool.run(["evaluate", "--dataset", data, "--predictions", dir.appendingPathComponent("pred").path,
+                                       "--sequences", "00", "--label-config", config])
+        #expect(result.status == 0 && result.stdout.contains("mIoU"), "\(result.stderr)")
+        result = try RangeSegTool.run(["export", "--checkpoint", run + "/best.safetensors", "--onnx", dir.appendingPathComponent("m.onnx").path,
+                                       "--label-config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try RangeSegTool.run(["bench", "infer", "--network", "darknet21", "--width", "64", "--steps", "1", "--warmup", "0"])
+        #expect(result.status == 0 && result.stdout.contains("infer: darknet21, batch 1, 5 x 64 x 64"), "\(result.stdout)\(result.stderr)")
+        result = try RangeSegTool.run(["bench", "infer", "--network", "darknet54"])
+        #expect(result.status != 0 && result.stderr.contains("darknet53"), "\(result.stderr)")
+        result = try RangeSegTool.run(["train", "--dataset", data, "--run", dir.appendingPathComponent("bad").path,
+                                       "--network", "salsanext", "--width", "120", "--label-config", config])
+        #expect(result.status != 0 && result.stderr.contains("divisible by 16"), "\(result.stderr)")
+    }
+
     /// synth -> train -> infer -> evaluate, small enough for a debug build.
     @Test func theWholeJobOnSyntheticData() throws {
         let dir = SampleData.temporaryDirectory("cli-job")

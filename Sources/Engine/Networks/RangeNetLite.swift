@@ -150,5 +150,24 @@ public final class RangeNetLite: SegmentationNetwork {
     func logits(_ x: Tensor) -> Tensor {
         head.logits(x)
     }
+}
 
+extension RangeNetLite {
+    /// Whether `callAsFunction` takes the fused inference path.
+    var usesFusedInference: Bool { !isTraining && !GradientMode.isEnabled }
+
+    /// The fused-inference forward pass (see `InferenceFusion`).
+    func fusedForward(_ input: Tensor) -> Tensor {
+        var x = InferenceFusion.run(stem.layers, input, cache: inferenceCache)
+        var skips = [x]
+        for stage in enc.elements {
+            x = InferenceFusion.run(stage.layers, x, cache: inferenceCache)
+            skips.append(x)
+        }
+        skips.removeLast()
+        for stage in dec.elements {
+            x = InferenceFusion.run(stage.layers, x, cache: inferenceCache, addends: [skips.removeLast()])
+        }
+        return logits(x)
+    }
 }

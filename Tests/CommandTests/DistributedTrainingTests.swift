@@ -161,7 +161,7 @@ enum MPIRun {
         #expect(difference <= 1e-5, "parameters differ by \(difference) of their size")
 
         // Rank 0 alone prints: one start line, one line per epoch; rank 1 says nothing.
-        #expect(parallel.stdout.components(separatedBy: "Training RangeNet-lite").count == 2, "\(parallel.stdout)")
+        #expect(parallel.stdout.components(separatedBy: "Training rangenet-lite").count == 2, "\(parallel.stdout)")
         #expect(parallel.stdout.components(separatedBy: "epoch 1: train loss").count == 2)
         #expect(parallel.stdout.contains("2 ranks x 1 micro-batch x 1 scan: 2 scans per step"))
         #expect(parallel.stdout.contains("all-reduce"))

@@ -189,6 +189,12 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
     /// and range images are at most 65,536 = 2^16 pixels wide.
     public static let maximumStages = 16
 
+    /// The size divisor of a DarkNet-style encoder (RangeNet-lite, DarkNet): each stage halves
+    /// the width only (`2^stages`; meaningful for at most `maximumStages` stages).
+    func encoderSizeDivisor() -> (height: Int, width: Int) {
+        (1, widths.count <= Self.maximumStages ? 1 << widths.count : 1)
+    }
+
     /// Problems of `widths` and `blocks` for a DarkNet-style encoder (RangeNet-lite, DarkNet).
     func encoderProblems() -> [String] {
         var result: [String] = []

@@ -38,9 +38,11 @@
 // - Modules (Module.swift, Layers/) expose parameters and buffers under PyTorch's dotted
 //   `state_dict()` names; optimisers (Optimizers/), checkpoints (Checkpoint.swift,
 //   SafeTensors.swift) and parameter counting all walk `namedParameters()`.
-// - `RangeNetLite` is the reference network; in evaluation mode without gradients it runs a
-//   fused inference path (InferenceFusion.swift): batch norm folded into the convolutions,
-//   leaky ReLU as a post-op.
+// - The networks (Networks/: `RangeNetLite`, `DarkNet`, `SalsaNext`) conform to
+//   `SegmentationNetwork` and are listed in `Networks.all`; `GraphRecording` records a forward
+//   pass's operations for the ONNX export. In evaluation mode without gradients, `RangeNetLite`
+//   and `DarkNet` run a fused inference path (InferenceFusion.swift): batch norm folded into the
+//   convolutions, leaky ReLU as a post-op.
 // - Precision (Precision.swift): `withPrecision(.bf16) { ... }` runs the convolutions in
 //   bfloat16 with float32 accumulation, activations and their gradients in bfloat16, and keeps
 //   logits, batch-norm statistics, parameters and their gradients float32 (PyTorch's autocast);

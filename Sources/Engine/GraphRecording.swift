@@ -32,8 +32,6 @@ public final class GraphRecording: @unchecked Sendable {
         public let operation: Operation
         public let inputs: [Int]
         public let output: Int
-        /// The output's shape.
-        public let shape: [Int]
     }
 
     public private(set) var steps: [Step] = []
@@ -69,7 +67,7 @@ public final class GraphRecording: @unchecked Sendable {
     static func note(_ operation: @autoclosure () -> Operation, inputs: [Tensor], output: Tensor) {
         guard let recording = current else { return }
         let numbers = inputs.map { recording.number($0) }
-        recording.steps.append(Step(operation: operation(), inputs: numbers, output: recording.number(output), shape: output.shape))
+        recording.steps.append(Step(operation: operation(), inputs: numbers, output: recording.number(output)))
     }
 
     /// Records that `alias` holds the same values as `original` (a detached copy).

@@ -87,7 +87,7 @@ public struct SampleBuilder: Sendable {
             all[3 * hw + p] = (image.xyz[3 * p + 2] - means[3]) * inverse[3]
             all[4 * hw + p] = (image.remission[p] - means[4]) * inverse[4]
         }
-        let input = channels == [0, 1, 2, 3, 4] ? all : channels.flatMap { all[($0 * hw) ..< ($0 + 1) * hw] }
+        let input = channels.count == 5 ? all : channels.flatMap { all[($0 * hw) ..< ($0 + 1) * hw] }
         let target = labels.map { image.pixels(from: $0, empty: 0) } ?? [Int32](repeating: 0, count: hw)
         return RangeSample(input: input, target: target, image: image, pointLabels: labels)
     }

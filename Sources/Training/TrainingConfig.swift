@@ -275,22 +275,22 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public init(yaml url: URL) throws(FormatError) {
         try self.init(yamlText: YAMLFile.read(url), file: url.path)
         if let network {
-            architecture = try Self.architecture(named: network, relativeTo: url.deletingLastPathComponent(), from: url)
+            architecture = try Self.architecture(named: network, relativeTo: url.deletingLastPathComponent(), from: url.path)
         }
     }
 
     /// The architecture of a network name (`Self.networkNames`: `rangenet-lite`, `darknet21`,
     /// `darknet53`, ...) or of an architecture file (relative to `directory` unless absolute).
-    /// `source` is the file (or flag) that named it, for the messages.
-    public static func architecture(named network: String, relativeTo directory: URL,
-                                    from source: URL) throws(FormatError) -> ArchitectureConfig {
+    /// `source` is the file (or flag) that named it, and `key` the key there, for the messages.
+    public static func architecture(named network: String, relativeTo directory: URL, from source: String,
+                                    key: String? = "network") throws(FormatError) -> ArchitectureConfig {
         let result: ArchitectureConfig
         if let text = BundledData.networks[network] {
             result = try YAMLFile.decode(ArchitectureConfig.self, yaml: text, file: "data/networks/\(network).yaml (built in)")
         } else {
             let networkURL = network.hasPrefix("/") ? URL(fileURLWithPath: network) : directory.appendingPathComponent(network)
             guard FileManager.default.fileExists(atPath: networkURL.path) else {
-                throw FormatError(file: source, reason: "network: '\(network)' is neither a network (\(networkNames.joined(separator: ", "))) nor an architecture file (\(networkURL.path) does not exist)")
+                throw FormatError(file: source, reason: (key.map { "\($0): " } ?? "") + "'\(network)' is neither a network (\(networkNames.joined(separator: ", "))) nor an architecture file (\(networkURL.path) does not exist)")
             }
             result = try YAMLFile.decode(ArchitectureConfig.self, from: networkURL)
             if let problem = result.problems.first { throw FormatError(file: networkURL, reason: problem) }
@@ -306,7 +306,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public init(yamlText: String, file: String) throws(FormatError) {
         self = try YAMLFile.decode(TrainingConfig.self, yaml: yamlText, file: file)
         if let network, BundledData.networks[network] != nil {
-            architecture = try Self.architecture(named: network, relativeTo: URL(fileURLWithPath: "."), from: URL(fileURLWithPath: file))
+            architecture = try Self.architecture(named: network, relativeTo: URL(fileURLWithPath: "."), from: file)
         }
     }
 

@@ -34,7 +34,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Range-image height of the exported model in pixels (default: the training configuration's).")
     var height: Int?
 
-    @Option(help: "Range-image width of the exported model in pixels (default: the training configuration's; divisible by 32 for RangeNet-lite).")
+    @Option(help: "Range-image width of the exported model in pixels (default: the training configuration's; divisible by 32 for RangeNet-lite and DarkNet, 16 for SalsaNext).")
     var width: Int?
 
     @Flag(help: "Keep batch norm as BatchNormalization nodes with the running statistics instead of folding it into the convolutions.")

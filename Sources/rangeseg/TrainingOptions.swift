@@ -62,8 +62,7 @@ struct TrainingOptions: ParsableArguments {
         var config = try trainConfig.map { try TrainingConfig(yaml: $0) } ?? TrainingConfig.defaults
         if let network {
             let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            config.architecture = try TrainingConfig.architecture(named: network, relativeTo: here,
-                                                                  from: URL(fileURLWithPath: "--network"))
+            config.architecture = try TrainingConfig.architecture(named: network, relativeTo: here, from: "--network", key: nil)
             config.network = network
         }
         if let epochs { config.epochs = epochs }

@@ -41,8 +41,9 @@ public final class DarkNet: SegmentationNetwork {
         }
     }
 
+    /// Every encoder stage halves the width only.
     public static func sizeDivisor(_ architecture: ArchitectureConfig) -> (height: Int, width: Int) {
-        (1, architecture.widths.count <= ArchitectureConfig.maximumStages ? 1 << architecture.widths.count : 1)
+        architecture.encoderSizeDivisor()
     }
 
     public let architecture: ArchitectureConfig
@@ -133,7 +134,7 @@ public final class DarkNet: SegmentationNetwork {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        if !isTraining && !GradientMode.isEnabled {
+        if usesFusedInference {
             checkInput(input)
             return fusedForward(input)
         }

@@ -56,7 +56,7 @@ public final class RangeNetLite: SegmentationNetwork {
 
     /// Every encoder stage halves the width only.
     public static func sizeDivisor(_ architecture: ArchitectureConfig) -> (height: Int, width: Int) {
-        (1, architecture.widths.count <= ArchitectureConfig.maximumStages ? 1 << architecture.widths.count : 1)
+        architecture.encoderSizeDivisor()
     }
 
     public let architecture: ArchitectureConfig
@@ -153,9 +153,6 @@ public final class RangeNetLite: SegmentationNetwork {
 }
 
 extension RangeNetLite {
-    /// Whether `callAsFunction` takes the fused inference path.
-    var usesFusedInference: Bool { !isTraining && !GradientMode.isEnabled }
-
     /// The fused-inference forward pass (see `InferenceFusion`).
     func fusedForward(_ input: Tensor) -> Tensor {
         var x = InferenceFusion.run(stem.layers, input, cache: inferenceCache)

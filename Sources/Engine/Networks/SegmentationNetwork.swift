@@ -9,7 +9,7 @@ import Random
 /// can keep named intermediate feature maps for the centroid loss.
 ///
 /// To add a network: one file with a type conforming to this protocol, one line in
-/// `Networks.all`, an architecture file in `data/networks/`, and its tests (docs/extending.md).
+/// `Networks.all`, an architecture file in `data/networks/`, and its tests (README, "Networks").
 public protocol SegmentationNetwork: Layer {
     /// The name in architecture files (`kind: darknet`).
     static var kind: String { get }
@@ -44,6 +44,9 @@ extension SegmentationNetwork {
     public var kind: String { Self.kind }
 
     public static func name(_ architecture: ArchitectureConfig) -> String { kind }
+
+    /// Whether a network with a fused inference path takes it: evaluation mode, no gradients.
+    var usesFusedInference: Bool { !isTraining && !GradientMode.isEnabled }
 
     /// Checks an input before a forward pass: rank 4, the network's channels, a size it can take.
     func checkInput(_ input: Tensor) {

@@ -15,7 +15,8 @@
 //   Learning       Engine (tensors, autograd, layers, optimisers on oneDNN), Losses (the losses as
 //                  autograd nodes), Training (configuration, data, the training step, trainer,
 //                  segmenter)
-//   Application    RangeSegKit (inference, evaluation, loss comparison and pictures as library calls)
+//   Application    RangeSegKit (inference, evaluation, loss comparison and pictures as library calls),
+//                  Pretrained (official RangeNet++ / SalsaNext model folders and PyTorch state dicts)
 //   Deployment     ONNXExport (a trained network as an ONNX model)
 //   Command        rangeseg (parses, calls RangeSegKit, prints)
 //   Examples       LibraryTour (the program of docs/library.md, built with the tests)
@@ -28,7 +29,7 @@ let package = Package(
         .library(name: "RangeSeg", targets: [
             "Random", "Parallel", "Cluster", "Formats", "Configuration", "BundledData",
             "SemanticKITTI", "Projection", "PointClouds", "Evaluation", "Synth",
-            "Engine", "Losses", "Training", "RangeSegKit", "ONNXExport",
+            "Engine", "Losses", "Training", "RangeSegKit", "Pretrained", "ONNXExport",
         ]),
         .executable(name: "rangeseg", targets: ["rangeseg"]),
     ],
@@ -120,6 +121,14 @@ let package = Package(
                            "Formats", "Parallel"]
         ),
 
+        /// Official pretrained model folders (RangeNet++'s darknet21/53, SalsaNext) and PyTorch
+        /// state dicts as RangeSeg networks and configurations, read by TorchCheckpoint without
+        /// running their code.
+        .target(
+            name: "Pretrained",
+            dependencies: ["TorchCheckpoint", "Training", "Engine", "Projection", "SemanticKITTI", "Configuration", "Formats", "Random"]
+        ),
+
         // MARK: - Deployment
 
         /// A trained RangeNet-lite as an ONNX model (opset 17) with everything a deployer needs in
@@ -138,7 +147,7 @@ let package = Package(
             name: "rangeseg",
             dependencies: [
                 "RangeSegKit", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
-                "SemanticKITTI", "Formats", "Random", "ONNXExport", "Cluster",
+                "SemanticKITTI", "Formats", "Random", "ONNXExport", "Cluster", "Pretrained", "Configuration", "BundledData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -173,5 +182,9 @@ let package = Package(
         .testTarget(name: "ONNXExportTests", dependencies: ["TestSupport", "ONNXExport", "Training", "Engine", "SemanticKITTI", "Formats",
                                                             "Random", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "PointCloudsTests", dependencies: ["TestSupport", "PointClouds", "SemanticKITTI"]),
+        /// Official-layout model folders (written by tools/official_folder.py) against the labels
+        /// PyTorch gave for the same weights and scans (Tests/PretrainedFixtures).
+        .testTarget(name: "PretrainedTests", dependencies: ["TestSupport", "Pretrained", "Training", "Engine", "Projection",
+                                                            "SemanticKITTI", "Formats"]),
     ]
 )

@@ -25,46 +25,18 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(__file__))
 from reference_networks import NETWORKS  # noqa: E402
+import hashfill  # noqa: E402
+from hashfill import uniform  # noqa: E402
 
 # Batch 2 and small images (width divisible by 32, height by 16 for SalsaNext).
 SHAPES = {"darknet21": (2, 5, 8, 64), "darknet53": (2, 5, 8, 64), "salsanext": (2, 5, 16, 64)}
 SAMPLES = 64
-MASK = (1 << 64) - 1
-
-
-def fnv1a64(text):
-    h = 0xCBF29CE484222325
-    for byte in text.encode():
-        h = ((h ^ byte) * 0x100000001B3) & MASK
-    return h
-
-
-def uniform(name, count):
-    """count values in [-1, 1): splitmix64(fnv1a64(name) + i), top 24 bits."""
-    z = (np.uint64(fnv1a64(name)) + np.arange(count, dtype=np.uint64)) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return ((z >> np.uint64(40)).astype(np.float64) * 2.0 ** -23 - 1).astype(np.float32)
-
-
 def fill(model):
-    """The deterministic state: conv weights u*sqrt(3/fan_in), biases 0.1u, batch norm
-    weight 1+0.2u, bias 0.1u, running mean 0.2u, running var 1+0.5u."""
+    """The deterministic state of tools/hashfill.py, copied into the model."""
     state = model.state_dict()
-    norms = {k[: -len(".running_mean")] for k in state if k.endswith(".running_mean")}
+    values = hashfill.fill([(k, list(v.shape)) for k, v in state.items()])
     for name, tensor in state.items():
-        if name.endswith("num_batches_tracked"):
-            continue
-        u = torch.from_numpy(uniform(name, tensor.numel())).reshape(tensor.shape)
-        prefix, leaf = name.rsplit(".", 1)
-        if prefix in norms:
-            value = {"weight": 1 + 0.2 * u, "bias": 0.1 * u, "running_mean": 0.2 * u, "running_var": 1 + 0.5 * u}[leaf]
-        elif tensor.dim() == 4:
-            value = u * (3.0 / (tensor.shape[1] * tensor.shape[2] * tensor.shape[3])) ** 0.5
-        else:
-            value = 0.1 * u
-        tensor.copy_(value)
+        tensor.copy_(torch.from_numpy(values[name]).reshape(tensor.shape))
 
 
 def sample_indices(count):

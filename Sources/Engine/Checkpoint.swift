@@ -67,8 +67,8 @@ public enum Checkpoint {
         var problems: [String] = []
         let missing = Set(expected.keys).subtracting(file.tensors.keys).sorted()
         let unexpected = Set(file.tensors.keys).subtracting(expected.keys).sorted()
-        if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
-        if !unexpected.isEmpty { problems.append("unexpected \(unexpected.joined(separator: ", "))") }
+        if !missing.isEmpty { problems.append("missing \(firstFew(missing))") }
+        if !unexpected.isEmpty { problems.append("unexpected \(firstFew(unexpected))") }
         for (name, (dtype, shape)) in expected.sorted(by: { $0.key < $1.key }) {
             guard let entry = file.tensors[name] else { continue }
             if entry.dtype != dtype { problems.append("\(name): dtype \(entry.dtype.rawValue), expected \(dtype.rawValue)") }
@@ -77,7 +77,8 @@ public enum Checkpoint {
             if !shapeMatches { problems.append("\(name): shape \(entry.shape), expected \(shape)") }
         }
         guard problems.isEmpty else {
-            throw FormatError(file: source, reason: "checkpoint does not match the model: \(problems.joined(separator: "; "))")
+            let shown = problems.count > 8 ? problems.prefix(8) + ["and \(problems.count - 8) more"] : problems[...]
+            throw FormatError(file: source, reason: "checkpoint does not match the model: \(shown.joined(separator: "; "))")
         }
         for p in parameters {
             p.tensor.assign(Tensor(shape: p.tensor.shape, scalars: file.tensors[p.name]!.floats))
@@ -88,6 +89,12 @@ public enum Checkpoint {
             case .count(let c): c.value = file.tensors[name]!.int64[0]
             }
         }
+    }
+
+    /// The first names of a list, and how many more there are.
+    static func firstFew(_ names: [String], count: Int = 5) -> String {
+        names.count <= count ? names.joined(separator: ", ")
+            : names.prefix(count).joined(separator: ", ") + " and \(names.count - count) more"
     }
 
     /// Writes the model's state dict to `url` atomically.

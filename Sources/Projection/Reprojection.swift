@@ -21,12 +21,23 @@ extension RangeImage {
 /// (1 - g(offset)) with g a normalised Gaussian of the pixel offset (`sigma`) - the point's own
 /// pixel counts at distance 0 - drop neighbours farther than `cutoff`, and vote among their
 /// classes, never choosing class 0. Pixels outside the image count as range 0 and class 0, and
-/// empty pixels as infinitely far, as in the reference. A point with no vote keeps its pixel's class.
+/// empty pixels as infinitely far, as in the reference. A point with no vote keeps its pixel's
+/// class by default (`withoutVotes`).
 public struct RangeKNN: Sendable, Equatable {
     public var k: Int
     public var window: Int
     public var sigma: Float
     public var cutoff: Float
+    /// What a point gets when none of its neighbours votes (all class 0 or beyond the cutoff).
+    public var withoutVotes = NoVote.pixelClass
+
+    public enum NoVote: Sendable, Equatable {
+        /// The class of the point's pixel.
+        case pixelClass
+        /// Class 1, as the official `postproc/KNN.py` gives (the argmax of zero votes over
+        /// classes 1...): what an official model folder's predictions have.
+        case firstClass
+    }
 
     public init(k: Int = 5, window: Int = 5, sigma: Float = 1, cutoff: Float = 1) {
         self.k = k
@@ -107,7 +118,11 @@ public struct RangeKNN: Sendable, Equatable {
             }
             var winner = 0, most = 0
             for c in 1 ..< classCount where votes[c] > most { winner = c; most = votes[c] }
-            out[i] = most > 0 ? Int32(winner) : classes[row * w + column]
+            if most > 0 {
+                out[i] = Int32(winner)
+            } else {
+                out[i] = withoutVotes == .pixelClass ? classes[row * w + column] : Int32(min(1, classCount - 1))
+            }
         }
         return out
     }

@@ -45,6 +45,8 @@ public struct Labelling {
     public let labels: LabelConfig
     public var outputs = PredictionOutputs()
     public var cleanup = Cleanup.none
+    /// The settings of the `range` clean-up (RangeNet++'s defaults, or an official folder's).
+    public var rangeKNN = RangeKNN()
 
     public init(segmenter: Segmenter, labels: LabelConfig) {
         self.segmenter = segmenter
@@ -85,7 +87,7 @@ public struct Labelling {
         let lookup = labels.lookup()
         let stem = Self.stem(of: item, under: out)
         let scan = try PointCloudFile.readScan(item.scan)
-        let prediction = segmenter.predict(scan, knn: cleanup == .range ? RangeKNN() : nil)
+        let prediction = segmenter.predict(scan, knn: cleanup == .range ? rangeKNN : nil)
         var classes = prediction.points
         if cleanup == .threeD {
             classes = KNNCleanup3D()(classes.map { UInt32($0) }, scan: scan).map { Int32($0) }

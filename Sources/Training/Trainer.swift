@@ -117,6 +117,9 @@ public final class Trainer {
     /// The network, optimiser and loss, and the step that drives them.
     public let step: TrainingStep
     public var model: any SegmentationNetwork { step.model }
+    /// Weights a new run starts from (`rangeseg train --init`), loaded strictly on rank 0 and
+    /// shared with the others; a resumed run ignores them (it continues from its own).
+    public var initialWeights: URL?
     /// The ranks that train together (a single process without `mpirun`).
     public let communicator: any Communicator
     /// How each epoch becomes steps on this rank. `--resume` may raise `accumulate` to keep the
@@ -202,6 +205,7 @@ public final class Trainer {
                 var written = config
                 written.distributed = launch
                 try AtomicFile.write(Data(written.yamlText().utf8), to: run.config)
+                if let initialWeights { try Checkpoint.load(into: model, from: initialWeights) }
             }
         }
         if communicator.size > 1 { try shareTrainingState(&progress) }

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Configuration
 import Engine
 import Foundation
+import Pretrained
+import Projection
 import RangeSegKit
 import SemanticKITTI
 import Training
@@ -15,15 +18,26 @@ struct InferCommand: ParsableCommand {
         of --sequences under --dataset; or OUT/<name>.label for scan files given as arguments \
         (.bin, .pcd, .ply). The network's settings come from config.yaml beside the checkpoint.
 
+        --checkpoint also takes an official pretrained model folder as downloaded: RangeNet++'s \
+        (darknet21, darknet53, darknet53-512, darknet53-1024: arch_cfg.yaml, data_cfg.yaml, \
+        backbone, segmentation_decoder, segmentation_head) or SalsaNext's (arch_cfg.yaml, \
+        data_cfg.yaml, SalsaNext). Its network, image size, normalisation and k-NN clean-up \
+        come from arch_cfg.yaml and its labels from data_cfg.yaml; the PyTorch files are read \
+        as data, never run.
+
         Examples:
           rangeseg infer --checkpoint out/runs/sub/best.safetensors --dataset \\
             out/synthetic --sequences 08 --out out/pred
           rangeseg infer --checkpoint out/runs/sub/best.safetensors scan.pcd --out \\
             out/one --format label,ply --png
+          rangeseg infer --checkpoint ~/models/darknet53 --dataset /data/kitti \\
+            --sequences 08 --out out/darknet53
         """
     )
 
-    @Option(help: "Model checkpoint (.safetensors) written by rangeseg train.", transform: { URL(fileURLWithPath: $0) })
+    @Option(help: ArgumentHelp("Model checkpoint (.safetensors) written by rangeseg train or import, or an official RangeNet++ or SalsaNext model folder.",
+                               valueName: "file|folder"),
+            transform: { URL(fileURLWithPath: $0) })
     var checkpoint: URL
 
     @Option(help: "Training configuration of the checkpoint (default: config.yaml beside it).", transform: { URL(fileURLWithPath: $0) })
@@ -48,8 +62,8 @@ struct InferCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Outputs per scan: label, pcd, ply.", valueName: "list"))
     var format: NameList = NameList(argument: "label")!
 
-    @Option(help: "Clean-up of the reprojected predictions: none, range (RangeNet++'s range-image k-NN) or 3d (PCL k-d tree).")
-    var cleanup: Cleanup = .none
+    @Option(help: "Clean-up of the reprojected predictions: none, range (RangeNet++'s range-image k-NN) or 3d (PCL k-d tree) (default: none; for an official folder, what its arch_cfg.yaml's post.KNN says).")
+    var cleanup: Cleanup?
 
     @Flag(help: "Also write a PNG of each predicted range image (range on top, classes below).")
     var png = false
@@ -67,12 +81,27 @@ struct InferCommand: ParsableCommand {
     }
 
     func run() throws {
-        let labels = try labelConfig.load()
-        var config = try checkpointConfig(checkpoint, trainConfig: trainConfig)
-        if let precision { config.precision = precision }
-        printPrecisionNotice(config.precision)
-        var labelling = Labelling(segmenter: try Segmenter(checkpoint: checkpoint, config: config, labels: labels), labels: labels)
-        labelling.cleanup = cleanup
+        var labelling: Labelling
+        if OfficialModel.isFolder(checkpoint) {
+            if trainConfig != nil {
+                throw ValidationError("--train-config goes with a checkpoint file; an official folder's settings come from its arch_cfg.yaml")
+            }
+            let model = try OfficialModel(folder: checkpoint)
+            printPrecisionNotice(precision ?? .fp32)
+            let labels = labelConfig.url == nil ? model.labels : try labelConfig.load()
+            labelling = Labelling(segmenter: try model.segmenter(precision: precision ?? .fp32), labels: labels)
+            labelling.cleanup = cleanup ?? (model.knn == nil ? .none : .range)
+            labelling.rangeKNN = model.knn ?? RangeKNN()
+            print(describe(model, cleanup: labelling.cleanup))
+        } else {
+            let labels = try labelConfig.load()
+            var config = try checkpointConfig(checkpoint, trainConfig: trainConfig)
+            if let precision { config.precision = precision }
+            printPrecisionNotice(config.precision)
+            labelling = Labelling(segmenter: try Segmenter(checkpoint: checkpoint, config: config, labels: labels), labels: labels)
+            labelling.cleanup = cleanup ?? .none
+        }
+        let labels = labelling.labels
         labelling.outputs.label = format.names.contains("label")
         labelling.outputs.pcd = format.names.contains("pcd")
         labelling.outputs.ply = format.names.contains("ply")
@@ -91,4 +120,18 @@ struct InferCommand: ParsableCommand {
         print(String(format: "Labelled %d scans (%d points) in %.1f s: %.2f scans/s. Predictions under %@",
                      summary.scans, summary.points, summary.seconds, summary.scansPerSecond, out.path))
     }
+}
+
+/// One line on an official model: what it is, how it sees scans, how its labels are cleaned.
+func describe(_ model: OfficialModel, cleanup: Cleanup) -> String {
+    let a = model.config.architecture, sensor = model.config.sensor
+    var line = "\(model.origin.rawValue) \(a.name) from \(model.folder.path): \(a.classes) classes, \(sensor.height)x\(sensor.width) images of \(a.inputs.names.joined(separator: ", "))"
+    switch cleanup {
+    case .range:
+        let k = model.knn ?? RangeKNN()
+        line += ", range k-NN clean-up (k \(k.k), window \(k.window), sigma \(YAMLFile.shortest(k.sigma)), cutoff \(YAMLFile.shortest(k.cutoff)))"
+    case .threeD: line += ", 3-D k-NN clean-up"
+    case .none: line += ", no clean-up"
+    }
+    return line + "."
 }

@@ -34,6 +34,8 @@ struct TrainCommand: ParsableCommand {
             subclassified:0.2,ce:0.5,dice:0.3 --tau 0.95
           rangeseg train --dataset out/synthetic --run out/runs/sub --train-config \\
             my-run.yaml --resume
+          rangeseg train --dataset /data/kitti --run out/runs/tuned --init \\
+            out/salsanext/last.safetensors --loss subclassified --epochs 5
           mpirun -np 8 --hostfile hosts rangeseg train --dataset /data/kitti \\
             --run /runs/big --batch-size 2
         """
@@ -53,8 +55,20 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run in --run from its last finished epoch.")
     var resume = false
 
+    @Option(name: .customLong("init"),
+            help: ArgumentHelp("Start the new run from these weights, e.g. RUN/last.safetensors of rangeseg import (fine-tuning); the network and sensor come from the config.yaml beside them.",
+                               valueName: "safetensors"),
+            transform: { URL(fileURLWithPath: $0) })
+    var initialWeights: URL?
+
     @OptionGroup var training: TrainingOptions
     @OptionGroup var labelConfig: LabelConfigOption
+
+    func validate() throws {
+        if resume, initialWeights != nil {
+            throw ValidationError("--init starts a new run from given weights and --resume continues a run: give one of them")
+        }
+    }
 
     func run() throws {
         // MPI starts here when mpirun launched this process; otherwise this is a job of one.
@@ -69,11 +83,13 @@ struct TrainCommand: ParsableCommand {
 
     func train(on cluster: any Communicator) throws {
         if cluster.isLeader { try RunDirectory(runDirectory).check(resume: resume) }
-        var config = try training.resolvedConfig()
+        var config = try training.resolvedConfig(initialWeights: initialWeights)
         if let loss { config.loss.terms = loss }
         let labels = try labelConfig.load()
         let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: runDirectory, communicator: cluster)
         trainer.maxStepsPerEpoch = training.maxStepsPerEpoch
+        trainer.initialWeights = initialWeights
+        if let initialWeights, cluster.isLeader { print("Starting from the weights of \(initialWeights.path).") }
         guard cluster.isLeader else { return try trainer.train(resume: resume) }
         try TrainingProgressView(trainer: trainer).train(resume: resume)
         print("Run directory: \(runDirectory.path) (best.safetensors, last.safetensors, epochs.csv, loss.png/.svg, miou.png/.svg)")

@@ -57,9 +57,20 @@ struct TrainingOptions: ParsableArguments {
         if let maxStepsPerEpoch, maxStepsPerEpoch < 1 { throw ValidationError("--max-steps-per-epoch must be at least 1") }
     }
 
-    /// The training file (or the built-in defaults) with the flags applied, checked.
-    func resolvedConfig() throws -> TrainingConfig {
+    /// The training file (or the built-in defaults) with the flags applied, checked. A run that
+    /// starts from `initialWeights` takes its network and sensor from the `config.yaml` beside
+    /// them (where `train` and `import` write it); `--network` and `--width` still apply.
+    func resolvedConfig(initialWeights: URL? = nil) throws -> TrainingConfig {
         var config = try trainConfig.map { try TrainingConfig(yaml: $0) } ?? TrainingConfig.defaults
+        if let initialWeights {
+            let beside = initialWeights.deletingLastPathComponent().appendingPathComponent("config.yaml")
+            if FileManager.default.fileExists(atPath: beside.path) {
+                let base = try TrainingConfig(yaml: beside)
+                config.architecture = base.architecture
+                config.network = base.network
+                config.sensor = base.sensor
+            }
+        }
         if let network {
             let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             config.architecture = try TrainingConfig.architecture(named: network, relativeTo: here, from: "--network", key: nil)

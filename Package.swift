@@ -160,6 +160,8 @@ let package = Package(
         .testTarget(name: "RandomTests", dependencies: ["Random", "Parallel"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "FormatsTests", dependencies: ["TestSupport", "Formats", "Configuration", "BundledData"]),
+        /// Checkpoints tools/torch_checkpoint_fixtures.py wrote with PyTorch (Tests/TorchCheckpointFixtures), hostile pickles.
+        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Formats", "TestSupport"]),
         .testTarget(name: "SemanticKITTITests", dependencies: ["TestSupport", "SemanticKITTI", "Formats", "BundledData"]),
         .testTarget(name: "ProjectionTests", dependencies: ["TestSupport", "Projection", "SemanticKITTI", "Formats"]),
         .testTarget(name: "SynthTests", dependencies: ["TestSupport", "Synth", "Projection", "SemanticKITTI"]),

@@ -154,7 +154,8 @@ public struct TorchTensor: Sendable {
         return result
     }
 
-    /// Calls `body` with each element's storage index in row-major order.
+    /// Calls `body` with each element's storage index in row-major order. The steps wrap: a
+    /// dimension of size 1 may have any stride, which the last step adds and takes back.
     private func forEachIndex(_ body: (Int) -> Void) {
         let count = elementCount
         guard count > 0 else { return }
@@ -165,9 +166,9 @@ public struct TorchTensor: Sendable {
             var d = shape.count - 1
             while d >= 0 {
                 counter[d] += 1
-                index += strides[d]
+                index &+= strides[d]
                 if counter[d] < shape[d] { break }
-                index -= strides[d] * shape[d]
+                index &-= strides[d] &* shape[d]
                 counter[d] = 0
                 d -= 1
             }

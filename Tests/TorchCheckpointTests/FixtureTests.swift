@@ -110,6 +110,16 @@ import Testing
         #expect(try state[2].tensor.int64s() == [-(1 << 33), 5, 123_456_789])
     }
 
+    /// A dimension of size 1 may have any stride (torch does not look at it).
+    @Test func strideOfASizeOneDimensionIsNeverFollowed() throws {
+        let bytes = [Float](arrayLiteral: 1, 2, 3).withUnsafeBytes { Data($0) }
+        let storage = TorchStorage(key: "s", dtype: .float32, location: "cpu", bytes: bytes, bigEndian: false, source: "s.pt")
+        let tensor = try TorchTensor.make(storage, dtype: .float32, offset: 1, shape: [1, 2], strides: [Int.max, 1]) {
+            FormatError(file: "s.pt", reason: $0)
+        }
+        #expect(try tensor.floats() == [2, 3])
+    }
+
     @Test func halfPrecisionConversionIsExact() {
         #expect(TorchTensor.half(0x3C00) == 1 && TorchTensor.half(0xC000) == -2 && TorchTensor.half(0x7BFF) == 65504)
         #expect(TorchTensor.half(0x0001) == 0x1p-24 && TorchTensor.half(0x8000).sign == .minus)

@@ -9,6 +9,7 @@
 //   Foundations    Random (the seeded generator), Parallel (ordered parallel map),
 //                  Cluster (the ranks of a training job: MPI under mpirun, else one process),
 //                  Formats (atomic writes, .npy/.npz, safetensors, PNG, charts, strict decoding),
+//                  TorchCheckpoint (PyTorch checkpoints read by an unpickler that runs nothing),
 //                  Configuration (YAML configuration files), BundledData (data/*.yaml, embedded)
 //   LiDAR data     SemanticKITTI (scans, labels, label config, sequences), Projection (range
 //                  images), PointClouds (PCD/PLY, 3-D k-NN), Evaluation (IoU), Synth (simulator)
@@ -27,7 +28,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "RangeSeg", targets: [
-            "Random", "Parallel", "Cluster", "Formats", "Configuration", "BundledData",
+            "Random", "Parallel", "Cluster", "Formats", "TorchCheckpoint", "Configuration", "BundledData",
             "SemanticKITTI", "Projection", "PointClouds", "Evaluation", "Synth",
             "Engine", "Losses", "Training", "RangeSegKit", "Pretrained", "ONNXExport",
         ]),
@@ -73,6 +74,9 @@ let package = Package(
         /// Atomic file writes, NumPy `.npy`/`.npz`, safetensors, PNG, colour maps, charts, and
         /// strict decoding of configuration (unknown keys are errors).
         .target(name: "Formats", dependencies: ["CZlib"]),
+        /// PyTorch checkpoints (`torch.save`'s ZIP and legacy serializations) read by a restricted
+        /// unpickler that never imports or calls a global: state dicts and their tensors.
+        .target(name: "TorchCheckpoint", dependencies: ["Formats"]),
         /// YAML configuration files: decoding with errors naming file and key, human-readable writing.
         .target(name: "Configuration", dependencies: ["Formats", .product(name: "Yams", package: "Yams")]),
         /// `data/semantic-kitti.yaml`, `data/train.yaml` and the networks' architecture files
@@ -165,6 +169,8 @@ let package = Package(
         .testTarget(name: "RandomTests", dependencies: ["Random", "Parallel"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "FormatsTests", dependencies: ["TestSupport", "Formats", "Configuration", "BundledData"]),
+        /// Checkpoints tools/torch_checkpoint_fixtures.py wrote with PyTorch (Tests/TorchCheckpointFixtures), hostile pickles.
+        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "Formats", "TestSupport"]),
         .testTarget(name: "SemanticKITTITests", dependencies: ["TestSupport", "SemanticKITTI", "Formats", "BundledData"]),
         .testTarget(name: "ProjectionTests", dependencies: ["TestSupport", "Projection", "SemanticKITTI", "Formats"]),
         .testTarget(name: "SynthTests", dependencies: ["TestSupport", "Synth", "Projection", "SemanticKITTI"]),

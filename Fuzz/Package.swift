@@ -12,7 +12,7 @@
 import PackageDescription
 
 /// One executable per reader, `fuzz-<name>`, from `Sources/fuzz-<name>/main.swift`.
-let targets = ["bin-label", "pcd", "ply", "npy", "npz", "safetensors", "label-config", "train-config"]
+let targets = ["bin-label", "pcd", "ply", "npy", "npz", "safetensors", "label-config", "train-config", "torch-checkpoint"]
 
 let package = Package(
     name: "RangeSegFuzz",

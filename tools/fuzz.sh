@@ -19,12 +19,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-targets=(bin-label pcd ply npy npz safetensors label-config train-config)
+targets=(bin-label pcd ply npy npz safetensors label-config train-config torch-checkpoint)
 
 # The largest input per target: a few times the largest seed.
 max_len() {
     case "$1" in
-        safetensors) echo 32768 ;;
+        safetensors | torch-checkpoint) echo 32768 ;;
         pcd | ply) echo 16384 ;;
         npy) echo 4096 ;;
         *) echo 8192 ;;

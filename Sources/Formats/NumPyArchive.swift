@@ -99,46 +99,16 @@ public struct NumPyArchive: Sendable, Equatable {
         do { try self.init(npzData: data) } catch { throw FormatError(file: url, reason: error.reason) }
     }
 
+    /// Reads a `.npz` archive in memory (deflated or stored entries); errors name `<npz>`.
     public init(npzData data: Data) throws(FormatError) {
-        let bytes = [UInt8](data)
-        func fail(_ reason: String) -> FormatError { FormatError(file: "<npz>", reason: reason) }
-        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
-        guard bytes.count >= 22 else { throw fail("too short to be a ZIP archive") }
-        var eocd = bytes.count - 22
-        while eocd >= 0, u32(eocd) != 0x0605_4B50 { eocd -= 1 }
-        guard eocd >= 0 else { throw fail("not a ZIP archive (no end-of-central-directory record)") }
-        let count = u16(eocd + 10)
-        var at = u32(eocd + 16)
-        for _ in 0 ..< count {
-            guard at + 46 <= bytes.count, u32(at) == 0x0201_4B50 else { throw fail("corrupt central directory") }
-            let method = u16(at + 10)
-            let crc = UInt32(u32(at + 16))
-            let compressedSize = u32(at + 20)
-            let size = u32(at + 24)
-            let nameLength = u16(at + 28)
-            let extraLength = u16(at + 30)
-            let commentLength = u16(at + 32)
-            let localOffset = u32(at + 42)
-            guard at + 46 + nameLength <= bytes.count else { throw fail("corrupt central directory") }
-            let name = String(decoding: bytes[(at + 46) ..< (at + 46 + nameLength)], as: UTF8.self)
-            at += 46 + nameLength + extraLength + commentLength
-
-            guard localOffset + 30 <= bytes.count, u32(localOffset) == 0x0403_4B50 else { throw fail("corrupt local header for \(name)") }
-            let start = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
-            guard start + compressedSize <= bytes.count else { throw fail("entry \(name) is truncated") }
-            let stored = Data(bytes[start ..< start + compressedSize])
-            let payload: Data
-            switch method {
-            case 0: payload = stored
-            case 8:
-                do { payload = try Zlib.inflate(stored, wrapper: .raw, expectedSize: size) } catch { throw fail("entry \(name): \(error.reason)") }
-            default: throw fail("entry \(name) uses unsupported compression method \(method)")
-            }
-            guard Zlib.crc32(payload) == crc else { throw fail("entry \(name) fails its CRC check") }
+        let zip = try ZIPReader(data: data, file: "<npz>")
+        for entry in zip.entries {
+            let payload = try zip.contents(of: entry)
             let array: NumPyArray
-            do { array = try NumPyArray(npyData: payload) } catch { throw fail("entry \(name): \(error.reason)") }
-            self[name.hasSuffix(".npy") ? String(name.dropLast(4)) : name] = array
+            do { array = try NumPyArray(npyData: payload) } catch {
+                throw FormatError(file: "<npz>", reason: "entry \(entry.name): \(error.reason)")
+            }
+            self[entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name] = array
         }
     }
 }

@@ -18,8 +18,9 @@ not project dependencies:
         SGD optimizer's state after one step, a warm-up scheduler's state_dict() with its
         CyclicLR inside, and NumPy scalars in `info`, as the official trainer saves. --cuda
         tags every storage `cuda:0`, as files saved from a GPU are.
-    pretrained_reference.py compare A.label B.label
-        The fraction of points with the same label.
+    pretrained_reference.py compare EXPECTED.npz PREDICTIONS
+        Per scan, the share of points whose label in PREDICTIONS/NAME.label (rangeseg infer's
+        output for scan files) is PyTorch's.
 """
 import argparse
 import json
@@ -201,11 +202,14 @@ def folder(args):
 
 
 def compare(args):
-    a = np.fromfile(args.a, dtype=np.uint32) & 0xFFFF
-    b = np.fromfile(args.b, dtype=np.uint32) & 0xFFFF
-    if a.shape != b.shape:
-        raise SystemExit(f"{a.size} against {b.size} points")
-    print(f"{(a == b).mean() * 100:.4f}% of {a.size} points agree")
+    """Per scan of EXPECTED.npz: the share of points of PREDICTIONS/NAME.label with its label."""
+    expected = np.load(args.expected)
+    for name in expected:
+        ours = np.fromfile(os.path.join(args.predictions, name + ".label"), dtype=np.uint32) & 0xFFFF
+        theirs = expected[name]
+        if ours.shape != theirs.shape:
+            raise SystemExit(f"{name}: {ours.size} against {theirs.size} points")
+        print(f"{name}: {(ours == theirs).mean() * 100:.4f}% of {ours.size} points agree ({int((ours != theirs).sum())} differ)")
 
 
 def main():
@@ -226,8 +230,8 @@ def main():
     p.add_argument("--cuda", action="store_true")
     p.set_defaults(run=folder)
     p = sub.add_parser("compare")
-    p.add_argument("a")
-    p.add_argument("b")
+    p.add_argument("expected")
+    p.add_argument("predictions")
     p.set_defaults(run=compare)
     args = parser.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))

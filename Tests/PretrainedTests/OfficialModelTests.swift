@@ -44,7 +44,7 @@ struct OfficialModelTests {
         for frame in [0, 1] {
             let scan = try Scan(bin: SampleData.scan(frame))
             let points = segmenter.predict(scan, knn: cleanup ? model.knn : nil).points
-            out[String(format: "%06d", frame)] = lookup.rawLabels(learning: points).map { Int($0 & 0xFFFF) }
+            out[String(format: "%06d", frame)] = lookup.rawLabels(learning: points).semantic.map { Int($0) }
         }
         return out
     }

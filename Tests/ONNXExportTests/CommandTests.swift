@@ -67,14 +67,14 @@ import Training
         #expect(files(in: run.appendingPathComponent("out")) == ["model.onnx"])
     }
 
-    /// The README's Python lines, run as written on `rangeseg project`'s `.npz` and the model
+    /// The Python lines of docs/commands.md's export section, run as written on `rangeseg project`'s `.npz` and the model
     /// `rangeseg export` wrote, give RangeSeg's own labels.
     @Test(.enabled(if: SampleData.shouldRun && ONNXRuntime.shouldRun, Comment(rawValue: ONNXRuntime.skipReason)))
     func readmeSnippetLabelsAScanAsRangeSegDoes() throws {
         try SampleData.require()
         try ONNXRuntime.require()
-        let readme = try String(contentsOf: SampleData.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = try #require(readme.range(of: "### `export`"), "README has no export section")
+        let readme = try String(contentsOf: SampleData.packageRoot.appendingPathComponent("docs/commands.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## `export`"), "docs/commands.md has no export section")
         let start = try #require(readme.range(of: "```python\n", range: section.upperBound ..< readme.endIndex))
         let end = try #require(readme.range(of: "```", range: start.upperBound ..< readme.endIndex))
         let snippet = String(readme[start.upperBound ..< end.lowerBound])
@@ -104,7 +104,7 @@ import Training
         #expect(pixels.count == 64 * 2048 && points.count == expectedPoints.count)
         let pixelAgreement = Double(zip(pixels, expectedPixels).filter { $0 == $1 }.count) / Double(pixels.count)
         let pointAgreement = Double(zip(points, expectedPoints).filter { $0 == $1 }.count) / Double(points.count)
-        print("README snippet on scan 000000: pixel labels agree with rangeseg on \(pixelAgreement), point labels on \(pointAgreement)")
+        print("docs/commands.md snippet on scan 000000: pixel labels agree with rangeseg on \(pixelAgreement), point labels on \(pointAgreement)")
         #expect(pixelAgreement >= 0.9999 && pointAgreement >= 0.9999)
         #expect(Set(expectedPixels).count > 2, "a network that predicts one class tells nothing")
     }

@@ -4,7 +4,7 @@ import Engine
 /// autograd node on a batch's logits. Holds the centroid weighting's state between steps.
 ///
 /// ```swift
-/// var loss = try CombinedLoss(LossConfig(terms: LossSpec(parsing: "subclassified:0.2,ce:0.8")), classes: 20)
+/// var loss = try CombinedLoss(LossConfig(terms: LossSpec(parsing: "subclassified:0.2+ce:0.8")), classes: 20)
 /// let value = try loss(logits: model(input), labels: targets).loss
 /// value.backward()
 /// ```

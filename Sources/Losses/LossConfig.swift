@@ -29,8 +29,9 @@ public struct LossTerm: Sendable, Equatable {
     }
 }
 
-/// A weighted sum of losses, written `subclassified:0.2,ce:0.5,dice:0.3` (a term without a
-/// weight counts once: `wce` or `lovasz,wce`).
+/// A weighted sum of losses, written `subclassified:0.2+ce:0.5+dice:0.3` (a term without a
+/// weight counts once: `wce` or `lovasz+wce`). The first releases' `,` between the terms is
+/// still read; what is written uses `+`, the one syntax of `train`, `compare` and the files.
 public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible {
     public var terms: [LossTerm]
 
@@ -41,7 +42,7 @@ public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible {
 
     public init(parsing text: String) throws(LossError) {
         var terms: [LossTerm] = []
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+        for part in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "+" || $0 == "," }) {
             let pieces = part.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard (1 ... 2).contains(pieces.count), let kind = LossKind(rawValue: pieces[0].lowercased()) else {
                 throw LossError("'\(part)' is not a loss; write NAME or NAME:WEIGHT with NAME one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -61,7 +62,7 @@ public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 
     public var description: String {
-        terms.map { $0.weight == 1 ? $0.kind.rawValue : "\($0.kind.rawValue):\($0.weight)" }.joined(separator: ",")
+        terms.map { $0.weight == 1 ? $0.kind.rawValue : "\($0.kind.rawValue):\($0.weight)" }.joined(separator: "+")
     }
 
     public func contains(_ kind: LossKind) -> Bool { terms.contains { $0.kind == kind && $0.weight > 0 } }

@@ -19,7 +19,7 @@ public struct LossComparison {
     public var base: TrainingConfig
     public var labels: LabelConfig
     public var dataset: URL
-    /// The losses compared (names or weighted sums, e.g. `lovasz,wce`, shown as `lovasz+wce`).
+    /// The losses compared (names or weighted sums, e.g. `lovasz+wce`).
     public var losses: [LossSpec]
     public var seeds: Int
     /// Stop every epoch after this many steps (quick looks); nil: whole epochs.
@@ -71,7 +71,7 @@ public struct LossComparison {
     /// A loss as `--losses` writes it, the name tables, charts and messages use: the terms of a
     /// sum joined by `+` (`lovasz+wce`, `subclassified:0.5+ce:0.5`).
     public static func name(of loss: LossSpec) -> String {
-        loss.description.replacingOccurrences(of: ",", with: "+")
+        loss.description
     }
 
     /// The run directory of a (loss, seed) pair: `<out>/<loss>-seed<k>` (with the `:` of weights

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Pretrained
 import Random
 import SemanticKITTI
 import Training
@@ -11,12 +12,15 @@ struct BenchInfer: ParsableCommand {
         commandName: "infer",
         abstract: "Time inference as rangeseg infer runs it (evaluation mode, fused, no gradients) on random data.",
         discussion: """
-        The network comes from the training configuration (random weights), or from --checkpoint. \
+        The network comes from the training configuration and --network (random weights), or \
+        from --checkpoint: a checkpoint with config.yaml beside it, or an official RangeNet++ or \
+        SalsaNext folder. \
         Threads follow OMP_NUM_THREADS. FLOPs count convolutions only (2 x MACs).
 
         Examples:
           rangeseg bench infer --batch 1 --steps 20 --precision bf16 --profile
           rangeseg bench infer --network darknet53 --steps 5
+          rangeseg bench infer --checkpoint ~/models/SalsaNext --precision bf16
         """
     )
 
@@ -26,12 +30,14 @@ struct BenchInfer: ParsableCommand {
     var warmup = 2
     @Option(help: "Timed passes.")
     var steps = 10
-    @Option(help: "A trained checkpoint (with config.yaml beside it) instead of random weights.", transform: { URL(fileURLWithPath: $0) })
+    @Option(help: ArgumentHelp("A trained checkpoint (with config.yaml beside it) or an official model folder instead of random weights.",
+                               valueName: "file|folder"),
+            transform: { URL(fileURLWithPath: $0) })
     var checkpoint: URL?
     @Flag(help: "Also print oneDNN's time per primitive kind per pass.")
     var profile = false
 
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var network: NetworkOptions
     @OptionGroup var labelConfig: LabelConfigOption
 
     func validate() throws {
@@ -41,13 +47,16 @@ struct BenchInfer: ParsableCommand {
     func run() throws {
         let labels = try labelConfig.load()
         let segmenter: Segmenter
-        if let checkpoint {
+        if let checkpoint, OfficialModel.isFolder(checkpoint) {
+            printPrecisionNotice(network.precision ?? .fp32)
+            segmenter = try OfficialModel(folder: checkpoint).segmenter(precision: network.precision ?? .fp32)
+        } else if let checkpoint {
             var config = try checkpointConfig(checkpoint, flag: nil)
-            if let precision = training.precision { config.precision = precision }
+            if let precision = network.precision { config.precision = precision }
             printPrecisionNotice(config.precision)
             segmenter = try Segmenter(checkpoint: checkpoint, config: config, labels: labels)
         } else {
-            let config = try training.resolvedConfig()
+            let config = try network.resolvedConfig()
             segmenter = Segmenter(model: try TrainingStep(config: config, labels: labels).model, config: config,
                                   builder: SampleBuilder(config: config, lookup: labels.lookup()))
             segmenter.model.eval()

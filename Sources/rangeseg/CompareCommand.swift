@@ -30,7 +30,7 @@ struct CompareCommand: ParsableCommand {
     var dataset: URL
 
     @Option(help: ArgumentHelp("Losses to compare, comma-separated: names (ce, wce, focal, dice, lovasz, subclassified, centroid) or sums with + such as lovasz+wce or subclassified:0.5+ce:0.5.", valueName: "list"),
-            transform: { text in try text.split(separator: ",").map { try parseLoss($0.replacingOccurrences(of: "+", with: ",")) } })
+            transform: { text in try text.split(separator: ",").map { try parseLoss(String($0)) } })
     var losses: [LossSpec] = [LossSpec(.ce), LossSpec(.wce), LossSpec(.subclassified)]
 
     @Option(help: "Seeds per loss (0, 1, ...).")
@@ -40,11 +40,11 @@ struct CompareCommand: ParsableCommand {
     var out: URL
 
     @Option(help: "The loss whose gain the bar chart shows (default: subclassified if compared, else the last).",
-            transform: { try parseLoss($0.replacingOccurrences(of: "+", with: ",")) })
+            transform: { try parseLoss($0) })
     var lossOfInterest: LossSpec?
 
     @Option(help: "The loss it is compared with (default: ce if compared, else the first).",
-            transform: { try parseLoss($0.replacingOccurrences(of: "+", with: ",")) })
+            transform: { try parseLoss($0) })
     var baseline: LossSpec?
 
     @Option(help: "Trainings at once, each a process of its own with an equal share of the cores (default 1: one after the other, in this process).")

@@ -13,7 +13,7 @@ struct LossCommand: ParsableCommand {
         For checking RangeSeg's losses against another implementation, and for pictures of the \
         subclassified loss's weight maps. Logits are float32 [B, C, H, W], labels integers \
         [B, H, W] in learning ids. A loss is a name or a weighted sum, e.g. \
-        subclassified:0.2,ce:0.5,dice:0.3 (names: \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))).
+        subclassified:0.2+ce:0.5+dice:0.3 (names: \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))).
 
         Examples:
           rangeseg loss --logits logits.npy --labels labels.npy --loss subclassified \\
@@ -31,7 +31,7 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Labels, integers [B, H, W] (.npy), learning ids.", transform: { URL(fileURLWithPath: $0) })
     var labels: URL
 
-    @Option(help: "The loss: a name or a weighted sum such as subclassified:0.2,ce:0.5,dice:0.3 (default \(LossConfig().terms)).",
+    @Option(help: "The loss: a name or a weighted sum such as subclassified:0.2+ce:0.5+dice:0.3 (default \(LossConfig().terms)).",
             transform: parseLoss)
     var loss: LossSpec?
 

@@ -91,7 +91,7 @@ extension GridFactor: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
 }
 
-/// Parses a loss flag (`subclassified`, `lovasz,wce`, `subclassified:0.2,ce:0.8`), failing with
+/// Parses a loss flag (`subclassified`, `lovasz+wce`, `subclassified:0.2+ce:0.8`), failing with
 /// the loss library's message.
 func parseLoss(_ text: String) throws -> LossSpec { try LossSpec(parsing: text) }
 

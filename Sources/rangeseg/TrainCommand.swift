@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
           rangeseg train --dataset /data/kitti --run out/runs/salsa --network salsanext \\
             --loss subclassified
           rangeseg train --dataset out/synthetic --run out/runs/mix --loss \\
-            subclassified:0.2,ce:0.5,dice:0.3 --tau 0.95
+            subclassified:0.2+ce:0.5+dice:0.3 --tau 0.95
           rangeseg train --dataset out/synthetic --run out/runs/sub --train-config \\
             my-run.yaml --resume
           rangeseg train --dataset /data/kitti --run out/runs/tuned --init \\
@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run directory for checkpoints, logs and plots.", transform: { URL(fileURLWithPath: $0) })
     var runDirectory: URL
 
-    @Option(help: "The loss (overrides the file): a name or a weighted sum such as subclassified:0.2,ce:0.5,dice:0.3.",
+    @Option(help: "The loss (overrides the file): a name or a weighted sum such as subclassified:0.2+ce:0.5+dice:0.3.",
             transform: parseLoss)
     var loss: LossSpec?
 

@@ -4,9 +4,10 @@ import Foundation
 import SemanticKITTI
 import Training
 
-/// Training flags shared by `train`, `compare` and `bench train`: the training file and the
-/// flags that override its fields.
-struct TrainingOptions: ParsableArguments {
+/// The flags that choose a network and what it reads: the training file, the network, the
+/// image width and the arithmetic. Shared by `train`, `compare`, `bench train` (inside
+/// `TrainingOptions`) and `bench infer` (alone: it uses no other training flag).
+struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Training configuration (YAML; every key optional; default: the built-in data/train.yaml).", valueName: "yaml"),
             transform: { URL(fileURLWithPath: $0) })
     var trainConfig: URL?
@@ -14,6 +15,57 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The network: \(TrainingConfig.networkNames.joined(separator: ", ")), or an architecture file (overrides the file's).",
                                valueName: "name|yaml"))
     var network: String?
+
+    @Option(help: "Range-image width (overrides the file; divisible by 32 for RangeNet-lite and DarkNet, 16 for SalsaNext).")
+    var width: Int?
+
+    @Option(help: "Arithmetic of the network: fp32, or bf16 mixed precision (convolutions in bfloat16, statistics, losses and weights in float32; overrides the file's precision, default fp32).")
+    var precision: Precision?
+
+    /// The training file (or the built-in defaults) with these flags applied, unchecked. A run
+    /// that starts from `initialWeights` takes its network and sensor from the `config.yaml`
+    /// beside them (where `train` and `import` write it); `--network` and `--width` still apply.
+    func config(initialWeights: URL? = nil) throws -> TrainingConfig {
+        var config = try trainConfig.map { try TrainingConfig(yaml: $0) } ?? TrainingConfig.defaults
+        if let initialWeights {
+            let beside = initialWeights.deletingLastPathComponent().appendingPathComponent("config.yaml")
+            if FileManager.default.fileExists(atPath: beside.path) {
+                let base = try TrainingConfig(yaml: beside)
+                config.architecture = base.architecture
+                config.network = base.network
+                config.sensor = base.sensor
+            }
+        }
+        if let network {
+            let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            config.architecture = try TrainingConfig.architecture(named: network, relativeTo: here, from: "--network", key: nil)
+            config.network = network
+        }
+        if let width { config.sensor.width = width }
+        if let precision { config.precision = precision }
+        return config
+    }
+
+    /// `config()`, checked, with the precision notice printed.
+    func resolvedConfig() throws -> TrainingConfig {
+        try check(config())
+    }
+
+    /// Throws the problems of `config`, naming where it came from; prints the precision notice.
+    func check(_ config: TrainingConfig) throws -> TrainingConfig {
+        printPrecisionNotice(config.precision)
+        let problems = config.problems
+        guard problems.isEmpty else {
+            throw ConfigurationProblem(source: trainConfig?.path ?? "the built-in data/train.yaml with the flags", problems: problems)
+        }
+        return config
+    }
+}
+
+/// Training flags shared by `train`, `compare` and `bench train`: the training file and the
+/// flags that override its fields.
+struct TrainingOptions: ParsableArguments {
+    @OptionGroup var networkOptions: NetworkOptions
 
     @Option(help: "Epochs to train (overrides the file).")
     var epochs: Int?
@@ -33,9 +85,6 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Validation sequences (default: the file's, else the label config's split).", valueName: "list"))
     var validSequences: NameList?
 
-    @Option(help: "Range-image width (overrides the file; divisible by 32 for RangeNet-lite and DarkNet, 16 for SalsaNext).")
-    var width: Int?
-
     @Option(help: "Seed of initialisation, shuffling and augmentation (overrides the file).")
     var seed: UInt64?
 
@@ -44,9 +93,6 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(help: "Stop every epoch after this many steps (for quick trials).")
     var maxStepsPerEpoch: Int?
-
-    @Option(help: "Arithmetic of the network: fp32, or bf16 mixed precision (convolutions in bfloat16, statistics, losses and weights in float32; overrides the file's precision, default fp32).")
-    var precision: Precision?
 
     @OptionGroup var lossParameters: LossParameterOptions
 
@@ -57,42 +103,20 @@ struct TrainingOptions: ParsableArguments {
         if let maxStepsPerEpoch, maxStepsPerEpoch < 1 { throw ValidationError("--max-steps-per-epoch must be at least 1") }
     }
 
-    /// The training file (or the built-in defaults) with the flags applied, checked. A run that
-    /// starts from `initialWeights` takes its network and sensor from the `config.yaml` beside
-    /// them (where `train` and `import` write it); `--network` and `--width` still apply.
+    /// The training file (or the built-in defaults) with the flags applied, checked; see
+    /// `NetworkOptions.config(initialWeights:)`.
     func resolvedConfig(initialWeights: URL? = nil) throws -> TrainingConfig {
-        var config = try trainConfig.map { try TrainingConfig(yaml: $0) } ?? TrainingConfig.defaults
-        if let initialWeights {
-            let beside = initialWeights.deletingLastPathComponent().appendingPathComponent("config.yaml")
-            if FileManager.default.fileExists(atPath: beside.path) {
-                let base = try TrainingConfig(yaml: beside)
-                config.architecture = base.architecture
-                config.network = base.network
-                config.sensor = base.sensor
-            }
-        }
-        if let network {
-            let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            config.architecture = try TrainingConfig.architecture(named: network, relativeTo: here, from: "--network", key: nil)
-            config.network = network
-        }
+        var config = try networkOptions.config(initialWeights: initialWeights)
         if let epochs { config.epochs = epochs }
         if let batchSize { config.batchSize = batchSize }
         if let accumulate { config.accumulate = accumulate }
         if let learningRate { config.optimizer.learningRate = learningRate }
         if let trainSequences { config.trainSequences = trainSequences.names.map(DatasetLayout.normalise) }
         if let validSequences { config.validSequences = validSequences.names.map(DatasetLayout.normalise) }
-        if let width { config.sensor.width = width }
         if let seed { config.seed = seed }
         if noAugmentation { config.augmentation = .none }
-        if let precision { config.precision = precision }
         try lossParameters.apply(to: &config.loss)
-        printPrecisionNotice(config.precision)
-        let problems = config.problems
-        guard problems.isEmpty else {
-            throw ConfigurationProblem(source: trainConfig?.path ?? "the built-in data/train.yaml with the flags", problems: problems)
-        }
-        return config
+        return try networkOptions.check(config)
     }
 }
 

@@ -9,7 +9,9 @@ import Testing
         let spec = try LossSpec(parsing: "subclassified:0.2,ce:0.5,dice:0.3")
         #expect(spec.terms == [LossTerm(.subclassified, weight: 0.2), LossTerm(.ce, weight: 0.5), LossTerm(.dice, weight: 0.3)])
         #expect(try LossSpec(parsing: "wce").terms == [LossTerm(.wce)])
-        #expect(spec.description == "subclassified:0.2,ce:0.5,dice:0.3")
+        #expect(spec.description == "subclassified:0.2+ce:0.5+dice:0.3")
+        // The first releases' comma still reads, the same sum.
+        #expect(try LossSpec(parsing: "subclassified:0.2+ce:0.5+dice:0.3") == spec)
     }
 
     @Test func rejectsBadSpecs() {

@@ -118,7 +118,7 @@ struct RangeSegKitTests {
         #expect(comparison.plan(out: out).map(\.finishedEpochs) == [0, 0])
         let started = Recorder()
         let report = try comparison.run(out: out) { if case let .runStarted(run) = $0 { started.add(run.loss.description) } }
-        #expect(started.values == ["ce", "lovasz,wce"])
+        #expect(started.values == ["ce", "lovasz+wce"])
         #expect(report.reports.map(\.count) == [1, 1])
         #expect(comparison.plan(out: out).allSatisfy { $0.isFinished })
         // The extra evaluation on the same scans gives the same numbers; the curves have the epoch.

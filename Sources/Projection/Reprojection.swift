@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 extension RangeImage {
@@ -17,7 +18,7 @@ extension RangeImage {
 /// RangeNet++'s k-nearest-neighbour clean-up of reprojected predictions.
 ///
 /// For each point, look at the `window` x `window` pixels around its pixel, take the `k`
-/// neighbours closest in range, where the distance is |range difference| times
+/// neighbours closest in range (ties to the lower pixel, row-major), where the distance is |range difference| times
 /// (1 - g(offset)) with g a normalised Gaussian of the pixel offset (`sigma`) - the point's own
 /// pixel counts at distance 0 - drop neighbours farther than `cutoff`, and vote among their
 /// classes, never choosing class 0. Pixels outside the image count as range 0 and class 0, and
@@ -49,6 +50,7 @@ public struct RangeKNN: Sendable, Equatable {
     public func problem() -> String? {
         if k < 1 { return "k must be at least 1" }
         if window < 1 || window % 2 == 0 { return "the window must be an odd number of pixels, found \(window)" }
+        if window > 15 { return "the window must be at most 15 pixels, found \(window)" }
         if k > window * window { return "k (\(k)) exceeds the window's \(window * window) pixels" }
         if !(sigma > 0) { return "sigma must be positive" }
         return nil
@@ -70,8 +72,23 @@ public struct RangeKNN: Sendable, Equatable {
     }
 
     /// Cleaned per-point classes from the per-pixel predictions `classes` [H, W] (learning ids
-    /// 0..<classCount) of `image`.
+    /// 0..<classCount) of `image`, by the C kernel `rs_range_knn` (13 ms for a 124,668-point
+    /// scan, 5 x 5 window, k 5; the Swift loop of `applyReference`, which tests compare it with,
+    /// took 35-45 ms).
     public func apply(to image: RangeImage, pixelClasses classes: [Int32], classCount: Int) -> [Int32] {
+        precondition(problem() == nil, problem() ?? "")
+        precondition(classes.count == image.height * image.width)
+        let weights = inverseGaussian()
+        var out = [Int32](repeating: 0, count: image.pointCount)
+        let status = rs_range_knn(image.range, classes, Int32(image.height), Int32(image.width), image.pointRow, image.pointColumn,
+                                  image.pointRange, Int64(image.pointCount), Int32(k), Int32(window), weights, cutoff,
+                                  Int32(classCount), withoutVotes == .pixelClass ? -1 : Int32(min(1, classCount - 1)), &out)
+        precondition(status == 0, "out of memory in the range k-NN")
+        return out
+    }
+
+    /// `apply` as a Swift loop: the definition the C kernel is checked against.
+    func applyReference(to image: RangeImage, pixelClasses classes: [Int32], classCount: Int) -> [Int32] {
         precondition(problem() == nil, problem() ?? "")
         precondition(classes.count == image.height * image.width)
         let weights = inverseGaussian()
@@ -102,13 +119,9 @@ public struct RangeKNN: Sendable, Equatable {
                     neighbourClass[slot] = cls
                 }
             }
-            // The k smallest distances (selection: k and the window are small).
+            // The k smallest distances, ties to the lower slot (row-major in the window).
             for s in 0 ..< order.count { order[s] = s }
-            for j in 0 ..< k {
-                var best = j
-                for s in (j + 1) ..< order.count where distances[order[s]] < distances[order[best]] { best = s }
-                order.swapAt(j, best)
-            }
+            order.sort { distances[$0] < distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
             for c in 0 ..< classCount { votes[c] = 0 }
             for j in 0 ..< k {
                 let s = order[j]

@@ -76,4 +76,27 @@ import SemanticKITTI
         #expect(accuracy(knn) >= accuracy(plain) - 0.005)
         #expect(!knn.contains { $0 < 0 || $0 >= config.classCount })
     }
+
+    /// The C kernel gives the Swift definition's classes on every point of a real scan, with
+    /// noisy pixel classes (many votes, ties, class 0 and cutoffs), in both no-vote rules and
+    /// for other windows.
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func theKernelEqualsTheSwiftDefinition() throws {
+        try SampleData.require()
+        let image = SphericalProjection().project(try Scan(bin: SampleData.scan(1)))
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        let classes: [Int32] = (0 ..< image.height * image.width).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int32(truncatingIfNeeded: (state >> 33) % 6)
+        }
+        for (k, window, cutoff) in [(5, 5, Float(1)), (3, 3, 0), (9, 7, 0.5)] {
+            for rule in [RangeKNN.NoVote.pixelClass, .firstClass] {
+                var knn = RangeKNN(k: k, window: window, sigma: 1, cutoff: cutoff)
+                knn.withoutVotes = rule
+                let fast = knn.apply(to: image, pixelClasses: classes, classCount: 5)
+                let reference = knn.applyReference(to: image, pixelClasses: classes, classCount: 5)
+                #expect(fast == reference, "k \(k), window \(window), cutoff \(cutoff), \(rule): \(zip(fast, reference).filter { $0 != $1 }.count) differ")
+            }
+        }
+    }
 }

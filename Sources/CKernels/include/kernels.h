@@ -29,6 +29,21 @@ int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *res
                        int32_t *restrict index, float *restrict range, float *restrict xyz,
                        float *restrict remission);
 
+// MARK: Range-image k-NN (range_knn.c)
+
+/// RangeNet++'s k-NN clean-up of `n` points placed at (`rows`, `columns`) (row -1: not placed,
+/// class 0 out) with ranges `point_range`, on a `height` x `width` image of ranges `range` (-1
+/// where empty) and classes `classes`: among the `window` x `window` pixels around a point's
+/// pixel, the `k` with the smallest |range - point's range| x `weights[slot]` (empty pixels
+/// infinitely far, pixels outside the image range 0 and class 0, the point's own pixel at its
+/// range) vote, those beyond `cutoff` (when positive) and of class 0 or >= `class_count` not;
+/// the lowest class of the most votes wins. A point without votes gets its pixel's class when
+/// `no_vote_class` is negative, else `no_vote_class`. Returns 0, or -1 when memory runs out.
+int rs_range_knn(const float *restrict range, const int32_t *restrict classes, int32_t height, int32_t width,
+                 const int32_t *restrict rows, const int32_t *restrict columns, const float *restrict point_range,
+                 int64_t n, int32_t k, int32_t window, const float *restrict weights, float cutoff,
+                 int32_t class_count, int32_t no_vote_class, int32_t *restrict out);
+
 // MARK: Subclassified loss (similarity.c)
 
 /// The number of j in 0..<n with dots[j] / (max(query_norm, reference_norms[j]) + 1e-5) > tau:

@@ -1,0 +1,109 @@
+#include "kernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// RangeNet++'s range-image k-NN vote (see kernels.h), as the Swift reference
+// RangeKNN.applyReference defines it: the k nearest slots of the window, ties to the lower slot.
+//
+// Speed: the range and class images are copied once into padded images (empty pixels at
+// infinity, the border at range 0 and class 0), so that a point's window is read without a
+// bounds check; the k nearest are found without a branch (below). At most 256 window slots.
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/// A window slot's sort key: the distance's bits (non-negative floats, infinity included, order
+/// as their bits) above the slot number, so that keys are distinct and ties go to the lower slot.
+static inline uint64_t slot_key(float distance, int32_t slot) {
+    uint32_t bits;
+    memcpy(&bits, &distance, sizeof bits);
+    return (uint64_t)bits << 8 | (uint64_t)slot;
+}
+
+int rs_range_knn(const float *restrict range, const int32_t *restrict classes, int32_t height, int32_t width,
+                 const int32_t *restrict rows, const int32_t *restrict columns, const float *restrict point_range,
+                 int64_t n, int32_t k, int32_t window, const float *restrict weights, float cutoff,
+                 int32_t class_count, int32_t no_vote_class, int32_t *restrict out) {
+    const int32_t slots = window * window, half = window / 2, center = slots / 2;
+    const int32_t padded_slots = slots;
+    const int64_t pw = (int64_t)width + 2 * half, ph = (int64_t)height + 2 * half;
+    float *pad_range = malloc(sizeof(float) * (size_t)(pw * ph));
+    int32_t *pad_class = calloc((size_t)(pw * ph), sizeof(int32_t));
+    float *distance = malloc(sizeof(float) * (size_t)padded_slots);
+    int32_t *neighbour = malloc(sizeof(int32_t) * (size_t)padded_slots);
+    int32_t *order = malloc(sizeof(int32_t) * (size_t)padded_slots);
+    uint64_t *best = malloc(sizeof(uint64_t) * (size_t)(k > 0 ? k : 1));
+    int32_t *votes = calloc((size_t)(class_count > 0 ? class_count : 1), sizeof(int32_t));
+    if (slots > 256 || !pad_range || !pad_class || !distance || !neighbour || !order || !best || !votes) {
+        free(pad_range); free(pad_class); free(distance); free(neighbour); free(order); free(best); free(votes);
+        return -1;
+    }
+    for (int64_t i = 0; i < pw * ph; i++) pad_range[i] = 0.0f; // outside: the reference's zero padding
+    for (int32_t y = 0; y < height; y++) {
+        for (int32_t x = 0; x < width; x++) {
+            const float v = range[(int64_t)y * width + x];
+            pad_range[(y + half) * pw + x + half] = v < 0.0f ? __builtin_inff() : v; // empty: infinitely far
+        }
+        memcpy(pad_class + (y + half) * pw + half, classes + (int64_t)y * width, sizeof(int32_t) * (size_t)width);
+    }
+    for (int32_t s = slots; s < padded_slots; s++) {
+        distance[s] = __builtin_inff();
+        neighbour[s] = 0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t row = rows[i], column = columns[i];
+        if (row < 0) { out[i] = 0; continue; }
+        const float r = point_range[i];
+        // The window's top-left corner in the padded images is the point's pixel.
+        for (int32_t dr = 0; dr < window; dr++) {
+            const float *near = pad_range + (int64_t)(row + dr) * pw + column;
+            const int32_t *cls = pad_class + (int64_t)(row + dr) * pw + column;
+            for (int32_t dc = 0; dc < window; dc++) {
+                const float d = near[dc] - r;
+                distance[dr * window + dc] = (d < 0.0f ? -d : d) * weights[dr * window + dc];
+                neighbour[dr * window + dc] = cls[dc];
+            }
+        }
+        distance[center] = 0.0f * weights[center]; // the point itself, at its own range
+        // The k smallest keys, kept sorted by a branch-free insertion: position j takes the
+        // smaller of itself and the larger of position j - 1 and the new key.
+        if (k == 5) { // RangeNet++'s k, with the five kept in registers
+            uint64_t b0 = UINT64_MAX, b1 = UINT64_MAX, b2 = UINT64_MAX, b3 = UINT64_MAX, b4 = UINT64_MAX;
+            for (int32_t slot = 0; slot < slots; slot++) {
+                const uint64_t key = slot_key(distance[slot], slot);
+                b4 = min_u64(b4, max_u64(b3, key));
+                b3 = min_u64(b3, max_u64(b2, key));
+                b2 = min_u64(b2, max_u64(b1, key));
+                b1 = min_u64(b1, max_u64(b0, key));
+                b0 = min_u64(b0, key);
+            }
+            best[0] = b0; best[1] = b1; best[2] = b2; best[3] = b3; best[4] = b4;
+        } else {
+            for (int32_t j = 0; j < k; j++) best[j] = UINT64_MAX;
+            for (int32_t slot = 0; slot < slots; slot++) {
+                const uint64_t key = slot_key(distance[slot], slot);
+                for (int32_t j = k - 1; j > 0; j--) best[j] = min_u64(best[j], max_u64(best[j - 1], key));
+                best[0] = min_u64(best[0], key);
+            }
+        }
+        for (int32_t j = 0; j < k; j++) order[j] = (int32_t)(best[j] & 0xFF);
+        int32_t winner = 0, most = 0;
+        for (int32_t j = 0; j < k; j++) {
+            const int32_t s = order[j], cls = neighbour[s];
+            if ((distance[s] <= cutoff || cutoff <= 0.0f) && cls > 0 && cls < class_count) {
+                const int32_t v = ++votes[cls];
+                if (v > most || (v == most && cls < winner)) {
+                    winner = cls;
+                    most = v;
+                }
+            }
+        }
+        for (int32_t j = 0; j < k; j++) {
+            const int32_t cls = neighbour[order[j]];
+            if (cls > 0 && cls < class_count) votes[cls] = 0;
+        }
+        out[i] = most > 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)row * width + column] : no_vote_class);
+    }
+    free(pad_range); free(pad_class); free(distance); free(neighbour); free(order); free(best); free(votes);
+    return 0;
+}

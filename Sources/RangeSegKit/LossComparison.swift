@@ -243,7 +243,7 @@ public struct ComparisonReport: Sendable {
     /// Included learning classes, most common first (the label config's `content`).
     public var classesByPrevalence: [Int] {
         let content = labels.learningContent()
-        let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
+        let ignored = labels.ignoredClasses
         return (0 ..< labels.classCount).filter { !ignored.contains($0) }.sorted { content[$0] > content[$1] }
     }
 

@@ -35,6 +35,10 @@ public struct LabelConfig: Sendable, Equatable {
     /// Number of learning classes, the ignored class 0 included (20 for SemanticKITTI).
     public var classCount: Int { learningMapInverse.count }
 
+    /// The learning ids left out of the loss and of IoU, mIoU and accuracy: those whose
+    /// `learning_ignore` is true (`[0]`, unlabeled, for SemanticKITTI).
+    public var ignoredClasses: Set<Int> { Set(learningIgnore.filter(\.value).map(\.key)) }
+
     /// Name of learning class `id` (the name of the raw id it maps back to).
     public func className(learning id: Int) -> String {
         learningMapInverse[id].flatMap { names[$0] } ?? "class \(id)"

@@ -166,7 +166,8 @@ let package = Package(
 
         /// Locates the real SemanticKITTI sample for tests (fails under CI=true when missing).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "RandomTests", dependencies: ["Random", "Parallel"]),
+        .testTarget(name: "RandomTests", dependencies: ["Random"]),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "FormatsTests", dependencies: ["TestSupport", "Formats", "Configuration", "BundledData"]),
         /// Checkpoints tools/torch_checkpoint_fixtures.py wrote with PyTorch (Tests/TorchCheckpointFixtures), hostile pickles.

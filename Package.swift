@@ -164,8 +164,11 @@ let package = Package(
 
         // MARK: - Tests
 
-        /// Locates the real SemanticKITTI sample for tests (fails under CI=true when missing).
+        /// Locates the real SemanticKITTI sample for tests (fails under CI=true when missing), runs
+        /// child processes (`ChildProcess`, `RangeSegTool`, `Python`).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        /// TestSupport's own tests (the process runner every test target uses).
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "RandomTests", dependencies: ["Random"]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),

@@ -16,7 +16,7 @@ enum MPIRun {
 
     /// Runs `rangeseg arguments` on `ranks` ranks of this machine, each with one OpenMP thread,
     /// as CI does: `mpirun --allow-run-as-root --oversubscribe -np N`.
-    static func rangeseg(ranks: Int, _ arguments: [String]) throws -> RangeSegTool.Output {
+    static func rangeseg(ranks: Int, _ arguments: [String]) throws -> ProcessOutput {
         try SampleData.require()
         let mpirun = try #require(url, "CI=true but mpirun is not on the PATH (tools/setup.sh installs openmpi-bin)")
         let binary = try #require(RangeSegTool.url, "rangeseg was not built beside the tests")
@@ -25,27 +25,17 @@ enum MPIRun {
     }
 
     /// Runs `rangeseg arguments` as one process with one OpenMP thread, without mpirun.
-    static func rangeseg(_ arguments: [String]) throws -> RangeSegTool.Output {
+    static func rangeseg(_ arguments: [String]) throws -> ProcessOutput {
         try run(try #require(RangeSegTool.url, "rangeseg was not built beside the tests"), arguments)
     }
 
     /// One OpenMP thread everywhere: oneDNN then sums in the same order in every process, so
     /// the ranks' arithmetic is the single process's, and differences show the design, not
     /// the thread count.
-    private static func run(_ executable: URL, _ arguments: [String]) throws -> RangeSegTool.Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+    private static func run(_ executable: URL, _ arguments: [String]) throws -> ProcessOutput {
         var environment = ProcessInfo.processInfo.environment
         environment["OMP_NUM_THREADS"] = "1"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return try ChildProcess.run(executable, arguments, environment: environment)
     }
 }
 

@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Losses", "Engine",
                                                              "Evaluation", "SemanticKITTI", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.
-        .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI", "Evaluation"]),
+        .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI", "Evaluation", "Training"]),
         /// Exported models in ONNX Runtime against RangeSeg's own logits, and `rangeseg export`.
         .testTarget(name: "ONNXExportTests", dependencies: ["TestSupport", "ONNXExport", "Training", "Engine", "SemanticKITTI", "Formats",
                                                             "Random", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),

@@ -117,7 +117,7 @@ public struct LossComparison {
             let l = i / seeds
             let segmenter = try Segmenter(checkpoint: RunDirectory(run.directory).best, config: run.config, labels: labels)
             let frames = try DatasetFrame.labelled(root: dataset, sequences: run.config.validSequences.isEmpty
-                ? labels.split.valid.map { String(format: "%02d", $0) } : run.config.validSequences)
+                ? labels.split.validNames : run.config.validSequences)
             guard !frames.isEmpty else { throw TrainingError.noValidationScans }
             validation[l].append(try segmenter.evaluate(frames, labels: labels))
             if let extraFrames { extra[l].append(try segmenter.evaluate(extraFrames, labels: labels)) }

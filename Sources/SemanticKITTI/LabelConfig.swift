@@ -30,6 +30,13 @@ public struct LabelConfig: Sendable, Equatable {
             self.valid = valid
             self.test = test
         }
+
+        /// The training sequences' names as directories spell them (`00`, `01`, ...).
+        public var trainNames: [String] { train.map(Self.name) }
+        /// The validation sequences' names as directories spell them (`08`).
+        public var validNames: [String] { valid.map(Self.name) }
+
+        private static func name(_ sequence: Int) -> String { String(format: "%02d", sequence) }
     }
 
     /// Number of learning classes, the ignored class 0 included (20 for SemanticKITTI).

@@ -164,9 +164,13 @@ let package = Package(
 
         // MARK: - Tests
 
-        /// Locates the real SemanticKITTI sample for tests (fails under CI=true when missing).
+        /// Locates the real SemanticKITTI sample for tests (fails under CI=true when missing), runs
+        /// child processes (`ChildProcess`, `RangeSegTool`, `Python`).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "RandomTests", dependencies: ["Random", "Parallel"]),
+        /// TestSupport's own tests (the process runner every test target uses).
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "RandomTests", dependencies: ["Random"]),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "FormatsTests", dependencies: ["TestSupport", "Formats", "Configuration", "BundledData"]),
         /// Checkpoints tools/torch_checkpoint_fixtures.py wrote with PyTorch (Tests/TorchCheckpointFixtures), hostile pickles.
@@ -183,7 +187,7 @@ let package = Package(
         .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Losses", "Engine",
                                                              "Evaluation", "SemanticKITTI", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.
-        .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI", "Evaluation"]),
+        .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI", "Evaluation", "Training"]),
         /// Exported models in ONNX Runtime against RangeSeg's own logits, and `rangeseg export`.
         .testTarget(name: "ONNXExportTests", dependencies: ["TestSupport", "ONNXExport", "Training", "Engine", "SemanticKITTI", "Formats",
                                                             "Random", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),

@@ -52,9 +52,7 @@ public struct SemanticEvaluator: Sendable {
         lookup = config.lookup()
     }
 
-    public var ignoredClasses: Set<Int> { Set(config.learningIgnore.filter(\.value).map(\.key)) }
-
-    public func emptyMatrix() -> ConfusionMatrix { ConfusionMatrix(classCount: config.classCount, ignored: ignoredClasses) }
+    public func emptyMatrix() -> ConfusionMatrix { ConfusionMatrix(classCount: config.classCount, ignored: config.ignoredClasses) }
 
     /// The confusion of one scan's prediction file against its label file. Errors name the
     /// file: a missing prediction, a count mismatch, an id missing from `learning_map`.

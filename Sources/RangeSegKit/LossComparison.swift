@@ -111,17 +111,17 @@ public struct LossComparison {
         }
         var validation: [[EvaluationReport]] = Array(repeating: [], count: losses.count)
         var extra: [[EvaluationReport]] = Array(repeating: [], count: losses.count)
-        var curves: [[[TrainingLogRow]]] = Array(repeating: [], count: losses.count)
+        var curves: [[[EpochRow]]] = Array(repeating: [], count: losses.count)
         let extraFrames = try extraEvaluation.map { try DatasetFrame.labelled(root: $0.dataset, sequences: $0.sequences) }
         for (i, run) in runs.enumerated() {
             let l = i / seeds
             let segmenter = try Segmenter(checkpoint: RunDirectory(run.directory).best, config: run.config, labels: labels)
             let frames = try DatasetFrame.labelled(root: dataset, sequences: run.config.validSequences.isEmpty
-                ? labels.split.valid.map { String(format: "%02d", $0) } : run.config.validSequences)
+                ? labels.split.validNames : run.config.validSequences)
             guard !frames.isEmpty else { throw TrainingError.noValidationScans }
             validation[l].append(try segmenter.evaluate(frames, labels: labels))
             if let extraFrames { extra[l].append(try segmenter.evaluate(extraFrames, labels: labels)) }
-            curves[l].append(try TrainingLogRow.read(RunDirectory(run.directory)))
+            curves[l].append(try EpochRow.read(RunDirectory(run.directory)))
         }
         return ComparisonReport(losses: losses, reports: validation, labels: labels,
                                 extra: extraEvaluation.map { ($0.name, extra) }, curves: curves)
@@ -202,24 +202,6 @@ public struct ProcessLauncher: RunLauncher {
     }
 }
 
-/// One epoch of a run's `epochs.csv`.
-public struct TrainingLogRow: Sendable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var validMIoU: Double?
-
-    /// The rows of a run directory's `epochs.csv`.
-    public static func read(_ run: RunDirectory) throws -> [TrainingLogRow] {
-        let text: String
-        do { text = try String(contentsOf: run.epochs, encoding: .utf8) } catch { throw FormatError.cannotRead(run.epochs, error) }
-        return text.split(separator: "\n").dropFirst().compactMap { line in
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard cells.count >= 3, let epoch = Int(cells[0]), let loss = Double(cells[1]) else { return nil }
-            return TrainingLogRow(epoch: epoch, trainLoss: loss, validMIoU: Double(cells[2]))
-        }
-    }
-}
-
 /// The outcome of a loss comparison: each loss's validation reports, one per seed.
 public struct ComparisonReport: Sendable {
     public var losses: [LossSpec]
@@ -229,10 +211,10 @@ public struct ComparisonReport: Sendable {
     /// The same checkpoints on a second set of scans, with its name.
     public var extra: (name: String, reports: [[EvaluationReport]])?
     /// `curves[l][s]`: the epochs of loss `l`, seed `s`.
-    public var curves: [[[TrainingLogRow]]]
+    public var curves: [[[EpochRow]]]
 
     public init(losses: [LossSpec], reports: [[EvaluationReport]], labels: LabelConfig,
-                extra: (name: String, reports: [[EvaluationReport]])? = nil, curves: [[[TrainingLogRow]]] = []) {
+                extra: (name: String, reports: [[EvaluationReport]])? = nil, curves: [[[EpochRow]]] = []) {
         self.losses = losses
         self.reports = reports
         self.labels = labels
@@ -243,7 +225,7 @@ public struct ComparisonReport: Sendable {
     /// Included learning classes, most common first (the label config's `content`).
     public var classesByPrevalence: [Int] {
         let content = labels.learningContent()
-        let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
+        let ignored = labels.ignoredClasses
         return (0 ..< labels.classCount).filter { !ignored.contains($0) }.sorted { content[$0] > content[$1] }
     }
 
@@ -309,18 +291,18 @@ public struct ComparisonReport: Sendable {
 
     /// Validation mIoU (%) per epoch, the mean over seeds, one line per loss.
     public func mIoUCurves() -> Chart.Figure {
-        Chart.lines(curveSeries { $0.validMIoU.map { $0 * 100 } }, title: "Validation mIoU per epoch (mean over seeds)",
+        Chart.lines(curveSeries { $0.mIoU.map { $0 * 100 } }, title: "Validation mIoU per epoch (mean over seeds)",
                     xTitle: "epoch", yTitle: "mIoU (%)", integerX: true)
     }
 
     /// Training loss per epoch, the mean over seeds, one line per loss. Losses differ in scale,
     /// so compare each curve's shape (when it flattens), not the heights of different losses.
     public func lossCurves() -> Chart.Figure {
-        Chart.lines(curveSeries { $0.trainLoss }, title: "Training loss per epoch (mean over seeds; each loss on its own scale)",
+        Chart.lines(curveSeries { Double($0.trainLoss) }, title: "Training loss per epoch (mean over seeds; each loss on its own scale)",
                     xTitle: "epoch", yTitle: "loss", integerX: true)
     }
 
-    private func curveSeries(_ value: (TrainingLogRow) -> Double?) -> [Chart.Series] {
+    private func curveSeries(_ value: (EpochRow) -> Double?) -> [Chart.Series] {
         zip(losses, curves).enumerated().map { index, pair in
             let (loss, runs) = pair
             let epochs = runs.map(\.count).min() ?? 0

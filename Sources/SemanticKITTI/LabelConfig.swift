@@ -30,10 +30,21 @@ public struct LabelConfig: Sendable, Equatable {
             self.valid = valid
             self.test = test
         }
+
+        /// The training sequences' names as directories spell them (`00`, `01`, ...).
+        public var trainNames: [String] { train.map(Self.name) }
+        /// The validation sequences' names as directories spell them (`08`).
+        public var validNames: [String] { valid.map(Self.name) }
+
+        private static func name(_ sequence: Int) -> String { String(format: "%02d", sequence) }
     }
 
     /// Number of learning classes, the ignored class 0 included (20 for SemanticKITTI).
     public var classCount: Int { learningMapInverse.count }
+
+    /// The learning ids left out of the loss and of IoU, mIoU and accuracy: those whose
+    /// `learning_ignore` is true (`[0]`, unlabeled, for SemanticKITTI).
+    public var ignoredClasses: Set<Int> { Set(learningIgnore.filter(\.value).map(\.key)) }
 
     /// Name of learning class `id` (the name of the raw id it maps back to).
     public func className(learning id: Int) -> String {

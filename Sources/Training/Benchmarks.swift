@@ -1,4 +1,5 @@
 import Engine
+import Formats
 import Foundation
 import Random
 import SemanticKITTI
@@ -118,17 +119,10 @@ public struct BenchmarkReport: Sendable {
     /// oneDNN's time per primitive kind, per timed step (with `profile` only).
     public var profile: EngineProfile?
 
-    public var medianMilliseconds: Double {
-        let sorted = stepMilliseconds.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-    /// The median of `cpuMilliseconds`.
-    public var medianCPUMilliseconds: Double {
-        let sorted = cpuMilliseconds.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
+    /// The median of `stepMilliseconds` (0 for none).
+    public var medianMilliseconds: Double { stepMilliseconds.median() ?? 0 }
+    /// The median of `cpuMilliseconds` (0 for none).
+    public var medianCPUMilliseconds: Double { cpuMilliseconds.median() ?? 0 }
     public var meanMilliseconds: Double { stepMilliseconds.reduce(0, +) / Double(max(stepMilliseconds.count, 1)) }
     /// Achieved GFLOP/s at the median step time.
     public var gigaflopsPerSecond: Double { flopsPerStep / (medianMilliseconds * 1e6) }

@@ -1,3 +1,5 @@
+import Formats
+
 /// Where the time of an epoch's training steps went.
 public struct EpochTimings: Sendable, Equatable {
     /// Wall-clock seconds of each step: waiting for its data, forward, loss and backward of
@@ -8,13 +10,8 @@ public struct EpochTimings: Sendable, Equatable {
 
     public init() {}
 
-    public var medianStepSeconds: Double { Self.median(stepSeconds) }
+    /// 0 before the first step.
+    public var medianStepSeconds: Double { stepSeconds.median() ?? 0 }
     /// nil in a single process.
-    public var medianAllReduceMilliseconds: Double? { allReduceMilliseconds.isEmpty ? nil : Self.median(allReduceMilliseconds) }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
+    public var medianAllReduceMilliseconds: Double? { allReduceMilliseconds.median() }
 }

@@ -148,8 +148,8 @@ public final class Trainer {
         if communicator.size > 1, config.loss.terms.contains(.centroid) { throw TrainingError.centroidLossOnSeveralRanks }
         self.labels = labels
         self.run = RunDirectory(run)
-        let trainNames = config.trainSequences.isEmpty ? labels.split.train.map { String(format: "%02d", $0) } : config.trainSequences
-        let validNames = config.validSequences.isEmpty ? labels.split.valid.map { String(format: "%02d", $0) } : config.validSequences
+        let trainNames = config.trainSequences.isEmpty ? labels.split.trainNames : config.trainSequences
+        let validNames = config.validSequences.isEmpty ? labels.split.validNames : config.validSequences
         trainFrames = try DatasetFrame.labelled(root: dataset, sequences: trainNames)
         validFrames = try DatasetFrame.labelled(root: dataset, sequences: validNames)
         guard !trainFrames.isEmpty else { throw TrainingError.noTrainingScans(sequences: trainNames) }

@@ -2,58 +2,82 @@ import Evaluation
 import Formats
 import Foundation
 
+/// One row of a run's `epochs.csv`: an epoch's mean training loss and, when the epoch was
+/// validated, its mIoU, accuracy and the IoU of every learning class. The file's one writer
+/// (`csv`, through the trainer's log) and one reader (`read`), for resuming, comparisons and tests.
+public struct EpochRow: Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Float
+    public var mIoU: Double?
+    public var accuracy: Double?
+    /// The IoU of each learning class (empty when the epoch was not validated).
+    public var classIoU: [Double]
+
+    public init(epoch: Int, trainLoss: Float, mIoU: Double?, accuracy: Double?, classIoU: [Double]) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.mIoU = mIoU
+        self.accuracy = accuracy
+        self.classIoU = classIoU
+    }
+
+    init(epoch: Int, trainLoss: Float, validation: EvaluationReport?) {
+        self.init(epoch: epoch, trainLoss: trainLoss, mIoU: validation?.meanIoU, accuracy: validation?.accuracy,
+                  classIoU: validation?.confusion.iou() ?? [])
+    }
+
+    /// The rows of `run`'s `epochs.csv` in the file's order (rows that do not parse are passed over).
+    public static func read(_ run: RunDirectory) throws(FormatError) -> [EpochRow] {
+        try csvRows(run.epochs).compactMap { row in
+            guard row.count >= 4, let e = Int(row[0]), let l = Float(row[1]) else { return nil }
+            return EpochRow(epoch: e, trainLoss: l, mIoU: Double(row[2]), accuracy: Double(row[3]),
+                            classIoU: row.dropFirst(4).compactMap { Double($0) })
+        }
+    }
+
+    /// The text of `epochs.csv`: the header (`epoch,train_loss,valid_miou,valid_accuracy,iou_<class>...`)
+    /// and one line per row, empty cells where an epoch was not validated.
+    static func csv(_ rows: [EpochRow], classNames: [String]) -> String {
+        var text = "epoch,train_loss,valid_miou,valid_accuracy," + classNames.map { "iou_\($0)" }.joined(separator: ",") + "\n"
+        for e in rows {
+            text += "\(e.epoch),\(e.trainLoss),\(e.mIoU.map { String($0) } ?? ""),\(e.accuracy.map { String($0) } ?? "")"
+            text += e.classIoU.isEmpty ? "\n" : "," + e.classIoU.map { String($0) }.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+}
+
+/// The cells of each line of a CSV file after its header.
+private func csvRows(_ url: URL) throws(FormatError) -> [[Substring]] {
+    let text: String
+    do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+        throw FormatError.cannotRead(url, error)
+    }
+    return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+}
+
 /// The CSV logs of a run (every step, every epoch) and their plots.
 struct TrainingLog {
     struct Step { var epoch: Int; var step: Int; var loss: Float; var learningRate: Float }
-    struct Epoch {
-        var epoch: Int
-        var trainLoss: Float
-        var mIoU: Double?
-        var accuracy: Double?
-        var classIoU: [Double]
-
-        init(epoch: Int, trainLoss: Float, validation: EvaluationReport?) {
-            self.epoch = epoch
-            self.trainLoss = trainLoss
-            mIoU = validation?.meanIoU
-            accuracy = validation?.accuracy
-            classIoU = validation?.confusion.iou() ?? []
-        }
-
-        init(epoch: Int, trainLoss: Float, mIoU: Double?, accuracy: Double?, classIoU: [Double]) {
-            self.epoch = epoch
-            self.trainLoss = trainLoss
-            self.mIoU = mIoU
-            self.accuracy = accuracy
-            self.classIoU = classIoU
-        }
-    }
 
     var steps: [Step] = []
-    var epochs: [Epoch] = []
+    var epochs: [EpochRow] = []
 
     init() {}
 
-    /// The rows of finished epochs `0 ..< throughEpoch` from an earlier run's files.
+    /// The rows of finished epochs `0 ..< throughEpoch` from an earlier run's files (none for a
+    /// file that does not exist).
     init(reading run: RunDirectory, throughEpoch: Int) throws(FormatError) {
-        for row in try Self.rows(run.steps) where row.count >= 4 {
-            guard let e = Int(row[0]), let s = Int(row[1]), let l = Float(row[2]), let r = Float(row[3]) else { continue }
-            if e < throughEpoch { steps.append(Step(epoch: e, step: s, loss: l, learningRate: r)) }
+        let manager = FileManager.default
+        if manager.fileExists(atPath: run.steps.path) {
+            for row in try csvRows(run.steps) where row.count >= 4 {
+                guard let e = Int(row[0]), let s = Int(row[1]), let l = Float(row[2]), let r = Float(row[3]) else { continue }
+                if e < throughEpoch { steps.append(Step(epoch: e, step: s, loss: l, learningRate: r)) }
+            }
         }
-        for row in try Self.rows(run.epochs) where row.count >= 4 {
-            guard let e = Int(row[0]), let l = Float(row[1]), e < throughEpoch else { continue }
-            epochs.append(Epoch(epoch: e, trainLoss: l, mIoU: Double(row[2]), accuracy: Double(row[3]),
-                                classIoU: row.dropFirst(4).compactMap(Double.init)))
+        if manager.fileExists(atPath: run.epochs.path) {
+            epochs = try EpochRow.read(run).filter { $0.epoch < throughEpoch }
         }
-    }
-
-    private static func rows(_ url: URL) throws(FormatError) -> [[String]] {
-        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw FormatError.cannotRead(url, error)
-        }
-        return text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
     }
 
     /// Writes both CSV files, each atomically.
@@ -61,12 +85,7 @@ struct TrainingLog {
         var stepText = "epoch,step,loss,learning_rate\n"
         for s in steps { stepText += "\(s.epoch),\(s.step),\(s.loss),\(s.learningRate)\n" }
         try AtomicFile.write(Data(stepText.utf8), to: run.steps)
-        var epochText = "epoch,train_loss,valid_miou,valid_accuracy," + classNames.map { "iou_\($0)" }.joined(separator: ",") + "\n"
-        for e in epochs {
-            epochText += "\(e.epoch),\(e.trainLoss),\(e.mIoU.map { String($0) } ?? ""),\(e.accuracy.map { String($0) } ?? "")"
-            epochText += e.classIoU.isEmpty ? "\n" : "," + e.classIoU.map { String($0) }.joined(separator: ",") + "\n"
-        }
-        try AtomicFile.write(Data(epochText.utf8), to: run.epochs)
+        try AtomicFile.write(Data(EpochRow.csv(epochs, classNames: classNames).utf8), to: run.epochs)
     }
 
     /// The loss chart (step loss and epoch mean against steps) and, once an epoch was

@@ -68,7 +68,7 @@ public final class TrainingStep {
         var generator = RandomGenerator(seed: config.seed)
         model = Networks.make(config.architecture, generator: &generator)
         optimizer = Self.optimizer(config.optimizer)
-        let ignored = Set(labels.learningIgnore.filter(\.value).map(\.key))
+        let ignored = labels.ignoredClasses
         var lossConfig = config.loss
         lossConfig.ignoreIndex = Int32(ignored.min() ?? 0)
         loss = try CombinedLoss(lossConfig, classes: labels.classCount,

@@ -45,7 +45,7 @@ struct BenchLoss: ParsableCommand {
             (input, targets) = LossBenchmark.imbalancedBatch()
         }
         let report = try LossBenchmark.run(logits: input, labels: targets, repetitions: repetitions)
-        func median(_ t: [Double]) -> String { String(format: "%.1f ms", t.sorted()[t.count / 2]) }
+        func median(_ t: [Double]) -> String { String(format: "%.1f ms", t.median() ?? 0) }
         let s = input.shape
         print("subclassified loss, batch \(s[0]), \(s[1]) classes, \(s[2]) x \(s[3]), median of \(repetitions):")
         print("  weights (similarity counting, resampling, normalisation): \(median(report.weights))")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import Foundation
 import Projection
 import SemanticKITTI
@@ -45,7 +46,7 @@ struct BenchProject: ParsableCommand {
         }
         times.sort()
         let points = loaded.map(\.count).reduce(0, +) / loaded.count
-        let median = times[times.count / 2]
+        let median = times.median() ?? 0
         print(String(format: "rangeseg: median %.3f ms per scan (min %.3f, max %.3f) over %d projections, %d points per scan, %.1f ns per point",
                      median, times.first!, times.last!, times.count, points, median * 1e6 / Double(points)))
         _ = checksum

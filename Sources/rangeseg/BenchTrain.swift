@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Formats
 import Foundation
 import Losses
 import RangeSegKit
@@ -81,7 +82,7 @@ extension BenchmarkReport {
             print(String(format: "  CPU time        %.1f ms per step (median; all threads, OpenMP spinning included)", medianCPUMilliseconds))
         }
         if !phases.isEmpty {
-            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+            func median(_ values: [Double]) -> Double { values.median() ?? 0 }
             print(String(format: "  phases (median) forward %.1f, loss %.1f, backward %.1f, update %.1f ms",
                          median(phases.map(\.forward)), median(phases.map(\.loss)), median(phases.map(\.backward)),
                          median(phases.map(\.update))))

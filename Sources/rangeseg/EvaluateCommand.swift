@@ -46,7 +46,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let labels = try labelConfig.load()
-        let names = ScanSource.sequenceNames(sequences?.names ?? labels.split.valid.map { String(format: "%02d", $0) })
+        let names = ScanSource.sequenceNames(sequences?.names ?? labels.split.validNames)
         let items = try ScanSource.items(dataset: dataset, sequences: names, labelledOnly: true)
         guard !items.isEmpty else {
             throw InputError("no labelled scans in sequences \(names.joined(separator: ", ")) of \(dataset.path)")

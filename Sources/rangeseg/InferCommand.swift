@@ -110,7 +110,7 @@ struct InferCommand: ParsableCommand {
 
         var items: [ScanItem] = []
         if let dataset {
-            let names = sequences?.names ?? labels.split.valid.map { String(format: "%02d", $0) }
+            let names = sequences?.names ?? labels.split.validNames
             items += try ScanSource.items(dataset: dataset, sequences: ScanSource.sequenceNames(names))
         }
         items += try ScanSource.items(scans)

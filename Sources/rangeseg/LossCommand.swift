@@ -72,8 +72,7 @@ struct LossCommand: ParsableCommand {
             guard matchesLabels else {
                 throw InputError("\(labelConfig.classCount) learning classes in the label config, \(classes) in the logits")
             }
-            let ignored = Set(labelConfig.learningIgnore.filter(\.value).map(\.key))
-            weights = inverseFrequencyWeights(content: labelConfig.learningContent(), ignored: ignored)
+            weights = inverseFrequencyWeights(content: labelConfig.learningContent(), ignored: labelConfig.ignoredClasses)
         }
         let names = matchesLabels ? (0 ..< classes).map { labelConfig.className(learning: $0) } : nil
         var objective = try CombinedLoss(config, classes: classes, classWeights: weights, classNames: names)

@@ -4,36 +4,6 @@ import TestSupport
 import Formats
 import SemanticKITTI
 
-/// The `rangeseg` executable built beside the test bundle, run as a user would.
-enum RangeSegTool {
-    static let url: URL? = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0 ..< 4 {
-            let candidate = dir.appendingPathComponent("rangeseg")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }()
-
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
-
-    static func run(_ arguments: [String], binary: URL? = nil, in directory: URL? = nil) throws -> Output {
-        let binary = try binary ?? #require(url, "rangeseg was not built beside the tests (swift build --build-tests builds it)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-}
-
 @Suite(.serialized) struct CommandTests {
     let config = SampleData.projectConfig.path
 

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import Evaluation
 import Formats
+import Training
 
 /// `mpirun` from the PATH (tools/setup.sh installs Open MPI's openmpi-bin).
 enum MPIRun {
@@ -16,7 +17,7 @@ enum MPIRun {
 
     /// Runs `rangeseg arguments` on `ranks` ranks of this machine, each with one OpenMP thread,
     /// as CI does: `mpirun --allow-run-as-root --oversubscribe -np N`.
-    static func rangeseg(ranks: Int, _ arguments: [String]) throws -> RangeSegTool.Output {
+    static func rangeseg(ranks: Int, _ arguments: [String]) throws -> ProcessOutput {
         try SampleData.require()
         let mpirun = try #require(url, "CI=true but mpirun is not on the PATH (tools/setup.sh installs openmpi-bin)")
         let binary = try #require(RangeSegTool.url, "rangeseg was not built beside the tests")
@@ -25,27 +26,17 @@ enum MPIRun {
     }
 
     /// Runs `rangeseg arguments` as one process with one OpenMP thread, without mpirun.
-    static func rangeseg(_ arguments: [String]) throws -> RangeSegTool.Output {
+    static func rangeseg(_ arguments: [String]) throws -> ProcessOutput {
         try run(try #require(RangeSegTool.url, "rangeseg was not built beside the tests"), arguments)
     }
 
     /// One OpenMP thread everywhere: oneDNN then sums in the same order in every process, so
     /// the ranks' arithmetic is the single process's, and differences show the design, not
     /// the thread count.
-    private static func run(_ executable: URL, _ arguments: [String]) throws -> RangeSegTool.Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+    private static func run(_ executable: URL, _ arguments: [String]) throws -> ProcessOutput {
         var environment = ProcessInfo.processInfo.environment
         environment["OMP_NUM_THREADS"] = "1"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return try ChildProcess.run(executable, arguments, environment: environment)
     }
 }
 
@@ -201,10 +192,10 @@ enum MPIRun {
         let reports = try JSONDecoder().decode([String: EvaluationReport].self, from: Data(contentsOf: scores))
         let confusion = try #require(reports["as written"]).confusion
         // epochs.csv: epoch, train loss, mIoU, accuracy, the IoU of every learning class.
-        let row = try #require(try lines(run.appendingPathComponent("epochs.csv")).first)
-        #expect(Double(row[2]) == confusion.meanIoU())
-        #expect(Double(row[3]) == confusion.accuracy())
-        #expect(row.dropFirst(4).map { Double($0)! } == confusion.iou())
+        let row = try #require(try EpochRow.read(RunDirectory(run)).first)
+        #expect(row.mIoU == confusion.meanIoU())
+        #expect(row.accuracy == confusion.accuracy())
+        #expect(row.classIoU == confusion.iou())
         #expect(confusion.iou().contains { $0 > 0 }, "a network that labels nothing right compares nothing")
     }
 
@@ -240,13 +231,13 @@ enum MPIRun {
         difference = try relativeDifference(alone.appendingPathComponent("last.safetensors"), spread.appendingPathComponent("last.safetensors"))
         #expect(difference <= 1e-5, "a run resumed on 2 ranks differs by \(difference)")
         try expectSameSteps(alone, spread)
-        #expect(try lines(alone.appendingPathComponent("epochs.csv")) == lines(spread.appendingPathComponent("epochs.csv")))
+        #expect(try EpochRow.read(RunDirectory(alone)) == EpochRow.read(RunDirectory(spread)))
 
         // 2 ranks of 2 scans cannot make the run's 2 scans per step: rank 0 says so, nothing trains.
         result = try MPIRun.rangeseg(ranks: 2, arguments(data: data, config: config, run: spread, epochs: 3, ["--resume", "--batch-size", "2"]))
         #expect(result.status != 0)
         #expect(result.stderr.contains("rank 0: the run trains with 2 scans per step"), "\(result.stderr)")
-        #expect(try lines(spread.appendingPathComponent("epochs.csv")).count == 2)
+        #expect(try EpochRow.read(RunDirectory(spread)).count == 2)
     }
 
     /// A scan that only rank 1 reads (validation scan 1) is broken: rank 1 names itself and the

@@ -134,34 +134,3 @@ func files(in directory: URL) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
 }
 
-/// The `rangeseg` executable built beside the test bundle.
-enum RangeSegTool {
-    static let url: URL? = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0 ..< 4 {
-            let candidate = dir.appendingPathComponent("rangeseg")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }()
-
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
-
-    /// Runs `rangeseg arguments...` in `directory`.
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
-        let binary = try #require(url, "rangeseg was not built beside the tests (swift build --build-tests builds it)")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
-    }
-}

@@ -58,17 +58,9 @@ enum PCLTools {
 
     /// Runs a tool, returning its standard output and error; a non-zero exit throws.
     static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw Failed(tool: tool, status: process.terminationStatus, output: output) }
+        let result = try ChildProcess.run(URL(fileURLWithPath: tool), arguments)
+        let output = result.stdout + result.stderr
+        guard result.status == 0 else { throw Failed(tool: tool, status: result.status, output: output) }
         return output
     }
 

@@ -29,19 +29,8 @@ public enum Python {
 
     /// Runs `python3 arguments...` and returns its standard output.
     public static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(status: process.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
-        }
-        return String(decoding: data, as: UTF8.self)
+        let result = try ChildProcess.run(program: "python3", arguments)
+        guard result.status == 0 else { throw Failure(status: result.status, stderr: result.stderr) }
+        return result.stdout
     }
 }

@@ -14,14 +14,7 @@ import TestSupport
     static let canMount = getuid() == 0 || SampleData.isCI
 
     static func run(_ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), arguments))?.status ?? -1
     }
 
     @Test(.enabled(if: SampleData.shouldRun && canMount, Comment(rawValue: "needs the sample and root to mount a tmpfs")))

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Inference
 import Random
 import SemanticKITTI
 

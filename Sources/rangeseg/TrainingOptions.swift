@@ -1,8 +1,8 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Inference
 import SemanticKITTI
-import Training
 
 /// Training flags shared by `train`, `compare` and `bench train`: the training file and the
 /// flags that override its fields.

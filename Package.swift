@@ -121,7 +121,8 @@ let package = Package(
                            "BundledData", "Random"]
         ),
         /// The training step and the trainer (on one process or data-parallel over the ranks of
-        /// a `Cluster`), its logs, benchmarks of training and inference.
+        /// a `Cluster`), its logs, benchmarks of training and inference. Re-exports Inference, so
+        /// that `import Training` still brings the configuration and the segmenter.
         .target(
             name: "Training",
             dependencies: ["Inference", "Engine", "Losses", "Projection", "Evaluation", "SemanticKITTI", "Formats",
@@ -171,8 +172,8 @@ let package = Package(
 
         // MARK: - Examples
 
-        /// The program shown in docs/library.md: RangeSeg used as a library (no MPI: inference only).
-        .executableTarget(name: "LibraryTour", dependencies: ["Inference", "Losses", "Engine", "Projection", "SemanticKITTI"],
+        /// The program shown in docs/library.md: RangeSeg used as a library.
+        .executableTarget(name: "LibraryTour", dependencies: ["Training", "Losses", "Engine", "Projection", "SemanticKITTI"],
                           path: "Examples/LibraryTour"),
 
         // MARK: - Tests

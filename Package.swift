@@ -14,8 +14,8 @@
 //   LiDAR data     SemanticKITTI (scans, labels, label config, sequences), Projection (range
 //                  images), PointClouds (PCD/PLY, 3-D k-NN), Evaluation (IoU), Synth (simulator)
 //   Learning       Engine (tensors, autograd, layers, optimisers on oneDNN), Losses (the losses as
-//                  autograd nodes), Training (configuration, data, the training step, trainer,
-//                  segmenter)
+//                  autograd nodes), Inference (configuration, range-image samples, the segmenter;
+//                  no MPI), Training (the training step, trainer, all-reduce over a Cluster)
 //   Application    RangeSegKit (inference, evaluation, loss comparison and pictures as library calls),
 //                  Pretrained (official RangeNet++ / SalsaNext model folders and PyTorch state dicts)
 //   Deployment     ONNXExport (a trained network as an ONNX model)
@@ -30,7 +30,13 @@ let package = Package(
         .library(name: "RangeSeg", targets: [
             "Random", "Parallel", "Cluster", "Formats", "TorchCheckpoint", "Configuration", "BundledData",
             "SemanticKITTI", "Projection", "PointClouds", "Evaluation", "Synth",
-            "Engine", "Losses", "Training", "RangeSegKit", "Pretrained", "ONNXExport",
+            "Engine", "Losses", "Inference", "Training", "RangeSegKit", "Pretrained", "ONNXExport",
+        ]),
+        // What a program that only labels scans needs, none of it built on Cluster or Open MPI
+        // (Tests/InferenceOnly builds against this product alone, without MPI's headers).
+        .library(name: "RangeSegInference", targets: [
+            "Random", "Formats", "SemanticKITTI", "Projection", "Evaluation",
+            "Engine", "Losses", "Inference", "Pretrained",
         ]),
         .executable(name: "rangeseg", targets: ["rangeseg"]),
     ],
@@ -107,12 +113,20 @@ let package = Package(
         /// Losses for imbalanced segmentation, the subclassified loss at the centre: free
         /// functions of logit tensors, each one autograd node.
         .target(name: "Losses", dependencies: ["Engine", "Formats", "CKernels", "Random"]),
-        /// Training configuration, range-image samples, the training step, the trainer (on one
-        /// process or data-parallel over the ranks of a `Cluster`) and the segmenter.
+        /// What labelling needs and training shares: the training configuration, range-image
+        /// samples and the segmenter. Must not depend on Cluster (Open MPI): see RangeSegInference.
+        .target(
+            name: "Inference",
+            dependencies: ["Engine", "Losses", "Projection", "Evaluation", "SemanticKITTI", "Formats", "Configuration",
+                           "BundledData", "Random"]
+        ),
+        /// The training step and the trainer (on one process or data-parallel over the ranks of
+        /// a `Cluster`), its logs, benchmarks of training and inference. Re-exports Inference, so
+        /// that `import Training` still brings the configuration and the segmenter.
         .target(
             name: "Training",
-            dependencies: ["Engine", "Losses", "Projection", "Evaluation", "SemanticKITTI", "Formats", "Configuration",
-                           "BundledData", "Random", "Cluster"]
+            dependencies: ["Inference", "Engine", "Losses", "Projection", "Evaluation", "SemanticKITTI", "Formats",
+                           "Random", "Cluster"]
         ),
 
         // MARK: - Application
@@ -121,8 +135,8 @@ let package = Package(
         /// clean-up variants, loss comparisons, weight-map pictures.
         .target(
             name: "RangeSegKit",
-            dependencies: ["Training", "Losses", "Engine", "Evaluation", "PointClouds", "Projection", "SemanticKITTI",
-                           "Formats", "Parallel"]
+            dependencies: ["Inference", "Training", "Losses", "Engine", "Evaluation", "PointClouds", "Projection",
+                           "SemanticKITTI", "Formats", "Parallel"]
         ),
 
         /// Official pretrained model folders (RangeNet++'s darknet21/53, SalsaNext) and PyTorch
@@ -130,7 +144,7 @@ let package = Package(
         /// running their code.
         .target(
             name: "Pretrained",
-            dependencies: ["TorchCheckpoint", "Training", "Engine", "Projection", "SemanticKITTI", "Configuration", "Formats", "Random"]
+            dependencies: ["TorchCheckpoint", "Inference", "Engine", "Projection", "SemanticKITTI", "Configuration", "Formats", "Random"]
         ),
 
         // MARK: - Deployment
@@ -140,7 +154,7 @@ let package = Package(
         /// `tools/generate-onnx.sh` and committed.
         .target(
             name: "ONNXExport",
-            dependencies: ["Engine", "Training", "SemanticKITTI", "Formats", "Random",
+            dependencies: ["Engine", "Inference", "SemanticKITTI", "Formats", "Random",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX.proto"]
         ),
@@ -150,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "rangeseg",
             dependencies: [
-                "RangeSegKit", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
+                "RangeSegKit", "Inference", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
                 "SemanticKITTI", "Formats", "Random", "ONNXExport", "Cluster", "Pretrained", "Configuration", "BundledData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -182,19 +196,19 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "CDNNL", "Formats", "Random"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "Engine", "Random"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "SemanticKITTI", "Formats"]),
-        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Engine", "Losses", "Formats",
+        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Inference", "Engine", "Losses", "Formats",
                                                           "SemanticKITTI", "Configuration", "BundledData", "Random", "Synth"]),
-        .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Losses", "Engine",
+        .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Inference", "Losses", "Engine",
                                                              "Evaluation", "SemanticKITTI", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.
         .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI", "Evaluation", "Training"]),
         /// Exported models in ONNX Runtime against RangeSeg's own logits, and `rangeseg export`.
-        .testTarget(name: "ONNXExportTests", dependencies: ["TestSupport", "ONNXExport", "Training", "Engine", "SemanticKITTI", "Formats",
+        .testTarget(name: "ONNXExportTests", dependencies: ["TestSupport", "ONNXExport", "Inference", "Engine", "SemanticKITTI", "Formats",
                                                             "Random", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "PointCloudsTests", dependencies: ["TestSupport", "PointClouds", "SemanticKITTI"]),
         /// Official-layout model folders (written by tools/official_folder.py) against the labels
         /// PyTorch gave for the same weights and scans (Tests/PretrainedFixtures).
-        .testTarget(name: "PretrainedTests", dependencies: ["TestSupport", "Pretrained", "Training", "Engine", "Projection",
+        .testTarget(name: "PretrainedTests", dependencies: ["TestSupport", "Pretrained", "Inference", "Engine", "Projection",
                                                             "SemanticKITTI", "Formats"]),
     ]
 )

@@ -1,7 +1,7 @@
 import Engine
 import Foundation
+import Inference
 import SemanticKITTI
-import Training
 
 /// What a deployer needs to make the network's input from a scan and to read its output,
 /// written into the ONNX model's `metadata_props` as strings (lists as JSON arrays).

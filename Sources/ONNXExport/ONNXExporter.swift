@@ -1,10 +1,10 @@
 import Engine
 import Formats
 import Foundation
+import Inference
 import Random
 import SemanticKITTI
 import SwiftProtobuf
-import Training
 
 /// Writes a trained network (any of `Networks.all`) as an ONNX model for ONNX Runtime, TensorRT
 /// and other runtimes of the field.

@@ -2,8 +2,8 @@ import Configuration
 import Engine
 import Formats
 import Foundation
+import Inference
 import Projection
-import Training
 
 /// The parts of an official `arch_cfg.yaml` (PRBonn/lidar-bonnetal's
 /// `train/tasks/semantic/config/arch/*.yaml`, SalsaNext's `salsanext.yml`) that say how a

@@ -2,11 +2,11 @@ import Configuration
 import Engine
 import Formats
 import Foundation
+import Inference
 import Projection
 import Random
 import SemanticKITTI
 import TorchCheckpoint
-import Training
 
 /// A pretrained model folder as the official projects publish it, read without running any of
 /// its code: the network, sensor and clean-up from `arch_cfg.yaml`, the labels from

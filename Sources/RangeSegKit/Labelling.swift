@@ -1,9 +1,9 @@
 import Formats
 import Foundation
+import Inference
 import PointClouds
 import Projection
 import SemanticKITTI
-import Training
 
 /// How predictions are cleaned up after reprojection to the points.
 public enum Cleanup: String, Sendable, CaseIterable {

@@ -2,6 +2,7 @@ import Engine
 import Evaluation
 import Formats
 import Foundation
+import Inference
 import Losses
 import Parallel
 import SemanticKITTI

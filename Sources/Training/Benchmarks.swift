@@ -1,6 +1,7 @@
 import Engine
 import Formats
 import Foundation
+import Inference
 import Random
 import SemanticKITTI
 

@@ -2,6 +2,7 @@ import Cluster
 import Engine
 import Formats
 import Foundation
+import Inference
 
 /// What the ranks of a data-parallel run exchange besides gradients: the check that they run
 /// the same job, the training state at the start, batch norm's statistics before validation.

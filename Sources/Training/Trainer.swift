@@ -3,6 +3,7 @@ import Engine
 import Evaluation
 import Formats
 import Foundation
+import Inference
 import Losses
 import Projection
 import Random

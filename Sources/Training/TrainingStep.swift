@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Inference
 import Losses
 import Random
 import SemanticKITTI

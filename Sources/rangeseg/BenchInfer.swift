@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Inference
 import Pretrained
 import Random
 import SemanticKITTI

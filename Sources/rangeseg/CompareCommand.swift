@@ -1,10 +1,10 @@
 import ArgumentParser
 import Formats
 import Foundation
+import Inference
 import Losses
 import RangeSegKit
 import SemanticKITTI
-import Training
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

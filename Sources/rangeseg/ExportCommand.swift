@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import Inference
 import ONNXExport
-import Training
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

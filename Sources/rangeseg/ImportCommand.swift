@@ -4,10 +4,10 @@ import Configuration
 import Engine
 import Formats
 import Foundation
+import Inference
 import Pretrained
 import Random
 import SemanticKITTI
-import Training
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

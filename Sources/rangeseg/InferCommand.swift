@@ -2,11 +2,11 @@ import ArgumentParser
 import Configuration
 import Engine
 import Foundation
+import Inference
 import Pretrained
 import Projection
 import RangeSegKit
 import SemanticKITTI
-import Training
 
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,12 +2,12 @@ import ArgumentParser
 import Engine
 import Formats
 import Foundation
+import Inference
 import Losses
 import PointClouds
 import Projection
 import RangeSegKit
 import SemanticKITTI
-import Training
 
 /// Range-image geometry flags shared by every command that projects scans; each overrides the
 /// same field of `ProjectionConfig`, whose defaults are RangeNet++'s.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Inference
 import SemanticKITTI
-import Training
 
 /// The flags that choose a network and what it reads: the training file, the network, the
 /// image width and the arithmetic. Shared by `train`, `compare`, `bench train` (inside

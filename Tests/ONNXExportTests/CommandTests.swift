@@ -1,11 +1,11 @@
 import Engine
 import Formats
 import Foundation
+import Inference
 import Random
 import SemanticKITTI
 import TestSupport
 import Testing
-import Training
 
 /// `rangeseg export` as a user runs it, and the README's Python lines on its output.
 @Suite(.serialized) struct ExportCommandTests {

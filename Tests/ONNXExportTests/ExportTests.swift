@@ -1,13 +1,13 @@
 import Engine
 import Formats
 import Foundation
+import Inference
 import ONNXExport
 import Random
 import SemanticKITTI
 import SwiftProtobuf
 import TestSupport
 import Testing
-import Training
 
 private let needsRuntime = ConditionTrait.enabled(if: SampleData.shouldRun && ONNXRuntime.shouldRun,
                                                    Comment(rawValue: ONNXRuntime.skipReason))

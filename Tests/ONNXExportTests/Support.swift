@@ -1,11 +1,11 @@
 import Engine
 import Formats
 import Foundation
+import Inference
 import Random
 import SemanticKITTI
 import TestSupport
 import Testing
-import Training
 
 /// ONNX Runtime and the `onnx` package for `python3`, which check what the exporter writes
 /// (tools/setup.sh installs them). Like NumPy and the sample: required under `CI=true`,

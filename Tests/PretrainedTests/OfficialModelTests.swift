@@ -1,11 +1,11 @@
 import Formats
 import Foundation
+import Inference
 import Pretrained
 import Projection
 import SemanticKITTI
 import Testing
 import TestSupport
-import Training
 
 /// Official-layout model folders, written by `tools/official_folder.py` (Python's pickle and
 /// NumPy, the structure `torch.save` writes), against the labels PyTorch's reference pipeline

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import Engine
 import SemanticKITTI
+import Inference
 @testable import Training
 
 /// Networks used from several threads of one process: labelling with one shared segmenter,

@@ -3,11 +3,11 @@ import Configuration
 import Engine
 import Formats
 import Foundation
+import Inference
 import Random
 import SemanticKITTI
 import Testing
 import TestSupport
-@testable import Training
 
 /// Networks chosen by name: the shipped architecture files, their sizes, and what a run records.
 struct NetworkSelectionTests {

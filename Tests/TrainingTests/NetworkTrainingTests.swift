@@ -6,6 +6,7 @@ import SemanticKITTI
 import Synth
 import Testing
 import TestSupport
+import Inference
 @testable import Training
 
 /// Each network trains as `rangeseg train` runs it (the `Trainer`, on a synthetic

@@ -6,6 +6,7 @@ import Engine
 import Formats
 import Losses
 import SemanticKITTI
+import Inference
 @testable import Training
 
 /// bf16 mixed precision in the training step, checkpoints, configuration and inference.

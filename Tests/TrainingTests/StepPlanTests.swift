@@ -1,4 +1,5 @@
 import Testing
+import Inference
 @testable import Training
 
 /// How epochs become steps: N ranks of batch b take, step by step, the micro-batches of one

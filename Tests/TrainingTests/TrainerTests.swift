@@ -6,6 +6,7 @@ import Engine
 import Losses
 import SemanticKITTI
 import Formats
+@testable import Inference
 @testable import Training
 
 /// A configuration small enough to train in a debug build: 64 x 512 images, a three-stage

@@ -6,6 +6,7 @@ import Foundation
 import Losses
 import Testing
 import TestSupport
+@testable import Inference
 @testable import Training
 
 /// The configuration model: one source of defaults, strict keys, files that work anywhere.

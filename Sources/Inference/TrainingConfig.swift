@@ -168,7 +168,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         }
 
         /// `ranks` x `accumulate` x `batchPerRank`, or nil when the product overflows `Int`.
-        static func globalBatch(ranks: Int, accumulate: Int, batchPerRank: Int) -> Int? {
+        package static func globalBatch(ranks: Int, accumulate: Int, batchPerRank: Int) -> Int? {
             let (partial, first) = ranks.multipliedReportingOverflow(by: accumulate)
             let (product, second) = partial.multipliedReportingOverflow(by: batchPerRank)
             return first || second ? nil : product

@@ -173,7 +173,7 @@ let package = Package(
         // MARK: - Examples
 
         /// The program shown in docs/library.md: RangeSeg used as a library.
-        .executableTarget(name: "LibraryTour", dependencies: ["Training", "Losses", "Engine", "Projection", "SemanticKITTI"],
+        .executableTarget(name: "LibraryTour", dependencies: ["Inference", "Losses", "Engine", "Projection", "SemanticKITTI"],
                           path: "Examples/LibraryTour"),
 
         // MARK: - Tests

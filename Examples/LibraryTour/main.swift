@@ -2,10 +2,10 @@
 // pixels with the subclassified loss. Usage: LibraryTour SCAN.bin LABELS.label CHECKPOINT
 import Engine
 import Foundation
+import Inference
 import Losses
 import Projection
 import SemanticKITTI
-import Training
 
 let arguments = CommandLine.arguments.dropFirst().map { URL(fileURLWithPath: $0) }
 guard arguments.count == 3 else {

@@ -66,9 +66,20 @@ public final class Segmenter: @unchecked Sendable {
     /// Learning ids for every point of `scan`, from the pixel classes, optionally cleaned up by
     /// RangeNet++'s range-image k-NN.
     public func predict(_ scan: Scan, knn: RangeKNN? = nil) -> Prediction {
+        let sample = prepare(scan)
+        return prediction(of: sample, logits: logits(sample), knn: knn)
+    }
+
+    /// The network's input for `scan` (projection and normalisation, no augmentation): the
+    /// first of `predict`'s three steps, which a labelling pipeline runs ahead of the network.
+    public func prepare(_ scan: Scan) -> RangeSample {
         var generator = RandomGenerator(seed: 0)
-        let sample = builder.sample(scan: scan, labels: nil, augmentation: .none, generator: &generator)
-        let logits = logits(sample)
+        return builder.sample(scan: scan, labels: nil, augmentation: .none, generator: &generator)
+    }
+
+    /// What the network's `logits` for a prepared `sample` say about every point: the last of
+    /// `predict`'s steps (argmax, reprojection, the optional k-NN).
+    public func prediction(of sample: RangeSample, logits: [Float], knn: RangeKNN? = nil) -> Prediction {
         let pixels = argmaxClasses(logits, classes: config.architecture.classes, pixels: config.sensor.height * config.sensor.width)
         let points = knn.map { $0.apply(to: sample.image, pixelClasses: pixels, classCount: config.architecture.classes) }
             ?? sample.image.pointClasses(fromPixels: pixels)

@@ -1,4 +1,5 @@
 import Formats
+import Parallel
 import Foundation
 import Inference
 import PointClouds
@@ -40,11 +41,13 @@ public struct PredictionOutputs: Sendable, Equatable {
 /// let labelling = Labelling(segmenter: try Segmenter(checkpoint: best, config: config, labels: labels), labels: labels)
 /// let summary = try labelling.run(try ScanSource.items(dataset: root, sequences: ["08"]), out: predictions)
 /// ```
-public struct Labelling {
+public struct Labelling: Sendable {
     public let segmenter: Segmenter
     public let labels: LabelConfig
     public var outputs = PredictionOutputs()
     public var cleanup = Cleanup.none
+    /// Whether `run` overlaps reading and writing with the network (the outputs are the same).
+    public var pipelined = true
     /// The settings of the `range` clean-up (RangeNet++'s defaults, or an official folder's).
     public var rangeKNN = RangeKNN()
 
@@ -70,24 +73,52 @@ public struct Labelling {
         return out.appendingPathComponent(item.name)
     }
 
-    /// Labels every item in turn (the network uses all cores); `progress` after each.
+    /// Labels every item, in order; `progress` after each scan's network pass. With `pipelined`
+    /// (the default) the next scan is read and projected, and the previous one's labels cleaned
+    /// up and written, while the network runs on the current one (`orderedPipeline`).
     public func run(_ items: [ScanItem], out: URL, progress: () -> Void = {}) throws -> Summary {
         try ScanSource.checkDistinctOutputs(items.map { Self.stem(of: $0, under: out) })
         let started = Date()
-        var points = 0
-        for item in items {
-            points += try label(item, out: out)
-            progress()
+        let points = PointCounter()
+        let labelling = self
+        if pipelined {
+            try orderedPipeline(items.count, prepare: { i in try labelling.prepare(items[i]) },
+                                process: { _, input in (input, labelling.segmenter.logits(input.sample)) },
+                                finish: { _, done in points.add(try labelling.finish(done.0, logits: done.1, out: out)) },
+                                afterEach: { _ in progress() })
+        } else {
+            for item in items {
+                points.add(try label(item, out: out))
+                progress()
+            }
         }
-        return Summary(scans: items.count, points: points, seconds: Date().timeIntervalSince(started))
+        return Summary(scans: items.count, points: points.total, seconds: Date().timeIntervalSince(started))
     }
 
     /// Labels one scan and writes its outputs; returns its number of points.
     public func label(_ item: ScanItem, out: URL) throws -> Int {
+        let input = try prepare(item)
+        return try finish(input, logits: segmenter.logits(input.sample), out: out)
+    }
+
+    /// A scan read and made into the network's input.
+    struct Input: Sendable {
+        var item: ScanItem
+        var scan: Scan
+        var sample: RangeSample
+    }
+
+    func prepare(_ item: ScanItem) throws -> Input {
+        let scan = try PointCloudFile.readScan(item.scan)
+        return Input(item: item, scan: scan, sample: segmenter.prepare(scan))
+    }
+
+    /// Cleans up and writes what the network made of `input`; returns its number of points.
+    func finish(_ input: Input, logits: [Float], out: URL) throws -> Int {
+        let (item, scan) = (input.item, input.scan)
         let lookup = labels.lookup()
         let stem = Self.stem(of: item, under: out)
-        let scan = try PointCloudFile.readScan(item.scan)
-        let prediction = segmenter.predict(scan, knn: cleanup == .range ? rangeKNN : nil)
+        let prediction = segmenter.prediction(of: input.sample, logits: logits, knn: cleanup == .range ? rangeKNN : nil)
         var classes = prediction.points
         if cleanup == .threeD {
             classes = KNNCleanup3D()(classes.map { UInt32($0) }, scan: scan).map { Int32($0) }
@@ -118,4 +149,12 @@ public struct Labelling {
         }
         return scan.count
     }
+}
+
+/// Points labelled so far, added to from the pipeline's writing thread.
+private final class PointCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    var total: Int { lock.withLock { value } }
+    func add(_ count: Int) { lock.withLock { value += count } }
 }

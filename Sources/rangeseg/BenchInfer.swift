@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Inference
 import Pretrained
+import RangeSegKit
 import Random
 import SemanticKITTI
 import Training
@@ -22,6 +23,7 @@ struct BenchInfer: ParsableCommand {
           rangeseg bench infer --batch 1 --steps 20 --precision bf16 --profile
           rangeseg bench infer --network darknet53 --steps 5
           rangeseg bench infer --checkpoint ~/models/SalsaNext --precision bf16
+          rangeseg bench infer --pipeline ../shared/data/semantickitti/sequences/00
         """
     )
 
@@ -37,6 +39,10 @@ struct BenchInfer: ParsableCommand {
     var checkpoint: URL?
     @Flag(help: "Also print oneDNN's time per primitive kind per pass.")
     var profile = false
+    @Option(help: ArgumentHelp("Also label these scans as rangeseg infer does (a folder of .bin/.pcd/.ply files or a sequence folder), one after another and pipelined, with and without the range k-NN, and compare the scans per second with the network's.",
+                               valueName: "folder"),
+            transform: { URL(fileURLWithPath: $0) })
+    var pipeline: URL?
 
     @OptionGroup var network: NetworkOptions
     @OptionGroup var labelConfig: LabelConfigOption
@@ -68,5 +74,32 @@ struct BenchInfer: ParsableCommand {
         let input = Tensor(uniformShape: [batch, architecture.inputChannels, h, w], low: -1, high: 1, generator: &generator)
         let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps, profile: profile)
         report.printFigures(title: "infer: \(architecture.name), batch \(batch), \(architecture.inputChannels) x \(h) x \(w), \(architecture.classes) classes, \(precisionTitle(segmenter.config.precision))")
+        if let pipeline { try timePipeline(pipeline, segmenter: segmenter, labels: labels, networkMilliseconds: report.medianMilliseconds / Double(batch)) }
+    }
+
+    /// `rangeseg infer`'s labelling of the scans in `folder` (label files written to a scratch
+    /// folder), one after another and pipelined, with and without the range k-NN: scans per
+    /// second against the network's 1 / (its time per scan).
+    func timePipeline(_ folder: URL, segmenter: Segmenter, labels: LabelConfig, networkMilliseconds: Double) throws {
+        let items = try ScanSource.items([folder])
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rangeseg-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let networkRate = 1000 / networkMilliseconds
+        print(String(format: "labelling %d scans of %@ (the network alone: %.1f ms per scan, %.2f scans/s):", items.count, folder.path,
+                     networkMilliseconds, networkRate))
+        var warmup = Labelling(segmenter: segmenter, labels: labels)
+        warmup.pipelined = false
+        _ = try warmup.run(items, out: scratch.appendingPathComponent("warm-up"))
+        for cleanup in [Cleanup.none, .range] {
+            for pipelined in [false, true] {
+                var labelling = Labelling(segmenter: segmenter, labels: labels)
+                labelling.cleanup = cleanup
+                labelling.pipelined = pipelined
+                let summary = try labelling.run(items, out: scratch.appendingPathComponent("\(cleanup)-\(pipelined)"))
+                print(String(format: "  --cleanup %-5@ %@: %.2f scans/s, %.1f ms per scan, %.2f of the network's rate",
+                             cleanup.rawValue, pipelined ? "pipelined        " : "one after another", summary.scansPerSecond,
+                             1000 / summary.scansPerSecond, summary.scansPerSecond / networkRate))
+            }
+        }
     }
 }

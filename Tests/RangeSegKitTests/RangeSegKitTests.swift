@@ -72,6 +72,42 @@ struct RangeSegKitTests {
         #expect(throws: InputError.self) { try export.run(try ScanSource.items([SampleData.scan(0)], labels: SampleData.labels(0)), out: out) }
     }
 
+    /// The pipelined labelling writes the bytes of the one-scan-after-another labelling, for all
+    /// six scans and with each clean-up; a broken scan in the middle stops it with the file's
+    /// name (no hang), and the scans before it are written.
+    @Test func pipelinedLabellingWritesWhatOneAfterAnotherDoes() throws {
+        try SampleData.require()
+        let labels = try LabelConfig.semanticKITTI
+        let segmenter = try untrainedSegmenter(labels)
+        let items = try ScanSource.items([SampleData.sequence00.appendingPathComponent("velodyne")])
+        #expect(items.count == 6)
+        let out = SampleData.temporaryDirectory("kit-pipeline")
+        defer { try? FileManager.default.removeItem(at: out) }
+        for cleanup in Cleanup.allCases {
+            var files: [Bool: [Data]] = [:]
+            for pipelined in [false, true] {
+                var labelling = Labelling(segmenter: segmenter, labels: labels)
+                labelling.cleanup = cleanup
+                labelling.pipelined = pipelined
+                let dir = out.appendingPathComponent("\(cleanup)-\(pipelined)")
+                var progress = 0
+                let summary = try labelling.run(items, out: dir) { progress += 1 }
+                #expect(summary.scans == 6 && progress == 6 && summary.points == 745_811)
+                files[pipelined] = try items.map { try Data(contentsOf: Labelling.stem(of: $0, under: dir).appendingPathExtension("label")) }
+            }
+            #expect(files[true] == files[false], "\(cleanup)")
+        }
+        let broken = out.appendingPathComponent("broken.bin")
+        try Data(count: 10).write(to: broken)
+        var mixed = try ScanSource.items([SampleData.scan(0), SampleData.scan(1), broken, SampleData.scan(2)])
+        mixed[2].name = "broken"
+        let labelling = Labelling(segmenter: segmenter, labels: labels)
+        let dir = out.appendingPathComponent("mixed")
+        #expect(throws: (any Error).self) { _ = try labelling.run(mixed, out: dir) }
+        do { _ = try labelling.run(mixed, out: dir) } catch { #expect("\(error)".contains("broken.bin"), "\(error)") }
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("000001.label").path))
+    }
+
     @Test func labellingThenScoringEveryCleanUp() throws {
         try SampleData.require()
         let labels = try LabelConfig.semanticKITTI

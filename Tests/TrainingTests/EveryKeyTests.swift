@@ -1,0 +1,112 @@
+import Configuration
+import Engine
+import Foundation
+import Inference
+import Losses
+import Testing
+import Yams
+
+/// Every key of a training file and of an architecture file, each set to a value other than its
+/// default, read back: a key that decoding forgets (it would silently keep the default) or that
+/// encoding leaves out of `config.yaml` fails here.
+struct EveryKeyTests {
+    /// Every leaf of a YAML document as "a.b.c" -> its value's text.
+    func leaves(_ yaml: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        func walk(_ node: Node, _ path: String) {
+            switch node {
+            case .mapping(let mapping) where !mapping.isEmpty:
+                for (key, value) in mapping { walk(value, path.isEmpty ? key.string ?? "?" : "\(path).\(key.string ?? "?")") }
+            case .mapping:
+                out[path] = "{}"
+            default:
+                out[path] = (try? Yams.serialize(node: node))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            }
+        }
+        walk(try #require(try Yams.compose(yaml: yaml)), "")
+        return out
+    }
+
+    static let everyTrainingKey = """
+    sensor: {height: 32, width: 1024, fov_up: 2, fov_down: -24, means: [1, 2, 3, 4, 5], stds: [2, 3, 4, 5, 6]}
+    loss:
+      terms: subclassified:0.5+ce:0.5
+      reduction: mean
+      tau: 0.9
+      kappa: 5
+      power: 0.25
+      max_weight: 5
+      reference_factor: 4x4
+      query_factor: 2x2
+      batch_averaged_weights: true
+      subclass_reduction: sum
+      focal_gamma: 1
+      dice_smooth: 0.5
+      subclasses: {car: 3}
+      default_subclasses: 2
+      centroid_update: recluster
+      update_every: 50
+      centroid_momentum: 0.5
+      centroid_warmup_steps: 10
+      centroid_ce_warmup_steps: 5
+      subclass_features: logits
+      centroid_normalisation: all
+    optimizer: {kind: adamw, learning_rate: 0.001, momentum: 0.8, weight_decay: 0.001, nesterov: true}
+    schedule: {kind: cosine, warmup_epochs: 2, decay_per_epoch: 0.9, minimum_learning_rate: 0.0001}
+    augmentation: {rotate: false, flip: false, jitter: 0.02, drop: 0.1}
+    batch_size: 4
+    accumulate: 2
+    epochs: 3
+    precise_batch_norm_scans: 8
+    train_sequences: ["00", "01"]
+    valid_sequences: ["08"]
+    seed: 7
+    precision: bf16
+    distributed: {ranks: 2, batch_per_rank: 2, accumulate: 2, global_batch: 8}
+    """
+
+    @Test func everyTrainingKeyReadsBackAndDiffersFromItsDefault() throws {
+        let config = try TrainingConfig(yamlText: Self.everyTrainingKey, file: "every-key.yaml")
+        let written = try config.yamlText()
+        #expect(try TrainingConfig(yamlText: written, file: "written") == config)
+        let defaults = try leaves(TrainingConfig().yamlText())
+        let changed = try leaves(written)
+        let given = try leaves(Self.everyTrainingKey)
+        // The architecture is the network's (its keys are checked below); the rest is every key.
+        let keys = defaults.keys.filter { !$0.hasPrefix("architecture") }
+        // (An empty mapping by default, such as `subclasses: {}`, is set by giving it keys.)
+        let unset = keys.filter { key in given[key] == nil && !given.keys.contains { $0.hasPrefix(key + ".") } }
+        #expect(unset.isEmpty, "keys config.yaml writes that this test does not set: \(unset.sorted())")
+        #expect(Set(given.keys).subtracting(changed.keys).isEmpty, "keys read but not written: \(Set(given.keys).subtracting(changed.keys).sorted())")
+        for key in keys.sorted() {
+            #expect(changed[key] != defaults[key], "\(key) kept its default \(defaults[key] ?? "?"): decoding ignored it")
+        }
+    }
+
+    static let everyArchitectureKey = """
+    kind: darknet
+    input_depth: {range: false, xyz: true, remission: false}
+    classes: 7
+    stem_width: 8
+    widths: [16, 32]
+    blocks: [2, 1]
+    leaky_slope: 0.2
+    batch_norm_momentum: 0.1
+    batch_norm_epsilon: 0.001
+    dropout: 0.1
+    decoder_dropout: 0.2
+    head_dropout: 0.3
+    """
+
+    @Test func everyArchitectureKeyReadsBackAndDiffersFromItsDefault() throws {
+        let architecture = try YAMLFile.decode(ArchitectureConfig.self, yaml: Self.everyArchitectureKey, file: "every-key.yaml")
+        let written = try YAMLFile.encode(architecture)
+        #expect(try YAMLFile.decode(ArchitectureConfig.self, yaml: written, file: "written") == architecture)
+        let defaults = try leaves(YAMLFile.encode(ArchitectureConfig.rangeNetLite))
+        let changed = try leaves(written)
+        #expect(Set(defaults.keys).subtracting(try leaves(Self.everyArchitectureKey).keys).isEmpty)
+        for key in defaults.keys.sorted() where key != "input_depth.xyz" {
+            #expect(changed[key] != defaults[key], "\(key) kept its default \(defaults[key] ?? "?")")
+        }
+    }
+}

@@ -25,30 +25,23 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
                  int64_t n, int32_t k, int32_t window, const float *restrict weights, float cutoff,
                  int32_t class_count, int32_t no_vote_class, int32_t *restrict out) {
     const int32_t slots = window * window, half = window / 2, center = slots / 2;
-    const int32_t padded_slots = slots;
     const int64_t pw = (int64_t)width + 2 * half, ph = (int64_t)height + 2 * half;
-    float *pad_range = malloc(sizeof(float) * (size_t)(pw * ph));
+    float *pad_range = calloc((size_t)(pw * ph), sizeof(float)); // outside the image: range 0, class 0
     int32_t *pad_class = calloc((size_t)(pw * ph), sizeof(int32_t));
-    float *distance = malloc(sizeof(float) * (size_t)padded_slots);
-    int32_t *neighbour = malloc(sizeof(int32_t) * (size_t)padded_slots);
-    int32_t *order = malloc(sizeof(int32_t) * (size_t)padded_slots);
+    float *distance = malloc(sizeof(float) * (size_t)slots);
+    int32_t *neighbour = malloc(sizeof(int32_t) * (size_t)slots);
     uint64_t *best = malloc(sizeof(uint64_t) * (size_t)(k > 0 ? k : 1));
     int32_t *votes = calloc((size_t)(class_count > 0 ? class_count : 1), sizeof(int32_t));
-    if (slots > 256 || !pad_range || !pad_class || !distance || !neighbour || !order || !best || !votes) {
-        free(pad_range); free(pad_class); free(distance); free(neighbour); free(order); free(best); free(votes);
+    if (slots > 256 || !pad_range || !pad_class || !distance || !neighbour || !best || !votes) {
+        free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes);
         return -1;
     }
-    for (int64_t i = 0; i < pw * ph; i++) pad_range[i] = 0.0f; // outside: the reference's zero padding
     for (int32_t y = 0; y < height; y++) {
         for (int32_t x = 0; x < width; x++) {
             const float v = range[(int64_t)y * width + x];
             pad_range[(y + half) * pw + x + half] = v < 0.0f ? __builtin_inff() : v; // empty: infinitely far
         }
         memcpy(pad_class + (y + half) * pw + half, classes + (int64_t)y * width, sizeof(int32_t) * (size_t)width);
-    }
-    for (int32_t s = slots; s < padded_slots; s++) {
-        distance[s] = __builtin_inff();
-        neighbour[s] = 0;
     }
     for (int64_t i = 0; i < n; i++) {
         const int32_t row = rows[i], column = columns[i];
@@ -86,10 +79,9 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
                 best[0] = min_u64(best[0], key);
             }
         }
-        for (int32_t j = 0; j < k; j++) order[j] = (int32_t)(best[j] & 0xFF);
         int32_t winner = 0, most = 0;
         for (int32_t j = 0; j < k; j++) {
-            const int32_t s = order[j], cls = neighbour[s];
+            const int32_t s = (int32_t)(best[j] & 0xFF), cls = neighbour[s];
             if ((distance[s] <= cutoff || cutoff <= 0.0f) && cls > 0 && cls < class_count) {
                 const int32_t v = ++votes[cls];
                 if (v > most || (v == most && cls < winner)) {
@@ -99,11 +91,11 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
             }
         }
         for (int32_t j = 0; j < k; j++) {
-            const int32_t cls = neighbour[order[j]];
+            const int32_t cls = neighbour[best[j] & 0xFF];
             if (cls > 0 && cls < class_count) votes[cls] = 0;
         }
         out[i] = most > 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)row * width + column] : no_vote_class);
     }
-    free(pad_range); free(pad_class); free(distance); free(neighbour); free(order); free(best); free(votes);
+    free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes);
     return 0;
 }

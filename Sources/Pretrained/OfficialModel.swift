@@ -34,8 +34,9 @@ public struct OfficialModel: Sendable {
     /// RangeSeg's configuration of the network: its architecture and sensor (size, field of
     /// view, normalisation); training settings are RangeSeg's defaults.
     public let config: TrainingConfig
-    /// The folder's `data_cfg.yaml`.
+    /// The folder's `data_cfg.yaml`, and its text (which `rangeseg import` copies).
     public let labels: LabelConfig
+    public let labelConfigText: String
     /// The k-NN clean-up of `post.KNN`, when `use` is True.
     public let knn: RangeKNN?
     /// The weights under RangeSeg's (the official module's) names, checked against the network.
@@ -62,7 +63,8 @@ public struct OfficialModel: Sendable {
         }
         let archFile = file("arch_cfg.yaml")
         let arch = try YAMLFile.decode(OfficialArchConfig.self, from: archFile)
-        labels = try LabelConfig(yaml: file("data_cfg.yaml"))
+        labelConfigText = try YAMLFile.read(file("data_cfg.yaml"))
+        labels = try LabelConfig(yamlText: labelConfigText, file: file("data_cfg.yaml").path)
         var config = try TrainingConfig.defaults
         config.sensor = try arch.sensor(file: archFile)
         knn = try arch.knn(file: archFile)
@@ -75,7 +77,7 @@ public struct OfficialModel: Sendable {
             config.architecture = a
             let source = file(Self.salsaNextFile)
             let checkpoint = try TorchCheckpoint(contentsOf: source)
-            tensors = try Self.withoutPrefix("module.", checkpoint.stateDict(at: ["state_dict"]))
+            tensors = try TorchStateDict.withoutPrefix("module.", checkpoint.stateDict(at: ["state_dict"]))
                 .map { ($0.name, $0.tensor, source.path) }
         } else if exists(Self.rangeNetFiles[0]) || arch.backbone != nil {
             origin = .rangeNet
@@ -94,7 +96,7 @@ public struct OfficialModel: Sendable {
         let problems = config.problems
         if !problems.isEmpty { throw FormatError(file: archFile, reason: problems.joined(separator: "; ")) }
         self.config = config
-        stateDict = try Self.safeTensors(tensors, metadata: ["source": folder.path, "origin": origin.rawValue])
+        stateDict = try TorchStateDict.safeTensors(tensors, metadata: ["source": folder.path, "origin": origin.rawValue])
     }
 
     /// The network with the folder's weights, in evaluation mode. The names and shapes must be
@@ -118,34 +120,5 @@ public struct OfficialModel: Sendable {
         var config = config
         config.precision = precision
         return Segmenter(model: try network(), config: config, builder: SampleBuilder(config: config, lookup: labels.lookup()))
-    }
-
-    // MARK: - State dicts
-
-    /// `entries` without `prefix` when every name has it (`nn.DataParallel`'s `module.`).
-    static func withoutPrefix(_ prefix: String, _ entries: [(name: String, tensor: TorchTensor)]) -> [(name: String, tensor: TorchTensor)] {
-        guard !entries.isEmpty, entries.allSatisfy({ $0.name.hasPrefix(prefix) }) else { return entries }
-        return entries.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }
-    }
-
-    /// The tensors as a safetensors state dict: floating point as float32, integers (batch
-    /// norm's `num_batches_tracked`) as int64.
-    static func safeTensors(_ entries: [(name: String, tensor: TorchTensor, file: String)],
-                            metadata: [String: String]) throws(FormatError) -> SafeTensors {
-        var file = SafeTensors(metadata: metadata.merging(["format": "pt"]) { given, _ in given })
-        for entry in entries {
-            if file.tensors[entry.name] != nil {
-                throw FormatError(file: entry.file, reason: "holds '\(entry.name)' twice")
-            }
-            switch entry.tensor.dtype {
-            case .float32, .float16, .bfloat16, .float64:
-                file.tensors[entry.name] = .init(floats: try entry.tensor.floats(), shape: entry.tensor.shape)
-            case .int64, .int32, .int16, .int8, .uint8:
-                file.tensors[entry.name] = .init(int64: try entry.tensor.int64s(), shape: entry.tensor.shape)
-            case .bool:
-                throw FormatError(file: entry.file, reason: "'\(entry.name)' is a bool tensor; a network's state dict has none")
-            }
-        }
-        return file
     }
 }

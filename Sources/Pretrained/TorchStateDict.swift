@@ -16,8 +16,8 @@ public enum TorchStateDict {
             do {
                 let entries = try checkpoint.stateDict(at: path)
                 guard !entries.isEmpty else { continue }
-                return try OfficialModel.safeTensors(
-                    OfficialModel.withoutPrefix("module.", entries).map { ($0.name, $0.tensor, url.path) },
+                return try safeTensors(
+                    withoutPrefix("module.", entries).map { ($0.name, $0.tensor, url.path) },
                     metadata: ["source": url.path])
             } catch {
                 if firstError == nil { firstError = error }
@@ -25,5 +25,32 @@ public enum TorchStateDict {
         }
         throw FormatError(file: url, reason: "holds no state dict (a dict of tensors) at its top level or under 'state_dict' or 'model'"
             + (firstError.map { " (\($0.reason))" } ?? ""))
+    }
+
+    /// `entries` without `prefix` when every name has it (`nn.DataParallel`'s `module.`).
+    static func withoutPrefix(_ prefix: String, _ entries: [(name: String, tensor: TorchTensor)]) -> [(name: String, tensor: TorchTensor)] {
+        guard !entries.isEmpty, entries.allSatisfy({ $0.name.hasPrefix(prefix) }) else { return entries }
+        return entries.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }
+    }
+
+    /// The tensors as a safetensors state dict: floating point as float32, integers (batch
+    /// norm's `num_batches_tracked`) as int64.
+    static func safeTensors(_ entries: [(name: String, tensor: TorchTensor, file: String)],
+                            metadata: [String: String]) throws(FormatError) -> SafeTensors {
+        var file = SafeTensors(metadata: metadata.merging(["format": "pt"]) { given, _ in given })
+        for entry in entries {
+            if file.tensors[entry.name] != nil {
+                throw FormatError(file: entry.file, reason: "holds '\(entry.name)' twice")
+            }
+            switch entry.tensor.dtype {
+            case .float32, .float16, .bfloat16, .float64:
+                file.tensors[entry.name] = .init(floats: try entry.tensor.floats(), shape: entry.tensor.shape)
+            case .int64, .int32, .int16, .int8, .uint8:
+                file.tensors[entry.name] = .init(int64: try entry.tensor.int64s(), shape: entry.tensor.shape)
+            case .bool:
+                throw FormatError(file: entry.file, reason: "'\(entry.name)' is a bool tensor; a network's state dict has none")
+            }
+        }
+        return file
     }
 }

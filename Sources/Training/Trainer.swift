@@ -203,10 +203,11 @@ public final class Trainer {
                 try completeEpochFiles(progress)
                 try keepGlobalBatch(of: progress)
             } else {
+                // Weights that do not fit fail the run before anything is written.
+                if let initialWeights { try Checkpoint.load(into: model, from: initialWeights) }
                 var written = config
                 written.distributed = launch
                 try AtomicFile.write(Data(written.yamlText().utf8), to: run.config)
-                if let initialWeights { try Checkpoint.load(into: model, from: initialWeights) }
             }
         }
         if communicator.size > 1 { try shareTrainingState(&progress) }

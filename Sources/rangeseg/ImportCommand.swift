@@ -80,9 +80,8 @@ struct ImportCommand: ParsableCommand {
     func importFolder() throws -> Imported {
         if network != nil { throw ValidationError("--network is for a .pth/.pt file; an official folder's arch_cfg.yaml says which network it is") }
         let official = try OfficialModel(folder: source)
-        let labels = try YAMLFile.read(source.appendingPathComponent("data_cfg.yaml"))
         return Imported(title: "\(official.origin.rawValue) from \(source.path)", network: try official.network(),
-                        config: official.config, labelsYAML: labels, knn: official.knn != nil)
+                        config: official.config, labelsYAML: official.labelConfigText, knn: official.knn != nil)
     }
 
     func importFile() throws -> Imported {

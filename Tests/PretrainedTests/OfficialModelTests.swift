@@ -49,6 +49,16 @@ struct OfficialModelTests {
         return out
     }
 
+    /// At least 99.9% of every scan's points get the label PyTorch gave them (`fixture`).
+    func expectPyTorchLabels(of model: OfficialModel, fixture: String) throws {
+        let expected = try OfficialFolders.expected(fixture)
+        for (name, ours) in try labels(of: model) {
+            let theirs = try #require(expected[name]).integers()
+            let agreement = OfficialFolders.agreement(ours, theirs)
+            #expect(agreement >= 0.999, "scan \(name): \(agreement * 100)% of points agree with PyTorch")
+        }
+    }
+
     /// RangeNet++'s three files in the legacy serialization of torch 1.1, storages tagged
     /// `cuda:0`, with the k-NN clean-up on.
     @Test func aRangeNetFolderLabelsLikePyTorch() throws {
@@ -64,12 +74,7 @@ struct OfficialModelTests {
         var knn = RangeKNN(k: 5, window: 5, sigma: 1, cutoff: 1)
         knn.withoutVotes = .firstClass
         #expect(model.knn == knn)
-        let expected = try OfficialFolders.expected("darknet21-512-knn")
-        for (name, ours) in try labels(of: model) {
-            let theirs = try #require(expected[name]).integers()
-            let agreement = OfficialFolders.agreement(ours, theirs)
-            #expect(agreement >= 0.999, "scan \(name): \(agreement * 100)% of points agree with PyTorch")
-        }
+        try expectPyTorchLabels(of: model, fixture: "darknet21-512-knn")
     }
 
     /// SalsaNext's one file in the zip serialization: a dict with the DataParallel state dict,
@@ -84,12 +89,7 @@ struct OfficialModelTests {
         #expect(model.origin == .salsaNext)
         #expect(model.config.architecture.kind == "salsanext")
         #expect(model.knn == nil)
-        let expected = try OfficialFolders.expected("salsanext-512")
-        for (name, ours) in try labels(of: model) {
-            let theirs = try #require(expected[name]).integers()
-            let agreement = OfficialFolders.agreement(ours, theirs)
-            #expect(agreement >= 0.999, "scan \(name): \(agreement * 100)% of points agree with PyTorch")
-        }
+        try expectPyTorchLabels(of: model, fixture: "salsanext-512")
         // The same file as a .pth: its state dict is found under 'state_dict', without 'module.'.
         let stateDict = try TorchStateDict.read(folder.appendingPathComponent("SalsaNext"))
         #expect(stateDict.tensors.keys.sorted() == model.stateDict.tensors.keys.sorted())

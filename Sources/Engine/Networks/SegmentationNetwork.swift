@@ -9,7 +9,7 @@ import Random
 /// can keep named intermediate feature maps for the centroid loss.
 ///
 /// To add a network: one file with a type conforming to this protocol, one line in
-/// `Networks.all`, an architecture file in `data/networks/`, and its tests (README, "Networks").
+/// `Networks.all`, an architecture file in `data/networks/`, and its tests (docs/extending.md).
 public protocol SegmentationNetwork: Layer {
     /// The name in architecture files (`kind: darknet`).
     static var kind: String { get }

@@ -154,7 +154,7 @@ let package = Package(
         /// `tools/generate-onnx.sh` and committed.
         .target(
             name: "ONNXExport",
-            dependencies: ["Engine", "Inference", "SemanticKITTI", "Formats", "Random",
+            dependencies: ["Engine", "Inference", "Projection", "SemanticKITTI", "Formats", "Random",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX.proto"]
         ),
@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(name: "LossesTests", dependencies: ["Losses", "Engine", "Random"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "SemanticKITTI", "Formats"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Inference", "Engine", "Losses", "Formats",
-                                                          "SemanticKITTI", "Configuration", "BundledData", "Random", "Synth", .product(name: "Yams", package: "Yams")]),
+                                                          "SemanticKITTI", "Projection", "Configuration", "BundledData", "Random", "Synth", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Inference", "Losses", "Engine",
                                                              "Evaluation", "SemanticKITTI", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.

@@ -1,4 +1,5 @@
 import CDNNL
+import Formats
 import Foundation
 
 /// The arithmetic of the network's convolutions, as PyTorch's autocast chooses it.
@@ -14,7 +15,7 @@ import Foundation
 ///
 /// Set it for a block of code with `withPrecision(_:_:)`; the backward pass of a graph uses the
 /// precision its forward pass was recorded with.
-public enum Precision: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+public enum Precision: String, Sendable, Codable, CaseIterable, CustomStringConvertible, SettingValue {
     case fp32, bf16
 
     /// The element type of convolution inputs, weights and outputs.

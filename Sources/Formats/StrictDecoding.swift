@@ -9,12 +9,12 @@
 //         learningRate = try c.value(.learningRate, or: defaults.learningRate)
 //     }
 
-/// Any key, to list the keys a file actually holds.
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { stringValue = String(intValue); self.intValue = intValue }
+/// Any key: the keys a file actually holds, and the keys of a `Setting` table.
+public struct AnyCodingKey: CodingKey, Sendable {
+    public var stringValue: String
+    public var intValue: Int?
+    public init(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { stringValue = String(intValue); self.intValue = intValue }
 }
 
 extension Decoder {
@@ -24,13 +24,22 @@ extension Decoder {
     /// whose description names the nearest valid key, e.g.
     /// `optimizer.learning_rat: unknown key (did you mean learning_rate?)`.
     public func strictContainer<Keys: CodingKey & CaseIterable>(keyedBy keys: Keys.Type) throws -> KeyedDecodingContainer<Keys> {
+        try checkKeys(Keys.allCases.map(\.stringValue))
+        return try container(keyedBy: Keys.self)
+    }
+
+    /// The keyed container of this level, after checking that it holds no key outside `known`.
+    public func strictContainer(keys known: [String]) throws -> KeyedDecodingContainer<AnyCodingKey> {
+        try checkKeys(known)
+        return try container(keyedBy: AnyCodingKey.self)
+    }
+
+    private func checkKeys(_ known: [String]) throws {
         let present = try container(keyedBy: AnyCodingKey.self)
-        let known = Keys.allCases.map(\.stringValue)
         for key in present.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) where !known.contains(key.stringValue) {
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [key],
                                                     debugDescription: unknownKeyMessage(key.stringValue, known: known)))
         }
-        return try container(keyedBy: Keys.self)
     }
 }
 

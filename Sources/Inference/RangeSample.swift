@@ -41,17 +41,17 @@ public struct DatasetFrame: Sendable, Equatable {
 
 /// Turns scans into `RangeSample`s: augmentation, projection, normalisation, label mapping.
 public struct SampleBuilder: Sendable {
-    public let sensor: TrainingConfig.Sensor
+    public let sensor: ProjectionConfig
     public let projector: SphericalProjection
     public let lookup: LabelLookup
     /// The range image's channels the samples carry, as indices into range, x, y, z, remission.
     public let channels: [Int]
 
-    public init(sensor: TrainingConfig.Sensor, lookup: LabelLookup,
+    public init(sensor: ProjectionConfig, lookup: LabelLookup,
                 channels: [Int] = ArchitectureConfig.InputChannels().indices) {
         precondition(!channels.isEmpty && channels.allSatisfy { (0 ..< 5).contains($0) }, "channels index range, x, y, z, remission")
         self.sensor = sensor
-        projector = SphericalProjection(sensor.projection)
+        projector = SphericalProjection(sensor)
         self.lookup = lookup
         self.channels = channels
     }

@@ -18,36 +18,7 @@ import Projection
 /// config.loss.subclassified.threshold = 0.95
 /// ```
 public struct TrainingConfig: Sendable, Equatable, Codable {
-    /// The range image and the normalisation of its five input channels.
-    public struct Sensor: Sendable, Equatable, Codable {
-        public var height = ProjectionConfig().height
-        public var width = ProjectionConfig().width
-        public var fovUp = ProjectionConfig().fovUp
-        public var fovDown = ProjectionConfig().fovDown
-        /// Means of range, x, y, z, remission (RangeNet++'s values for SemanticKITTI).
-        public var means: [Float] = [12.12, 10.88, 0.23, -1.04, 0.21]
-        /// Standard deviations of range, x, y, z, remission.
-        public var stds: [Float] = [12.32, 11.47, 6.91, 0.86, 0.16]
-
-        public init() {}
-
-        public var projection: ProjectionConfig { ProjectionConfig(height: height, width: width, fovUp: fovUp, fovDown: fovDown) }
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case height, width, fovUp = "fov_up", fovDown = "fov_down", means, stds }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-            let d = Sensor()
-            height = try c.value(.height, or: d.height)
-            width = try c.value(.width, or: d.width)
-            fovUp = try c.value(.fovUp, or: d.fovUp)
-            fovDown = try c.value(.fovDown, or: d.fovDown)
-            means = try c.value(.means, or: d.means)
-            stds = try c.value(.stds, or: d.stds)
-        }
-    }
-
-    public enum OptimizerKind: String, Sendable, Equatable, Codable, CaseIterable { case sgd, adam, adamw }
+    public enum OptimizerKind: String, Sendable, Equatable, Codable, CaseIterable, SettingValue { case sgd, adam, adamw }
 
     public struct Optimizer: Sendable, Equatable, Codable {
         public var kind = OptimizerKind.sgd
@@ -58,22 +29,20 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case kind, learningRate = "learning_rate", momentum, weightDecay = "weight_decay", nesterov
-        }
+        /// Every key of the `optimizer:` block, once.
+        public static let settings: [Setting<Optimizer>] = [
+            Setting("kind", \.kind, flag: "optimizer", "The optimiser: sgd, adam or adamw"),
+            Setting("learning_rate", \.learningRate, "Peak learning rate"),
+            Setting("momentum", \.momentum, "SGD momentum (Adam's beta1)"),
+            Setting("weight_decay", \.weightDecay, "Weight decay (decoupled for adamw)"),
+            Setting("nesterov", \.nesterov, "SGD with Nesterov momentum"),
+        ]
 
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-            let d = Optimizer()
-            kind = try c.value(.kind, or: d.kind)
-            learningRate = try c.value(.learningRate, or: d.learningRate)
-            momentum = try c.value(.momentum, or: d.momentum)
-            weightDecay = try c.value(.weightDecay, or: d.weightDecay)
-            nesterov = try c.value(.nesterov, or: d.nesterov)
-        }
+        public init(from decoder: any Decoder) throws { self.init(); try Self.settings.decode(into: &self, from: decoder) }
+        public func encode(to encoder: any Encoder) throws { try Self.settings.encode(self, to: encoder) }
     }
 
-    public enum ScheduleKind: String, Sendable, Equatable, Codable, CaseIterable {
+    public enum ScheduleKind: String, Sendable, Equatable, Codable, CaseIterable, SettingValue {
         /// Linear warm-up, then the rate times `decay_per_epoch` every epoch, smoothly (RangeNet++).
         case warmupExponential = "warmup-exponential"
         /// Linear warm-up, then half a cosine down to `minimum_learning_rate`.
@@ -88,18 +57,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case kind, warmupEpochs = "warmup_epochs", decayPerEpoch = "decay_per_epoch", minimumLearningRate = "minimum_learning_rate"
-        }
+        /// Every key of the `schedule:` block, once.
+        public static let settings: [Setting<Schedule>] = [
+            Setting("kind", \.kind, flag: "schedule", "The learning-rate schedule: warmup-exponential (RangeNet++'s) or cosine"),
+            Setting("warmup_epochs", \.warmupEpochs, "Epochs of linear warm-up to the peak learning rate"),
+            Setting("decay_per_epoch", \.decayPerEpoch, "warmup-exponential: the rate's factor per epoch"),
+            Setting("minimum_learning_rate", \.minimumLearningRate, "cosine: the rate at the end"),
+        ]
 
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-            let d = Schedule()
-            kind = try c.value(.kind, or: d.kind)
-            warmupEpochs = try c.value(.warmupEpochs, or: d.warmupEpochs)
-            decayPerEpoch = try c.value(.decayPerEpoch, or: d.decayPerEpoch)
-            minimumLearningRate = try c.value(.minimumLearningRate, or: d.minimumLearningRate)
-        }
+        public init(from decoder: any Decoder) throws { self.init(); try Self.settings.decode(into: &self, from: decoder) }
+        public func encode(to encoder: any Encoder) throws { try Self.settings.encode(self, to: encoder) }
     }
 
     public struct Augmentation: Sendable, Equatable, Codable {
@@ -117,16 +84,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         /// No augmentation at all.
         public static let none: Augmentation = { var a = Augmentation(); a.rotate = false; a.flip = false; a.jitter = 0; a.drop = 0; return a }()
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case rotate, flip, jitter, drop }
+        /// Every key of the `augmentation:` block, once.
+        public static let settings: [Setting<Augmentation>] = [
+            Setting("rotate", \.rotate, "Augmentation: random rotation about z"),
+            Setting("flip", \.flip, "Augmentation: mirror across the x axis half of the time"),
+            Setting("jitter", \.jitter, "Augmentation: metres of Gaussian noise on x, y, z"),
+            Setting("drop", \.drop, "Augmentation: fraction of points dropped"),
+        ]
 
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-            let d = Augmentation()
-            rotate = try c.value(.rotate, or: d.rotate)
-            flip = try c.value(.flip, or: d.flip)
-            jitter = try c.value(.jitter, or: d.jitter)
-            drop = try c.value(.drop, or: d.drop)
-        }
+        public init(from decoder: any Decoder) throws { self.init(); try Self.settings.decode(into: &self, from: decoder) }
+        public func encode(to encoder: any Encoder) throws { try Self.settings.encode(self, to: encoder) }
     }
 
     /// How a run was launched, as its `config.yaml` records it: written by the trainer for the
@@ -175,7 +142,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         }
     }
 
-    public var sensor = Sensor()
+    /// The range image and the normalisation of its five input channels.
+    public var sensor = ProjectionConfig()
     /// The network the training file named (`network:`): a built-in name (`darknet53`) or an
     /// architecture file relative to that file; nil for an `architecture:` block or the
     /// built-in RangeNet-lite. Provenance only: the
@@ -212,56 +180,58 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case sensor, network, architecture, loss, optimizer, schedule, augmentation, batchSize = "batch_size", accumulate, epochs,
-             preciseBatchNormScans = "precise_batch_norm_scans",
-             trainSequences = "train_sequences", validSequences = "valid_sequences", seed, precision, distributed
-    }
+    /// Every key of a training file, once: the blocks (each with its own table) and the
+    /// top-level keys. `network` (exclusive with `architecture`) and `distributed` are read by hand below.
+    public static let settings: [Setting<TrainingConfig>] = [
+        .block("sensor", \.sensor, "The range image and the normalisation of its five input channels"),
+        .block("architecture", \.architecture, "The network's kind and shape (a run's config.yaml holds it inline)"),
+        .block("loss", \.loss, "The loss and its parameters"),
+        .block("optimizer", \.optimizer, "The optimiser"),
+        .block("schedule", \.schedule, "The learning-rate schedule"),
+        .block("augmentation", \.augmentation, "Augmentation of training scans"),
+        Setting("batch_size", \.batchSize, "Scans per forward pass, per rank under mpirun"),
+        Setting("accumulate", \.accumulate, "Micro-batches of batch_size scans whose gradients make one optimiser step (per rank under mpirun)"),
+        Setting("epochs", \.epochs, "Epochs to train"),
+        Setting("precise_batch_norm_scans", \.preciseBatchNormScans,
+                "Training scans over which batch norm's statistics are recomputed before each validation (0: keep the running averages)"),
+        Setting("train_sequences", \.trainSequences, "Training sequences, e.g. 00,01 (empty: the label config's split)"),
+        Setting("valid_sequences", \.validSequences, "Validation sequences (empty: the label config's split)"),
+        Setting("seed", \.seed, "Seed of initialisation, shuffling and augmentation"),
+        Setting("precision", \.precision,
+                "Arithmetic of the network: fp32, or bf16 mixed precision (convolutions in bfloat16; statistics, losses and weights in float32)"),
+    ]
+
+    /// Every key that has a command-line flag, the blocks' keys included, for `train`,
+    /// `compare` and `bench train`: the flag is the key with dashes (`--focal-gamma`,
+    /// `--learning-rate`, `--fov-up`), except the optimiser's and the schedule's `kind`
+    /// (`--optimizer`, `--schedule`) and the loss's `terms` (`--loss`).
+    public static let flagSettings: [Setting<TrainingConfig>] =
+        settings.filter { $0.flag != nil }
+            + ProjectionConfig.settings.map { $0.within("sensor", \.sensor) }
+            + LossConfig.settings.map { $0.within("loss", \.loss) }
+            + Optimizer.settings.map { $0.within("optimizer", \.optimizer) }
+            + Schedule.settings.map { $0.within("schedule", \.schedule) }
+            + Augmentation.settings.map { $0.within("augmentation", \.augmentation) }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-        let d = TrainingConfig()
-        sensor = try c.value(.sensor, or: d.sensor)
-        network = try c.decodeIfPresent(String.self, forKey: .network)
-        architecture = try c.value(.architecture, or: d.architecture)
-        if network != nil, c.contains(.architecture) {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.network],
+        self.init()
+        try Self.settings.decode(into: &self, from: decoder, extraKeys: ["network", "distributed"])
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        let networkKey = AnyCodingKey(stringValue: "network"), architectureKey = AnyCodingKey(stringValue: "architecture")
+        network = try c.decodeIfPresent(String.self, forKey: networkKey)
+        if network != nil, c.contains(architectureKey) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [networkKey],
                                                     debugDescription: "give network (a file) or an architecture block, not both"))
         }
-        loss = try c.value(.loss, or: d.loss)
-        optimizer = try c.value(.optimizer, or: d.optimizer)
-        schedule = try c.value(.schedule, or: d.schedule)
-        augmentation = try c.value(.augmentation, or: d.augmentation)
-        batchSize = try c.value(.batchSize, or: d.batchSize)
-        accumulate = try c.value(.accumulate, or: d.accumulate)
-        epochs = try c.value(.epochs, or: d.epochs)
-        preciseBatchNormScans = try c.value(.preciseBatchNormScans, or: d.preciseBatchNormScans)
-        trainSequences = try c.value(.trainSequences, or: d.trainSequences)
-        validSequences = try c.value(.validSequences, or: d.validSequences)
-        seed = try c.value(.seed, or: d.seed)
-        precision = try c.value(.precision, or: d.precision)
-        distributed = try c.decodeIfPresent(Launch.self, forKey: .distributed)
+        distributed = try c.decodeIfPresent(Launch.self, forKey: AnyCodingKey(stringValue: "distributed"))
     }
 
     /// Writes the resolved configuration: the architecture inline (never `network`), so that a
     /// run directory's `config.yaml` is complete by itself.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(sensor, forKey: .sensor)
-        try c.encode(architecture, forKey: .architecture)
-        try c.encode(loss, forKey: .loss)
-        try c.encode(optimizer, forKey: .optimizer)
-        try c.encode(schedule, forKey: .schedule)
-        try c.encode(augmentation, forKey: .augmentation)
-        try c.encode(batchSize, forKey: .batchSize)
-        try c.encode(accumulate, forKey: .accumulate)
-        try c.encode(epochs, forKey: .epochs)
-        try c.encode(preciseBatchNormScans, forKey: .preciseBatchNormScans)
-        try c.encode(trainSequences, forKey: .trainSequences)
-        try c.encode(validSequences, forKey: .validSequences)
-        try c.encode(seed, forKey: .seed)
-        try c.encode(precision, forKey: .precision)
-        try c.encodeIfPresent(distributed, forKey: .distributed)
+        try Self.settings.encode(self, to: encoder)
+        var c = encoder.container(keyedBy: AnyCodingKey.self)
+        try c.encodeIfPresent(distributed, forKey: AnyCodingKey(stringValue: "distributed"))
     }
 
     /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).
@@ -313,9 +283,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// Everything wrong with the settings, one message each; empty when the run can start.
     public var problems: [String] {
         var out = architecture.problems.map { "architecture: \($0)" }
-        if let p = sensor.projection.problem() { out.append("sensor: \(p)") }
-        if sensor.means.count != 5 || sensor.stds.count != 5 { out.append("sensor: means and stds need 5 values (range, x, y, z, remission)") }
-        if sensor.stds.contains(where: { !($0 > 0) }) { out.append("sensor: stds must be positive") }
+        if let p = sensor.problem() { out.append("sensor: \(p)") }
         if architecture.problems.isEmpty {
             let divisor = architecture.sizeDivisor
             if sensor.width % divisor.width != 0 {

@@ -32,7 +32,7 @@ public struct LossTerm: Sendable, Equatable {
 /// A weighted sum of losses, written `subclassified:0.2+ce:0.5+dice:0.3` (a term without a
 /// weight counts once: `wce` or `lovasz+wce`). The first releases' `,` between the terms is
 /// still read; what is written uses `+`, the one syntax of `train`, `compare` and the files.
-public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible {
+public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible, SettingValue {
     public var terms: [LossTerm]
 
     public init(terms: [LossTerm]) { self.terms = terms }
@@ -65,6 +65,13 @@ public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible {
         terms.map { $0.weight == 1 ? $0.kind.rawValue : "\($0.kind.rawValue):\($0.weight)" }.joined(separator: "+")
     }
 
+    public init?(flagText: String) { try? self.init(parsing: flagText) }
+    public var flagText: String { description }
+    public static var valueName: String { "loss" }
+    public static func problem(ofFlagText text: String) -> String? {
+        do { _ = try LossSpec(parsing: text); return nil } catch { return error.description }
+    }
+
     public func contains(_ kind: LossKind) -> Bool { terms.contains { $0.kind == kind && $0.weight > 0 } }
 
     public init(from decoder: any Decoder) throws {
@@ -83,7 +90,7 @@ public struct LossSpec: Sendable, Equatable, Codable, CustomStringConvertible {
 /// The loss of a run: its terms and every term's parameters, the `loss:` block of a training
 /// file (`data/train.yaml`) and the loss flags of `rangeseg train`, `compare` and `loss`, which
 /// override the same fields. Each default is written once, in the property initialisers here
-/// and in `SubclassifiedOptions` and `CentroidSubclassOptions`.
+/// and in `SubclassifiedOptions` and `CentroidSubclassOptions`; each key once, in `settings`.
 ///
 /// The YAML keys are flat (`tau`, `kappa`, `subclasses`, ...); a key this type does not know is
 /// an error that names the nearest valid one.
@@ -114,67 +121,45 @@ public struct LossConfig: Sendable, Equatable, Codable {
     /// A config with these terms and every parameter at its default.
     public init(terms: LossSpec) { self.terms = terms }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case terms, reduction, focalGamma = "focal_gamma", diceSmooth = "dice_smooth"
-        case tau, kappa, power, maxWeight = "max_weight", referenceFactor = "reference_factor", queryFactor = "query_factor"
-        case batchAveragedWeights = "batch_averaged_weights", subclassReduction = "subclass_reduction"
-        case subclasses, defaultSubclasses = "default_subclasses", centroidUpdate = "centroid_update",
-             updateEvery = "update_every", centroidMomentum = "centroid_momentum", centroidWarmupSteps = "centroid_warmup_steps",
-             centroidCrossEntropyWarmupSteps = "centroid_ce_warmup_steps", subclassFeatures = "subclass_features",
-             centroidNormalisation = "centroid_normalisation"
-    }
+    /// Every key of the `loss:` block, once: its YAML key (the flag is the key with dashes, e.g.
+    /// `--focal-gamma`), where it is stored, and what it means. Decoding, encoding, the flags of
+    /// `train`, `compare` and `loss`, and their help come from this table.
+    public static let settings: [Setting<LossConfig>] = [
+        Setting("terms", \.terms, flag: "loss", "The loss: a name (\(LossKind.allCases.map(\.rawValue).joined(separator: ", "))) or a weighted sum such as subclassified:0.2+ce:0.5+dice:0.3"),
+        Setting("reduction", \.reduction, "Reduction of ce, wce and focal: mean (over all pixels), valid-mean (over labelled pixels) or sum"),
+        Setting("tau", \.subclassified.threshold, "Subclassified: similarity threshold tau"),
+        Setting("kappa", \.subclassified.kappa, "Subclassified: kappa in 1/(n + kappa)^p"),
+        Setting("power", \.subclassified.power, "Subclassified: the power p in 1/(n + kappa)^p"),
+        Setting("max_weight", \.subclassified.maxWeight, "Subclassified: weights are clamped at this value after normalisation, w_max"),
+        Setting("reference_factor", \.subclassified.referenceFactor, "Subclassified: reference grid factor, ROWSxCOLUMNS"),
+        Setting("query_factor", \.subclassified.queryFactor, "Subclassified: query grid factor, ROWSxCOLUMNS"),
+        Setting("batch_averaged_weights", \.subclassified.batchAveragedWeights,
+                "Subclassified: weight every image by the batch-mean weight map, as the authors' released code does"),
+        Setting("subclass_reduction", get: { $0.subclassified.reduction },
+                set: { $0.subclassified.reduction = $1; $0.centroid.reduction = $1 },
+                "Reduction of the subclassified and centroid losses (the paper: mean over all pixels)"),
+        Setting("focal_gamma", \.focalGamma, "Focal: gamma"),
+        Setting("dice_smooth", \.diceSmooth, "Dice: smoothing added to numerator and denominator"),
+        Setting("subclasses", \.subclassCounts, "Centroid: subclasses K per class, by learning id or class name, e.g. car:5,person:4,9:2"),
+        Setting("default_subclasses", \.centroid.defaultSubclasses, "Centroid: subclasses of the classes not listed in subclasses"),
+        Setting("subclass_features", \.subclassFeatures,
+                "Centroid: what to cluster: logits, decoder (the last decoder stage) or a network feature such as enc.2"),
+        Setting("centroid_update", \.centroid.update, "Centroid: recluster (k-means every update_every steps) or adaptive (moving averages)"),
+        Setting("update_every", \.centroid.updateEvery, "Centroid: steps between re-clusterings"),
+        Setting("centroid_momentum", \.centroid.momentum, "Centroid: momentum of the moving averages of centroids and subclass statistics"),
+        Setting("centroid_warmup_steps", \.centroid.warmupSteps, "Centroid: steps over which the weight blends from frequency alone to frequency x difficulty"),
+        Setting("centroid_ce_warmup_steps", \.centroid.crossEntropyWarmupSteps,
+                "Centroid: steps over which the loss blends from plain cross-entropy to the subclass weights"),
+        Setting("centroid_normalisation", \.centroid.normalisation,
+                "Centroid: normalise a class's weights over the subclasses present in the step (present) or over all K (all)"),
+    ]
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-        let d = LossConfig()
-        terms = try c.value(.terms, or: d.terms)
-        reduction = try c.value(.reduction, or: d.reduction)
-        focalGamma = try c.value(.focalGamma, or: d.focalGamma)
-        diceSmooth = try c.value(.diceSmooth, or: d.diceSmooth)
-        subclassified.threshold = try c.value(.tau, or: d.subclassified.threshold)
-        subclassified.kappa = try c.value(.kappa, or: d.subclassified.kappa)
-        subclassified.power = try c.value(.power, or: d.subclassified.power)
-        subclassified.maxWeight = try c.value(.maxWeight, or: d.subclassified.maxWeight)
-        subclassified.referenceFactor = try c.value(.referenceFactor, or: d.subclassified.referenceFactor)
-        subclassified.queryFactor = try c.value(.queryFactor, or: d.subclassified.queryFactor)
-        subclassified.batchAveragedWeights = try c.value(.batchAveragedWeights, or: d.subclassified.batchAveragedWeights)
-        subclassified.reduction = try c.value(.subclassReduction, or: d.subclassified.reduction)
-        centroid.reduction = subclassified.reduction
-        subclassCounts = try c.value(.subclasses, or: d.subclassCounts)
-        subclassFeatures = try c.value(.subclassFeatures, or: d.subclassFeatures)
-        centroid.crossEntropyWarmupSteps = try c.value(.centroidCrossEntropyWarmupSteps, or: d.centroid.crossEntropyWarmupSteps)
-        centroid.defaultSubclasses = try c.value(.defaultSubclasses, or: d.centroid.defaultSubclasses)
-        centroid.update = try c.value(.centroidUpdate, or: d.centroid.update)
-        centroid.updateEvery = try c.value(.updateEvery, or: d.centroid.updateEvery)
-        centroid.momentum = try c.value(.centroidMomentum, or: d.centroid.momentum)
-        centroid.warmupSteps = try c.value(.centroidWarmupSteps, or: d.centroid.warmupSteps)
-        centroid.normalisation = try c.value(.centroidNormalisation, or: d.centroid.normalisation)
+        self.init()
+        try Self.settings.decode(into: &self, from: decoder)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(terms, forKey: .terms)
-        try c.encode(reduction, forKey: .reduction)
-        try c.encode(focalGamma, forKey: .focalGamma)
-        try c.encode(diceSmooth, forKey: .diceSmooth)
-        try c.encode(subclassified.threshold, forKey: .tau)
-        try c.encode(subclassified.kappa, forKey: .kappa)
-        try c.encode(subclassified.power, forKey: .power)
-        try c.encode(subclassified.maxWeight, forKey: .maxWeight)
-        try c.encode(subclassified.referenceFactor, forKey: .referenceFactor)
-        try c.encode(subclassified.queryFactor, forKey: .queryFactor)
-        try c.encode(subclassified.batchAveragedWeights, forKey: .batchAveragedWeights)
-        try c.encode(subclassified.reduction, forKey: .subclassReduction)
-        try c.encode(subclassCounts, forKey: .subclasses)
-        try c.encode(subclassFeatures, forKey: .subclassFeatures)
-        try c.encode(centroid.crossEntropyWarmupSteps, forKey: .centroidCrossEntropyWarmupSteps)
-        try c.encode(centroid.defaultSubclasses, forKey: .defaultSubclasses)
-        try c.encode(centroid.update, forKey: .centroidUpdate)
-        try c.encode(centroid.updateEvery, forKey: .updateEvery)
-        try c.encode(centroid.momentum, forKey: .centroidMomentum)
-        try c.encode(centroid.warmupSteps, forKey: .centroidWarmupSteps)
-        try c.encode(centroid.normalisation, forKey: .centroidNormalisation)
-    }
+    public func encode(to encoder: any Encoder) throws { try Self.settings.encode(self, to: encoder) }
 
     /// Everything wrong with the parameters, one message each (image-size checks come later,
     /// when the loss meets its first batch).
@@ -206,4 +191,14 @@ public struct LossConfig: Sendable, Equatable, Codable {
         }
         return counts
     }
+}
+
+extension Reduction: SettingValue {}
+extension CentroidSubclassOptions.Update: SettingValue {}
+extension CentroidSubclassOptions.Normalisation: SettingValue {}
+
+extension GridFactor: SettingValue {
+    public init?(flagText: String) { self.init(parsing: flagText) }
+    public var flagText: String { description }
+    public static var valueName: String { "ROWSxCOLUMNS" }
 }

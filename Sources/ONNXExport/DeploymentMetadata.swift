@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Inference
+import Projection
 import SemanticKITTI
 
 /// What a deployer needs to make the network's input from a scan and to read its output,
@@ -43,7 +44,7 @@ public struct DeploymentMetadata: Sendable, Equatable {
     ///   - sensor: The range image and the normalisation of the checkpoint's training configuration.
     ///   - labels: The label configuration whose learning ids the network predicts.
     ///   - inputs: The channels the network reads (all five by default).
-    public init(sensor: TrainingConfig.Sensor, labels: LabelConfig, inputs: ArchitectureConfig.InputChannels = .init()) {
+    public init(sensor: ProjectionConfig, labels: LabelConfig, inputs: ArchitectureConfig.InputChannels = .init()) {
         height = sensor.height
         width = sensor.width
         fovUp = sensor.fovUp

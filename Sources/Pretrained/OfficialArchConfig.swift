@@ -89,9 +89,9 @@ struct OfficialArchConfig: Decodable {
     }
 
     /// RangeSeg's sensor: image size, field of view and the per-channel normalisation.
-    func sensor(file: URL) throws(FormatError) -> TrainingConfig.Sensor {
+    func sensor(file: URL) throws(FormatError) -> ProjectionConfig {
         let s = dataset.sensor
-        var sensor = TrainingConfig.Sensor()
+        var sensor = ProjectionConfig()
         sensor.height = s.imageProperties.height
         sensor.width = s.imageProperties.width
         sensor.fovUp = s.fovUp
@@ -101,7 +101,7 @@ struct OfficialArchConfig: Decodable {
         }
         sensor.means = s.imageMeans
         sensor.stds = s.imageStds
-        if let problem = sensor.projection.problem() { throw FormatError(file: file, reason: "dataset.sensor: \(problem)") }
+        if let problem = sensor.problem() { throw FormatError(file: file, reason: "dataset.sensor: \(problem)") }
         return sensor
     }
 

@@ -45,6 +45,7 @@ struct BenchInfer: ParsableCommand {
     var pipeline: URL?
 
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var settings: SettingFlags<InferenceSettings>
     @OptionGroup var labelConfig: LabelConfigOption
 
     func validate() throws {
@@ -55,15 +56,18 @@ struct BenchInfer: ParsableCommand {
         let labels = try labelConfig.load()
         let segmenter: Segmenter
         if let checkpoint, OfficialModel.isFolder(checkpoint) {
-            printPrecisionNotice(network.precision ?? .fp32)
-            segmenter = try OfficialModel(folder: checkpoint).segmenter(precision: network.precision ?? .fp32)
+            var flagged = TrainingConfig()
+            try settings.apply(to: &flagged)
+            printPrecisionNotice(flagged.precision)
+            segmenter = try OfficialModel(folder: checkpoint).segmenter(precision: flagged.precision)
         } else if let checkpoint {
             var config = try checkpointConfig(checkpoint, flag: nil)
-            if let precision = network.precision { config.precision = precision }
-            printPrecisionNotice(config.precision)
-            segmenter = try Segmenter(checkpoint: checkpoint, config: config, labels: labels)
+            try settings.apply(to: &config)
+            segmenter = try Segmenter(checkpoint: checkpoint, config: network.check(config), labels: labels)
         } else {
-            let config = try network.resolvedConfig()
+            var config = try network.config()
+            try settings.apply(to: &config)
+            config = try network.check(config)
             segmenter = Segmenter(model: try TrainingStep(config: config, labels: labels).model, config: config,
                                   builder: SampleBuilder(config: config, lookup: labels.lookup()))
             segmenter.model.eval()

@@ -34,8 +34,6 @@ struct BenchTrain: ParsableCommand {
     var warmup = 2
     @Option(help: "Timed steps.")
     var steps = 5
-    @Option(help: "The loss (overrides the configuration's), e.g. ce or subclassified.", transform: parseLoss)
-    var loss: LossSpec?
     @Option(help: "Dataset root: time on its labelled scans instead of random data.", transform: { URL(fileURLWithPath: $0) })
     var dataset: URL?
     @Option(help: ArgumentHelp("With --dataset: the sequences whose labelled scans to use.", valueName: "list"))
@@ -53,7 +51,6 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         var config = try training.resolvedConfig()
-        if let loss { config.loss.terms = loss }
         if let batch { config.batchSize = batch }
         let labels = try labelConfig.load()
         let (h, w) = (config.sensor.height, config.sensor.width)

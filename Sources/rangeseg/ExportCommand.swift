@@ -31,27 +31,17 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Training configuration of the checkpoint (default: config.yaml beside it).", transform: { URL(fileURLWithPath: $0) })
     var trainConfig: URL?
 
-    @Option(help: "Range-image height of the exported model in pixels (default: the training configuration's).")
-    var height: Int?
-
-    @Option(help: "Range-image width of the exported model in pixels (default: the training configuration's; divisible by 32 for RangeNet-lite and DarkNet, 16 for SalsaNext).")
-    var width: Int?
-
     @Flag(help: "Keep batch norm as BatchNormalization nodes with the running statistics instead of folding it into the convolutions.")
     var keepBatchNorm = false
 
     @OptionGroup var labelConfig: LabelConfigOption
-
-    func validate() throws {
-        if let height, height < 1 { throw ValidationError("--height must be at least 1") }
-        if let width, width < 1 { throw ValidationError("--width must be at least 1") }
-    }
+    @OptionGroup var sensor: SettingFlags<SensorSettings>
 
     func run() throws {
         let labels = try labelConfig.load()
         var config = try checkpointConfig(checkpoint, trainConfig: trainConfig)
-        if let height { config.sensor.height = height }
-        if let width { config.sensor.width = width }
+        try sensor.apply(to: &config.sensor)
+        if let problem = config.sensor.problem() { throw ValidationError("sensor: \(problem)") }
         let exporter = ONNXExporter(batchNorm: keepBatchNorm ? .kept : .folded)
         let summary = try exporter.export(checkpoint: checkpoint, config: config, labels: labels, to: onnx)
         let operators = summary.operators.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -31,10 +31,6 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Labels, integers [B, H, W] (.npy), learning ids.", transform: { URL(fileURLWithPath: $0) })
     var labels: URL
 
-    @Option(help: "The loss: a name or a weighted sum such as subclassified:0.2+ce:0.5+dice:0.3 (default \(LossConfig().terms)).",
-            transform: parseLoss)
-    var loss: LossSpec?
-
     @Option(help: "The label id that carries no loss (default \(LossConfig().ignoreIndex)).")
     var ignoreIndex: Int32?
 
@@ -42,7 +38,7 @@ struct LossCommand: ParsableCommand {
             transform: { URL(fileURLWithPath: $0) })
     var classWeights: URL?
 
-    @OptionGroup var lossParameters: LossParameterOptions
+    @OptionGroup var lossSettings: SettingFlags<LossSettings>
     @OptionGroup var labelConfig: LabelConfigOption
 
     @Option(help: "Write the per-pixel weights [B, H, W] here (.npy); losses that weight pixels only.", transform: { URL(fileURLWithPath: $0) })
@@ -57,9 +53,8 @@ struct LossCommand: ParsableCommand {
 
     func run() throws {
         var config = LossConfig()
-        if let loss { config.terms = loss }
         if let ignoreIndex { config.ignoreIndex = ignoreIndex }
-        try lossParameters.apply(to: &config)
+        try lossSettings.apply(to: &config)
         let arrays = try LossOnArrays(logits: NumPyArray(npy: logits), labels: NumPyArray(npy: labels),
                                       logitsFile: logits.path, labelsFile: labels.path)
         let classes = arrays.shape.classes

@@ -9,26 +9,24 @@ import Projection
 import RangeSegKit
 import SemanticKITTI
 
-/// Range-image geometry flags shared by every command that projects scans; each overrides the
-/// same field of `ProjectionConfig`, whose defaults are RangeNet++'s.
+/// The range-image geometry flags of the commands that project scans given as arguments
+/// (`project`, `evaluate`, `bench project`): the `sensor:` keys `--height`, `--width`,
+/// `--fov-up`, `--fov-down`, with their help and defaults from `ProjectionConfig.settings`.
+/// (Commands without positional arguments take every sensor key through `SettingFlags`.)
 struct ProjectionOptions: ParsableArguments {
-    private static let defaults = ProjectionConfig()
+    private static func help(_ key: String) -> ArgumentHelp {
+        let setting = ProjectionConfig.settings.first { $0.key == key }!
+        return ArgumentHelp("\(setting.help) (default \(setting.text(in: ProjectionConfig()))).", valueName: setting.valueName)
+    }
 
-    @Option(help: "Range-image height in pixels (rows; default \(defaults.height)).")
-    var height: Int?
-
-    @Option(help: "Range-image width in pixels (columns, covering 360 degrees; default \(defaults.width)).")
-    var width: Int?
-
-    @Option(name: .customLong("fov-up"), help: ArgumentHelp("Upper edge of the vertical field of view (default \(Int(defaults.fovUp))).", valueName: "degrees"))
-    var fovUp: Float?
-
-    @Option(name: .customLong("fov-down"), help: ArgumentHelp("Lower edge of the vertical field of view (default \(Int(defaults.fovDown))).", valueName: "degrees"))
-    var fovDown: Float?
+    @Option(help: help("height")) var height: Int?
+    @Option(help: help("width")) var width: Int?
+    @Option(name: .customLong("fov-up"), help: help("fov_up")) var fovUp: Float?
+    @Option(name: .customLong("fov-down"), help: help("fov_down")) var fovDown: Float?
 
     /// The defaults with the flags applied.
     var config: ProjectionConfig {
-        var c = Self.defaults
+        var c = ProjectionConfig()
         if let height { c.height = height }
         if let width { c.width = width }
         if let fovUp { c.fovUp = fovUp }
@@ -78,18 +76,11 @@ struct NameList: ExpressibleByArgument, CustomStringConvertible, Sendable {
     }
 }
 
-extension Reduction: ExpressibleByArgument {}
-extension CentroidSubclassOptions.Update: ExpressibleByArgument {}
-extension CentroidSubclassOptions.Normalisation: ExpressibleByArgument {}
 extension Cleanup: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension PointCloudFormat: ExpressibleByArgument {}
 extension PointCloudEncoding: ExpressibleByArgument {}
 extension InvalidPoints: ExpressibleByArgument {}
-
-extension GridFactor: ExpressibleByArgument {
-    public init?(argument: String) { self.init(parsing: argument) }
-}
 
 /// Parses a loss flag (`subclassified`, `lovasz+wce`, `subclassified:0.2+ce:0.8`), failing with
 /// the loss library's message.

@@ -48,10 +48,6 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run directory for checkpoints, logs and plots.", transform: { URL(fileURLWithPath: $0) })
     var runDirectory: URL
 
-    @Option(help: "The loss (overrides the file): a name or a weighted sum such as subclassified:0.2+ce:0.5+dice:0.3.",
-            transform: parseLoss)
-    var loss: LossSpec?
-
     @Flag(help: "Continue the run in --run from its last finished epoch.")
     var resume = false
 
@@ -84,7 +80,6 @@ struct TrainCommand: ParsableCommand {
     func train(on cluster: any Communicator) throws {
         if cluster.isLeader { try RunDirectory(runDirectory).check(resume: resume) }
         var config = try training.resolvedConfig(initialWeights: initialWeights)
-        if let loss { config.loss.terms = loss }
         let labels = try labelConfig.load()
         let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: runDirectory, communicator: cluster)
         trainer.maxStepsPerEpoch = training.maxStepsPerEpoch

@@ -1,4 +1,6 @@
+import BundledData
 import Configuration
+import Formats
 import Engine
 import Foundation
 import Inference
@@ -80,6 +82,63 @@ struct EveryKeyTests {
         #expect(Set(given.keys).subtracting(changed.keys).isEmpty, "keys read but not written: \(Set(given.keys).subtracting(changed.keys).sorted())")
         for key in keys.sorted() {
             #expect(changed[key] != defaults[key], "\(key) kept its default \(defaults[key] ?? "?"): decoding ignored it")
+        }
+    }
+
+    /// Every flag of `train` (derived from the key tables) sets its key: each key's non-default
+    /// value above, given as a flag to the defaults, reads back as that value, and no other key moves.
+    @Test func everyKeyIsAFlagThatSetsIt() throws {
+        let target = try TrainingConfig(yamlText: Self.everyTrainingKey, file: "every-key.yaml")
+        let defaults = TrainingConfig()
+        let settings = TrainingConfig.flagSettings
+        let flags = settings.compactMap(\.flag)
+        #expect(Set(flags).count == flags.count, "two keys share a flag: \(flags.sorted())")
+        // Every key the file holds (but the architecture, chosen by --network) has a flag.
+        let fileKeys = try leaves(TrainingConfig().yamlText()).keys.filter { !$0.hasPrefix("architecture") }
+        let flagged = Set(settings.map(\.key))
+        let missing = fileKeys.filter { key in !flagged.contains(key) && !flagged.contains { key.hasPrefix($0 + ".") } }
+        #expect(missing.isEmpty, "keys without a flag: \(missing.sorted())")
+        for setting in settings {
+            let value = setting.text(in: target)
+            #expect(value != setting.text(in: defaults), "\(setting.key): the every-key value equals the default")
+            var config = defaults
+            try settings.apply(flags: ["--\(setting.flag!)", value], to: &config)
+            #expect(setting.text(in: config) == value, "--\(setting.flag!) \(value) did not set \(setting.key)")
+            let moved = settings.filter { $0.key != setting.key && $0.text(in: config) != $0.text(in: defaults) }
+            // subclass_reduction sets both subclass losses' reduction; nothing else moves another key.
+            #expect(moved.isEmpty, "--\(setting.flag!) also moved \(moved.map(\.key))")
+        }
+    }
+
+    @Test func flagsTakeSwitchesEqualsAndNegativeNumbersAndNameTheNearestFlag() throws {
+        var config = TrainingConfig()
+        try TrainingConfig.flagSettings.apply(flags: ["--no-rotate", "--nesterov", "--fov-down", "-24", "--focal-gamma=1.5",
+                                                      "--train-sequences", "00,01", "--loss", "lovasz+wce"], to: &config)
+        #expect(!config.augmentation.rotate && config.optimizer.nesterov && config.sensor.fovDown == -24)
+        let lovaszWCE = try LossSpec(parsing: "lovasz+wce")
+        #expect(config.loss.focalGamma == 1.5 && config.trainSequences == ["00", "01"] && config.loss.terms == lovaszWCE)
+        #expect(throws: SettingFlagError.self) { try TrainingConfig.flagSettings.apply(flags: ["--epoch", "3"], to: &config) }
+        do {
+            try TrainingConfig.flagSettings.apply(flags: ["--focal-gama", "1"], to: &config)
+        } catch {
+            #expect(error.description == "unknown option --focal-gama (did you mean --focal-gamma?)")
+        }
+        do {
+            try TrainingConfig.flagSettings.apply(flags: ["--loss", "cee"], to: &config)
+            Issue.record("--loss cee was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("--loss: 'cee' is not a loss"), "\(error.description)")
+        }
+        #expect(throws: SettingFlagError.self) { try TrainingConfig.flagSettings.apply(flags: ["--epochs"], to: &config) }
+        #expect(throws: SettingFlagError.self) { try TrainingConfig.flagSettings.apply(flags: ["--epochs", "many"], to: &config) }
+    }
+
+    /// data/train.yaml documents every key: each table's keys appear in it.
+    @Test func trainYAMLListsEveryKey() throws {
+        let text = BundledData.trainingConfig
+        let documented = try leaves(text).keys
+        for setting in TrainingConfig.flagSettings {
+            #expect(documented.contains(setting.key), "data/train.yaml does not list \(setting.key)")
         }
     }
 

@@ -7,6 +7,7 @@ import Losses
 import SemanticKITTI
 import Formats
 @testable import Inference
+import Projection
 @testable import Training
 
 /// A configuration small enough to train in a debug build: 64 x 512 images, a three-stage
@@ -43,7 +44,7 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
 
     @Test func augmentationKeepsLabelsWithTheirPoints() throws {
         let config = try LabelConfig(yaml: SampleData.projectConfig)
-        let builder = SampleBuilder(sensor: TrainingConfig.Sensor(), lookup: config.lookup())
+        let builder = SampleBuilder(sensor: ProjectionConfig(), lookup: config.lookup())
         let scan = Scan(points: (0 ..< 1000).map { SIMD4(Float($0 % 50) + 2, Float($0 / 50) - 10, -1.5, 0.5) })
         let labels = (0 ..< 1000).map { Int32($0 % 3) }
         var augmentation = TrainingConfig.Augmentation()

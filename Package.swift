@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "RangeSegKit",
             dependencies: ["Inference", "Training", "Losses", "Engine", "Evaluation", "PointClouds", "Projection",
-                           "SemanticKITTI", "Formats", "Parallel"]
+                           "SemanticKITTI", "Configuration", "Formats", "Parallel"]
         ),
 
         /// Official pretrained model folders (RangeNet++'s darknet21/53, SalsaNext) and PyTorch
@@ -144,7 +144,7 @@ let package = Package(
         /// running their code.
         .target(
             name: "Pretrained",
-            dependencies: ["TorchCheckpoint", "Inference", "Engine", "Projection", "SemanticKITTI", "Configuration", "Formats", "Random"]
+            dependencies: ["TorchCheckpoint", "Inference", "Engine", "Projection", "SemanticKITTI", "Configuration", "BundledData", "Formats", "Random"]
         ),
 
         // MARK: - Deployment

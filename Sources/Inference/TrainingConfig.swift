@@ -271,6 +271,23 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// The networks one can name, each an architecture file in `data/networks/`.
     public static var networkNames: [String] { BundledData.networks.keys.sorted() }
 
+    /// The training configuration of a checkpoint: `trainConfig`, else the `config.yaml` that
+    /// `rangeseg train` writes beside its checkpoints. A checkpoint path that names no file is
+    /// the error, rather than the configuration that is then missing too; `flag` is the option
+    /// that points elsewhere, for the message.
+    public init(checkpoint: URL, trainConfig: URL? = nil, flag: String? = "--train-config") throws(FormatError) {
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+            throw FormatError(file: checkpoint, reason: "no such checkpoint")
+        }
+        if let trainConfig { try self.init(yaml: trainConfig); return }
+        let beside = checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml")
+        guard FileManager.default.fileExists(atPath: beside.path) else {
+            throw FormatError(file: beside, reason: "no such file: the checkpoint's training configuration, which rangeseg train writes "
+                                                   + "beside its checkpoints" + (flag.map { "; for a checkpoint from elsewhere pass \($0)" } ?? ""))
+        }
+        try self.init(yaml: beside)
+    }
+
     /// Decodes training-file text (a `network:` naming a file stays unresolved: there is no file
     /// to be relative to; a built-in name resolves).
     public init(yamlText: String, file: String) throws(FormatError) {

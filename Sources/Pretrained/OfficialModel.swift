@@ -39,6 +39,12 @@ public struct OfficialModel: Sendable {
     public let labelConfigText: String
     /// The k-NN clean-up of `post.KNN`, when `use` is True.
     public let knn: RangeKNN?
+
+    /// One line on the model: what it is, where from, how it sees scans.
+    public var summary: String {
+        let a = config.architecture, sensor = config.sensor
+        return "\(origin.rawValue) \(a.name) from \(folder.path): \(a.classes) classes, \(sensor.height)x\(sensor.width) images of \(a.inputs.names.joined(separator: ", "))"
+    }
     /// The weights under RangeSeg's (the official module's) names, checked against the network.
     public let stateDict: SafeTensors
 

@@ -1,4 +1,6 @@
 import CKernels
+import Dispatch
+import Formats
 import SemanticKITTI
 
 /// Projects scans onto range images (RangeNet++ / semantic-kitti-api convention).
@@ -64,5 +66,35 @@ public struct SphericalProjection: Sendable {
         rs_place_points(base, Int64(values.count / 4), Int32(config.height), Int32(config.width),
                         Double(config.fovUp) / 180 * Double.pi, Double(config.fovDown) / 180 * Double.pi,
                         rows.baseAddress!, columns.baseAddress!, ranges.baseAddress!)
+    }
+}
+
+/// The time the spherical projection takes, single-threaded (`rangeseg bench project`): each scan
+/// projected once to warm up, then `repetitions` times, each projection timed.
+public struct ProjectionTiming: Sendable {
+    /// Milliseconds of each timed projection, sorted.
+    public let milliseconds: [Double]
+    /// Mean points per scan.
+    public let pointsPerScan: Int
+    /// The median time per projection, in milliseconds.
+    public var median: Double { milliseconds.median() ?? 0 }
+
+    public init(scans: [Scan], config: ProjectionConfig, repetitions: Int) {
+        precondition(!scans.isEmpty && repetitions > 0, "time at least one scan once")
+        let projector = SphericalProjection(config)
+        var checksum = 0
+        for scan in scans { checksum &+= projector.project(scan).filledPixels } // warm-up
+        var times: [Double] = []
+        for _ in 0 ..< repetitions {
+            for scan in scans {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let image = projector.project(scan)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                checksum &+= image.filledPixels
+            }
+        }
+        withExtendedLifetime(checksum) {}
+        milliseconds = times.sorted()
+        pointsPerScan = scans.map(\.count).reduce(0, +) / scans.count
     }
 }

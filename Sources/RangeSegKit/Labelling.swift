@@ -1,3 +1,4 @@
+import Configuration
 import Formats
 import Parallel
 import Foundation
@@ -50,6 +51,17 @@ public struct Labelling: Sendable {
     public var pipelined = true
     /// The settings of the `range` clean-up (RangeNet++'s defaults, or an official folder's).
     public var rangeKNN = RangeKNN()
+
+    /// The clean-up in words, e.g. "range k-NN clean-up (k 5, window 5, sigma 1, cutoff 1)".
+    public var cleanupSummary: String {
+        switch cleanup {
+        case .range:
+            let k = rangeKNN
+            return "range k-NN clean-up (k \(k.k), window \(k.window), sigma \(YAMLFile.shortest(k.sigma)), cutoff \(YAMLFile.shortest(k.cutoff)))"
+        case .threeD: return "3-D k-NN clean-up"
+        case .none: return "no clean-up"
+        }
+    }
 
     public init(segmenter: Segmenter, labels: LabelConfig) {
         self.segmenter = segmenter
@@ -157,4 +169,28 @@ private final class PointCounter: @unchecked Sendable {
     private var value = 0
     var total: Int { lock.withLock { value } }
     func add(_ count: Int) { lock.withLock { value += count } }
+}
+
+extension Labelling {
+    /// `rangeseg infer`'s labelling of `items` timed four ways: without and with the range k-NN,
+    /// one scan after another and pipelined, after an untimed warm-up; the label files go to a
+    /// scratch folder that is removed afterwards (`rangeseg bench infer --pipeline`).
+    public static func timings(of items: [ScanItem], segmenter: Segmenter, labels: LabelConfig) throws
+        -> [(cleanup: Cleanup, pipelined: Bool, summary: Summary)] {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rangeseg-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var warmup = Labelling(segmenter: segmenter, labels: labels)
+        warmup.pipelined = false
+        _ = try warmup.run(items, out: scratch.appendingPathComponent("warm-up"))
+        var out: [(cleanup: Cleanup, pipelined: Bool, summary: Summary)] = []
+        for cleanup in [Cleanup.none, .range] {
+            for pipelined in [false, true] {
+                var labelling = Labelling(segmenter: segmenter, labels: labels)
+                labelling.cleanup = cleanup
+                labelling.pipelined = pipelined
+                out.append((cleanup, pipelined, try labelling.run(items, out: scratch.appendingPathComponent("\(cleanup)-\(pipelined)"))))
+            }
+        }
+        return out
+    }
 }

@@ -129,6 +129,40 @@ public struct LossComparison {
     }
 }
 
+extension LossComparison {
+    /// What trains the runs, `jobs` at a time: this process for one; else child processes of
+    /// `executable` (`rangeseg train`) with an equal share of the cores, reading the label
+    /// config this writes to `out/label-config.yaml`.
+    public func launcher(jobs: Int, out: URL, executable: URL) throws -> any RunLauncher {
+        guard jobs > 1 else { return InProcessLauncher(labels: labels, dataset: dataset, maxStepsPerEpoch: maxStepsPerEpoch) }
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let labelFile = out.appendingPathComponent("label-config.yaml")
+        try labels.write(yaml: labelFile)
+        return ProcessLauncher(executable: executable, dataset: dataset, labelConfig: labelFile,
+                               threads: max(1, ProcessInfo.processInfo.activeProcessorCount / jobs), maxStepsPerEpoch: maxStepsPerEpoch)
+    }
+}
+
+extension ComparisonReport {
+    /// Writes `comparison.md`, the gain chart `gain.png`/`.svg` of `interest` over `baseline`
+    /// (defaults: subclassified if compared, else the last loss; ce if compared, else the first)
+    /// and the curves `miou-curves` and `loss-curves` (.png and .svg) to `out`.
+    public func write(to out: URL, interest: LossSpec? = nil, baseline: LossSpec? = nil) throws -> (markdown: String, gainChart: URL?) {
+        let markdown = fullMarkdown()
+        try AtomicFile.write(Data(markdown.utf8), to: out.appendingPathComponent("comparison.md"))
+        let interest = interest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
+        let base = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
+        var gain: URL?
+        if interest != base, let chart = gainChart(of: interest, over: base) {
+            gain = out.appendingPathComponent("gain.png")
+            try chart.write(png: gain!, svg: out.appendingPathComponent("gain.svg"))
+        }
+        try mIoUCurves().write(png: out.appendingPathComponent("miou-curves.png"), svg: out.appendingPathComponent("miou-curves.svg"))
+        try lossCurves().write(png: out.appendingPathComponent("loss-curves.png"), svg: out.appendingPathComponent("loss-curves.svg"))
+        return (markdown, gain)
+    }
+}
+
 /// Trains one run of a comparison.
 public protocol RunLauncher: Sendable {
     /// Trains `run.config` in `run.directory` (resuming it when `resume`); `events` gets the

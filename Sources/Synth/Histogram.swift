@@ -1,3 +1,5 @@
+import Foundation
+
 /// Points per raw SemanticKITTI label id.
 public struct ClassHistogram: Sendable, Equatable {
     /// Points per raw id (ids 0-65535).
@@ -45,6 +47,25 @@ public struct ClassHistogram: Sendable, Equatable {
         let content = content(allIDs: allIDs)
         var out = "content: # as a ratio with the total number of points\n"
         for id in content.keys.sorted() { out += "  \(id): \(content[id]!)\n" }
+        return out
+    }
+}
+
+extension ClassHistogram {
+    /// The histogram as a table: class, raw id, points, percent and a bar (log-free, so rare
+    /// classes show as a thin bar or none).
+    public var table: String {
+        let rows = byCount
+        let top = Double(rows.first?.count ?? 1)
+        var out = "class           id      points        %\n"
+        for (id, count) in rows {
+            let name = SynthClass(rawValue: id)?.name ?? "id \(id)"
+            let percent = self.fraction(id) * 100
+            let bar = String(repeating: "#", count: Int((Double(count) / top * 40).rounded(.up)))
+            out += name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + String(format: "%4d %11d %8.3f  ", Int(id), count, percent) + bar + "\n"
+        }
+        out += "total".padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "     %11d  100.000", total)
         return out
     }
 }

@@ -146,3 +146,50 @@ func processCPUMilliseconds() -> Double {
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
     return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
 }
+
+extension BenchmarkReport {
+    /// The figures of a network benchmark as lines of text under `title` (`rangeseg bench train`
+    /// and `bench infer` print them; tools/bench reads the median line).
+    public func figures(title: String) -> [String] {
+        var out = [title]
+        out.append("  parameters      \(parameterCount)")
+        out.append("  threads         \(ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "OpenMP default") (OMP_NUM_THREADS)")
+        out.append("  steps (ms)      " + stepMilliseconds.map { String(format: "%.1f", $0) }.joined(separator: " "))
+        out.append(String(format: "  median          %.1f ms per step (mean %.1f, best %.1f)", medianMilliseconds, meanMilliseconds,
+                          stepMilliseconds.min() ?? 0))
+        if !cpuMilliseconds.isEmpty {
+            out.append(String(format: "  CPU time        %.1f ms per step (median; all threads, OpenMP spinning included)", medianCPUMilliseconds))
+        }
+        if !phases.isEmpty {
+            func median(_ values: [Double]) -> Double { values.median() ?? 0 }
+            out.append(String(format: "  phases (median) forward %.1f, loss %.1f, backward %.1f, update %.1f ms",
+                              median(phases.map(\.forward)), median(phases.map(\.loss)), median(phases.map(\.backward)),
+                              median(phases.map(\.update))))
+        }
+        out.append(String(format: "  work            %.1f GFLOP per step (convolutions)", flopsPerStep / 1e9))
+        out.append(String(format: "  achieved        %.1f GFLOP/s at the median", gigaflopsPerSecond))
+        out.append(String(format: "  peak memory     %.2f GB (VmHWM)", Double(peakResidentBytes) / 1e9))
+        if let profile { out += profileLines(profile) }
+        return out
+    }
+
+    /// oneDNN's time per primitive kind per step, and what the step spent outside oneDNN.
+    private func profileLines(_ profile: EngineProfile) -> [String] {
+        func padded(_ text: String) -> String { "    " + text.padding(toLength: 32, withPad: " ", startingAt: 0) }
+        var out = ["  profile (ms per step; oneDNN primitives by kind, then the rest)"]
+        let step = meanMilliseconds
+        for (kind, entry) in profile.byTime {
+            out.append(padded(kind) + String(format: " %7.1f  %4.1f%%  %5d calls", entry.milliseconds, 100 * entry.milliseconds / step, entry.count))
+        }
+        let engine = profile.totalMilliseconds
+        out.append(padded("all oneDNN") + String(format: " %7.1f  %4.1f%%", engine, 100 * engine / step))
+        if !phases.isEmpty {
+            let n = Double(phases.count)
+            let loss = phases.map(\.loss).reduce(0, +) / n, update = phases.map(\.update).reduce(0, +) / n
+            out.append(padded("loss phase") + String(format: " %7.1f  (Swift kernels; its oneDNN calls are counted above)", loss))
+            out.append(padded("optimiser update (Swift)") + String(format: " %7.1f", update))
+        }
+        out.append(padded("not in oneDNN") + String(format: " %7.1f  (mean step %.1f ms)", step - engine, step))
+        return out
+    }
+}

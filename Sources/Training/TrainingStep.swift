@@ -69,12 +69,7 @@ public final class TrainingStep {
         var generator = RandomGenerator(seed: config.seed)
         model = Networks.make(config.architecture, generator: &generator)
         optimizer = Self.optimizer(config.optimizer)
-        let ignored = labels.ignoredClasses
-        var lossConfig = config.loss
-        lossConfig.ignoreIndex = Int32(ignored.min() ?? 0)
-        loss = try CombinedLoss(lossConfig, classes: labels.classCount,
-                                classWeights: inverseFrequencyWeights(content: labels.learningContent(), ignored: ignored),
-                                classNames: (0 ..< labels.classCount).map { labels.className(learning: $0) }, seed: config.seed)
+        loss = try CombinedLoss(config.loss, labels: labels, seed: config.seed)
         subclassFeatures = try Self.featureName(config.loss, model: model)
         precision = config.precision
     }

@@ -61,7 +61,7 @@ struct BenchInfer: ParsableCommand {
             printPrecisionNotice(flagged.precision)
             segmenter = try OfficialModel(folder: checkpoint).segmenter(precision: flagged.precision)
         } else if let checkpoint {
-            var config = try checkpointConfig(checkpoint, flag: nil)
+            var config = try TrainingConfig(checkpoint: checkpoint, flag: nil)
             try settings.apply(to: &config)
             segmenter = try Segmenter(checkpoint: checkpoint, config: network.check(config), labels: labels)
         } else {
@@ -77,33 +77,21 @@ struct BenchInfer: ParsableCommand {
         let architecture = segmenter.config.architecture
         let input = Tensor(uniformShape: [batch, architecture.inputChannels, h, w], low: -1, high: 1, generator: &generator)
         let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps, profile: profile)
-        report.printFigures(title: "infer: \(architecture.name), batch \(batch), \(architecture.inputChannels) x \(h) x \(w), \(architecture.classes) classes, \(precisionTitle(segmenter.config.precision))")
+        report.figures(title: "infer: \(architecture.name), batch \(batch), \(architecture.inputChannels) x \(h) x \(w), \(architecture.classes) classes, \(precisionTitle(segmenter.config.precision))").forEach { print($0) }
         if let pipeline { try timePipeline(pipeline, segmenter: segmenter, labels: labels, networkMilliseconds: report.medianMilliseconds / Double(batch)) }
     }
 
-    /// `rangeseg infer`'s labelling of the scans in `folder` (label files written to a scratch
-    /// folder), one after another and pipelined, with and without the range k-NN: scans per
-    /// second against the network's 1 / (its time per scan).
+    /// `rangeseg infer`'s labelling of the scans in `folder`, one after another and pipelined,
+    /// with and without the range k-NN: scans per second against the network's.
     func timePipeline(_ folder: URL, segmenter: Segmenter, labels: LabelConfig, networkMilliseconds: Double) throws {
         let items = try ScanSource.items([folder])
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rangeseg-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
         let networkRate = 1000 / networkMilliseconds
         print(String(format: "labelling %d scans of %@ (the network alone: %.1f ms per scan, %.2f scans/s):", items.count, folder.path,
                      networkMilliseconds, networkRate))
-        var warmup = Labelling(segmenter: segmenter, labels: labels)
-        warmup.pipelined = false
-        _ = try warmup.run(items, out: scratch.appendingPathComponent("warm-up"))
-        for cleanup in [Cleanup.none, .range] {
-            for pipelined in [false, true] {
-                var labelling = Labelling(segmenter: segmenter, labels: labels)
-                labelling.cleanup = cleanup
-                labelling.pipelined = pipelined
-                let summary = try labelling.run(items, out: scratch.appendingPathComponent("\(cleanup)-\(pipelined)"))
-                print(String(format: "  --cleanup %-5@ %@: %.2f scans/s, %.1f ms per scan, %.2f of the network's rate",
-                             cleanup.rawValue, pipelined ? "pipelined        " : "one after another", summary.scansPerSecond,
-                             1000 / summary.scansPerSecond, summary.scansPerSecond / networkRate))
-            }
+        for run in try Labelling.timings(of: items, segmenter: segmenter, labels: labels) {
+            print(String(format: "  --cleanup %-5@ %@: %.2f scans/s, %.1f ms per scan, %.2f of the network's rate",
+                         run.cleanup.rawValue, run.pipelined ? "pipelined        " : "one after another", run.summary.scansPerSecond,
+                         1000 / run.summary.scansPerSecond, run.summary.scansPerSecond / networkRate))
         }
     }
 }

@@ -31,24 +31,10 @@ struct BenchProject: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try scans.map { try Scan(bin: URL(fileURLWithPath: $0)) }
-        let projector = SphericalProjection(projection.config)
-        var checksum = 0
-        for scan in loaded { checksum += projector.project(scan).filledPixels } // warm-up
-        var times: [Double] = []
-        for _ in 0 ..< repetitions {
-            for scan in loaded {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let image = projector.project(scan)
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                checksum &+= image.filledPixels
-            }
-        }
-        times.sort()
-        let points = loaded.map(\.count).reduce(0, +) / loaded.count
-        let median = times.median() ?? 0
+        let timing = try ProjectionTiming(scans: scans.map { try Scan(bin: URL(fileURLWithPath: $0)) }, config: projection.config,
+                                          repetitions: repetitions)
         print(String(format: "rangeseg: median %.3f ms per scan (min %.3f, max %.3f) over %d projections, %d points per scan, %.1f ns per point",
-                     median, times.first!, times.last!, times.count, points, median * 1e6 / Double(points)))
-        _ = checksum
+                     timing.median, timing.milliseconds.first!, timing.milliseconds.last!, timing.milliseconds.count,
+                     timing.pointsPerScan, timing.median * 1e6 / Double(timing.pointsPerScan)))
     }
 }

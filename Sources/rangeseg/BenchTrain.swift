@@ -62,52 +62,6 @@ struct BenchTrain: ParsableCommand {
         let report = try Benchmarks.train(config: config, labels: labels, batches: batches, warmup: warmup, steps: steps,
                                           profile: profile)
         let data = dataset == nil ? "random data" : "\(batches.count) batches of real scans"
-        report.printFigures(title: "train: \(config.architecture.name), batch \(config.batchSize), \(config.architecture.inputChannels) x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(precisionTitle(config.precision)), \(data)")
+        report.figures(title: "train: \(config.architecture.name), batch \(config.batchSize), \(config.architecture.inputChannels) x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(precisionTitle(config.precision)), \(data)").forEach { print($0) }
     }
-}
-
-extension BenchmarkReport {
-    /// Prints the figures of a network benchmark (shared by `bench train` and `bench infer`).
-    func printFigures(title: String) {
-        print(title)
-        print("  parameters      \(parameterCount)")
-        print("  threads         \(ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "OpenMP default") (OMP_NUM_THREADS)")
-        print("  steps (ms)      " + stepMilliseconds.map { String(format: "%.1f", $0) }.joined(separator: " "))
-        print(String(format: "  median          %.1f ms per step (mean %.1f, best %.1f)", medianMilliseconds, meanMilliseconds,
-                     stepMilliseconds.min() ?? 0))
-        if !cpuMilliseconds.isEmpty {
-            print(String(format: "  CPU time        %.1f ms per step (median; all threads, OpenMP spinning included)", medianCPUMilliseconds))
-        }
-        if !phases.isEmpty {
-            func median(_ values: [Double]) -> Double { values.median() ?? 0 }
-            print(String(format: "  phases (median) forward %.1f, loss %.1f, backward %.1f, update %.1f ms",
-                         median(phases.map(\.forward)), median(phases.map(\.loss)), median(phases.map(\.backward)),
-                         median(phases.map(\.update))))
-        }
-        print(String(format: "  work            %.1f GFLOP per step (convolutions)", flopsPerStep / 1e9))
-        print(String(format: "  achieved        %.1f GFLOP/s at the median", gigaflopsPerSecond))
-        print(String(format: "  peak memory     %.2f GB (VmHWM)", Double(peakResidentBytes) / 1e9))
-        if let profile { printProfile(profile) }
-    }
-
-    /// oneDNN's time per primitive kind per step, and what the step spent outside oneDNN.
-    private func printProfile(_ profile: EngineProfile) {
-        print("  profile (ms per step; oneDNN primitives by kind, then the rest)")
-        let step = meanMilliseconds
-        for (kind, entry) in profile.byTime {
-            print("    " + padded(kind) + String(format: " %7.1f  %4.1f%%  %5d calls", entry.milliseconds,
-                                                 100 * entry.milliseconds / step, entry.count))
-        }
-        let engine = profile.totalMilliseconds
-        print("    " + padded("all oneDNN") + String(format: " %7.1f  %4.1f%%", engine, 100 * engine / step))
-        if !phases.isEmpty {
-            let n = Double(phases.count)
-            let loss = phases.map(\.loss).reduce(0, +) / n, update = phases.map(\.update).reduce(0, +) / n
-            print("    " + padded("loss phase") + String(format: " %7.1f  (Swift kernels; its oneDNN calls are counted above)", loss))
-            print("    " + padded("optimiser update (Swift)") + String(format: " %7.1f", update))
-        }
-        print("    " + padded("not in oneDNN") + String(format: " %7.1f  (mean step %.1f ms)", step - engine, step))
-    }
-
-    private func padded(_ text: String) -> String { text.padding(toLength: 32, withPad: " ", startingAt: 0) }
 }

@@ -82,30 +82,14 @@ struct CompareCommand: ParsableCommand {
         print("\(runs.count) run\(runs.count == 1 ? "" : "s") (\(losses.count) loss\(losses.count == 1 ? "" : "es") x \(seeds) seed\(seeds == 1 ? "" : "s")) in \(out.path): \(runs.count - pending.count) finished, "
               + "\(pending.filter { $0.finishedEpochs > 0 }.count) to resume, \(pending.filter { $0.finishedEpochs == 0 }.count) to start"
               + (jobs > 1 ? ", \(jobs) at a time" : "") + ".")
-        var launcher: (any RunLauncher)?
-        if jobs > 1 {
-            let labelFile = out.appendingPathComponent("label-config.yaml")
-            try labels.write(yaml: labelFile)
-            let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-            launcher = ProcessLauncher(executable: executable, dataset: dataset, labelConfig: labelFile,
-                                       threads: max(1, ProcessInfo.processInfo.activeProcessorCount / jobs),
-                                       maxStepsPerEpoch: training.maxStepsPerEpoch)
-        }
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let launcher = try comparison.launcher(jobs: jobs, out: out, executable: executable)
         let view = ComparisonProgress(epochs: comparison.base.epochs, runs: pending.count, parallel: jobs > 1)
         let report = try comparison.run(out: out, jobs: jobs, launcher: launcher) { view.show($0) }
         view.finish()
-
-        let markdown = report.fullMarkdown()
-        try AtomicFile.write(Data(markdown.utf8), to: out.appendingPathComponent("comparison.md"))
-        print(markdown)
-        let interest = lossOfInterest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
-        let base = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
-        if interest != base, let chart = report.gainChart(of: interest, over: base) {
-            try chart.write(png: out.appendingPathComponent("gain.png"), svg: out.appendingPathComponent("gain.svg"))
-            print("Gain chart: \(out.appendingPathComponent("gain.png").path) (and gain.svg)")
-        }
-        try report.mIoUCurves().write(png: out.appendingPathComponent("miou-curves.png"), svg: out.appendingPathComponent("miou-curves.svg"))
-        try report.lossCurves().write(png: out.appendingPathComponent("loss-curves.png"), svg: out.appendingPathComponent("loss-curves.svg"))
+        let written = try report.write(to: out, interest: lossOfInterest, baseline: baseline)
+        print(written.markdown)
+        if let chart = written.gainChart { print("Gain chart: \(chart.path) (and gain.svg)") }
         print("Table: \(out.appendingPathComponent("comparison.md").path); curves: miou-curves.png, loss-curves.png (and .svg)")
     }
 }

@@ -39,9 +39,9 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let labels = try labelConfig.load()
-        var config = try checkpointConfig(checkpoint, trainConfig: trainConfig)
+        var config = try TrainingConfig(checkpoint: checkpoint, trainConfig: trainConfig)
         try sensor.apply(to: &config.sensor)
-        if let problem = config.sensor.problem() { throw ValidationError("sensor: \(problem)") }
+        if let problem = config.sensor.problem() { throw ConfigurationProblem(source: "sensor", problems: [problem]) }
         let exporter = ONNXExporter(batchNorm: keepBatchNorm ? .kept : .folded)
         let summary = try exporter.export(checkpoint: checkpoint, config: config, labels: labels, to: onnx)
         let operators = summary.operators.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -1,12 +1,7 @@
 import ArgumentParser
-import BundledData
-import Configuration
-import Engine
-import Formats
 import Foundation
 import Inference
 import Pretrained
-import Random
 import SemanticKITTI
 
 struct ImportCommand: ParsableCommand {
@@ -49,56 +44,26 @@ struct ImportCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: model.path) {
             throw ValidationError("\(out.path) already holds a model (last.safetensors); choose another --out")
         }
-        let imported = try OfficialModel.isFolder(source) ? importFolder() : importFile()
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        try AtomicFile.write(Data(imported.labelsYAML.utf8), to: out.appendingPathComponent("labels.yaml"))
-        try AtomicFile.write(Data(imported.config.yamlText().utf8), to: out.appendingPathComponent("config.yaml"))
-        try Checkpoint.save(imported.network, to: model, metadata: ["imported_from": source.path])
-
+        let imported: ImportedModel
+        if OfficialModel.isFolder(source) {
+            if network != nil { throw ValidationError("--network is for a .pth/.pt file; an official folder's arch_cfg.yaml says which network it is") }
+            imported = try ImportedModel(folder: source)
+        } else if let network {
+            imported = try ImportedModel(stateDict: source, network: network, labels: labelConfig.load(), labelsFile: labelConfig.url)
+        } else {
+            throw ValidationError("a .pth/.pt file holds weights only: say which network they are for with --network (\(TrainingConfig.networkNames.joined(separator: ", ")))")
+        }
+        _ = try imported.write(to: out, source: source)
         let a = imported.config.architecture, sensor = imported.config.sensor
         print("Imported \(imported.title): \(a.name), \(imported.network.parameterCount) parameters, \(a.classes) classes, "
             + "\(sensor.height)x\(sensor.width) images of \(a.inputs.names.joined(separator: ", ")).")
         print("Wrote \(model.path), config.yaml and labels.yaml. Next:")
-        let cleanup = imported.knn ? " --cleanup range" : ""
+        let cleanup = imported.usesRangeKNN ? " --cleanup range" : ""
         print("  rangeseg infer --checkpoint \(model.path) --label-config \(out.path)/labels.yaml\(cleanup) SCAN.bin --out PREDICTIONS")
         print("  rangeseg train --init \(model.path) --label-config \(out.path)/labels.yaml --dataset DATA --run RUN")
         print("  rangeseg export --checkpoint \(model.path) --onnx \(out.path)/model.onnx")
-        if imported.knn {
+        if imported.usesRangeKNN {
             print("The folder cleans its labels with the range k-NN (post.KNN): pass --cleanup range (infer's default for the folder itself).")
         }
-    }
-
-    /// What an import produces.
-    struct Imported {
-        var title: String
-        var network: any SegmentationNetwork
-        var config: TrainingConfig
-        var labelsYAML: String
-        var knn: Bool
-    }
-
-    func importFolder() throws -> Imported {
-        if network != nil { throw ValidationError("--network is for a .pth/.pt file; an official folder's arch_cfg.yaml says which network it is") }
-        let official = try OfficialModel(folder: source)
-        return Imported(title: "\(official.origin.rawValue) from \(source.path)", network: try official.network(),
-                        config: official.config, labelsYAML: official.labelConfigText, knn: official.knn != nil)
-    }
-
-    func importFile() throws -> Imported {
-        guard let network else {
-            throw ValidationError("a .pth/.pt file holds weights only: say which network they are for with --network (\(TrainingConfig.networkNames.joined(separator: ", ")))")
-        }
-        let labels = try labelConfig.load()
-        var config = try TrainingConfig.defaults
-        let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        config.architecture = try TrainingConfig.architecture(named: network, relativeTo: here, from: "--network", key: nil)
-        config.network = network
-        config.architecture.classes = labels.classCount
-        let stateDict = try TorchStateDict.read(source)
-        var generator = RandomGenerator(seed: 0)
-        let model = Networks.make(config.architecture, generator: &generator)
-        try Checkpoint.load(stateDict, into: model, source: source.path)
-        let labelsYAML = try labelConfig.url.map { try YAMLFile.read($0) } ?? BundledData.labelConfig
-        return Imported(title: "PyTorch weights from \(source.path)", network: model, config: config, labelsYAML: labelsYAML, knn: false)
     }
 }

@@ -92,10 +92,10 @@ struct InferCommand: ParsableCommand {
             labelling = Labelling(segmenter: try model.segmenter(precision: precision ?? .fp32), labels: labels)
             labelling.cleanup = cleanup ?? (model.knn == nil ? .none : .range)
             labelling.rangeKNN = model.knn ?? RangeKNN()
-            print(describe(model, cleanup: labelling.cleanup))
+            print("\(model.summary), \(labelling.cleanupSummary).")
         } else {
             let labels = try labelConfig.load()
-            var config = try checkpointConfig(checkpoint, trainConfig: trainConfig)
+            var config = try TrainingConfig(checkpoint: checkpoint, trainConfig: trainConfig)
             if let precision { config.precision = precision }
             printPrecisionNotice(config.precision)
             labelling = Labelling(segmenter: try Segmenter(checkpoint: checkpoint, config: config, labels: labels), labels: labels)
@@ -120,18 +120,4 @@ struct InferCommand: ParsableCommand {
         print(String(format: "Labelled %d scans (%d points) in %.1f s: %.2f scans/s. Predictions under %@",
                      summary.scans, summary.points, summary.seconds, summary.scansPerSecond, out.path))
     }
-}
-
-/// One line on an official model: what it is, how it sees scans, how its labels are cleaned.
-func describe(_ model: OfficialModel, cleanup: Cleanup) -> String {
-    let a = model.config.architecture, sensor = model.config.sensor
-    var line = "\(model.origin.rawValue) \(a.name) from \(model.folder.path): \(a.classes) classes, \(sensor.height)x\(sensor.width) images of \(a.inputs.names.joined(separator: ", "))"
-    switch cleanup {
-    case .range:
-        let k = model.knn ?? RangeKNN()
-        line += ", range k-NN clean-up (k \(k.k), window \(k.window), sigma \(YAMLFile.shortest(k.sigma)), cutoff \(YAMLFile.shortest(k.cutoff)))"
-    case .threeD: line += ", 3-D k-NN clean-up"
-    case .none: line += ", no clean-up"
-    }
-    return line + "."
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Formats
 import Foundation
+import Inference
 import Losses
 import RangeSegKit
 import SemanticKITTI
@@ -57,20 +58,16 @@ struct LossCommand: ParsableCommand {
         try lossSettings.apply(to: &config)
         let arrays = try LossOnArrays(logits: NumPyArray(npy: logits), labels: NumPyArray(npy: labels),
                                       logitsFile: logits.path, labelsFile: labels.path)
-        let classes = arrays.shape.classes
         let labelConfig = try labelConfig.load()
-        let matchesLabels = labelConfig.classCount == classes
-        var weights: [Float]?
-        if let classWeights {
-            weights = try NumPyArray(npy: classWeights).floats()
-        } else if config.terms.contains(.wce) {
-            guard matchesLabels else {
-                throw InputError("\(labelConfig.classCount) learning classes in the label config, \(classes) in the logits")
-            }
-            weights = inverseFrequencyWeights(content: labelConfig.learningContent(), ignored: labelConfig.ignoredClasses)
+        let weights = try classWeights.map { try NumPyArray(npy: $0).floats() }
+        var objective: CombinedLoss
+        if labelConfig.classCount == arrays.shape.classes {
+            objective = try CombinedLoss(config, labels: labelConfig, classWeights: weights, ignoreIndex: config.ignoreIndex)
+        } else if config.terms.contains(.wce), weights == nil {
+            throw InputError("\(labelConfig.classCount) learning classes in the label config, \(arrays.shape.classes) in the logits")
+        } else {
+            objective = try CombinedLoss(config, classes: arrays.shape.classes, classWeights: weights)
         }
-        let names = matchesLabels ? (0 ..< classes).map { labelConfig.className(learning: $0) } : nil
-        var objective = try CombinedLoss(config, classes: classes, classWeights: weights, classNames: names)
         let result = try arrays.evaluate(&objective)
         let (b, c, h, w) = arrays.shape
         print("loss \(config.terms): \(result.value)")

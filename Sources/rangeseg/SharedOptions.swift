@@ -86,23 +86,6 @@ extension InvalidPoints: ExpressibleByArgument {}
 /// the loss library's message.
 func parseLoss(_ text: String) throws -> LossSpec { try LossSpec(parsing: text) }
 
-/// The training configuration of a checkpoint: `trainConfig`, else the `config.yaml` that
-/// `rangeseg train` writes beside its checkpoints. A checkpoint path that names no file is the
-/// error, rather than the configuration that is then missing too; `flag` is the option that
-/// points elsewhere, for the message.
-func checkpointConfig(_ checkpoint: URL, trainConfig: URL? = nil, flag: String? = "--train-config") throws -> TrainingConfig {
-    guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-        throw FormatError(file: checkpoint, reason: "no such checkpoint")
-    }
-    if let trainConfig { return try TrainingConfig(yaml: trainConfig) }
-    let beside = checkpoint.deletingLastPathComponent().appendingPathComponent("config.yaml")
-    guard FileManager.default.fileExists(atPath: beside.path) else {
-        throw FormatError(file: beside, reason: "no such file: the checkpoint's training configuration, which rangeseg train writes "
-                                               + "beside its checkpoints" + (flag.map { "; for a checkpoint from elsewhere pass \($0)" } ?? ""))
-    }
-    return try TrainingConfig(yaml: beside)
-}
-
 /// The precision a run has on this CPU, for report titles: "fp32 (bf16 asked, ...)" where bf16
 /// falls back, so that a figure is never labelled with arithmetic that did not run.
 func precisionTitle(_ precision: Precision) -> String {

@@ -83,7 +83,7 @@ struct SynthCommand: ParsableCommand {
         print("wrote \(report.scans) scans (\(report.points) points) of sequence\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) to \(root.appendingPathComponent("sequences").path)")
         print(String(format: "%.1f s, %.0f ms per scan on %d workers, %.0f points per scan", seconds, seconds * 1000 / Double(report.scans), min(workers, report.scans), Double(report.points) / Double(report.scans)))
         print()
-        print(Self.histogramTable(report.histogram))
+        print(report.histogram.table)
 
         if let contentOut {
             let url = URL(fileURLWithPath: contentOut)
@@ -96,22 +96,5 @@ struct SynthCommand: ParsableCommand {
             try config.write(yaml: url)
             print("wrote label config with synthetic content to \(url.path)")
         }
-    }
-
-    /// The histogram as a table: class, raw id, points, percent and a bar (log-free, so rare
-    /// classes show as a thin bar or none).
-    static func histogramTable(_ histogram: ClassHistogram) -> String {
-        let rows = histogram.byCount
-        let top = Double(rows.first?.count ?? 1)
-        var out = "class           id      points        %\n"
-        for (id, count) in rows {
-            let name = SynthClass(rawValue: id)?.name ?? "id \(id)"
-            let fraction = histogram.fraction(id) * 100
-            let bar = String(repeating: "#", count: Int((Double(count) / top * 40).rounded(.up)))
-            out += name.padding(toLength: 14, withPad: " ", startingAt: 0)
-                + String(format: "%4d %11d %8.3f  ", Int(id), count, fraction) + bar + "\n"
-        }
-        out += "total".padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "     %11d  100.000", histogram.total)
-        return out
     }
 }

@@ -59,7 +59,7 @@ import Testing
         result = try RangeSegTool.run(["export", "--checkpoint", checkpoint, "--onnx", missing.path, "--width", "102"])
         #expect(result.stderr.contains("width 102 must be divisible by 4"))
         result = try RangeSegTool.run(["export", "--checkpoint", checkpoint, "--onnx", missing.path, "--width", "0"])
-        #expect(result.stderr.contains("--width must be at least 1"))
+        #expect(result.stderr.contains("sensor: image size 64 x 0 must be at least 1 x 1"))
         let blocked = run.appendingPathComponent("best.safetensors/model.onnx")
         result = try RangeSegTool.run(["export", "--checkpoint", checkpoint, "--onnx", blocked.path, "--config", labelConfig])
         #expect(result.status != 0 && result.stderr.contains("\(blocked.path): cannot create directory"))

@@ -106,57 +106,26 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// Prints a training run: a line when it starts, a progress bar per epoch, a line and the
-/// per-class IoU after each validation.
+/// per-class IoU after each validation (`Trainer.report(_:verbose:)` writes the lines).
 struct TrainingProgressView {
     let trainer: Trainer
     var quiet = false
 
     func train(resume: Bool) throws {
         var bar: ProgressBar?
-        let config = trainer.config
         try trainer.train(resume: resume) { event in
             switch event {
-            case let .started(trainScans, validScans, steps, parameters, firstEpoch):
-                if !quiet {
-                    print("Training \(config.architecture.name) (\(parameters) parameters) on \(trainScans) scans, validating on \(validScans); "
-                        + "\(steps) steps per epoch, loss \(config.loss.terms)\(firstEpoch > 0 ? ", resuming at epoch \(firstEpoch + 1)" : "").")
-                    let plan = trainer.plan
-                    if plan.ranks > 1 || plan.accumulate > 1 {
-                        print("\(plan.ranks) rank\(plan.ranks == 1 ? "" : "s") x \(plan.accumulate) micro-batch\(plan.accumulate == 1 ? "" : "es") "
-                            + "x \(plan.batchSize) scan\(plan.batchSize == 1 ? "" : "s"): \(plan.globalBatch) scans per step"
-                            + (plan.accumulate != config.accumulate ? " (accumulating \(plan.accumulate), not \(config.accumulate), to keep the run's global batch)" : "")
-                            + ".")
-                    }
-                }
             case let .epochStarted(epoch, steps):
-                bar = ProgressBar("epoch \(epoch + 1)/\(config.epochs)", total: steps, unit: "steps",
+                bar = ProgressBar("epoch \(epoch + 1)/\(trainer.config.epochs)", total: steps, unit: "steps",
                                   secondary: (Double(trainer.plan.globalBatch), "scans"))
             case let .step(_, _, _, loss, rate):
                 bar?.advance(status: String(format: "loss %.4f  lr %.2e", loss, rate))
-            case let .epochFinished(epoch, trainLoss, validation, isBest, seconds):
+            case .epochFinished:
                 bar?.finish()
-                var line = String(format: "epoch %d: train loss %.4f, %.0f s", epoch + 1, trainLoss, seconds)
-                if let timings = trainer.lastEpochTimings {
-                    line += String(format: " (%.2f s per step", timings.medianStepSeconds)
-                    if let allReduce = timings.medianAllReduceMilliseconds { line += String(format: ", all-reduce %.1f ms", allReduce) }
-                    line += ")"
-                }
-                if let validation {
-                    line += String(format: ", valid mIoU %.1f%% (present classes %.1f%%), accuracy %.1f%%%@",
-                                   validation.meanIoU * 100, validation.meanIoUOfPresentClasses * 100, validation.accuracy * 100,
-                                   isBest ? " - best so far" : "")
-                }
-                print(line)
-                if let validation, !quiet {
-                    let present = validation.classes.filter { $0.support > 0 }
-                    print("  " + present.map { "\($0.name) \(String(format: "%.1f", $0.iou * 100))" }.joined(separator: ", "))
-                }
-                if !quiet, let usage = trainer.centroidSubclassesInUse?.filter({ $0.inUse < $0.of }), !usage.isEmpty {
-                    print("  centroid subclasses in use: "
-                        + usage.map { "\(trainer.labels.className(learning: $0.classID)) \($0.inUse) of \($0.of)" }.joined(separator: ", ")
-                        + " (the others hold under 0.1% of their class's pixels)")
-                }
+            case .started:
+                break
             }
+            trainer.report(event, verbose: !quiet).forEach { print($0) }
         }
     }
 }

@@ -13,13 +13,23 @@ import Foundation
 ///   state stay float32: the weights are rounded to bfloat16 once per forward pass from the
 ///   float32 master copy, and checkpoints are float32 as in `fp32`.
 ///
+/// - `auto` (the default of a training file): bf16 where this CPU runs it measurably faster than
+///   fp32, else fp32, decided once per process (`PrecisionChoice.thisCPU` says which and why).
+///
 /// Set it for a block of code with `withPrecision(_:_:)`; the backward pass of a graph uses the
 /// precision its forward pass was recorded with.
 public enum Precision: String, Sendable, Codable, CaseIterable, CustomStringConvertible, SettingValue {
-    case fp32, bf16
+    case auto, fp32, bf16
 
-    /// The element type of convolution inputs, weights and outputs.
-    public var elementType: ElementType { self == .fp32 ? .f32 : .bf16 }
+    /// The element type of convolution inputs, weights and outputs (for `auto`, of the precision
+    /// it runs as on this CPU).
+    public var elementType: ElementType {
+        switch self {
+        case .fp32: .f32
+        case .bf16: .bf16
+        case .auto: onThisCPU.elementType
+        }
+    }
 
     public var description: String { rawValue }
 }
@@ -44,12 +54,33 @@ public func withPrecision<R>(_ precision: Precision, _ body: () throws -> R) ret
 
 extension Precision {
     /// The precision this CPU runs when asked for this one: `bf16` falls back to `fp32` where
-    /// oneDNN has no bf16 kernels (`BF16Support.thisCPU == .unavailable`), else itself.
-    public var onThisCPU: Precision { onCPU(BF16Support.thisCPU) }
+    /// oneDNN has no bf16 kernels (`BF16Support.thisCPU == .unavailable`); `auto` is
+    /// `PrecisionChoice.thisCPU`'s choice; `fp32` is itself.
+    public var onThisCPU: Precision {
+        self == .auto ? PrecisionChoice.thisCPU.precision : onCPU(BF16Support.thisCPU)
+    }
 
-    /// The precision a CPU with `support` runs when asked for this one.
+    /// The precision a CPU with `support` runs when asked for this one (`auto` probes this CPU
+    /// when `support` is `native`).
     public func onCPU(_ support: BF16Support) -> Precision {
-        self == .bf16 && support == .unavailable ? .fp32 : self
+        switch self {
+        case .fp32: .fp32
+        case .bf16: support == .unavailable ? .fp32 : .bf16
+        case .auto: support == BF16Support.thisCPU ? PrecisionChoice.thisCPU.precision : PrecisionChoice.choose(support: support).precision
+        }
+    }
+}
+
+extension Precision {
+    /// What runs on this CPU when this precision is asked for, and why (for start lines and a
+    /// run's `config.yaml`).
+    public var choiceOnThisCPU: PrecisionChoice {
+        switch self {
+        case .auto: PrecisionChoice.thisCPU
+        case .fp32: PrecisionChoice(precision: .fp32, reason: "asked")
+        case .bf16: onThisCPU == .bf16 ? PrecisionChoice(precision: .bf16, reason: "asked")
+            : PrecisionChoice(precision: .fp32, reason: "bf16 asked; no bf16 kernels on this CPU")
+        }
     }
 }
 

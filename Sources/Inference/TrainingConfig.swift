@@ -107,21 +107,26 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         public var accumulate: Int
         /// Scans per optimiser step: ranks x accumulate x batch per rank.
         public var globalBatch: Int
+        /// The precision that ran and why, e.g. "bf16 (probe: bf16 convolutions took 0.52x the
+        /// time of fp32)": what `precision: auto` became on the machine.
+        public var precision: String?
 
-        public init(ranks: Int, batchPerRank: Int, accumulate: Int) {
+        public init(ranks: Int, batchPerRank: Int, accumulate: Int, precision: String? = nil) {
             self.ranks = ranks
             self.batchPerRank = batchPerRank
             self.accumulate = accumulate
             globalBatch = ranks * accumulate * batchPerRank
+            self.precision = precision
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case ranks, batchPerRank = "batch_per_rank", accumulate, globalBatch = "global_batch"
+            case ranks, batchPerRank = "batch_per_rank", accumulate, globalBatch = "global_batch", precision
         }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
             ranks = try c.value(.ranks, or: 1)
+            precision = try c.decodeIfPresent(String.self, forKey: .precision)
             batchPerRank = try c.value(.batchPerRank, or: 1)
             accumulate = try c.value(.accumulate, or: 1)
             if let given = try c.decodeIfPresent(Int.self, forKey: .globalBatch) {
@@ -176,7 +181,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var distributed: Launch?
     /// The arithmetic of the network's convolutions in training, validation and inference:
     /// `fp32`, or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
-    public var precision = Precision.fp32
+    public var precision = Precision.auto
 
     public init() {}
 
@@ -198,7 +203,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         Setting("valid_sequences", \.validSequences, "Validation sequences (empty: the label config's split)"),
         Setting("seed", \.seed, "Seed of initialisation, shuffling and augmentation"),
         Setting("precision", \.precision,
-                "Arithmetic of the network: fp32, or bf16 mixed precision (convolutions in bfloat16; statistics, losses and weights in float32)"),
+                "Arithmetic of the network: fp32, bf16 mixed precision (convolutions in bfloat16; statistics, losses and weights in float32), or auto (bf16 where this CPU runs it faster, probed once)"),
     ]
 
     /// Every key that has a command-line flag, the blocks' keys included, for `train`,

@@ -36,7 +36,7 @@ public enum Benchmarks {
         return BenchmarkReport(stepMilliseconds: times, cpuMilliseconds: cpu, phases: phases,
                                flopsPerStep: 3 * step.model.forwardFLOPs(batch: shape[0], height: shape[2], width: shape[3]),
                                peakResidentBytes: peakResidentMemoryBytes(), parameterCount: step.model.parameterCount,
-                               precision: config.precision, profile: engineProfile)
+                               precision: config.precision.onThisCPU, profile: engineProfile)
     }
 
     /// Inference passes of `segmenter` (evaluation mode, fused, logits read back as plain
@@ -59,7 +59,7 @@ public enum Benchmarks {
         return BenchmarkReport(stepMilliseconds: times, cpuMilliseconds: cpu,
                                flopsPerStep: segmenter.model.forwardFLOPs(batch: input.shape[0], height: input.shape[2], width: input.shape[3]),
                                peakResidentBytes: peakResidentMemoryBytes(), parameterCount: segmenter.model.parameterCount,
-                               precision: segmenter.config.precision, profile: engineProfile)
+                               precision: segmenter.config.precision.onThisCPU, profile: engineProfile)
     }
 
     /// Batches of the labelled scans of `sequences` under `dataset`, prepared as training

@@ -9,7 +9,8 @@ import Inference
 extension Trainer {
     /// How this run is launched: ranks, batch per rank, accumulate, global batch.
     public var launch: TrainingConfig.Launch {
-        TrainingConfig.Launch(ranks: plan.ranks, batchPerRank: plan.batchSize, accumulate: plan.accumulate)
+        TrainingConfig.Launch(ranks: plan.ranks, batchPerRank: plan.batchSize, accumulate: plan.accumulate,
+                              precision: config.precision.choiceOnThisCPU.description)
     }
 
     /// Fails on a rank whose training configuration or list of scans is not rank 0's (a

@@ -143,6 +143,12 @@ public final class Trainer {
     ///   process alone.
     public init(config: TrainingConfig, labels: LabelConfig, dataset: URL, run: URL,
                 communicator: any Communicator = SingleProcess()) throws {
+        var config = config
+        if communicator.size > 1, config.precision == .auto {
+            // Every rank runs rank 0's choice (a probe on each could differ).
+            let chosen = communicator.broadcast(Data((communicator.isLeader ? Precision.auto.onThisCPU : .fp32).rawValue.utf8), from: 0)
+            config.precision = Precision(rawValue: String(decoding: chosen, as: UTF8.self)) ?? .fp32
+        }
         self.config = config
         self.communicator = communicator
         plan = StepPlan(batchSize: config.batchSize, accumulate: config.accumulate, ranks: communicator.size, rank: communicator.rank)

@@ -43,7 +43,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Training configuration of the checkpoint (default: config.yaml beside it).", transform: { URL(fileURLWithPath: $0) })
     var trainConfig: URL?
 
-    @Option(help: "Arithmetic of the network: fp32, or bf16 mixed precision (default: the training configuration's precision).")
+    @Option(help: "Arithmetic of the network: fp32, bf16 mixed precision, or auto (bf16 where this CPU runs it faster; default: the training configuration's precision, auto for an official folder).")
     var precision: Precision?
 
     @Option(help: "Dataset root in the SemanticKITTI layout.", transform: { URL(fileURLWithPath: $0) })
@@ -87,9 +87,9 @@ struct InferCommand: ParsableCommand {
                 throw ValidationError("--train-config goes with a checkpoint file; an official folder's settings come from its arch_cfg.yaml")
             }
             let model = try OfficialModel(folder: checkpoint)
-            printPrecisionNotice(precision ?? .fp32)
+            printPrecisionNotice(precision ?? .auto)
             let labels = labelConfig.url == nil ? model.labels : try labelConfig.load()
-            labelling = Labelling(segmenter: try model.segmenter(precision: precision ?? .fp32), labels: labels)
+            labelling = Labelling(segmenter: try model.segmenter(precision: precision ?? .auto), labels: labels)
             labelling.cleanup = cleanup ?? (model.knn == nil ? .none : .range)
             labelling.rangeKNN = model.knn ?? RangeKNN()
             print("\(model.summary), \(labelling.cleanupSummary).")
@@ -117,7 +117,8 @@ struct InferCommand: ParsableCommand {
         let bar = ProgressBar("infer", total: items.count, unit: "scans")
         let summary = try labelling.run(items, out: out) { bar.advance() }
         bar.finish()
-        print(String(format: "Labelled %d scans (%d points) in %.1f s: %.2f scans/s. Predictions under %@",
-                     summary.scans, summary.points, summary.seconds, summary.scansPerSecond, out.path))
+        print(String(format: "Labelled %d scans (%d points) in %.1f s: %.2f scans/s, precision %@. Predictions under %@",
+                     summary.scans, summary.points, summary.seconds, summary.scansPerSecond,
+                     precisionTitle(labelling.segmenter.config.precision), out.path))
     }
 }

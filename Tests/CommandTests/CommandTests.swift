@@ -158,7 +158,7 @@ import SemanticKITTI
         let out = SampleData.temporaryDirectory("cli-compare")
         let arguments = ["compare", "--dataset", SampleData.root.path, "--train-sequences", "00", "--valid-sequences", "00",
                          "--losses", "ce,lovasz+wce", "--seeds", "1", "--epochs", "1", "--max-steps-per-epoch", "1", "--width", "512",
-                         "--jobs", "2", "--out", out.path, "--also-evaluate", SampleData.root.path]
+                         "--jobs", "2", "--out", out.path, "--also-evaluate", SampleData.root.path, "--precision", "fp32"]
         var result = try RangeSegTool.run(arguments)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("2 runs (2 losses x 1 seed)") && result.stdout.contains("0 finished"))

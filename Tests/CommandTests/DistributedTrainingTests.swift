@@ -92,8 +92,9 @@ enum MPIRun {
     }
 
     func arguments(data: URL, config: URL, run: URL, epochs: Int, _ more: [String] = []) -> [String] {
+        // fp32: the comparisons are to 1e-5 (auto may pick bf16 where the CPU runs it faster).
         ["train", "--dataset", data.path, "--train-config", config.path, "--label-config", labelConfig, "--run", run.path,
-         "--epochs", String(epochs)] + more
+         "--epochs", String(epochs), "--precision", "fp32"] + more
     }
 
     /// The largest difference between two model files relative to the largest value, per

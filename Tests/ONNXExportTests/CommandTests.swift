@@ -81,7 +81,8 @@ import Testing
         #expect(snippet.split(separator: "\n").count <= 12)
 
         let labels = try LabelConfig(yaml: SampleData.projectConfig)
-        let config = try TrainingConfig(yaml: SampleData.packageRoot.appendingPathComponent("data/train.yaml"))
+        var config = try TrainingConfig(yaml: SampleData.packageRoot.appendingPathComponent("data/train.yaml"))
+        config.precision = .fp32  // as the exported model computes (auto may pick bf16)
         let run = try runDirectory(config, network: networkWithStatistics(config, labels: labels, seed: 13), name: "cli-readme")
         defer { try? FileManager.default.removeItem(at: run) }
         var result = try RangeSegTool.run(["export", "--checkpoint", "best.safetensors", "--onnx", "model.onnx",

@@ -12,7 +12,7 @@ import Inference
 /// bf16 mixed precision in the training step, checkpoints, configuration and inference.
 @Suite(.serialized) struct PrecisionTrainingTests {
     @Test func precisionRoundTripsThroughTheConfiguration() throws {
-        #expect(TrainingConfig().precision == .fp32)
+        #expect(TrainingConfig().precision == .auto)
         let config = try TrainingConfig(yamlText: "precision: bf16\n", file: "t.yaml")
         #expect(config.precision == .bf16)
         let again = try TrainingConfig(yamlText: config.yamlText(), file: "written.yaml")

@@ -25,6 +25,7 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
     config.optimizer.learningRate = 0.02
     config.schedule.warmupEpochs = 0
     config.seed = 3
+    config.precision = .fp32  // the tests compare to tight tolerances; auto may pick bf16
     return config
 }
 

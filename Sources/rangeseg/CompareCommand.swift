@@ -65,6 +65,7 @@ struct CompareCommand: ParsableCommand {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if losses.isEmpty { throw ValidationError("--losses names no loss") }
         if Set(losses.map(\.description)).count != losses.count { throw ValidationError("--losses names a loss twice") }
+        if training.settings.contains("loss") { throw ValidationError("compare trains every loss of --losses (a list); --loss sets the one loss of train") }
     }
 
     func run() throws {

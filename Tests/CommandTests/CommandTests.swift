@@ -220,6 +220,23 @@ import SemanticKITTI
         }
     }
 
+    /// Every key of the training file is a flag, checked by name before anything runs; auto
+    /// precision says in the title what it chose and why.
+    @Test func settingFlagsAreCheckedByNameAndAutoSaysWhatRan() throws {
+        var result = try RangeSegTool.run(["train", "--dataset", "x", "--run", "y", "--epoch", "3"])
+        #expect(result.status != 0 && result.stderr.contains("unknown option --epoch (did you mean --epochs?)"), "\(result.stderr)")
+        result = try RangeSegTool.run(["train", "--dataset", "x", "--run", "y", "--focal-gamma", "much"])
+        #expect(result.stderr.contains("--focal-gamma: 'much' is not a valid value (number)"), "\(result.stderr)")
+        result = try RangeSegTool.run(["compare", "--dataset", "x", "--out", "y", "--loss", "ce"])
+        #expect(result.stderr.contains("--loss sets the one loss of train"), "\(result.stderr)")
+        result = try RangeSegTool.run(["loss", "--logits", "l.npy", "--labels", "y.npy", "--epochs", "3"])
+        #expect(result.stderr.contains("unknown option --epochs"), "loss takes the loss block's keys only: \(result.stderr)")
+        result = try RangeSegTool.run(["bench", "infer", "--steps", "1", "--warmup", "0", "--width", "256"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let title = result.stdout.split(separator: "\n").first { $0.hasPrefix("infer: ") }.map(String.init) ?? ""
+        #expect(title.contains(", fp32 (") || title.contains(", bf16 ("), "auto says what it ran and why: \(title)")
+    }
+
     @Test func evaluateReproducesAHandMadeConfusion() throws {
         // Sequence 00 with one scan of 6 points; predictions get car right twice, road once.
         let dir = SampleData.temporaryDirectory("cli-evaluate")

@@ -79,10 +79,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Peak learning rate (overrides the file).")
     var learningRate: Float?
 
-    @Option(help: ArgumentHelp("Training sequences, e.g. 00,01 (default: the file's, else the label config's split).", valueName: "list"))
+    @Option(help: ArgumentHelp("Training sequences, e.g. 00,01, or the folder names of a point-cloud folder dataset (default: the file's, else the label config's split for SemanticKITTI).", valueName: "list"))
     var trainSequences: NameList?
 
-    @Option(help: ArgumentHelp("Validation sequences (default: the file's, else the label config's split).", valueName: "list"))
+    @Option(help: ArgumentHelp("Validation sequences (default: the file's, else the label config's split for SemanticKITTI; none for a point-cloud folder dataset).", valueName: "list"))
     var validSequences: NameList?
 
     @Option(help: "Seed of initialisation, shuffling and augmentation (overrides the file).")
@@ -111,8 +111,9 @@ struct TrainingOptions: ParsableArguments {
         if let batchSize { config.batchSize = batchSize }
         if let accumulate { config.accumulate = accumulate }
         if let learningRate { config.optimizer.learningRate = learningRate }
-        if let trainSequences { config.trainSequences = trainSequences.names.map(DatasetLayout.normalise) }
-        if let validSequences { config.validSequences = validSequences.names.map(DatasetLayout.normalise) }
+        // Names as given: the dataset's layout says what they stand for (SemanticKITTI: 8 is 08).
+        if let trainSequences { config.trainSequences = trainSequences.names }
+        if let validSequences { config.validSequences = validSequences.names }
         if let seed { config.seed = seed }
         if noAugmentation { config.augmentation = .none }
         try lossParameters.apply(to: &config.loss)

@@ -199,7 +199,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Inference", "Engine", "Losses", "Formats",
                                                           "SemanticKITTI", "Projection", "Configuration", "BundledData", "Random", "Synth", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "RangeSegKitTests", dependencies: ["TestSupport", "RangeSegKit", "Training", "Inference", "Losses", "Engine",
-                                                             "Evaluation", "SemanticKITTI", "Formats"]),
+                                                             "Evaluation", "SemanticKITTI", "PointClouds", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.
         .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI", "Evaluation", "Training"]),
         /// Exported models in ONNX Runtime against RangeSeg's own logits, and `rangeseg export`.

@@ -18,27 +18,6 @@ public struct RangeSample: Sendable {
     public var pointLabels: [Int32]?
 }
 
-/// A scan of a dataset, named by sequence and frame.
-public struct DatasetFrame: Sendable, Equatable {
-    public var sequence: String
-    public var frame: Sequence.Frame
-
-    public init(sequence: String, frame: Sequence.Frame) {
-        self.sequence = sequence
-        self.frame = frame
-    }
-
-    /// Labelled scans of `sequences` under `root`, in order.
-    public static func labelled(root: URL, sequences: [String]) throws(FormatError) -> [DatasetFrame] {
-        var frames: [DatasetFrame] = []
-        for name in sequences {
-            let sequence = try Sequence(directory: DatasetLayout.sequenceDirectory(root: root, sequence: name))
-            frames += sequence.labelledFrames.map { DatasetFrame(sequence: sequence.name, frame: $0) }
-        }
-        return frames
-    }
-}
-
 /// Turns scans into `RangeSample`s: augmentation, projection, normalisation, label mapping.
 public struct SampleBuilder: Sendable {
     public let sensor: ProjectionConfig
@@ -61,15 +40,16 @@ public struct SampleBuilder: Sendable {
         self.init(sensor: config.sensor, lookup: lookup, channels: config.architecture.inputs.indices)
     }
 
-    /// Reads and prepares a dataset scan; `generator` drives the augmentation.
-    public func load(_ frame: DatasetFrame, augmentation: TrainingConfig.Augmentation,
+    /// Reads a dataset's scan (with its labels, when the frame has them) and prepares it;
+    /// `generator` drives the augmentation.
+    public func load(_ frame: DatasetFrame, from dataset: any Dataset, augmentation: TrainingConfig.Augmentation,
                      generator: inout RandomGenerator) throws(FormatError) -> RangeSample {
-        let scan = try Scan(bin: frame.frame.scan)
+        let read = try dataset.read(frame, labels: frame.labels != nil)
         var labels: [Int32]?
-        if let file = frame.frame.labels {
-            labels = try lookup.learningIDs(of: ScanLabels(label: file, pointCount: scan.count), file: file)
+        if let raw = read.labels, let file = frame.labels {
+            labels = try lookup.learningIDs(of: raw, file: file)
         }
-        return sample(scan: scan, labels: labels, augmentation: augmentation, generator: &generator)
+        return sample(scan: read.scan, labels: labels, augmentation: augmentation, generator: &generator)
     }
 
     /// Prepares a scan with optional per-point learning ids.

@@ -103,13 +103,13 @@ func argmaxClasses(_ logits: [Float], classes: Int, pixels: Int, image: Int = 0)
 }
 
 extension Segmenter {
-    /// mIoU and per-class IoU over every point of labelled dataset frames (official semantics).
-    public func evaluate(_ frames: [DatasetFrame], labels: LabelConfig) throws -> EvaluationReport {
+    /// mIoU and per-class IoU over every point of labelled frames of `dataset` (official semantics).
+    public func evaluate(_ frames: [DatasetFrame], of dataset: any Dataset, labels: LabelConfig) throws -> EvaluationReport {
         var matrix = SemanticEvaluator(config: labels).emptyMatrix()
         for frame in frames {
             var generator = RandomGenerator(seed: 0)
-            let sample = try builder.load(frame, augmentation: .none, generator: &generator)
-            guard let truth = sample.pointLabels else { throw FormatError(file: frame.frame.scan, reason: "has no labels to evaluate against") }
+            let sample = try builder.load(frame, from: dataset, augmentation: .none, generator: &generator)
+            guard let truth = sample.pointLabels else { throw FormatError(file: frame.scan, reason: "has no labels to evaluate against") }
             matrix.add(predictions: sample.image.pointClasses(fromPixels: pixelClasses(sample)), truth: truth)
         }
         return EvaluationReport(confusion: matrix, config: labels, scans: frames.count)

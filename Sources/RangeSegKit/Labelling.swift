@@ -34,13 +34,14 @@ public struct PredictionOutputs: Sendable, Equatable {
 }
 
 /// `rangeseg infer` as a library call: labels scans with a trained network and writes the
-/// predictions, in the SemanticKITTI layout for dataset scans
-/// (`<out>/sequences/NN/predictions/NNNNNN.label`, what the official evaluator reads) and as
-/// `<out>/<name>.label` for scan files.
+/// predictions where the dataset's layout puts them for dataset scans (SemanticKITTI:
+/// `<out>/sequences/NN/predictions/NNNNNN.label`, what the official evaluator reads; a folder
+/// of point clouds: `<out>/NAME/<frame>.label`) and as `<out>/<name>.label` for scan files.
 ///
 /// ```swift
 /// let labelling = Labelling(segmenter: try Segmenter(checkpoint: best, config: config, labels: labels), labels: labels)
-/// let summary = try labelling.run(try ScanSource.items(dataset: root, sequences: ["08"]), out: predictions)
+/// let summary = try labelling.run(try ScanSource.items(dataset: try DatasetLayouts.open(root: root), sequences: ["08"]),
+///                                 out: predictions)
 /// ```
 public struct Labelling: Sendable {
     public let segmenter: Segmenter
@@ -76,11 +77,11 @@ public struct Labelling: Sendable {
         public var scansPerSecond: Double { Double(scans) / max(seconds, 1e-9) }
     }
 
-    /// Where an item's outputs go, without extension: `<out>/sequences/NN/predictions/NNNNNN`
-    /// for dataset scans, `<out>/<name>` for files.
+    /// Where an item's outputs go, without extension: `<out>/<item.prediction>` for dataset
+    /// scans (`<out>/sequences/NN/predictions/NNNNNN`), `<out>/<name>` for files.
     public static func stem(of item: ScanItem, under out: URL) -> URL {
-        if let sequence = item.sequence {
-            return DatasetLayout.predictionFile(root: out, sequence: sequence, frame: item.name).deletingPathExtension()
+        if let prediction = item.prediction {
+            return out.appendingPathComponent(prediction).deletingPathExtension()
         }
         return out.appendingPathComponent(item.name)
     }
@@ -153,8 +154,14 @@ public struct Labelling: Sendable {
         if outputs.arrays {
             let (c, h, w) = (segmenter.config.architecture.classes, segmenter.config.sensor.height, segmenter.config.sensor.width)
             try NumPyArray(prediction.logits, shape: [1, c, h, w]).write(npy: stem.appendingPathExtension("logits.npy"))
-            if let truth = item.labels {
-                let ids = try lookup.learningIDs(of: ScanLabels(label: truth, pointCount: scan.count), file: truth)
+            var truth: (labels: ScanLabels, file: URL)?
+            if let file = item.labels {
+                truth = (try ScanLabels(label: file, pointCount: scan.count), file)
+            } else if item.labelsInScan, let labels = try PointCloudFile.read(item.scan).labels {
+                truth = (labels, item.scan)
+            }
+            if let truth {
+                let ids = try lookup.learningIDs(of: truth.labels, file: truth.file)
                 try NumPyArray(prediction.image.pixels(from: ids, empty: 0), shape: [1, h, w])
                     .write(npy: stem.appendingPathExtension("labels.npy"))
             }

@@ -113,15 +113,20 @@ public struct LossComparison {
         var validation: [[EvaluationReport]] = Array(repeating: [], count: losses.count)
         var extra: [[EvaluationReport]] = Array(repeating: [], count: losses.count)
         var curves: [[[EpochRow]]] = Array(repeating: [], count: losses.count)
-        let extraFrames = try extraEvaluation.map { try DatasetFrame.labelled(root: $0.dataset, sequences: $0.sequences) }
+        let dataset = try DatasetLayouts.open(root: self.dataset)
+        let extraSet = try extraEvaluation.map { extra in
+            let dataset = try DatasetLayouts.open(root: extra.dataset)
+            return (dataset: dataset, frames: try dataset.labelledFrames(sequences: extra.sequences))
+        }
         for (i, run) in runs.enumerated() {
             let l = i / seeds
             let segmenter = try Segmenter(checkpoint: RunDirectory(run.directory).best, config: run.config, labels: labels)
-            let frames = try DatasetFrame.labelled(root: dataset, sequences: run.config.validSequences.isEmpty
-                ? labels.split.validNames : run.config.validSequences)
+            let validNames = run.config.validSequences.isEmpty && dataset.usesLabelConfigSplit
+                ? labels.split.validNames : run.config.validSequences
+            let frames = try dataset.labelledFrames(sequences: validNames)
             guard !frames.isEmpty else { throw TrainingError.noValidationScans }
-            validation[l].append(try segmenter.evaluate(frames, labels: labels))
-            if let extraFrames { extra[l].append(try segmenter.evaluate(extraFrames, labels: labels)) }
+            validation[l].append(try segmenter.evaluate(frames, of: dataset, labels: labels))
+            if let extraSet { extra[l].append(try segmenter.evaluate(extraSet.frames, of: extraSet.dataset, labels: labels)) }
             curves[l].append(try EpochRow.read(RunDirectory(run.directory)))
         }
         return ComparisonReport(losses: losses, reports: validation, labels: labels,
@@ -183,7 +188,7 @@ public struct InProcessLauncher: RunLauncher {
     }
 
     public func train(_ run: LossComparison.Run, resume: Bool, events: @escaping (TrainingEvent) -> Void) throws {
-        let trainer = try Trainer(config: run.config, labels: labels, dataset: dataset, run: run.directory)
+        let trainer = try Trainer(config: run.config, labels: labels, dataset: try DatasetLayouts.open(root: dataset), run: run.directory)
         trainer.maxStepsPerEpoch = maxStepsPerEpoch
         try trainer.train(resume: resume, events: events)
     }

@@ -5,7 +5,9 @@ import PointClouds
 import SemanticKITTI
 
 /// `rangeseg convert` as a library call: scans (and labels) between KITTI `.bin`/`.label` and
-/// PCD or PLY, optionally cleaning labels by a 3-D k-NN vote on the way.
+/// PCD or PLY, optionally cleaning labels by a 3-D k-NN vote on the way. A SemanticKITTI
+/// sequence converted to PCD or PLY becomes `OUT/NN/*.pcd`, a sequence of the point-cloud
+/// folder layout (`PointCloudFolderDataset`) that `train`, `infer` and `evaluate` read.
 public struct PointCloudConversion: Sendable {
     public var format: PointCloudFormat
     /// How PCD/PLY files store their points.
@@ -52,8 +54,8 @@ public struct PointCloudConversion: Sendable {
         let directory = item.group.map { root.appendingPathComponent($0) } ?? root
         switch format {
         case .bin:
-            return [directory.appendingPathComponent("velodyne").appendingPathComponent(item.name + ".bin"),
-                    directory.appendingPathComponent("labels").appendingPathComponent(item.name + ".label")]
+            return [SemanticKITTIDataset.scanDirectory(sequence: directory).appendingPathComponent(item.name + ".bin"),
+                    SemanticKITTIDataset.labelDirectory(sequence: directory).appendingPathComponent(item.name + ".label")]
         case .pcd, .ply:
             return [directory.appendingPathComponent(item.name + "." + format.fileExtension)]
         }

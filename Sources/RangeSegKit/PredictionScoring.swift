@@ -1,17 +1,20 @@
 import Evaluation
+import Formats
 import Foundation
 import Parallel
 import PointClouds
 import Projection
 import SemanticKITTI
 
-/// `rangeseg evaluate` as a library call: scores `.label` predictions in the SemanticKITTI
-/// layout against the labels, with the official evaluator's semantics, as written and
+/// `rangeseg evaluate` as a library call: scores `.label` predictions, where the dataset's
+/// layout puts them (`ScanItem.prediction`), against the labels (`.label` files, or the label
+/// field of PCD and PLY scans), with the official evaluator's semantics, as written and
 /// optionally after each clean-up.
 ///
 /// ```swift
 /// let scoring = PredictionScoring(labels: labels)
-/// let reports = try scoring.run(try ScanSource.items(dataset: root, sequences: ["08"], labelledOnly: true),
+/// let dataset = try DatasetLayouts.open(root: root)
+/// let reports = try scoring.run(try ScanSource.items(dataset: dataset, sequences: ["08"], labelledOnly: true),
 ///                               predictions: predictionRoot)
 /// print(reports[.asWritten]!.meanIoU)
 /// ```
@@ -30,11 +33,11 @@ public struct PredictionScoring: Sendable {
 
     public init(labels: LabelConfig) { self.labels = labels }
 
-    /// One report per variant, over every point of `items` (labelled scans; predictions read
-    /// from `predictions/sequences/NN/predictions/NNNNNN.label`). Scans run on all cores.
+    /// One report per variant, over every point of `items` (labelled dataset scans; predictions
+    /// read from `predictions/<item.prediction>`). Scans run on all cores.
     public func run(_ items: [ScanItem], predictions: URL,
                     progress: @escaping @Sendable () -> Void = {}) throws -> [Variant: EvaluationReport] {
-        let scored = items.filter { $0.labels != nil && $0.sequence != nil }
+        let scored = items.filter { ($0.labels != nil || $0.labelsInScan) && $0.prediction != nil }
         guard !scored.isEmpty else { throw InputError("no labelled scans to score") }
         let evaluator = SemanticEvaluator(config: labels)
         let projector = SphericalProjection(projection)
@@ -42,16 +45,24 @@ public struct PredictionScoring: Sendable {
         let variants = self.variants, classCount = labels.classCount
         let perScan = try parallelMap(scored.count) { i -> [ConfusionMatrix] in
             let item = scored[i]
-            let truthFile = item.labels!
-            let predictionFile = DatasetLayout.predictionFile(root: predictions, sequence: item.sequence!, frame: item.name)
+            let predictionFile = predictions.appendingPathComponent(item.prediction!)
             var matrices: [ConfusionMatrix] = []
-            if variants.contains(.asWritten) {
+            if variants.contains(.asWritten), let truthFile = item.labels {
                 matrices.append(try evaluator.confusion(prediction: predictionFile, labels: truthFile))
             }
-            if variants.contains(.rangeKNN) || variants.contains(.threeD) {
-                let scan = try Scan(bin: item.scan)
-                let truth = try lookup.learningIDs(of: try ScanLabels(label: truthFile, pointCount: scan.count), file: truthFile)
+            if item.labelsInScan || variants.contains(.rangeKNN) || variants.contains(.threeD) {
+                let cloud = try PointCloudFile.read(item.scan, labels: item.labels)
+                let scan = cloud.scan, truthFile = item.labels ?? item.scan
+                guard let labels = cloud.labels else {
+                    throw FormatError(file: item.scan, reason: "has no 'label' field: there is nothing to score its prediction against")
+                }
+                let truth = try lookup.learningIDs(of: labels, file: truthFile)
                 let predicted = try lookup.learningIDs(of: try ScanLabels(label: predictionFile, pointCount: scan.count), file: predictionFile)
+                if variants.contains(.asWritten), item.labels == nil {
+                    var matrix = evaluator.emptyMatrix()
+                    matrix.add(predictions: predicted, truth: truth)
+                    matrices.append(matrix)
+                }
                 for variant in variants where variant != .asWritten {
                     let cleaned: [Int32]
                     if variant == .rangeKNN {

@@ -13,15 +13,31 @@ public struct ScanItem: Sendable, Equatable {
     public var group: String?
     /// The output file name without extension (the frame id, or the scan's file name).
     public var name: String
-    /// The dataset sequence it belongs to (for outputs in the SemanticKITTI layout).
+    /// The dataset sequence it belongs to.
     public var sequence: String?
+    /// For a dataset's scan: where its `.label` prediction goes relative to an output root, as
+    /// its layout says (`sequences/08/predictions/000042.label`, `scene-a/000042.label`), and
+    /// where `evaluate` looks for it.
+    public var prediction: String?
+    /// Whether the scan file itself holds the labels (a PCD or PLY of a labelled dataset).
+    public var labelsInScan: Bool
 
-    public init(scan: URL, labels: URL? = nil, group: String? = nil, name: String, sequence: String? = nil) {
+    public init(scan: URL, labels: URL? = nil, group: String? = nil, name: String, sequence: String? = nil,
+                prediction: String? = nil, labelsInScan: Bool = false) {
         self.scan = scan
         self.labels = labels
         self.group = group
         self.name = name
         self.sequence = sequence
+        self.prediction = prediction
+        self.labelsInScan = labelsInScan
+    }
+
+    /// A dataset's scan: outputs grouped by sequence, the prediction where its layout puts it.
+    public init(frame: DatasetFrame, of dataset: any Dataset) {
+        let inScan = frame.labels == frame.scan
+        self.init(scan: frame.scan, labels: inScan ? nil : frame.labels, group: frame.sequence, name: frame.id,
+                  sequence: frame.sequence, prediction: dataset.predictionPath(of: frame), labelsInScan: inScan)
     }
 
     /// `root/group/name.ext` (or `root/name.ext`).
@@ -51,10 +67,11 @@ public enum ScanSource {
                     throw InputError("\(url.path): not a scan (expected .bin, .pcd or .ply)")
                 }
                 items.append(ScanItem(scan: url, labels: labels, name: url.deletingPathExtension().lastPathComponent))
-            } else if fileManager.fileExists(atPath: url.appendingPathComponent("velodyne").path) {
+            } else if SemanticKITTIDataset.isSequenceDirectory(url) {
                 let sequence = try Sequence(directory: url)
                 items += sequence.frames.map {
-                    ScanItem(scan: $0.scan, labels: $0.labels, group: sequence.name, name: $0.id, sequence: sequence.name)
+                    ScanItem(scan: $0.scan, labels: $0.labels, group: sequence.name, name: $0.id, sequence: sequence.name,
+                             prediction: SemanticKITTIDataset.predictionPath(sequence: sequence.name, frame: $0.id))
                 }
             } else {
                 let names: [String]
@@ -74,21 +91,19 @@ public enum ScanSource {
         return items
     }
 
-    /// Every scan of `sequences` under a dataset root in the SemanticKITTI layout.
-    /// - Parameter labelledOnly: only the scans that have a `.label` file.
-    public static func items(dataset root: URL, sequences: [String], labelledOnly: Bool = false) throws -> [ScanItem] {
-        var items: [ScanItem] = []
-        for name in sequences {
-            let sequence = try Sequence(directory: DatasetLayout.sequenceDirectory(root: root, sequence: name))
-            items += (labelledOnly ? sequence.labelledFrames : sequence.frames).map {
-                ScanItem(scan: $0.scan, labels: $0.labels, group: sequence.name, name: $0.id, sequence: sequence.name)
-            }
-        }
-        return items
+    /// Every scan of `sequences` (names as users give them) of a dataset, in order.
+    /// - Parameter labelledOnly: only the scans that have labels.
+    public static func items(dataset: any Dataset, sequences: [String], labelledOnly: Bool = false) throws -> [ScanItem] {
+        let frames = labelledOnly ? try dataset.labelledFrames(sequences: sequences) : try dataset.frames(sequences: sequences)
+        return frames.map { ScanItem(frame: $0, of: dataset) }
     }
 
-    /// Sequence names as given (`0,8` or `00,08`), in the dataset's two-digit form.
-    public static func sequenceNames(_ list: [String]) -> [String] { list.map(DatasetLayout.normalise) }
+    /// The sequences a job on `dataset` works on: those given, else the label config's
+    /// validation split where it applies (SemanticKITTI), else every sequence of the dataset.
+    public static func sequences(_ given: [String]?, of dataset: any Dataset, labels: LabelConfig) throws -> [String] {
+        if let given { return given }
+        return dataset.usesLabelConfigSplit ? labels.split.validNames : try dataset.sequences()
+    }
 
     /// Fails when two items would write the same output file.
     public static func checkDistinctOutputs(_ files: [URL]) throws {

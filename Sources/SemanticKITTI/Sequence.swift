@@ -32,7 +32,7 @@ public struct Sequence: Sendable {
         guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw FormatError(file: directory, reason: "no such directory")
         }
-        let velodyne = directory.appendingPathComponent("velodyne")
+        let velodyne = SemanticKITTIDataset.scanDirectory(sequence: directory)
         guard fm.fileExists(atPath: velodyne.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw FormatError(file: directory, reason: "not a SemanticKITTI sequence: it has no velodyne/ directory of .bin scans")
         }
@@ -40,12 +40,12 @@ public struct Sequence: Sendable {
         do { names = try fm.contentsOfDirectory(atPath: velodyne.path) } catch {
             throw FormatError(file: velodyne, reason: "cannot list: \(error.localizedDescription)")
         }
-        let labelDirectory = directory.appendingPathComponent("labels")
+        let labelDirectory = SemanticKITTIDataset.labelDirectory(sequence: directory)
         let stems = names.filter { $0.hasSuffix(".bin") }.map { String($0.dropLast(4)) }.sorted()
         guard !stems.isEmpty else { throw FormatError(file: velodyne, reason: "holds no .bin scans") }
         frames = stems.map { stem in
-            let label = labelDirectory.appendingPathComponent(stem + ".label")
-            return Frame(id: stem, scan: velodyne.appendingPathComponent(stem + ".bin"),
+            let label = labelDirectory.appendingPathComponent(stem).appendingPathExtension("label")
+            return Frame(id: stem, scan: velodyne.appendingPathComponent(stem).appendingPathExtension("bin"),
                          labels: fm.fileExists(atPath: label.path) ? label : nil)
         }
         self.directory = directory
@@ -68,36 +68,4 @@ public struct Sequence: Sendable {
 
     /// Frames that have labels.
     public var labelledFrames: [Frame] { frames.filter { $0.labels != nil } }
-}
-
-/// Paths of a dataset root in the SemanticKITTI layout.
-public enum DatasetLayout {
-    /// `<root>/sequences/NN`, with the sequence number written with two digits.
-    public static func sequenceDirectory(root: URL, sequence: String) -> URL {
-        root.appendingPathComponent("sequences").appendingPathComponent(normalise(sequence))
-    }
-
-    /// `<root>/sequences/NN/predictions/NNNNNN.label`, where the official evaluator looks.
-    public static func predictionFile(root: URL, sequence: String, frame: String) -> URL {
-        sequenceDirectory(root: root, sequence: sequence).appendingPathComponent("predictions").appendingPathComponent(frame + ".label")
-    }
-
-    /// `8` and `08` both name sequence `08`.
-    public static func normalise(_ sequence: String) -> String {
-        if let n = Int(sequence), n >= 0, sequence.count < 2 { return String(format: "%02d", n) }
-        return sequence
-    }
-
-    /// Sequences present under `<root>/sequences`, sorted.
-    public static func sequences(root: URL) throws(FormatError) -> [String] {
-        let dir = root.appendingPathComponent("sequences")
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
-                var isDirectory: ObjCBool = false
-                return FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path, isDirectory: &isDirectory) && isDirectory.boolValue
-            }.sorted()
-        } catch {
-            throw FormatError(file: dir, reason: "no such directory (a dataset root holds sequences/NN/velodyne)")
-        }
-    }
 }

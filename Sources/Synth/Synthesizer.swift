@@ -25,7 +25,7 @@ public struct SequenceSimulator: Sendable {
     ///   - scans: scans in the sequence (at `sensor.frameRate`).
     public init(seed: UInt64, sequence: String, scans: Int, sensor: SensorModel = .hdl64e) {
         precondition(scans > 0, "a sequence needs at least one scan")
-        name = DatasetLayout.normalise(sequence)
+        name = SemanticKITTIDataset.normalise(sequence)
         self.scans = scans
         self.sensor = sensor
         self.seed = RandomGenerator.derive(seed, RandomGenerator.hash(name))
@@ -94,7 +94,7 @@ public struct SynthConfiguration: Sendable {
     /// Why the configuration cannot run, or nil.
     public func problem() -> String? {
         if sequences.isEmpty { return "no sequences given" }
-        let names = sequences.map(DatasetLayout.normalise)
+        let names = sequences.map(SemanticKITTIDataset.normalise)
         if let bad = names.first(where: { $0.isEmpty || $0.contains("/") || $0 == "." || $0 == ".." }) {
             return "'\(bad)' is not a sequence name"
         }
@@ -142,7 +142,7 @@ public enum Synthesizer {
     public static func run(_ configuration: SynthConfiguration, root: URL,
                            progress: @escaping @Sendable (SynthProgress) -> Void = { _ in }) throws(SynthError) -> SynthReport {
         if let problem = configuration.problem() { throw SynthError(problem) }
-        let names = configuration.sequences.map(DatasetLayout.normalise)
+        let names = configuration.sequences.map(SemanticKITTIDataset.normalise)
         let fm = FileManager.default
 
         // The nearest existing ancestor of the output must be a writable directory.
@@ -158,9 +158,8 @@ public enum Synthesizer {
 
         var directories: [URL] = []
         for name in names {
-            let dir = DatasetLayout.sequenceDirectory(root: root, sequence: name)
-            for sub in ["velodyne", "labels"] {
-                let url = dir.appendingPathComponent(sub)
+            let dir = SemanticKITTIDataset.sequenceDirectory(root: root, sequence: name)
+            for url in [SemanticKITTIDataset.scanDirectory(sequence: dir), SemanticKITTIDataset.labelDirectory(sequence: dir)] {
                 do { try fm.createDirectory(at: url, withIntermediateDirectories: true) } catch {
                     throw SynthError("cannot create directory \(url.path): \(error.localizedDescription)")
                 }
@@ -188,8 +187,8 @@ public enum Synthesizer {
                 let index = job % scansPerSequence
                 let (scan, labels) = sim.scan(index)
                 let stem = String(format: "%06d", index)
-                try scan.write(bin: dir.appendingPathComponent("velodyne/\(stem).bin"))
-                try labels.write(label: dir.appendingPathComponent("labels/\(stem).label"))
+                try scan.write(bin: SemanticKITTIDataset.scanDirectory(sequence: dir).appendingPathComponent("\(stem).bin"))
+                try labels.write(label: SemanticKITTIDataset.labelDirectory(sequence: dir).appendingPathComponent("\(stem).label"))
                 progress(SynthProgress(sequence: sim.name, index: index, points: scan.count))
                 return ClassHistogram(labels: labels.raw)
             }

@@ -64,13 +64,13 @@ public enum Benchmarks {
 
     /// Batches of the labelled scans of `sequences` under `dataset`, prepared as training
     /// prepares them (projection, normalisation, learning ids) but without augmentation.
-    public static func datasetBatches(dataset: URL, sequences: [String], config: TrainingConfig, labels: LabelConfig,
+    public static func datasetBatches(dataset: any Dataset, sequences: [String], config: TrainingConfig, labels: LabelConfig,
                                       batch: Int) throws -> [TrainingBatch] {
-        let frames = try DatasetFrame.labelled(root: dataset, sequences: sequences)
+        let frames = try dataset.labelledFrames(sequences: sequences)
         guard !frames.isEmpty else { throw TrainingError.noTrainingScans(sequences: sequences) }
         let builder = SampleBuilder(config: config, lookup: labels.lookup())
         var generator = RandomGenerator(seed: 0)
-        let samples = try frames.map { try builder.load($0, augmentation: .none, generator: &generator) }
+        let samples = try frames.map { try builder.load($0, from: dataset, augmentation: .none, generator: &generator) }
         return stride(from: 0, to: samples.count - batch + 1, by: batch).map {
             TrainingBatch(Array(samples[$0 ..< $0 + batch]), height: config.sensor.height, width: config.sensor.width)
         }

@@ -21,7 +21,7 @@ extension Trainer {
         if communicator.broadcast(configuration, from: 0) != configuration {
             throw TrainingError.differsFromRankZero(what: "training configuration")
         }
-        let names = (trainFrames + [nil] + validFrames).map { $0.map { "\($0.sequence)/\($0.frame.scan.lastPathComponent)" } ?? "--" }
+        let names = (trainFrames + [nil] + validFrames).map { $0.map { "\($0.sequence)/\($0.scan.lastPathComponent)" } ?? "--" }
         let scans = Data(names.joined(separator: "\n").utf8)
         if communicator.broadcast(scans, from: 0) != scans {
             throw TrainingError.differsFromRankZero(what: "list of training and validation scans")

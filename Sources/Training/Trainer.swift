@@ -31,12 +31,18 @@ public enum TrainingError: Error, CustomStringConvertible {
     case centroidLossOnSeveralRanks
     /// This rank was started with another configuration or list of scans than rank 0.
     case differsFromRankZero(what: String)
+    /// No training sequences were given for a dataset whose layout has no standard split.
+    case noSplit(dataset: URL, layout: String, sequences: [String])
 
     public var description: String {
         switch self {
         case let .nonFiniteLoss(epoch, step, value, kept):
             "the loss became \(value) at epoch \(epoch), step \(step); stopped. "
                 + (kept.map { "The last good checkpoint is \($0.path) (resume with --resume after lowering the learning rate)." } ?? "No epoch had finished, so no checkpoint was written.")
+        case let .noSplit(dataset, layout, sequences):
+            "\(dataset.path) is a dataset of \(layout), which has no standard split: name its training sequences "
+                + "(train_sequences, --train-sequences) and validation sequences (valid_sequences, --valid-sequences) "
+                + "among its sequences: \(sequences.joined(separator: ", "))"
         case let .noTrainingScans(sequences):
             "no labelled scans in training sequences \(sequences.joined(separator: ", "))"
         case let .classCountMismatch(network, labels):
@@ -112,6 +118,8 @@ public final class Trainer {
     public let config: TrainingConfig
     public let labels: LabelConfig
     public let run: RunDirectory
+    /// Where the scans come from.
+    public let dataset: any Dataset
     let trainFrames: [DatasetFrame]
     let validFrames: [DatasetFrame]
     let builder: SampleBuilder
@@ -139,9 +147,12 @@ public final class Trainer {
     /// to stop a run between the writes of one epoch.
     var afterSavingTrainingState: (Int) throws -> Void = { _ in }
 
-    /// - Parameter communicator: the ranks that train this model together; by default this
-    ///   process alone.
-    public init(config: TrainingConfig, labels: LabelConfig, dataset: URL, run: URL,
+    /// - Parameters:
+    ///   - dataset: the dataset whose labelled scans of `config.trainSequences` and
+    ///     `config.validSequences` it trains and validates on; with no sequences given, the
+    ///     label config's split, in a layout where it applies (SemanticKITTI's).
+    ///   - communicator: the ranks that train this model together; by default this process alone.
+    public init(config: TrainingConfig, labels: LabelConfig, dataset: any Dataset, run: URL,
                 communicator: any Communicator = SingleProcess()) throws {
         var config = config
         if communicator.size > 1, config.precision == .auto {
@@ -155,10 +166,18 @@ public final class Trainer {
         if communicator.size > 1, config.loss.terms.contains(.centroid) { throw TrainingError.centroidLossOnSeveralRanks }
         self.labels = labels
         self.run = RunDirectory(run)
-        let trainNames = config.trainSequences.isEmpty ? labels.split.trainNames : config.trainSequences
-        let validNames = config.validSequences.isEmpty ? labels.split.validNames : config.validSequences
-        trainFrames = try DatasetFrame.labelled(root: dataset, sequences: trainNames)
-        validFrames = try DatasetFrame.labelled(root: dataset, sequences: validNames)
+        if !dataset.usesLabelConfigSplit, config.trainSequences.isEmpty {
+            throw TrainingError.noSplit(dataset: dataset.root, layout: type(of: dataset).layoutName,
+                                        sequences: (try? dataset.sequences()) ?? [])
+        }
+        // The label config's split names SemanticKITTI's sequences; elsewhere no validation
+        // sequences mean no validation.
+        let split = dataset.usesLabelConfigSplit ? labels.split : nil
+        let trainNames = config.trainSequences.isEmpty ? split?.trainNames ?? [] : config.trainSequences
+        let validNames = config.validSequences.isEmpty ? split?.validNames ?? [] : config.validSequences
+        self.dataset = dataset
+        trainFrames = try dataset.labelledFrames(sequences: trainNames)
+        validFrames = try dataset.labelledFrames(sequences: validNames)
         guard !trainFrames.isEmpty else { throw TrainingError.noTrainingScans(sequences: trainNames) }
         builder = SampleBuilder(config: config, lookup: labels.lookup())
         step = try TrainingStep(config: config, labels: labels)
@@ -238,7 +257,7 @@ public final class Trainer {
             // This rank's micro-batches of the epoch, in order, loaded one ahead.
             let mine = steps.flatMap(\.mine)
             events(.epochStarted(epoch: epoch, steps: steps.count))
-            let loader = BatchLoader(builder: builder, frames: trainFrames, augmentation: config.augmentation, seed: config.seed, epoch: epoch)
+            let loader = BatchLoader(builder: builder, dataset: dataset, frames: trainFrames, augmentation: config.augmentation, seed: config.seed, epoch: epoch)
             var next = 0
             var pending = mine.isEmpty ? nil : loader.start(mine[0])
             var lossSum: Double = 0
@@ -343,7 +362,7 @@ public final class Trainer {
         for (k, start) in stride(from: 0, to: scans, by: config.batchSize).enumerated() {
             let samples = try (start ..< min(scans, start + config.batchSize)).map { i in
                 var generator = RandomGenerator(seed: 0)
-                return try builder.load(trainFrames[i], augmentation: .none, generator: &generator)
+                return try builder.load(trainFrames[i], from: dataset, augmentation: .none, generator: &generator)
             }
             for norm in norms { norm.momentum = 1 / Float(k + 1) }
             _ = withPrecision(config.precision) { withoutGradient { model(TrainingBatch(samples, height: h, width: w).input) } }
@@ -359,7 +378,7 @@ public final class Trainer {
         defer { model.train() }
         let segmenter = Segmenter(model: model, config: config, builder: builder)
         let mine = validFrames.enumerated().filter { $0.offset % communicator.size == communicator.rank }.map(\.element)
-        var matrix = try segmenter.evaluate(mine, labels: labels).confusion
+        var matrix = try segmenter.evaluate(mine, of: dataset, labels: labels).confusion
         if communicator.size > 1 {
             var counts = matrix.counts.map { Int64($0) }
             communicator.allReduceSum(&counts)
@@ -372,6 +391,7 @@ public final class Trainer {
 /// Loads the samples of a batch on a background thread.
 struct BatchLoader: Sendable {
     let builder: SampleBuilder
+    let dataset: any Dataset
     let frames: [DatasetFrame]
     let augmentation: TrainingConfig.Augmentation
     let seed: UInt64
@@ -393,7 +413,7 @@ struct BatchLoader: Sendable {
             pending.result = Result {
                 try indices.map { i in
                     var generator = RandomGenerator(seed: RandomGenerator.derive(loader.seed, 2, UInt64(loader.epoch), UInt64(i)))
-                    return try loader.builder.load(loader.frames[i], augmentation: loader.augmentation, generator: &generator)
+                    return try loader.builder.load(loader.frames[i], from: loader.dataset, augmentation: loader.augmentation, generator: &generator)
                 }
             }
             pending.done.signal()

@@ -55,7 +55,7 @@ struct BenchTrain: ParsableCommand {
         let labels = try labelConfig.load()
         let (h, w) = (config.sensor.height, config.sensor.width)
         let batches = try dataset.map {
-            try Benchmarks.datasetBatches(dataset: $0, sequences: sequences.names.map(DatasetLayout.normalise), config: config,
+            try Benchmarks.datasetBatches(dataset: try DatasetLayouts.open(root: $0), sequences: sequences.names, config: config,
                                           labels: labels, batch: config.batchSize)
         } ?? Benchmarks.randomBatches(count: 2, batch: config.batchSize, channels: config.architecture.inputChannels, classes: labels.classCount, height: h, width: w, seed: config.seed)
         guard !batches.isEmpty else { throw InputError("fewer labelled scans than --batch") }

@@ -26,7 +26,7 @@ struct CompareCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Dataset root in the SemanticKITTI layout.", transform: { URL(fileURLWithPath: $0) })
+    @Option(help: "Dataset root: SemanticKITTI's layout, or a folder of point-cloud sequences (NAME/*.pcd or *.ply with a label field).", transform: { URL(fileURLWithPath: $0) })
     var dataset: URL
 
     @Option(help: ArgumentHelp("Losses to compare, comma-separated: names (ce, wce, focal, dice, lovasz, subclassified, centroid) or sums with + such as lovasz+wce or subclassified:0.5+ce:0.5.", valueName: "list"),
@@ -74,7 +74,7 @@ struct CompareCommand: ParsableCommand {
                                         losses: losses, seeds: seeds)
         comparison.maxStepsPerEpoch = training.maxStepsPerEpoch
         if let alsoEvaluate {
-            let sequences = alsoEvaluateSequences.names.map(DatasetLayout.normalise)
+            let sequences = alsoEvaluateSequences.names
             comparison.extraEvaluation = .init(name: "\(alsoEvaluate.lastPathComponent) (sequences \(sequences.joined(separator: ", ")))",
                                                dataset: alsoEvaluate, sequences: sequences)
         }

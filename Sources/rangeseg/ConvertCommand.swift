@@ -19,7 +19,9 @@ struct ConvertCommand: ParsableCommand {
         and perhaps labels/), or directories of .pcd/.ply/.bin files. A scan given as a file goes to \
         OUT/<name>.<format>; the scans of a directory to OUT/<directory>/. --to bin writes a \
         sequence directory: velodyne/<name>.bin and labels/<name>.label. Every file is written \
-        atomically. Directories are converted on all cores.
+        atomically. Directories are converted on all cores. A SemanticKITTI sequence converted to \
+        PCD or PLY (OUT/NN/*.pcd) is a dataset of point-cloud folders: train, infer and evaluate \
+        take OUT as --dataset, with --train-sequences NN.
 
         With --clean-3d, labels are first cleaned by a vote among each point's k nearest neighbours \
         in 3-D (PCL's k-d tree; never voting for 0/unlabeled; ties keep the point's own label, else \

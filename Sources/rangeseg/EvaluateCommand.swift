@@ -12,8 +12,10 @@ struct EvaluateCommand: ParsableCommand {
         The semantics of SemanticKITTI's official evaluate_semantics.py: raw ids are mapped through \
         the config's learning_map, points labelled with an ignored class (unlabeled) are left out, \
         and the mean IoU averages every class that is not ignored, absent ones included (the mean \
-        over classes present is printed beside it). Predictions are read from \
-        PREDICTIONS/sequences/NN/predictions/NNNNNN.label, labels from DATASET/sequences/NN/labels.
+        over classes present is printed beside it). Predictions are read where infer writes them: \
+        PREDICTIONS/sequences/NN/predictions/NNNNNN.label with labels from DATASET/sequences/NN/labels \
+        (SemanticKITTI), PREDICTIONS/NAME/<frame>.label with labels from the label field of \
+        DATASET/NAME/<frame>.pcd or .ply (a point-cloud folder dataset).
 
         With --compare-cleanup the predictions are also cleaned up by RangeNet++'s range-image \
         k-NN and by the 3-D k-NN (PCL k-d tree) and all three are scored.
@@ -26,13 +28,13 @@ struct EvaluateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Dataset root holding sequences/NN/labels.", transform: { URL(fileURLWithPath: $0) })
+    @Option(help: "Dataset root: SemanticKITTI's layout (sequences/NN/labels) or a folder of point-cloud sequences with label fields.", transform: { URL(fileURLWithPath: $0) })
     var dataset: URL
 
-    @Option(help: "Root holding sequences/NN/predictions (default: the dataset root).", transform: { URL(fileURLWithPath: $0) })
+    @Option(help: "Root of infer's predictions, e.g. holding sequences/NN/predictions (default: the dataset root).", transform: { URL(fileURLWithPath: $0) })
     var predictions: URL?
 
-    @Option(help: ArgumentHelp("Sequences to score, e.g. 08 (default: the label config's valid split).", valueName: "list"))
+    @Option(help: ArgumentHelp("Sequences to score, e.g. 08 (default: the label config's valid split for SemanticKITTI, every folder of a point-cloud folder dataset).", valueName: "list"))
     var sequences: NameList?
 
     @Option(help: "Write the report (confusion matrices included) as JSON here.", transform: { URL(fileURLWithPath: $0) })
@@ -46,8 +48,9 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let labels = try labelConfig.load()
-        let names = ScanSource.sequenceNames(sequences?.names ?? labels.split.validNames)
-        let items = try ScanSource.items(dataset: dataset, sequences: names, labelledOnly: true)
+        let data = try DatasetLayouts.open(root: dataset)
+        let names = try ScanSource.sequences(sequences?.names, of: data, labels: labels)
+        let items = try ScanSource.items(dataset: data, sequences: names, labelledOnly: true)
         guard !items.isEmpty else {
             throw InputError("no labelled scans in sequences \(names.joined(separator: ", ")) of \(dataset.path)")
         }

@@ -15,8 +15,10 @@ struct InferCommand: ParsableCommand {
         discussion: """
         Writes OUT/sequences/NN/predictions/NNNNNN.label with raw SemanticKITTI ids (through the \
         label config's learning_map_inv), the layout the official evaluator reads, for every scan \
-        of --sequences under --dataset; or OUT/<name>.label for scan files given as arguments \
-        (.bin, .pcd, .ply). The network's settings come from config.yaml beside the checkpoint.
+        of --sequences under a SemanticKITTI --dataset; OUT/NAME/<frame>.label for a dataset of \
+        point-cloud folders (NAME/*.pcd, *.ply); or OUT/<name>.label for scan files given as \
+        arguments (.bin, .pcd, .ply). The network's settings come from config.yaml beside the \
+        checkpoint.
 
         --checkpoint also takes an official pretrained model folder as downloaded: RangeNet++'s \
         (darknet21, darknet53, darknet53-512, darknet53-1024: arch_cfg.yaml, data_cfg.yaml, \
@@ -46,10 +48,10 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Arithmetic of the network: fp32, bf16 mixed precision, or auto (bf16 where this CPU runs it faster; default: the training configuration's precision, auto for an official folder).")
     var precision: Precision?
 
-    @Option(help: "Dataset root in the SemanticKITTI layout.", transform: { URL(fileURLWithPath: $0) })
+    @Option(help: "Dataset root: SemanticKITTI's layout, or a folder of point-cloud sequences (NAME/*.pcd or *.ply).", transform: { URL(fileURLWithPath: $0) })
     var dataset: URL?
 
-    @Option(help: ArgumentHelp("Sequences to label, e.g. 08 (default: the label config's valid split).", valueName: "list"))
+    @Option(help: ArgumentHelp("Sequences to label, e.g. 08 (default: the label config's valid split for SemanticKITTI, every folder of a point-cloud folder dataset).", valueName: "list"))
     var sequences: NameList?
 
     @Argument(help: "Scan files (.bin, .pcd, .ply) or sequence directories to label instead of a dataset.",
@@ -109,9 +111,9 @@ struct InferCommand: ParsableCommand {
         labelling.outputs.arrays = arrays
 
         var items: [ScanItem] = []
-        if let dataset {
-            let names = sequences?.names ?? labels.split.validNames
-            items += try ScanSource.items(dataset: dataset, sequences: ScanSource.sequenceNames(names))
+        if let root = dataset {
+            let dataset = try DatasetLayouts.open(root: root)
+            items += try ScanSource.items(dataset: dataset, sequences: ScanSource.sequences(sequences?.names, of: dataset, labels: labels))
         }
         items += try ScanSource.items(scans)
         let bar = ProgressBar("infer", total: items.count, unit: "scans")

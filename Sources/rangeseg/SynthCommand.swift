@@ -67,7 +67,7 @@ struct SynthCommand: ParsableCommand {
         let config = try configOut.map { _ in try labelConfig.load() }
         let root = URL(fileURLWithPath: out)
         let configuration = synthConfiguration
-        let names = configuration.sequences.map(DatasetLayout.normalise)
+        let names = configuration.sequences.map(SemanticKITTIDataset.normalise)
         let bar = ProgressBar("synth", total: names.count * scans, unit: "scans")
         let start = Date()
         let report: SynthReport

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Losses
+import RangeSegKit
 import Training
 
 struct TrainCommand: ParsableCommand {
@@ -41,7 +42,7 @@ struct TrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Dataset root in the SemanticKITTI layout (sequences/NN/velodyne, labels).",
+    @Option(help: "Dataset root: SemanticKITTI's layout (sequences/NN/velodyne, labels) or a folder of point-cloud sequences (NAME/*.pcd or *.ply with a label field).",
             transform: { URL(fileURLWithPath: $0) })
     var dataset: URL
 
@@ -81,7 +82,7 @@ struct TrainCommand: ParsableCommand {
         if cluster.isLeader { try RunDirectory(runDirectory).check(resume: resume) }
         var config = try training.resolvedConfig(initialWeights: initialWeights)
         let labels = try labelConfig.load()
-        let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: runDirectory, communicator: cluster)
+        let trainer = try Trainer(config: config, labels: labels, dataset: try DatasetLayouts.open(root: dataset), run: runDirectory, communicator: cluster)
         trainer.maxStepsPerEpoch = training.maxStepsPerEpoch
         trainer.initialWeights = initialWeights
         if let initialWeights, cluster.isLeader { print("Starting from the weights of \(initialWeights.path).") }

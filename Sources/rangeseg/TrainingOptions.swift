@@ -70,9 +70,7 @@ struct TrainingOptions: ParsableArguments {
     /// `NetworkOptions.config(initialWeights:)`.
     func resolvedConfig(initialWeights: URL? = nil) throws -> TrainingConfig {
         var config = try networkOptions.config(initialWeights: initialWeights)
-        try settings.apply(to: &config)
-        config.trainSequences = config.trainSequences.map(DatasetLayout.normalise)
-        config.validSequences = config.validSequences.map(DatasetLayout.normalise)
+        try settings.apply(to: &config)  // sequence names as given: the dataset's layout says what they stand for
         if noAugmentation { config.augmentation = .none }
         return try networkOptions.check(config)
     }

@@ -47,7 +47,7 @@ struct RangeSegKitTests {
         #expect(file == [ScanItem(scan: SampleData.scan(1), labels: SampleData.labels(1), name: "000001")])
         let folder = try ScanSource.items([SampleData.sequence00.appendingPathComponent("velodyne")])
         #expect(folder.count == 6 && folder[0].group == "velodyne" && folder[0].labels == nil)
-        let dataset = try ScanSource.items(dataset: SampleData.root, sequences: ["0"], labelledOnly: true)
+        let dataset = try ScanSource.items(dataset: SemanticKITTIDataset(root: SampleData.root), sequences: ["0"], labelledOnly: true)
         #expect(dataset.map(\.name) == ["000000", "000001", "000002"])
         let missing = #expect(throws: InputError.self) { try ScanSource.items([SampleData.root.appendingPathComponent("nothing.bin")]) }
         #expect(missing?.description.hasSuffix("nothing.bin: no such file or directory") == true)
@@ -115,7 +115,7 @@ struct RangeSegKitTests {
         var labelling = Labelling(segmenter: try untrainedSegmenter(labels), labels: labels)
         labelling.outputs.pcd = true
         labelling.outputs.arrays = true
-        let items = try ScanSource.items(dataset: SampleData.root, sequences: ["00"], labelledOnly: true)
+        let items = try ScanSource.items(dataset: SemanticKITTIDataset(root: SampleData.root), sequences: ["00"], labelledOnly: true)
         let summary = try labelling.run(items, out: out)
         #expect(summary.scans == 3 && summary.points > 300_000)
         let stem = out.appendingPathComponent("sequences/00/predictions/000000")
@@ -135,7 +135,7 @@ struct RangeSegKitTests {
         var direct = SemanticEvaluator(config: labels).emptyMatrix()
         for item in items {
             direct.merge(try SemanticEvaluator(config: labels).confusion(
-                prediction: DatasetLayout.predictionFile(root: out, sequence: "00", frame: item.name), labels: item.labels!))
+                prediction: SemanticKITTIDataset.predictionFile(root: out, sequence: "00", frame: item.name), labels: item.labels!))
         }
         #expect(reports[.asWritten]!.confusion == direct)
         let table = PredictionScoring.table(reports)

@@ -38,7 +38,7 @@ import Formats
         #expect(sequence.poses == poses)
         #expect(sequence.times == [0, 0.103_731])
         #expect(sequence.calibration == calibration)
-        #expect(try DatasetLayout.sequences(root: dir) == ["03"])
+        #expect(try SemanticKITTIDataset.sequences(root: dir) == ["03"])
         let text = try String(contentsOf: seq.appendingPathComponent("poses.txt"), encoding: .utf8)
         #expect(text.hasPrefix("1.000000000000e+00 0.000000000000e+00"))
     }
@@ -70,7 +70,7 @@ import Formats
     }
 
     @Test func predictionPathsFollowTheOfficialLayout() {
-        let url = DatasetLayout.predictionFile(root: URL(fileURLWithPath: "/out"), sequence: "8", frame: "000123")
+        let url = SemanticKITTIDataset.predictionFile(root: URL(fileURLWithPath: "/out"), sequence: "8", frame: "000123")
         #expect(url.path == "/out/sequences/08/predictions/000123.label")
     }
 }

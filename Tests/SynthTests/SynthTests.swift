@@ -76,7 +76,7 @@ struct FormatTests {
         #expect(report.scans == 6)
         var points = 0
         for name in ["00", "08"] {
-            let sequence = try Sequence(directory: DatasetLayout.sequenceDirectory(root: root, sequence: name))
+            let sequence = try Sequence(directory: SemanticKITTIDataset.sequenceDirectory(root: root, sequence: name))
             #expect(sequence.frames.map(\.id) == ["000000", "000001", "000002"])
             #expect(sequence.calibration == KITTICalibration.sequences00to02)
             #expect(sequence.times == [0, 0.1, 0.2])
@@ -92,7 +92,7 @@ struct FormatTests {
         }
         #expect(points == report.points)
         // The KITTI text formats: 12 numbers per pose line, P0-P3 and Tr in calib.txt.
-        let dir = DatasetLayout.sequenceDirectory(root: root, sequence: "00")
+        let dir = SemanticKITTIDataset.sequenceDirectory(root: root, sequence: "00")
         let poseLines = try String(contentsOf: dir.appendingPathComponent("poses.txt"), encoding: .utf8).split(separator: "\n")
         #expect(poseLines.count == 3 && poseLines.allSatisfy { $0.split(separator: " ").count == 12 })
         let calib = try String(contentsOf: dir.appendingPathComponent("calib.txt"), encoding: .utf8)

@@ -15,7 +15,7 @@ import Inference
         let labels = try LabelConfig(yaml: SampleData.projectConfig)
         let run = SampleData.temporaryDirectory("run-labelling")
         let config = try smallConfig(epochs: 1)
-        try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run).train()
+        try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run).train()
         let segmenter = try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
         let scans = try (0 ..< 4).map { try Scan(bin: SampleData.scan($0)) }
 
@@ -50,7 +50,7 @@ import Inference
         /// The files a run ends with that must match byte for byte.
         @Sendable func train(_ config: TrainingConfig, _ name: String) throws -> [Data] {
             let run = RunDirectory(SampleData.temporaryDirectory(name))
-            try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run.url).train()
+            try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run.url).train()
             return try [run.last, run.resumeState, run.steps, run.epochs]
                 .map { try Data(contentsOf: $0) }
         }

@@ -27,7 +27,7 @@ import TestSupport
         let probe = SampleData.temporaryDirectory("run-probe")
         var one = config
         one.epochs = 1
-        let trainer = try Trainer(config: one, labels: labels, dataset: SampleData.root, run: probe)
+        let trainer = try Trainer(config: one, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: probe)
         trainer.maxStepsPerEpoch = 1
         try trainer.train()
         let sizes = try FileManager.default.contentsOfDirectory(atPath: probe.path).map {
@@ -41,7 +41,7 @@ import TestSupport
         defer { _ = Self.run(["umount", disk.path]) }
 
         let run = disk.appendingPathComponent("run")
-        let full = try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run)
+        let full = try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run)
         full.maxStepsPerEpoch = 1
         let error = #expect(throws: FormatError.self) { try full.train() }
         #expect(error?.file.hasSuffix("resume.safetensors") == true, "\(String(describing: error))")

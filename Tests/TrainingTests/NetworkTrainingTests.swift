@@ -50,14 +50,14 @@ import Inference
         defer { for d in [straight, resumed] { try? FileManager.default.removeItem(at: d) } }
 
         var losses: [Float] = []
-        let trainer = try Trainer(config: config(network, epochs: 3, loss: "ce"), labels: labels, dataset: Self.dataset, run: straight)
+        let trainer = try Trainer(config: config(network, epochs: 3, loss: "ce"), labels: labels, dataset: SemanticKITTIDataset(root: Self.dataset), run: straight)
         try trainer.train { event in if case let .step(_, _, _, loss, _) = event { losses.append(loss) } }
         #expect(losses.count == 3)
         #expect(losses.last! < losses.first!, "\(network): loss did not fall: \(losses)")
         #expect(try TrainingConfig(yaml: RunDirectory(straight).config).architecture == trainer.config.architecture)
 
-        try Trainer(config: config(network, epochs: 1, loss: "ce"), labels: labels, dataset: Self.dataset, run: resumed).train()
-        try Trainer(config: config(network, epochs: 3, loss: "ce"), labels: labels, dataset: Self.dataset, run: resumed).train(resume: true)
+        try Trainer(config: config(network, epochs: 1, loss: "ce"), labels: labels, dataset: SemanticKITTIDataset(root: Self.dataset), run: resumed).train()
+        try Trainer(config: config(network, epochs: 3, loss: "ce"), labels: labels, dataset: SemanticKITTIDataset(root: Self.dataset), run: resumed).train(resume: true)
         let a = try Data(contentsOf: RunDirectory(straight).last), b = try Data(contentsOf: RunDirectory(resumed).last)
         #expect(a == b, "\(network): the resumed run ended elsewhere")
 
@@ -66,7 +66,7 @@ import Inference
         centroid.loss.subclassFeatures = "decoder"
         let step = try TrainingStep(config: centroid, labels: labels)
         #expect(step.subclassFeatures == step.model.featureNames.last)
-        let batch = try Benchmarks.datasetBatches(dataset: Self.dataset, sequences: ["00"], config: centroid, labels: labels, batch: 2)[0]
+        let batch = try Benchmarks.datasetBatches(dataset: SemanticKITTIDataset(root: Self.dataset), sequences: ["00"], config: centroid, labels: labels, batch: 2)[0]
         #expect(try step(batch, learningRate: 0.01).isFinite)
     }
 }

@@ -101,7 +101,7 @@ import Inference
         let run = SampleData.temporaryDirectory("run-bf16-agreement")
         var config = try smallConfig(epochs: 3, loss: "ce")
         config.preciseBatchNormScans = 3
-        try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run).train()
+        try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run).train()
         let fp32 = try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
         var bf16Config = config
         bf16Config.precision = .bf16

@@ -71,15 +71,15 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         let straight = SampleData.temporaryDirectory("run-straight")
         let resumed = SampleData.temporaryDirectory("run-resumed")
 
-        let full = try Trainer(config: smallConfig(epochs: 3), labels: labels, dataset: SampleData.root, run: straight)
+        let full = try Trainer(config: smallConfig(epochs: 3), labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: straight)
         var losses: [Float] = []
         try full.train { event in if case let .step(_, _, _, loss, _) = event { losses.append(loss) } }
         #expect(losses.count == 9)
         #expect(losses.suffix(3).reduce(0, +) < losses.prefix(3).reduce(0, +), "loss did not fall: \(losses)")
 
         // The same run, stopped after the first epoch, then resumed.
-        try Trainer(config: smallConfig(epochs: 1), labels: labels, dataset: SampleData.root, run: resumed).train()
-        try Trainer(config: smallConfig(epochs: 3), labels: labels, dataset: SampleData.root, run: resumed).train(resume: true)
+        try Trainer(config: smallConfig(epochs: 1), labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: resumed).train()
+        try Trainer(config: smallConfig(epochs: 3), labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: resumed).train(resume: true)
         let a = try Data(contentsOf: RunDirectory(straight).last), b = try Data(contentsOf: RunDirectory(resumed).last)
         #expect(a == b, "resumed weights differ from an uninterrupted run")
         let stepsA = try String(contentsOf: RunDirectory(straight).steps, encoding: .utf8)
@@ -96,12 +96,12 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         let labels = try LabelConfig(yaml: SampleData.projectConfig)
         var config = try smallConfig(epochs: 1)
         config.preciseBatchNormScans = 1
-        let trainer = try Trainer(config: config, labels: labels, dataset: SampleData.root, run: SampleData.temporaryDirectory("run-bn"))
+        let trainer = try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: SampleData.temporaryDirectory("run-bn"))
         // Statistics of exactly one scan: evaluation mode (running statistics) then computes what
         // training mode (batch statistics) computes for that scan.
         try trainer.refreshBatchNormStatistics()
         var generator = RandomGenerator(seed: 0)
-        let sample = try trainer.builder.load(trainer.trainFrames[0], augmentation: .none, generator: &generator)
+        let sample = try trainer.builder.load(trainer.trainFrames[0], from: trainer.dataset, augmentation: .none, generator: &generator)
         let input = Tensor(shape: [1, 5, 64, 512], scalars: sample.input)
         trainer.model.eval()
         let evaluation = withoutGradient { trainer.model(input) }.scalars
@@ -118,7 +118,7 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
     /// Trains `epochs` epochs in `run`, or resumes there; returns the final model file's bytes.
     func train(_ config: TrainingConfig, labels: LabelConfig, run: URL, resume: Bool = false,
                configure: (Trainer) -> Void = { _ in }) throws -> Data {
-        let trainer = try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run)
+        let trainer = try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run)
         configure(trainer)
         try trainer.train(resume: resume)
         return try Data(contentsOf: RunDirectory(run).last)
@@ -184,7 +184,7 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         config.validSequences = []
         config.preciseBatchNormScans = 0
         let run = SampleData.temporaryDirectory("run-no-validation")
-        let trainer = try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run)
+        let trainer = try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run)
         trainer.maxStepsPerEpoch = 1
         try trainer.train()
         let best = try SafeTensors.read(from: RunDirectory(run).best)
@@ -200,7 +200,7 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
         let labels = try LabelConfig(yaml: SampleData.projectConfig)
         let run = SampleData.temporaryDirectory("run-infer")
         let config = try smallConfig(epochs: 1)
-        try Trainer(config: config, labels: labels, dataset: SampleData.root, run: run).train()
+        try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run).train()
         let segmenter = try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
         let scan = try Scan(bin: SampleData.scan(4))
         let prediction = segmenter.predict(scan)

@@ -135,7 +135,7 @@ let package = Package(
         /// clean-up variants, loss comparisons, weight-map pictures.
         .target(
             name: "RangeSegKit",
-            dependencies: ["Inference", "Training", "Losses", "Engine", "Evaluation", "PointClouds", "Projection",
+            dependencies: ["Inference", "Training", "Pretrained", "Losses", "Engine", "Evaluation", "PointClouds", "Projection",
                            "SemanticKITTI", "Configuration", "Formats", "Parallel"]
         ),
 

@@ -1,6 +1,8 @@
 import Configuration
+import Engine
 import Formats
 import Parallel
+import Pretrained
 import Foundation
 import Inference
 import PointClouds
@@ -52,6 +54,8 @@ public struct Labelling: Sendable {
     public var pipelined = true
     /// The settings of the `range` clean-up (RangeNet++'s defaults, or an official folder's).
     public var rangeKNN = RangeKNN()
+    /// The official model folder the segmenter came from, if it did (`init(checkpoint:...)`).
+    public private(set) var officialModel: OfficialModel?
 
     /// The clean-up in words, e.g. "range k-NN clean-up (k 5, window 5, sigma 1, cutoff 1)".
     public var cleanupSummary: String {
@@ -199,5 +203,33 @@ extension Labelling {
             }
         }
         return out
+    }
+}
+
+extension Labelling {
+    /// The labelling by the model `checkpoint` names (`rangeseg infer --checkpoint`): an official
+    /// RangeNet++ or SalsaNext folder (its labels unless `labelConfig` is given; its range k-NN
+    /// clean-up, `post.KNN`, unless `cleanup` is), or a checkpoint file with its training
+    /// configuration (`trainConfig`, else the `config.yaml` beside it) and `labelConfig` (else
+    /// the built-in SemanticKITTI one). `precision` overrides the model's (an official folder's
+    /// default is `auto`).
+    public init(checkpoint: URL, trainConfig: URL?, labelConfig: URL?, precision: Precision?, cleanup: Cleanup?) throws {
+        if OfficialModel.isFolder(checkpoint) {
+            guard trainConfig == nil else {
+                throw InputError("--train-config goes with a checkpoint file; an official folder's settings come from its arch_cfg.yaml")
+            }
+            let model = try OfficialModel(folder: checkpoint)
+            let labels = try labelConfig.map { try LabelConfig(yaml: $0) } ?? model.labels
+            self.init(segmenter: try model.segmenter(precision: precision ?? .auto), labels: labels)
+            self.cleanup = cleanup ?? (model.knn == nil ? .none : .range)
+            rangeKNN = model.knn ?? RangeKNN()
+            officialModel = model
+        } else {
+            let labels = try labelConfig.map { try LabelConfig(yaml: $0) } ?? LabelConfig.semanticKITTI
+            var config = try TrainingConfig(checkpoint: checkpoint, trainConfig: trainConfig)
+            if let precision { config.precision = precision }
+            self.init(segmenter: try Segmenter(checkpoint: checkpoint, config: config, labels: labels), labels: labels)
+            self.cleanup = cleanup ?? .none
+        }
     }
 }

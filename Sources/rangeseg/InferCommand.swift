@@ -83,26 +83,10 @@ struct InferCommand: ParsableCommand {
     }
 
     func run() throws {
-        var labelling: Labelling
-        if OfficialModel.isFolder(checkpoint) {
-            if trainConfig != nil {
-                throw ValidationError("--train-config goes with a checkpoint file; an official folder's settings come from its arch_cfg.yaml")
-            }
-            let model = try OfficialModel(folder: checkpoint)
-            printPrecisionNotice(precision ?? .auto)
-            let labels = labelConfig.url == nil ? model.labels : try labelConfig.load()
-            labelling = Labelling(segmenter: try model.segmenter(precision: precision ?? .auto), labels: labels)
-            labelling.cleanup = cleanup ?? (model.knn == nil ? .none : .range)
-            labelling.rangeKNN = model.knn ?? RangeKNN()
-            print("\(model.summary), \(labelling.cleanupSummary).")
-        } else {
-            let labels = try labelConfig.load()
-            var config = try TrainingConfig(checkpoint: checkpoint, trainConfig: trainConfig)
-            if let precision { config.precision = precision }
-            printPrecisionNotice(config.precision)
-            labelling = Labelling(segmenter: try Segmenter(checkpoint: checkpoint, config: config, labels: labels), labels: labels)
-            labelling.cleanup = cleanup ?? .none
-        }
+        var labelling = try Labelling(checkpoint: checkpoint, trainConfig: trainConfig, labelConfig: labelConfig.url,
+                                      precision: precision, cleanup: cleanup)
+        printPrecisionNotice(labelling.segmenter.config.precision)
+        if let model = labelling.officialModel { print("\(model.summary), \(labelling.cleanupSummary).") }
         let labels = labelling.labels
         labelling.outputs.label = format.names.contains("label")
         labelling.outputs.pcd = format.names.contains("pcd")

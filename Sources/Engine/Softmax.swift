@@ -35,44 +35,45 @@ private struct ChannelGeometry {
 /// Softmax over the channel axis (1) of `[N, C, …]`: `y_c = exp(x_c) / Σ_k exp(x_k)`.
 /// `[N, C, H, W]` runs on oneDNN in `nChw16c`; other ranks in Swift.
 public func softmax(_ x: Tensor) -> Tensor {
-    if x.rank == 4 { return oneDNNSoftmax(x, log: false) }
-    let geometry = ChannelGeometry(x.shape)
-    let (c, s) = (geometry.c, geometry.s)
-    let y = geometry.map(x) { xv, yv, base in
-        let m = geometry.maximum(xv, at: base)
-        var total: Float = 0
-        for k in 0..<c { let e = exp(xv[base + k * s] - m); yv[base + k * s] = e; total += e }
-        for k in 0..<c { yv[base + k * s] /= total }
-    }.storage
-    return Tensor.result(shape: x.shape, storage: y, inputs: [x]) { g in
-        // dx_c = y_c (g_c - Σ_k g_k y_k)
-        [geometry.map(g) { gv, d, base in
-            var dot: Float = 0
-            for k in 0..<c { dot += gv[base + k * s] * y.floats[base + k * s] }
-            for k in 0..<c { d[base + k * s] = y.floats[base + k * s] * (gv[base + k * s] - dot) }
-        }]
-    }
+    x.rank == 4 ? oneDNNSoftmax(x, log: false) : swiftSoftmax(x, log: false)
 }
 
 /// Log-softmax over the channel axis (1): `y_c = x_c - log Σ_k exp(x_k)` (max-shifted).
 /// `[N, C, H, W]` runs on oneDNN in `nChw16c`; other ranks in Swift.
 public func logSoftmax(_ x: Tensor) -> Tensor {
-    if x.rank == 4 { return oneDNNSoftmax(x, log: true) }
+    x.rank == 4 ? oneDNNSoftmax(x, log: true) : swiftSoftmax(x, log: true)
+}
+
+/// (Log-)softmax over the channels of `[N, C, …]` in Swift, forward and backward, both
+/// shifted by each position's largest input.
+private func swiftSoftmax(_ x: Tensor, log takeLog: Bool) -> Tensor {
     let geometry = ChannelGeometry(x.shape)
     let (c, s) = (geometry.c, geometry.s)
     let y = geometry.map(x) { xv, yv, base in
         let m = geometry.maximum(xv, at: base)
         var total: Float = 0
-        for k in 0..<c { total += exp(xv[base + k * s] - m) }
-        let lse = m + log(total)
-        for k in 0..<c { yv[base + k * s] = xv[base + k * s] - lse }
+        if takeLog {
+            for k in 0..<c { total += exp(xv[base + k * s] - m) }
+            let lse = m + log(total)
+            for k in 0..<c { yv[base + k * s] = xv[base + k * s] - lse }
+        } else {
+            for k in 0..<c { let e = exp(xv[base + k * s] - m); yv[base + k * s] = e; total += e }
+            for k in 0..<c { yv[base + k * s] /= total }
+        }
     }.storage
     return Tensor.result(shape: x.shape, storage: y, inputs: [x]) { g in
-        // dx_c = g_c - softmax_c Σ_k g_k
         [geometry.map(g) { gv, d, base in
-            var total: Float = 0
-            for k in 0..<c { total += gv[base + k * s] }
-            for k in 0..<c { d[base + k * s] = gv[base + k * s] - exp(y.floats[base + k * s]) * total }
+            if takeLog {
+                // dx_c = g_c - softmax_c Σ_k g_k
+                var total: Float = 0
+                for k in 0..<c { total += gv[base + k * s] }
+                for k in 0..<c { d[base + k * s] = gv[base + k * s] - exp(y.floats[base + k * s]) * total }
+            } else {
+                // dx_c = y_c (g_c - Σ_k g_k y_k)
+                var dot: Float = 0
+                for k in 0..<c { dot += gv[base + k * s] * y.floats[base + k * s] }
+                for k in 0..<c { d[base + k * s] = y.floats[base + k * s] * (gv[base + k * s] - dot) }
+            }
         }]
     }
 }

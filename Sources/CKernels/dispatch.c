@@ -3,22 +3,10 @@
 #include <pthread.h>
 #include <stddef.h>
 
-static const rs_kernel_table baseline_kernels = {
-    .variant = RS_KERNELS_BASELINE,
-    .name = "baseline",
-    .place_points = rs_place_points_baseline,
-    .count_similar = rs_count_similar_baseline,
-    .softmax_cross_entropy = rs_softmax_cross_entropy_baseline,
-};
+static const rs_kernel_table baseline_kernels = RS_KERNEL_TABLE(RS_KERNELS_BASELINE, baseline);
 
 #if RS_HAVE_AVX2_VARIANT
-static const rs_kernel_table avx2_kernels = {
-    .variant = RS_KERNELS_AVX2,
-    .name = "avx2",
-    .place_points = rs_place_points_avx2,
-    .count_similar = rs_count_similar_avx2,
-    .softmax_cross_entropy = rs_softmax_cross_entropy_avx2,
-};
+static const rs_kernel_table avx2_kernels = RS_KERNEL_TABLE(RS_KERNELS_AVX2, avx2);
 #endif
 
 /// Whether this processor and its operating system run AVX2 code (the CPUID feature and the

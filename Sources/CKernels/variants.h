@@ -25,24 +25,31 @@
 /// wrapper's instruction set.
 #define RS_KERNEL_BODY static inline __attribute__((always_inline))
 
-void rs_place_points_baseline(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
-                              double fov_up_rad, double fov_down_rad,
-                              int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges);
-int64_t rs_count_similar_baseline(const float *restrict dots, const float *restrict reference_norms, int64_t n,
-                                  float query_norm, float tau);
-double rs_softmax_cross_entropy_baseline(const float *restrict logits, const int32_t *restrict labels,
-                                         const float *restrict factors, int64_t classes, int64_t pixels,
-                                         float scale, float *restrict gradient, float *restrict pixel_loss);
+/// Declares one variant's wrappers, `rs_<kernel>_<suffix>`, one for each kernel of
+/// `rs_kernel_table` (with its signature).
+#define RS_DECLARE_KERNEL_VARIANT(suffix)                                                                    \
+    void rs_place_points_##suffix(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,        \
+                                  double fov_up_rad, double fov_down_rad, int32_t *restrict rows,            \
+                                  int32_t *restrict columns, float *restrict ranges);                        \
+    int64_t rs_count_similar_##suffix(const float *restrict dots, const float *restrict reference_norms,      \
+                                      int64_t n, float query_norm, float tau);                               \
+    double rs_softmax_cross_entropy_##suffix(const float *restrict logits, const int32_t *restrict labels,    \
+                                             const float *restrict factors, int64_t classes, int64_t pixels, \
+                                             float scale, float *restrict gradient, float *restrict pixel_loss);
 
+/// One variant's table of wrappers, as dispatch.c hands them out.
+#define RS_KERNEL_TABLE(variant_id, suffix)                         \
+    {                                                               \
+        .variant = variant_id,                                      \
+        .name = #suffix,                                            \
+        .place_points = rs_place_points_##suffix,                   \
+        .count_similar = rs_count_similar_##suffix,                 \
+        .softmax_cross_entropy = rs_softmax_cross_entropy_##suffix, \
+    }
+
+RS_DECLARE_KERNEL_VARIANT(baseline)
 #if RS_HAVE_AVX2_VARIANT
-void rs_place_points_avx2(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
-                          double fov_up_rad, double fov_down_rad,
-                          int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges);
-int64_t rs_count_similar_avx2(const float *restrict dots, const float *restrict reference_norms, int64_t n,
-                              float query_norm, float tau);
-double rs_softmax_cross_entropy_avx2(const float *restrict logits, const int32_t *restrict labels,
-                                     const float *restrict factors, int64_t classes, int64_t pixels,
-                                     float scale, float *restrict gradient, float *restrict pixel_loss);
+RS_DECLARE_KERNEL_VARIANT(avx2)
 #endif
 
 /// The table the public kernels call through: chosen once per process (thread-safe).

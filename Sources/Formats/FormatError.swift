@@ -27,4 +27,15 @@ extension FormatError {
         }
         return FormatError(file: url, reason: "cannot read: \(error.localizedDescription)")
     }
+
+    /// Reads the file at `url` and parses its bytes with `parse`, a reader of bytes in memory
+    /// whose errors name a placeholder such as `<npy>`: both a file that cannot be read and
+    /// bytes `parse` rejects throw an error naming `url`.
+    static func parse<T>(file url: URL, with parse: (Data) throws(FormatError) -> T) throws(FormatError) -> T {
+        let data: Data
+        do { data = try Data(readingFile: url) } catch {
+            throw FormatError.cannotRead(url, error)
+        }
+        do { return try parse(data) } catch { throw FormatError(file: url, reason: error.reason) }
+    }
 }

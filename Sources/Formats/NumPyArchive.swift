@@ -92,11 +92,7 @@ public struct NumPyArchive: Sendable, Equatable {
 
     /// Reads a `.npz` file (deflated or stored entries).
     public init(npz url: URL) throws(FormatError) {
-        let data: Data
-        do { data = try Data(readingFile: url) } catch {
-            throw FormatError.cannotRead(url, error)
-        }
-        do { try self.init(npzData: data) } catch { throw FormatError(file: url, reason: error.reason) }
+        self = try FormatError.parse(file: url, with: NumPyArchive.init(npzData:))
     }
 
     /// Reads a `.npz` archive in memory (deflated or stored entries); errors name `<npz>`.

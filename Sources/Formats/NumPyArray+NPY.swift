@@ -42,11 +42,7 @@ extension NumPyArray {
 
     /// Reads a `.npy` file.
     public init(npy url: URL) throws(FormatError) {
-        let data: Data
-        do { data = try Data(readingFile: url) } catch {
-            throw FormatError.cannotRead(url, error)
-        }
-        do { try self.init(npyData: data) } catch { throw FormatError(file: url, reason: error.reason) }
+        self = try FormatError.parse(file: url, with: NumPyArray.init(npyData:))
     }
 
     /// Parses the bytes of a `.npy` file.

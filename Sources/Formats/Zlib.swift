@@ -39,17 +39,8 @@ public enum Zlib {
         defer { deflateEnd(&stream) }
         let bound = Int(deflateBound(&stream, uLong(input.count)))
         var output = Data(count: bound)
-        let produced: Int = input.withUnsafeBytes { inBuffer in
-            output.withUnsafeMutableBytes { outBuffer in
-                stream.next_in = UnsafeMutablePointer(mutating: inBuffer.bindMemory(to: Bytef.self).baseAddress)
-                stream.avail_in = uInt(inBuffer.count)
-                stream.next_out = outBuffer.bindMemory(to: Bytef.self).baseAddress
-                stream.avail_out = uInt(outBuffer.count)
-                let status = CZlib.deflate(&stream, Z_FINISH)
-                precondition(status == Z_STREAM_END, "zlib deflate did not finish (status \(status))")
-                return Int(stream.total_out)
-            }
-        }
+        let (status, produced) = finish(&stream, input: input, output: &output) { CZlib.deflate(&$0, Z_FINISH) }
+        precondition(status == Z_STREAM_END, "zlib deflate did not finish (status \(status))")
         output.count = produced
         return output
     }
@@ -68,19 +59,26 @@ public enum Zlib {
         guard initStatus == Z_OK else { throw FormatError(file: "<memory>", reason: "zlib inflateInit2 failed (\(initStatus))") }
         defer { inflateEnd(&stream) }
         var output = Data(count: expectedSize)
-        let (status, produced): (Int32, Int) = input.withUnsafeBytes { inBuffer in
+        let (status, produced) = finish(&stream, input: input, output: &output) { CZlib.inflate(&$0, Z_FINISH) }
+        guard status == Z_STREAM_END, produced == expectedSize else {
+            throw FormatError(file: "<memory>", reason: "corrupt deflate stream (zlib status \(status), \(produced) of \(expectedSize) bytes)")
+        }
+        return output
+    }
+
+    /// Points `stream` at all of `input` and all of `output`, makes the one `step` call that
+    /// (de)compresses the whole input, and returns its status and the bytes written.
+    private static func finish(_ stream: inout z_stream, input: Data, output: inout Data,
+                               step: (inout z_stream) -> Int32) -> (status: Int32, produced: Int) {
+        input.withUnsafeBytes { inBuffer in
             output.withUnsafeMutableBytes { outBuffer in
                 stream.next_in = UnsafeMutablePointer(mutating: inBuffer.bindMemory(to: Bytef.self).baseAddress)
                 stream.avail_in = uInt(inBuffer.count)
                 stream.next_out = outBuffer.bindMemory(to: Bytef.self).baseAddress
                 stream.avail_out = uInt(outBuffer.count)
-                let status = CZlib.inflate(&stream, Z_FINISH)
+                let status = step(&stream)
                 return (status, Int(stream.total_out))
             }
         }
-        guard status == Z_STREAM_END, produced == expectedSize else {
-            throw FormatError(file: "<memory>", reason: "corrupt deflate stream (zlib status \(status), \(produced) of \(expectedSize) bytes)")
-        }
-        return output
     }
 }

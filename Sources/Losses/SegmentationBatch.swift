@@ -6,13 +6,15 @@ import Engine
 struct SegmentationBatch {
     let logits: UnsafeBufferPointer<Float>
     let labels: [Int32]
-    let batch: Int
-    let classes: Int
-    let height: Int
-    let width: Int
+    let shape: SegmentationShape
 
-    var pixelsPerImage: Int { height * width }
-    var pixelCount: Int { batch * height * width }
+    // The shape's sizes as the batch's own, for the kernels' inner loops.
+    var batch: Int { shape.batch }
+    var classes: Int { shape.classes }
+    var height: Int { shape.height }
+    var width: Int { shape.width }
+    var pixelsPerImage: Int { shape.pixelsPerImage }
+    var pixelCount: Int { shape.pixelCount }
 
     /// Checks that every label is a class or the ignore id.
     func validateLabels(ignoreIndex: Int32) throws(LossError) {
@@ -22,36 +24,22 @@ struct SegmentationBatch {
     }
 }
 
-/// `[B, C, H, W]` of `logits` after checking it against `labels` (`[B, H, W]`, flat).
-func segmentationShape(_ logits: Tensor, labels: [Int32]) throws(LossError) -> (batch: Int, classes: Int, height: Int, width: Int) {
-    guard logits.rank == 4 else { throw LossError("logits must be [B, C, H, W], found shape \(logits.shape)") }
-    let (b, c, h, w) = (logits.shape[0], logits.shape[1], logits.shape[2], logits.shape[3])
-    guard b > 0, c > 0, h > 0, w > 0 else { throw LossError("logits shape \(logits.shape) has an empty dimension") }
-    guard labels.count == b * h * w else {
-        throw LossError("\(labels.count) labels do not fill [\(b), \(h), \(w)] for logits \(logits.shape)")
-    }
-    return (b, c, h, w)
-}
-
 /// A loss of `logits` as one autograd node: `body` sees the batch and a zeroed gradient buffer
 /// ([B, C, H, W], owned by the engine), writes `∂loss/∂logits` there and returns the loss.
 func fusedSegmentationLoss(logits: Tensor, labels: [Int32],
                            _ body: (SegmentationBatch, UnsafeMutableBufferPointer<Float>) throws(LossError) -> Float) throws(LossError) -> Tensor {
-    let shape = try segmentationShape(logits, labels: labels)
+    let shape = try SegmentationShape(logits: logits, labels: labels)
     return try Tensor.fusedLoss(of: logits) { (z, gradient) throws(LossError) -> Float in
-        let batch = SegmentationBatch(logits: z, labels: labels, batch: shape.batch, classes: shape.classes,
-                                      height: shape.height, width: shape.width)
-        return try body(batch, gradient)
+        try body(SegmentationBatch(logits: z, labels: labels, shape: shape), gradient)
     }
 }
 
 /// Runs `body` on the plain values of `logits` as a batch (no gradient), e.g. for weight maps.
 func withBatch<R>(logits: Tensor, labels: [Int32], _ body: (SegmentationBatch) throws(LossError) -> R) throws(LossError) -> R {
-    let shape = try segmentationShape(logits, labels: labels)
+    let shape = try SegmentationShape(logits: logits, labels: labels)
     do {
         return try logits.withUnsafeScalars { z in
-            try body(SegmentationBatch(logits: z, labels: labels, batch: shape.batch, classes: shape.classes,
-                                       height: shape.height, width: shape.width))
+            try body(SegmentationBatch(logits: z, labels: labels, shape: shape))
         }
     } catch let error as LossError {
         throw error

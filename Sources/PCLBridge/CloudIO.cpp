@@ -83,6 +83,19 @@ bool isNumber(const std::string &token) {
     return end != token.c_str() && *end == '\0';
 }
 
+/// Splits `line` at spaces, tabs and carriage returns into `tokens` (cleared first), as
+/// `pcl::split(st, line, "\t\r ")` has them.
+void splitTokens(const std::string &line, std::vector<std::string> &tokens) {
+    tokens.clear();
+    size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+        size_t start = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+        if (i > start) tokens.emplace_back(line, start, i - start);
+    }
+}
+
 /// Checks the data lines of an ASCII PCD: one line per point, each with the number of values
 /// the header's FIELDS and COUNT call for, each a number.
 bool checkASCIIData(const char *path, unsigned dataStart, const pcl::PCLPointCloud2 &cloud,
@@ -104,14 +117,7 @@ bool checkASCIIData(const char *path, unsigned dataStart, const pcl::PCLPointClo
     std::vector<std::string> tokens;
     while (std::getline(file, line)) {
         ++lineNumber;
-        tokens.clear();
-        size_t i = 0;
-        while (i < line.size()) {
-            while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-            size_t start = i;
-            while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-            if (i > start) tokens.emplace_back(line, start, i - start);
-        }
+        splitTokens(line, tokens);
         if (tokens.empty()) continue;
         if (points == expected) {
             fail(error, capacity, "line %zu: more data lines than the %zu points its header's POINTS announces",
@@ -164,17 +170,18 @@ bool checkPCDHeaderSizes(const char *path, uint64_t size, char *error, size_t ca
         value = std::strtoull(token.c_str(), &end, 10);
         return !token.empty() && token[0] != '-' && *end == '\0' && errno == 0;
     };
+    // TYPE and COUNT lines need a SIZE entry for each of their fields.
+    auto sizedFields = [&](const char *keyword) {
+        if (sizes.size() >= fields) return true;
+        fail(error, capacity, "line %zu: %s for %llu fields after a SIZE for %zu", lineNumber, keyword,
+             (unsigned long long)fields, sizes.size());
+        return false;
+    };
     while (std::getline(file, line)) {
         ++lineNumber;
         if (line.empty()) continue;
-        std::vector<std::string> tokens; // as pcl::split(st, line, "\t\r ") has them
-        size_t i = 0;
-        while (i < line.size()) {
-            while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-            size_t start = i;
-            while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-            if (i > start) tokens.emplace_back(line, start, i - start);
-        }
+        std::vector<std::string> tokens;
+        splitTokens(line, tokens);
         std::istringstream words(line);
         std::string type;
         words >> type;
@@ -199,18 +206,10 @@ bool checkPCDHeaderSizes(const char *path, uint64_t size, char *error, size_t ca
             }
         } else if (is("TYPE")) {
             if (sizes.empty() || entries != fields) break;
-            if (sizes.size() < fields) {
-                fail(error, capacity, "line %zu: TYPE for %llu fields after a SIZE for %zu", lineNumber,
-                     (unsigned long long)fields, sizes.size());
-                return false;
-            }
+            if (!sizedFields("TYPE")) return false;
         } else if (is("COUNT")) {
             if (sizes.empty() || entries != fields) break;
-            if (sizes.size() < fields) {
-                fail(error, capacity, "line %zu: COUNT for %llu fields after a SIZE for %zu", lineNumber,
-                     (unsigned long long)fields, sizes.size());
-                return false;
-            }
+            if (!sizedFields("COUNT")) return false;
             step = 0;
             for (size_t t = 1; t < tokens.size(); ++t) {
                 unsigned long long v = 0;
@@ -604,32 +603,42 @@ bool checkField(const RSCloud *cloud, int index, char *error, size_t capacity) {
     return true;
 }
 
+/// A PCD file's header as PCL's reader parses it.
+struct PCDHeader {
+    pcl::PCLPointCloud2 cloud; // the fields, WIDTH and HEIGHT, no data
+    int dataType = 0;          // 0 ascii, 1 binary, 2 binary_compressed
+    unsigned dataStart = 0;    // the data's offset; 0 or (unsigned)-1 without a DATA line PCL could place
+    /// Reads the header of the PCD file at `path`; false where PCL cannot parse it.
+    bool read(const char *path) {
+        pcl::PCDReader reader;
+        Eigen::Vector4f origin;
+        Eigen::Quaternionf orientation;
+        int version = 0;
+        return reader.readHeader(path, cloud, origin, orientation, version, dataType, dataStart) >= 0;
+    }
+};
+
 /// PCL 1.13's binary writers size the file in whole memory pages, leaving zeros after the data
 /// (a page's worth for `binary`). Cuts a file PCL just wrote to the end of its data.
 bool trimPagePadding(const char *path, bool compressed, size_t dataBytes, char *error, size_t capacity) {
-    pcl::PCDReader reader;
-    pcl::PCLPointCloud2 header;
-    Eigen::Vector4f origin;
-    Eigen::Quaternionf orientation;
-    int version = 0, dataType = 0;
-    unsigned dataStart = 0;
     uint64_t size = 0;
     if (!fileSize(path, size, error, capacity)) return false;
-    if (reader.readHeader(path, header, origin, orientation, version, dataType, dataStart) < 0 || dataStart == 0) {
+    PCDHeader header;
+    if (!header.read(path) || header.dataStart == 0) {
         fail(error, capacity, "PCL wrote a file whose header it cannot read back");
         return false;
     }
-    uint64_t end = dataStart + static_cast<uint64_t>(dataBytes);
+    uint64_t end = header.dataStart + static_cast<uint64_t>(dataBytes);
     if (compressed) {
         std::ifstream file(path, std::ios::binary);
-        file.seekg(dataStart);
+        file.seekg(header.dataStart);
         uint32_t compressedSize = 0;
         file.read(reinterpret_cast<char *>(&compressedSize), 4);
         if (!file) {
             fail(error, capacity, "PCL wrote a binary_compressed file without its size prefix");
             return false;
         }
-        end = dataStart + 8ull + compressedSize;
+        end = header.dataStart + 8ull + compressedSize;
     }
     if (end > size) {
         fail(error, capacity, "PCL wrote %llu bytes where %llu were expected", (unsigned long long)size,
@@ -682,6 +691,17 @@ bool unpackCompressedWithPadding(const char *path, unsigned dataStart, pcl::PCLP
     return true;
 }
 
+/// Runs `copy(cloud, field, points)` on field `index` of `cloud` once `checkField` accepts it:
+/// 0, or -1 with `error` filled (by the check, `copy` or an exception).
+template <typename Copy>
+int copyField(const RSCloud *cloud, int index, char *error, size_t capacity, Copy copy) {
+    return guarded<int>(error, capacity, -1, [&] {
+        if (!checkField(cloud, index, error, capacity)) return -1;
+        const auto &c = cloud->cloud;
+        return copy(c, c.fields[index], static_cast<size_t>(c.width) * c.height);
+    });
+}
+
 } // namespace
 
 // MARK: - Reading
@@ -691,13 +711,8 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
         uint64_t size = 0;
         if (!fileSize(path, size, error, capacity)) return nullptr;
         if (!checkPCDHeaderSizes(path, size, error, capacity)) return nullptr;
-        pcl::PCDReader reader;
-        pcl::PCLPointCloud2 header;
-        Eigen::Vector4f origin;
-        Eigen::Quaternionf orientation;
-        int version = 0, dataType = 0;
-        unsigned dataStart = 0;
-        if (reader.readHeader(path, header, origin, orientation, version, dataType, dataStart) < 0) {
+        PCDHeader pcd;
+        if (!pcd.read(path)) {
             fail(error, capacity,
                  "not a PCD file, or its header is malformed (expected VERSION, FIELDS, SIZE, TYPE, COUNT, "
                  "WIDTH, HEIGHT, VIEWPOINT, POINTS and DATA lines, with WIDTH x HEIGHT = POINTS and as many "
@@ -705,33 +720,33 @@ extern "C" RSCloud *rs_cloud_read_pcd(const char *path, char *error, size_t capa
             return nullptr;
         }
         // PCL reports a DATA line it could not place as offset (unsigned)-1.
-        if (dataStart == 0 || dataStart > size) {
+        if (pcd.dataStart == 0 || pcd.dataStart > size) {
             fail(error, capacity, "the header has no DATA line (not a PCD file, or truncated within its header)");
             return nullptr;
         }
-        if (header.fields.empty()) {
+        if (pcd.cloud.fields.empty()) {
             fail(error, capacity, "the header declares no FIELDS");
             return nullptr;
         }
         // With more, WIDTH x HEIGHT x the point size can wrap around 2^64 and pass as a few bytes.
-        if (static_cast<uint64_t>(header.width) * header.height > UINT32_MAX) {
+        if (static_cast<uint64_t>(pcd.cloud.width) * pcd.cloud.height > UINT32_MAX) {
             fail(error, capacity, "WIDTH %u x HEIGHT %u is more points than a PCD file holds (POINTS is at most %u)",
-                 header.width, header.height, UINT32_MAX);
+                 pcd.cloud.width, pcd.cloud.height, UINT32_MAX);
             return nullptr;
         }
-        bool valid = dataType == 0 ? checkASCIIData(path, dataStart, header, error, capacity)
-                                   : checkBinaryData(path, dataStart, dataType == 2, size, header, error, capacity);
+        bool valid = pcd.dataType == 0 ? checkASCIIData(path, pcd.dataStart, pcd.cloud, error, capacity)
+                                       : checkBinaryData(path, pcd.dataStart, pcd.dataType == 2, size, pcd.cloud, error, capacity);
         if (!valid) return nullptr;
         auto result = std::make_unique<RSCloud>();
-        const bool padded = std::any_of(header.fields.begin(), header.fields.end(),
+        const bool padded = std::any_of(pcd.cloud.fields.begin(), pcd.cloud.fields.end(),
                                         [](const pcl::PCLPointField &field) { return field.name == "_"; });
-        if (dataType == 2 && padded) {
+        if (pcd.dataType == 2 && padded) {
             // PCL would unpack it wrongly (see unpackCompressedWithPadding): its header, our data.
-            result->cloud = std::move(header);
-            if (!unpackCompressedWithPadding(path, dataStart, result->cloud, error, capacity)) return nullptr;
-        } else if (reader.read(path, result->cloud) < 0) {
+            result->cloud = std::move(pcd.cloud);
+            if (!unpackCompressedWithPadding(path, pcd.dataStart, result->cloud, error, capacity)) return nullptr;
+        } else if (pcl::PCDReader().read(path, result->cloud) < 0) {
             fail(error, capacity, "PCL could not read the point data (corrupt %s data)",
-                 dataType == 0 ? "ascii" : dataType == 1 ? "binary" : "binary_compressed");
+                 pcd.dataType == 0 ? "ascii" : pcd.dataType == 1 ? "binary" : "binary_compressed");
             return nullptr;
         }
         if (!checkShape(result->cloud, error, capacity)) return nullptr;
@@ -790,11 +805,8 @@ extern "C" int rs_cloud_find_field(const RSCloud *cloud, const char *name) {
 
 extern "C" int rs_cloud_copy_float(const RSCloud *cloud, int index, float *out, size_t stride, char *error,
                                    size_t capacity) {
-    return guarded<int>(error, capacity, -1, [&] {
-        if (!checkField(cloud, index, error, capacity)) return -1;
-        const auto &c = cloud->cloud;
-        const auto &field = c.fields[index];
-        const size_t n = static_cast<size_t>(c.width) * c.height;
+    return copyField(cloud, index, error, capacity,
+                     [&](const pcl::PCLPointCloud2 &c, const pcl::PCLPointField &field, size_t n) {
         if (field.datatype == pcl::PCLPointField::FLOAT32) {
             for (size_t i = 0; i < n; ++i) out[i * stride] = valueAt<float>(c, i, field);
         } else {
@@ -805,11 +817,8 @@ extern "C" int rs_cloud_copy_float(const RSCloud *cloud, int index, float *out, 
 }
 
 extern "C" int rs_cloud_copy_uint32(const RSCloud *cloud, int index, uint32_t *out, char *error, size_t capacity) {
-    return guarded<int>(error, capacity, -1, [&] {
-        if (!checkField(cloud, index, error, capacity)) return -1;
-        const auto &c = cloud->cloud;
-        const auto &field = c.fields[index];
-        const size_t n = static_cast<size_t>(c.width) * c.height;
+    return copyField(cloud, index, error, capacity,
+                     [&](const pcl::PCLPointCloud2 &c, const pcl::PCLPointField &field, size_t n) {
         if (field.datatype == pcl::PCLPointField::UINT32) {
             for (size_t i = 0; i < n; ++i) out[i] = valueAt<uint32_t>(c, i, field);
             return 0;
@@ -828,16 +837,13 @@ extern "C" int rs_cloud_copy_uint32(const RSCloud *cloud, int index, uint32_t *o
 }
 
 extern "C" int rs_cloud_copy_rgb(const RSCloud *cloud, int index, uint32_t *out, char *error, size_t capacity) {
-    return guarded<int>(error, capacity, -1, [&] {
-        if (!checkField(cloud, index, error, capacity)) return -1;
-        const auto &c = cloud->cloud;
-        const auto &field = c.fields[index];
+    return copyField(cloud, index, error, capacity,
+                     [&](const pcl::PCLPointCloud2 &c, const pcl::PCLPointField &field, size_t n) {
         if (pcl::getFieldSize(field.datatype) != 4) {
             fail(error, capacity, "colour field '%s' is %s; a packed colour has 4 bytes", field.name.c_str(),
                  typeName(field.datatype));
             return -1;
         }
-        const size_t n = static_cast<size_t>(c.width) * c.height;
         for (size_t i = 0; i < n; ++i) out[i] = valueAt<uint32_t>(c, i, field);
         return 0;
     });

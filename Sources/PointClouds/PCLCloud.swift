@@ -49,19 +49,23 @@ final class PCLCloud {
 
     /// A label field's values as unsigned 32-bit integers.
     func uint32s(field: Int32) throws(FormatError) -> [UInt32] {
-        var out = [UInt32](repeating: 0, count: count)
-        let (status, message) = out.withUnsafeMutableBufferPointer { out in
-            withBridgeError { rs_cloud_copy_uint32(handle, field, out.baseAddress!, $0, $1) }
-        }
-        if status != 0 { throw FormatError(file: file, reason: message) }
-        return out
+        try copyUInt32s(field: field, with: rs_cloud_copy_uint32)
     }
 
     /// A packed colour field (`rgb`/`rgba`) as 0xAARRGGBB.
     func packedColors(field: Int32) throws(FormatError) -> [UInt32] {
+        try copyUInt32s(field: field, with: rs_cloud_copy_rgb)
+    }
+
+    /// A field's values as `copy` (the bridge's `rs_cloud_copy_uint32` or `rs_cloud_copy_rgb`)
+    /// writes them, one per point.
+    private func copyUInt32s(
+        field: Int32,
+        with copy: (OpaquePointer, Int32, UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<CChar>, Int) -> Int32
+    ) throws(FormatError) -> [UInt32] {
         var out = [UInt32](repeating: 0, count: count)
         let (status, message) = out.withUnsafeMutableBufferPointer { out in
-            withBridgeError { rs_cloud_copy_rgb(handle, field, out.baseAddress!, $0, $1) }
+            withBridgeError { copy(handle, field, out.baseAddress!, $0, $1) }
         }
         if status != 0 { throw FormatError(file: file, reason: message) }
         return out

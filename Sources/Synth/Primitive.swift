@@ -104,38 +104,19 @@ struct Primitive: Sendable {
         var tNear = -Double.infinity, tFar = tMax
         var axis = -1
         var sign = 0.0
-        // x
-        if abs(v.0) < 1e-12 {
-            if abs(l.0) > hx { return nil }
-        } else {
-            let inv = 1 / v.0
-            let ta = (-hx - l.0) * inv, tb = (hx - l.0) * inv
+        /// Clips `[tNear, tFar]` to the slab `|o + t d| <= h` of `slabAxis`; true when the ray
+        /// misses the box.
+        func misses(slabAxis: Int, _ o: Double, _ d: Double, _ h: Double) -> Bool {
+            if abs(d) < 1e-12 { return abs(o) > h }
+            let inv = 1 / d
+            let ta = (-h - o) * inv, tb = (h - o) * inv
             let t0 = min(ta, tb), t1 = max(ta, tb)
-            if t0 > tNear { tNear = t0; axis = 0; sign = v.0 > 0 ? -1 : 1 }
+            if t0 > tNear { tNear = t0; axis = slabAxis; sign = d > 0 ? -1 : 1 }
             if t1 < tFar { tFar = t1 }
-            if tNear > tFar { return nil }
+            return tNear > tFar
         }
-        // y
-        if abs(v.1) < 1e-12 {
-            if abs(l.1) > hy { return nil }
-        } else {
-            let inv = 1 / v.1
-            let ta = (-hy - l.1) * inv, tb = (hy - l.1) * inv
-            let t0 = min(ta, tb), t1 = max(ta, tb)
-            if t0 > tNear { tNear = t0; axis = 1; sign = v.1 > 0 ? -1 : 1 }
-            if t1 < tFar { tFar = t1 }
-            if tNear > tFar { return nil }
-        }
-        // z
-        if abs(v.2) < 1e-12 {
-            if abs(l.2) > hz { return nil }
-        } else {
-            let inv = 1 / v.2
-            let ta = (-hz - l.2) * inv, tb = (hz - l.2) * inv
-            let t0 = min(ta, tb), t1 = max(ta, tb)
-            if t0 > tNear { tNear = t0; axis = 2; sign = v.2 > 0 ? -1 : 1 }
-            if t1 < tFar { tFar = t1 }
-            if tNear > tFar { return nil }
+        if misses(slabAxis: 0, l.0, v.0, hx) || misses(slabAxis: 1, l.1, v.1, hy) || misses(slabAxis: 2, l.2, v.2, hz) {
+            return nil
         }
         guard tNear > 1e-6, axis >= 0 else { return nil }
         switch axis {

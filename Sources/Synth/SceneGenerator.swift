@@ -320,16 +320,9 @@ struct SceneGenerator {
                 let kind = rng.pick([("car", 0.95), ("truck", 0.015), ("other", 0.015), ("moto", 0.02)])
                 let yaw = (side < 0 ? 0 : Double.pi) + rng.uniform(-0.04, 0.04)
                 switch kind {
-                case "truck":
-                    let parts = truck(instance: instance())
-                    let len = parts.map { $0.cx + $0.hx }.max()! - parts.map { $0.cx - $0.hx }.min()!
-                    if x + len > x1 { return }
-                    let y = lateral(parts)
-                    statics.append(contentsOf: parts.map { $0.placed(x: x + len / 2, y: y, cosYaw: cos(yaw), sinYaw: sin(yaw)) })
-                    x += len + rng.uniform(0.8, 2.5)
-                    continue
-                case "other":
-                    let (parts, len) = otherVehicle(instance: instance(), small: true)
+                case "truck", "other":
+                    let (parts, len) = kind == "truck" ? truck(instance: instance())
+                                                       : otherVehicle(instance: instance(), small: true)
                     if x + len > x1 { return }
                     let y = lateral(parts)
                     statics.append(contentsOf: parts.map { $0.placed(x: x + len / 2, y: y, cosYaw: cos(yaw), sinYaw: sin(yaw)) })
@@ -536,14 +529,16 @@ struct SceneGenerator {
         ], len)
     }
 
-    private mutating func truck(instance: UInt16) -> [Primitive] {
+    /// A truck's parts and its length (cab and cargo box).
+    private mutating func truck(instance: UInt16) -> ([Primitive], Double) {
         let cargo = rng.uniform(4.5, 8), width = rng.uniform(2.3, 2.55), height = rng.uniform(3, 3.8)
         let m = Material(.truck, instance: instance, remission: Float(rng.uniform(0.15, 0.5)), spread: 0.12)
-        return [
+        let parts: [Primitive] = [
             .box(x: cargo / 2 + 1.1, y: 0, z0: 0.4, size: (2.2, width, rng.uniform(2.6, 3.1)), m),
             .box(x: 0, y: 0, z0: 0.9, size: (cargo, width, height - 0.9), m),
             .box(x: 0.5, y: 0, z0: 0.3, size: (cargo + 1, width * 0.7, 0.6), m),
         ]
+        return (parts, parts.map { $0.cx + $0.hx }.max()! - parts.map { $0.cx - $0.hx }.min()!)
     }
 
     /// Buses, trailers, caravans: SemanticKITTI's "other-vehicle".

@@ -5,6 +5,16 @@ import Testing
 @testable import Losses
 
 @Suite struct CentroidSubclassTests {
+    /// Two-class logits `[1, 2, hw]` whose features show class 1's two looks: every
+    /// `period`-th pixel at `(rare, 0)`, pixel `p` of the others at `(0, common(p))`.
+    func twoLooks(pixels hw: Int, rareEvery period: Int, rare: Float, common: (Int) -> Float) -> [Float] {
+        var logits = [Float](repeating: 0, count: 2 * hw)
+        for p in 0 ..< hw {
+            if p % period == 0 { logits[p] = rare } else { logits[hw + p] = common(p) }
+        }
+        return logits
+    }
+
     @Test func oneSubclassPerClassIsCrossEntropy() throws {
         let batch = randomBatch(seed: 31)
         var weighting = try CentroidSubclassWeighting(options: CentroidSubclassOptions(), classes: batch.classes, seed: 1)
@@ -19,12 +29,7 @@ import Testing
     @Test func smallSubclassWeighsMore() throws {
         // Class 1 has two looks: 90% of its pixels near (0, 5), easy; 10% near (3, 0), hard.
         let hw = 100
-        var logits = [Float](repeating: 0, count: 2 * hw)
-        for p in 0 ..< hw {
-            let rare = p % 10 == 0
-            logits[p] = rare ? 3 : 0
-            logits[hw + p] = rare ? 0 : 5 + Float(p % 3) * 0.01
-        }
+        let logits = twoLooks(pixels: hw, rareEvery: 10, rare: 3) { 5 + Float($0 % 3) * 0.01 }
         let batch = LossInput(logits: logits, labels: [Int32](repeating: 1, count: hw), batch: 1, classes: 2, height: 10, width: 10)
         var options = CentroidSubclassOptions()
         options.subclasses = [1: 2]
@@ -55,12 +60,7 @@ import Testing
     @Test func anAbandonedSubclassDoesNotStarveItsClass() throws {
         // Class 1: 30 pixels near (0, 4), 10 near (4, 0); a third centroid far away owns none.
         let hw = 40
-        var logits = [Float](repeating: 0, count: 2 * hw)
-        for p in 0 ..< hw {
-            let rare = p % 4 == 0
-            logits[p] = rare ? 4 : 0
-            logits[hw + p] = rare ? 0 : 4
-        }
+        let logits = twoLooks(pixels: hw, rareEvery: 4, rare: 4) { _ in 4 }
         let labels = [Int32](repeating: 1, count: hw)
         func weights(_ normalisation: CentroidSubclassOptions.Normalisation) throws -> [Float] {
             var options = CentroidSubclassOptions()

@@ -5,19 +5,22 @@ import Random
 
 /// Logits `[B, C, H, W]` and labels `[B, H, W]` as flat arrays, for tests: the losses are called
 /// through their public tensor API and the gradient is read back from autograd.
+@dynamicMemberLookup
 struct LossInput {
     var logits: [Float]
     var labels: [Int32]
-    let batch: Int
-    let classes: Int
-    let height: Int
-    let width: Int
+    let shape: SegmentationShape
 
-    var pixelsPerImage: Int { height * width }
-    var pixelCount: Int { batch * height * width }
+    init(logits: [Float], labels: [Int32], batch: Int, classes: Int, height: Int, width: Int) {
+        self.logits = logits
+        self.labels = labels
+        shape = SegmentationShape(batch: batch, classes: classes, height: height, width: width)
+    }
+
+    subscript<T>(dynamicMember size: KeyPath<SegmentationShape, T>) -> T { shape[keyPath: size] }
 
     /// The logits as a tensor that collects gradients.
-    func tensor() -> Tensor { Tensor(shape: [batch, classes, height, width], scalars: logits, requiresGrad: true) }
+    func tensor() -> Tensor { Tensor(shape: [shape.batch, shape.classes, shape.height, shape.width], scalars: logits, requiresGrad: true) }
 
     /// Runs `loss` on the logits and back-propagates: the value and `∂loss/∂logits`.
     func run(_ loss: (Tensor, [Int32]) throws -> Tensor) rethrows -> LossResult {
@@ -30,7 +33,7 @@ struct LossInput {
     /// The internal batch view of these arrays, for the kernels.
     func withBatch<R>(_ body: (SegmentationBatch) throws -> R) rethrows -> R {
         try logits.withUnsafeBufferPointer {
-            try body(SegmentationBatch(logits: $0, labels: labels, batch: batch, classes: classes, height: height, width: width))
+            try body(SegmentationBatch(logits: $0, labels: labels, shape: shape))
         }
     }
 }

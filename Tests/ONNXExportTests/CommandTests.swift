@@ -20,10 +20,7 @@ import Testing
     }
 
     @Test func exportWritesAModelAndExplainsErrors() throws {
-        var config = TrainingConfig()
-        config.sensor.width = 256
-        config.architecture.widths = [8, 16]
-        config.architecture.blocks = [1, 1]
+        let config = twoStageConfig(sensorWidth: 256)
         var generator = RandomGenerator(seed: 4)
         let run = try runDirectory(config, network: RangeNetLite(config: config.architecture, generator: &generator), name: "cli-export")
         defer { try? FileManager.default.removeItem(at: run) }

@@ -127,10 +127,7 @@ private func shippedConfig() throws -> TrainingConfig {
     /// The graph as written: names after the state dict, the decoder's transposed convolutions,
     /// opset 17 and the dynamic batch (decoded with the generated messages, no Python needed).
     @Test func graphFollowsTheStateDict() throws {
-        var config = TrainingConfig()
-        config.sensor.width = 256
-        config.architecture.widths = [8, 16]
-        config.architecture.blocks = [1, 0]
+        let config = twoStageConfig(sensorWidth: 256, blocks: [1, 0])
         var generator = RandomGenerator(seed: 1)
         let network = RangeNetLite(config: config.architecture, generator: &generator)
         let labels = try LabelConfig(yaml: SampleData.projectConfig)
@@ -196,9 +193,7 @@ private func shippedConfig() throws -> TrainingConfig {
     @Test func checkpointThatDoesNotFitItsConfigWritesNothing() throws {
         let labels = try LabelConfig(yaml: SampleData.projectConfig)
         let dir = SampleData.temporaryDirectory("onnx-mismatch")
-        var small = TrainingConfig()
-        small.architecture.widths = [8, 16]
-        small.architecture.blocks = [1, 1]
+        var small = twoStageConfig()
         var generator = RandomGenerator(seed: 2)
         let checkpoint = dir.appendingPathComponent("small.safetensors")
         try Checkpoint.save(RangeNetLite(config: small.architecture, generator: &generator), to: checkpoint)
@@ -233,10 +228,7 @@ private func shippedConfig() throws -> TrainingConfig {
     @Test func unwritablePathLeavesNothingBehind() throws {
         let labels = try LabelConfig(yaml: SampleData.projectConfig)
         let dir = SampleData.temporaryDirectory("onnx-unwritable")
-        var config = TrainingConfig()
-        config.architecture.widths = [8, 16]
-        config.architecture.blocks = [1, 1]
-        config.sensor.width = 64
+        let config = twoStageConfig(sensorWidth: 64)
         var generator = RandomGenerator(seed: 3)
         let checkpoint = dir.appendingPathComponent("net.safetensors")
         try Checkpoint.save(RangeNetLite(config: config.architecture, generator: &generator), to: checkpoint)

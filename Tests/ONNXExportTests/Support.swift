@@ -7,6 +7,16 @@ import SemanticKITTI
 import TestSupport
 import Testing
 
+/// A two-stage RangeNet-lite (widths 8 and 16) small enough to export in a debug build, for
+/// images `sensorWidth` wide (nil: the default sensor's).
+func twoStageConfig(sensorWidth: Int? = nil, blocks: [Int] = [1, 1]) -> TrainingConfig {
+    var config = TrainingConfig()
+    if let sensorWidth { config.sensor.width = sensorWidth }
+    config.architecture.widths = [8, 16]
+    config.architecture.blocks = blocks
+    return config
+}
+
 /// ONNX Runtime and the `onnx` package for `python3`, which check what the exporter writes
 /// (tools/setup.sh installs them). Like NumPy and the sample: required under `CI=true`,
 /// optional elsewhere.

@@ -31,26 +31,28 @@ final class BadFileTests {
         return out
     }
 
+    /// `url` reads back whole; cut by `bytes`, it is an error that names the file and says
+    /// "truncated".
+    func expectTruncationIsAClearError(_ url: URL, cutBy bytes: Int) throws {
+        #expect(try PointCloudFile.read(url).labels == labels)
+        let cut = try truncated(url, by: bytes)
+        let text = message { _ = try PointCloudFile.read(cut) }
+        #expect(text.hasPrefix(cut.path + ": "), "\(text)")
+        #expect(text.contains("truncated"), "\(text)")
+    }
+
     @Test(arguments: [PointCloudEncoding.ascii, .binary, .binaryCompressed])
     func truncatedPCDIsAClearError(encoding: PointCloudEncoding) throws {
         let url = directory.appendingPathComponent("small-\(encoding.rawValue).pcd")
         try PointCloudFile.write(pcd: url, scan: scan, labels: labels, encoding: encoding)
-        #expect(try PointCloudFile.read(url).labels == labels)
-        let cut = try truncated(url, by: encoding == .ascii ? 30 : 10)
-        let text = message { _ = try PointCloudFile.read(cut) }
-        #expect(text.hasPrefix(cut.path + ": "), "\(text)")
-        #expect(text.contains("truncated"), "\(text)")
+        try expectTruncationIsAClearError(url, cutBy: encoding == .ascii ? 30 : 10)
     }
 
     @Test(arguments: [PointCloudEncoding.ascii, .binary])
     func truncatedPLYIsAClearError(encoding: PointCloudEncoding) throws {
         let url = directory.appendingPathComponent("small-\(encoding.rawValue).ply")
         try PointCloudFile.write(ply: url, scan: scan, labels: labels, encoding: encoding)
-        #expect(try PointCloudFile.read(url).labels == labels)
-        let cut = try truncated(url, by: encoding == .ascii ? 12 : 10)
-        let text = message { _ = try PointCloudFile.read(cut) }
-        #expect(text.hasPrefix(cut.path + ": "), "\(text)")
-        #expect(text.contains("truncated"), "\(text)")
+        try expectTruncationIsAClearError(url, cutBy: encoding == .ascii ? 12 : 10)
     }
 
     @Test func missingCoordinateIsAClearError() throws {

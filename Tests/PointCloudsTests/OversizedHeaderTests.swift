@@ -22,6 +22,15 @@ final class OversizedHeaderTests {
         }
     }
 
+    /// The failure reading a fuzz artifact (`base64`) saved as `name`; it must name the file.
+    func artifactFailure(_ base64: String, named name: String) throws -> (file: String, reason: String) {
+        let url = directory.appendingPathComponent(name)
+        try #require(Data(base64Encoded: base64)).write(to: url)
+        let error = try #require(failure(reading: url))
+        #expect(error.file == url.path)
+        return error
+    }
+
     func pcdHeader(fields: String = "x y z", sizes: String = "4 4 4", types: String = "F F F", counts: String = "1 1 1",
                    width: String, height: String, points: String, data: String) -> String {
         "VERSION .7\nFIELDS \(fields)\nSIZE \(sizes)\nTYPE \(types)\nCOUNT \(counts)\nWIDTH \(width)\nHEIGHT \(height)\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS \(points)\nDATA \(data)\n"
@@ -78,11 +87,7 @@ final class OversizedHeaderTests {
     /// DATA line PCL cannot place gives the data offset (unsigned)-1, and the bridge allocated a
     /// 4 GB string for the header before the data.
     @Test func pcdDataLinePCLCannotPlaceIsAnError() throws {
-        let data = try #require(Data(base64Encoded: "IyAuUENEICAxdjAuNyAtIFBvaW50IENsb3VkIERhdGEgZmlsZSBmb3JtYXQKVkVSU0lPTiAwLjcKRklFTERTIHggeSB6IHJlbWlzc2lvbiBsYWJlbCByZ2IKU0laRSA0IDQgNCA0IDQgMgpUWVBFIEYgRiBGIEYgVSBVCkNPVU5UIDEgMSAxIDEgMSAxCldJRFRIIDQwCkhFSUdIVCAxClZJRVdQT0lOVCAwIDAgMCAxIDAgMCBuIGxhYmVsUE9JTkRBVEFUIDAgMCAwIDEgMCAwIDAKUE9JTlRTIDQwCkRBVEEgYXNjaQgIQAAAAAAAAAAAaEJeQlUjII84QV0YCEAuUENEIA=="))
-        let url = directory.appendingPathComponent("data-offset.pcd")
-        try data.write(to: url)
-        let error = try #require(failure(reading: url))
-        #expect(error.file == url.path)
+        let error = try artifactFailure("IyAuUENEICAxdjAuNyAtIFBvaW50IENsb3VkIERhdGEgZmlsZSBmb3JtYXQKVkVSU0lPTiAwLjcKRklFTERTIHggeSB6IHJlbWlzc2lvbiBsYWJlbCByZ2IKU0laRSA0IDQgNCA0IDQgMgpUWVBFIEYgRiBGIEYgVSBVCkNPVU5UIDEgMSAxIDEgMSAxCldJRFRIIDQwCkhFSUdIVCAxClZJRVdQT0lOVCAwIDAgMCAxIDAgMCBuIGxhYmVsUE9JTkRBVEFUIDAgMCAwIDEgMCAwIDAKUE9JTlRTIDQwCkRBVEEgYXNjaQgIQAAAAAAAAAAAaEJeQlUjII84QV0YCEAuUENEIA==", named: "data-offset.pcd")
         #expect(error.reason == "the header has no DATA line (not a PCD file, or truncated within its header)")
     }
 
@@ -124,11 +129,7 @@ final class OversizedHeaderTests {
     /// 128 GB allocation inside PCL's readHeader, which sizes POINTS x the point size at the POINTS
     /// line, before the bridge saw the header). Now checked before PCL reads the header.
     @Test func pcdPointsPastWhatTheFileCanHoldAreAnErrorBeforePCLReadsTheHeader() throws {
-        let artifact = try #require(Data(base64Encoded: "IyAuUENEIHYwLjcgLSBQb2ludCMgLlBDRCB2MC43IC0gUG9pbnQgQ2xvdWQgRGF0YSBmaWxlIGZvcm1hdApWRVJTSU9OIDAuNwpGSUVMRFMgeCB5IHpSU0lPTiAwLjcKRklFTERTIHggeSB6IGludGVuc2l0eUVMRFMgeCB5IHpSU0lPTiAwLjcKRklFTERTIHggeSB6IGludGVuc2l0eSByaW5nLgAKU0laRSA0IDQgNCA0IDIKVFlQRSBGICBDbG91ZCBEYXRhIGZpbGUgZm9ybWF0ClZFUlNJT04gMC43CkZJRUxEUyB4FhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFkYgRiBGIEYgVSBGCkNPVU5UIDEgMSAxIDEgMSAxCldJRFRIIDQwCkhFSUdIVCAxClZJRVdQT0lOVCAwIDAgMCAxIDAgMCAwClBPSU5UUyA0MApEQVRBIGJpbmFyeV9jb21wcmVzc2VkCkcCAADAAwAAH36XU0KKAEYgRiBGIFUKQ09VTlQgMSAxIDEgMSAxCldJRFRIIDMKSEVJR0hUIDIKVklFV1BPSU5UIDAgMCAwIDEgMCAwIDAKUE9JTlRTIDYKREFUQSBhc2NpaQoxIDIgMyAwLjUgMAoxLjUgMi41IFdCZDZXQoozkUKMPJBCJfSUQu6IkkJVOJBCHw71kUJX35FCufp+Qoclf0Jmy4BCaKmAQqJbf0JAXH1CH37MfEI90nxC8KJ9QslbXkL0SF5CaEJeQuq9XUIDqF1CH9r+XUJeAYdCvwSEQtIlgkLcBIJCY8YtQgUdLUJJ2yxCH3ceLEJVKilC6igqQiwaKUKuFSlCHSlxQuJSbUJ0RS1CH/pUvDxTi0U+/0K5PpzypT9PtsE/gy3mPxfl/z+vWwxAH6/MHECyYitAh4wyQQBTNEHxZDlBhIs8QYVqPkEkOUBBHwMWQ0GiaUZBI7NIQX7RMkFFqjVBVY84Qe8JO0G24j1BH/+gP0Hpt2xBUvFqQegNa0HGQG5Br2khQYwXI0HP/CNBHzSWJUGf/iRBrDkoQctwKUH5rStBOjt4QUPhdUEzFzhBH0m+My41IP8/nbkBQLnZAUCjiipAUXMpQAyRLkDyACxAQIEpQB98WytASkorQLVRGUAgchlAnNkaQJnIGkBr0hlA4MsYQBzCiRhA36kYQIMsGUDB+AdAkAgIQF0YCECz5gdAISADH1UnMC4yNSAwCm5hbghA9M8iQPecH0D1oB1A948dQBmb2z9DF9s/VNXaPx/BMNo/if3WP/ZD2D83Pdc/DV3XIG5hbiBuYT8U9BNAIegRQNyX3D8ECtejPQDgRgAHKVyPPbgeBT7gC1YnAAAAAAAAAD6uR+E9KVwPYAdAJ0CHQBtAC8AAAo/C9WAb4GcAAEcgcOATA8AAQCMgAAD/4GgDAjyH/+AUAwAAoJMgJw=="))
-        let url = directory.appendingPathComponent("points.pcd")
-        try artifact.write(to: url)
-        let error = try #require(failure(reading: url))
-        #expect(error.file == url.path)
+        _ = try artifactFailure("IyAuUENEIHYwLjcgLSBQb2ludCMgLlBDRCB2MC43IC0gUG9pbnQgQ2xvdWQgRGF0YSBmaWxlIGZvcm1hdApWRVJTSU9OIDAuNwpGSUVMRFMgeCB5IHpSU0lPTiAwLjcKRklFTERTIHggeSB6IGludGVuc2l0eUVMRFMgeCB5IHpSU0lPTiAwLjcKRklFTERTIHggeSB6IGludGVuc2l0eSByaW5nLgAKU0laRSA0IDQgNCA0IDIKVFlQRSBGICBDbG91ZCBEYXRhIGZpbGUgZm9ybWF0ClZFUlNJT04gMC43CkZJRUxEUyB4FhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFkYgRiBGIEYgVSBGCkNPVU5UIDEgMSAxIDEgMSAxCldJRFRIIDQwCkhFSUdIVCAxClZJRVdQT0lOVCAwIDAgMCAxIDAgMCAwClBPSU5UUyA0MApEQVRBIGJpbmFyeV9jb21wcmVzc2VkCkcCAADAAwAAH36XU0KKAEYgRiBGIFUKQ09VTlQgMSAxIDEgMSAxCldJRFRIIDMKSEVJR0hUIDIKVklFV1BPSU5UIDAgMCAwIDEgMCAwIDAKUE9JTlRTIDYKREFUQSBhc2NpaQoxIDIgMyAwLjUgMAoxLjUgMi41IFdCZDZXQoozkUKMPJBCJfSUQu6IkkJVOJBCHw71kUJX35FCufp+Qoclf0Jmy4BCaKmAQqJbf0JAXH1CH37MfEI90nxC8KJ9QslbXkL0SF5CaEJeQuq9XUIDqF1CH9r+XUJeAYdCvwSEQtIlgkLcBIJCY8YtQgUdLUJJ2yxCH3ceLEJVKilC6igqQiwaKUKuFSlCHSlxQuJSbUJ0RS1CH/pUvDxTi0U+/0K5PpzypT9PtsE/gy3mPxfl/z+vWwxAH6/MHECyYitAh4wyQQBTNEHxZDlBhIs8QYVqPkEkOUBBHwMWQ0GiaUZBI7NIQX7RMkFFqjVBVY84Qe8JO0G24j1BH/+gP0Hpt2xBUvFqQegNa0HGQG5Br2khQYwXI0HP/CNBHzSWJUGf/iRBrDkoQctwKUH5rStBOjt4QUPhdUEzFzhBH0m+My41IP8/nbkBQLnZAUCjiipAUXMpQAyRLkDyACxAQIEpQB98WytASkorQLVRGUAgchlAnNkaQJnIGkBr0hlA4MsYQBzCiRhA36kYQIMsGUDB+AdAkAgIQF0YCECz5gdAISADH1UnMC4yNSAwCm5hbghA9M8iQPecH0D1oB1A948dQBmb2z9DF9s/VNXaPx/BMNo/if3WP/ZD2D83Pdc/DV3XIG5hbiBuYT8U9BNAIegRQNyX3D8ECtejPQDgRgAHKVyPPbgeBT7gC1YnAAAAAAAAAD6uR+E9KVwPYAdAJ0CHQBtAC8AAAo/C9WAb4GcAAEcgcOATA8AAQCMgAAD/4GgDAjyH/+AUAwAAoJMgJw==", named: "points.pcd")
         let billion = try writeText(pcdHeader(fields: "x", sizes: "4", types: "F", counts: "1", width: "1000000000", height: "1",
                                               points: "1000000000", data: "ascii") + "1\n", "billion.pcd", in: directory)
         let size = try Data(contentsOf: billion).count

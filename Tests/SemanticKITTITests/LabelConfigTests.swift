@@ -72,24 +72,26 @@ import TestSupport
         #expect(error?.reason == "label id 123 (first at point 2, 2 points in all) is not in the config's learning_map")
     }
 
-    @Test func missingKeyIsNamed() throws {
+    /// The error of the project's label config with `old` replaced by `new` (nil, and a failed
+    /// expectation, if it reads).
+    func readingError(replacing old: String, with new: String) throws -> FormatError? {
         let text = try String(contentsOf: SampleData.projectConfig, encoding: .utf8)
-        let withoutMap = text.replacingOccurrences(of: "learning_map_inv:", with: "learning_map_inverse:")
-        let error = #expect(throws: FormatError.self) { try LabelConfig(yamlText: withoutMap) }
+        let edited = text.replacingOccurrences(of: old, with: new)
+        return #expect(throws: FormatError.self) { try LabelConfig(yamlText: edited) }
+    }
+
+    @Test func missingKeyIsNamed() throws {
+        let error = try readingError(replacing: "learning_map_inv:", with: "learning_map_inverse:")
         #expect(error?.reason.contains("learning_map_inv") == true)
     }
 
     @Test func badColourIsNamedWithItsKeyPath() throws {
-        let text = try String(contentsOf: SampleData.projectConfig, encoding: .utf8)
-        let bad = text.replacingOccurrences(of: "  10: [245, 150, 100]", with: "  10: [245, 150]")
-        let error = #expect(throws: FormatError.self) { try LabelConfig(yamlText: bad) }
+        let error = try readingError(replacing: "  10: [245, 150, 100]", with: "  10: [245, 150]")
         #expect(error?.reason.hasPrefix("color_map.10:") == true)
     }
 
     @Test func learningIdOutsideTheInverseMapIsAnError() throws {
-        let text = try String(contentsOf: SampleData.projectConfig, encoding: .utf8)
-        let bad = text.replacingOccurrences(of: "  10: 1\n", with: "  10: 42\n")
-        let error = #expect(throws: FormatError.self) { try LabelConfig(yamlText: bad) }
+        let error = try readingError(replacing: "  10: 1\n", with: "  10: 42\n")
         #expect(error?.reason.contains("learning_map.10: learning id 42") == true)
     }
 

@@ -12,11 +12,7 @@ import Inference
     @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
     func fourThreadsLabelScansWithOneSegmenterAsOneThreadDoes() throws {
         try SampleData.require()
-        let labels = try LabelConfig(yaml: SampleData.projectConfig)
-        let run = SampleData.temporaryDirectory("run-labelling")
-        let config = try smallConfig(epochs: 1)
-        try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run).train()
-        let segmenter = try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
+        let segmenter = try trainedSegmenter(run: "run-labelling")
         let scans = try (0 ..< 4).map { try Scan(bin: SampleData.scan($0)) }
 
         // One thread, the scans in turn.

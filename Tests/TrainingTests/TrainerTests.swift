@@ -29,6 +29,16 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
     return config
 }
 
+/// A segmenter of the best checkpoint of a one-epoch `smallConfig` run on the sample, trained
+/// in the fresh directory `name`.
+func trainedSegmenter(run name: String) throws -> Segmenter {
+    let labels = try LabelConfig(yaml: SampleData.projectConfig)
+    let run = SampleData.temporaryDirectory(name)
+    let config = try smallConfig(epochs: 1)
+    try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run).train()
+    return try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
+}
+
 @Suite(.serialized) struct TrainerTests {
     @Test func badConfigsAreExplained() throws {
         let dir = SampleData.temporaryDirectory("train-config")
@@ -197,11 +207,7 @@ func smallConfig(epochs: Int, loss: String = "subclassified") throws -> Training
     @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
     func segmenterLabelsEveryPoint() throws {
         try SampleData.require()
-        let labels = try LabelConfig(yaml: SampleData.projectConfig)
-        let run = SampleData.temporaryDirectory("run-infer")
-        let config = try smallConfig(epochs: 1)
-        try Trainer(config: config, labels: labels, dataset: SemanticKITTIDataset(root: SampleData.root), run: run).train()
-        let segmenter = try Segmenter(checkpoint: RunDirectory(run).best, config: config, labels: labels)
+        let segmenter = try trainedSegmenter(run: "run-infer")
         let scan = try Scan(bin: SampleData.scan(4))
         let prediction = segmenter.predict(scan)
         #expect(prediction.points.count == scan.count)

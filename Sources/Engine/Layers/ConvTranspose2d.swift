@@ -19,12 +19,12 @@ public final class ConvTranspose2d: Layer {
     /// tensor, `outputChannels * kh * kw`.
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Size2D, stride: Size2D = 1,
                 padding: Size2D = 0, dilation: Size2D = 1, bias: Bool = true, generator: inout RandomGenerator) {
-        let fanIn = outputChannels * kernelSize.height * kernelSize.width
-        let bound = 1 / Float(fanIn).squareRoot()
-        weight = Tensor(uniformShape: [inputChannels, outputChannels, kernelSize.height, kernelSize.width],
-                        low: -bound, high: bound, generator: &generator, requiresGrad: true)
-        self.bias = bias ? Tensor(uniformShape: [outputChannels], low: -bound, high: bound,
-                                  generator: &generator, requiresGrad: true) : nil
+        let parameters = kaimingUniformParameters(
+            weightShape: [inputChannels, outputChannels, kernelSize.height, kernelSize.width],
+            fanIn: outputChannels * kernelSize.height * kernelSize.width, biasCount: bias ? outputChannels : nil,
+            generator: &generator)
+        weight = parameters.weight
+        self.bias = parameters.bias
         self.stride = stride
         self.padding = padding
         self.dilation = dilation

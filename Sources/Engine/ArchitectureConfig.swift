@@ -60,14 +60,15 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
         /// The five channels of a range image, in order.
         public static let all = ["range", "x", "y", "z", "remission"]
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case range, xyz, remission }
+        /// Every key of `input_depth:`, once.
+        public static let settings: [Setting<InputChannels>] = [
+            Setting("range", \.range, "The range channel"),
+            Setting("xyz", \.xyz, "The x, y and z channels"),
+            Setting("remission", \.remission, "The remission channel"),
+        ]
 
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-            range = try c.value(.range, or: true)
-            xyz = try c.value(.xyz, or: true)
-            remission = try c.value(.remission, or: true)
-        }
+        public init(from decoder: any Decoder) throws { self.init(); try Self.settings.decode(into: &self, from: decoder) }
+        public func encode(to encoder: any Encoder) throws { try Self.settings.encode(self, to: encoder) }
     }
 
     /// RangeNet-lite: widths 16-32-64-128-256, blocks 1-1-2-2-1, all 5 inputs, 20 classes.
@@ -111,53 +112,42 @@ public struct ArchitectureConfig: Codable, Sendable, Equatable {
     /// The stem's channels.
     public var stem: Int { stemWidth ?? widths.first ?? 0 }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case kind, inputDepth = "input_depth", inputChannels = "input_channels", classes, stemWidth = "stem_width",
-             widths, blocks, leakySlope = "leaky_slope", batchNormMomentum = "batch_norm_momentum",
-             batchNormEpsilon = "batch_norm_epsilon", dropout, decoderDropout = "decoder_dropout", headDropout = "head_dropout"
-    }
+    /// Every key of an architecture file, once (`kind` first: the others default to that
+    /// network's `defaultArchitecture`). `input_channels`, the key of files written before
+    /// `input_depth`, is read by hand below.
+    public static let settings: [Setting<ArchitectureConfig>] = [
+        Setting("kind", \.kind, "The network: rangenet-lite, darknet, salsanext"),
+        .block("input_depth", \.inputs, "The input channels the network reads"),
+        Setting("classes", \.classes, "Learning classes (the label config's)"),
+        Setting("stem_width", optional: \.stemWidth, "Channels of the stem (default: the first stage's)"),
+        Setting("widths", \.widths, "Channels of each encoder stage"),
+        Setting("blocks", \.blocks, "Residual blocks of each encoder stage"),
+        Setting("leaky_slope", \.leakySlope, "Negative slope of the leaky ReLUs"),
+        Setting("batch_norm_momentum", \.batchNormMomentum, "Batch norm's momentum of the running statistics (PyTorch's convention)"),
+        Setting("batch_norm_epsilon", \.batchNormEpsilon, "Batch norm's epsilon"),
+        Setting("dropout", \.dropout, "Channel dropout in the encoder"),
+        Setting("decoder_dropout", \.decoderDropout, "Channel dropout in the decoder"),
+        Setting("head_dropout", \.headDropout, "Channel dropout before the head"),
+    ]
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-        kind = try c.value(.kind, or: "rangenet-lite")
+        let c = try decoder.strictContainer(keys: Self.settings.map(\.key) + ["input_channels"])
+        let kind = try c.decodeIfPresent(String.self, forKey: AnyCodingKey(stringValue: "kind")) ?? "rangenet-lite"
         guard let network = Networks.type(of: kind) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.kind],
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [AnyCodingKey(stringValue: "kind")],
                                                     debugDescription: "unknown network '\(kind)' (known: \(Networks.kinds.joined(separator: ", ")))"))
         }
-        let d = network.defaultArchitecture
-        inputs = try c.value(.inputDepth, or: d.inputs)
+        self = network.defaultArchitecture
+        try Self.settings.decode(into: &self, from: decoder, extraKeys: ["input_channels"])
         // Files written before input_depth said `input_channels: 5`: accepted when it agrees.
-        if let legacy = try c.decodeIfPresent(Int.self, forKey: .inputChannels), legacy != inputs.indices.count {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [CodingKeys.inputChannels],
+        let legacyKey = AnyCodingKey(stringValue: "input_channels")
+        if let legacy = try c.decodeIfPresent(Int.self, forKey: legacyKey), legacy != inputs.indices.count {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [legacyKey],
                                                     debugDescription: "input_channels \(legacy) does not match input_depth's \(inputs.indices.count) channels (\(inputs.names.joined(separator: ", ")))"))
         }
-        classes = try c.value(.classes, or: d.classes)
-        stemWidth = try c.decodeIfPresent(Int.self, forKey: .stemWidth) ?? d.stemWidth
-        widths = try c.value(.widths, or: d.widths)
-        blocks = try c.value(.blocks, or: d.blocks)
-        leakySlope = try c.value(.leakySlope, or: d.leakySlope)
-        batchNormMomentum = try c.value(.batchNormMomentum, or: d.batchNormMomentum)
-        batchNormEpsilon = try c.value(.batchNormEpsilon, or: d.batchNormEpsilon)
-        dropout = try c.value(.dropout, or: d.dropout)
-        decoderDropout = try c.value(.decoderDropout, or: d.decoderDropout)
-        headDropout = try c.value(.headDropout, or: d.headDropout)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(inputs, forKey: .inputDepth)
-        try c.encode(classes, forKey: .classes)
-        try c.encodeIfPresent(stemWidth, forKey: .stemWidth)
-        try c.encode(widths, forKey: .widths)
-        try c.encode(blocks, forKey: .blocks)
-        try c.encode(leakySlope, forKey: .leakySlope)
-        try c.encode(batchNormMomentum, forKey: .batchNormMomentum)
-        try c.encode(batchNormEpsilon, forKey: .batchNormEpsilon)
-        try c.encode(dropout, forKey: .dropout)
-        try c.encode(decoderDropout, forKey: .decoderDropout)
-        try c.encode(headDropout, forKey: .headDropout)
-    }
+    public func encode(to encoder: any Encoder) throws { try Self.settings.encode(self, to: encoder) }
 
     /// Problems that make the network impossible to build; empty when valid.
     public var problems: [String] {

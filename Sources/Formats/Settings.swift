@@ -151,6 +151,23 @@ public struct Setting<Root>: Sendable {
         self.init(key, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 }, flag: flag, help)
     }
 
+    /// A key whose value may be absent (`stem_width`): read when present, written when set;
+    /// its flag's text is empty for nil.
+    public init<V: SettingValue>(_ key: String, optional path: WritableKeyPath<Root, V?> & Sendable, flag: String? = nil, _ help: String) {
+        let codingKey = AnyCodingKey(stringValue: key)
+        self.init(key: key, flag: flag ?? key.replacingOccurrences(of: "_", with: "-"), help: help, valueName: V.valueName, isSwitch: false,
+                  decodeInto: { container, root in
+                      if let value = try container.decodeIfPresent(V.self, forKey: codingKey) { root[keyPath: path] = value }
+                  },
+                  encodeFrom: { root, container in try container.encodeIfPresent(root[keyPath: path], forKey: codingKey) },
+                  assign: { text, root in
+                      guard let value = V(flagText: text) else { return false }
+                      root[keyPath: path] = value
+                      return true
+                  },
+                  problem: { V.problem(ofFlagText: $0) }, show: { $0[keyPath: path]?.flagText ?? "" })
+    }
+
     /// A nested block (`optimizer:`), decoded and encoded by its own type; no flag of its own
     /// (its keys' flags come from its own table, `within(_:)`).
     public static func block<V: Codable & Sendable>(_ key: String, _ path: WritableKeyPath<Root, V> & Sendable, _ help: String) -> Setting {

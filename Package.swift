@@ -19,7 +19,8 @@
 //   Application    RangeSegKit (inference, evaluation, loss comparison and pictures as library calls),
 //                  Pretrained (official RangeNet++ / SalsaNext model folders and PyTorch state dicts)
 //   Deployment     ONNXExport (a trained network as an ONNX model)
-//   Command        rangeseg (parses, calls RangeSegKit, prints)
+//   Command        CommandOptions (the commands' shared option groups and progress bar),
+//                  rangeseg (parses, calls RangeSegKit, prints)
 //   Examples       LibraryTour (the program of docs/library.md, built with the tests)
 import PackageDescription
 
@@ -161,10 +162,22 @@ let package = Package(
 
         // MARK: - The command
 
+        /// What the commands share: the option groups (the training file and network, every
+        /// setting as a flag, the label config, range-image geometry), their parsed types, and
+        /// the terminal's progress bar and notices. Part of the command layer (it prints), kept
+        /// apart so that the flags are tested in process (Tests/CommandOptionsTests), as
+        /// SwiftPM's CoreCommands serves its commands.
+        .target(
+            name: "CommandOptions",
+            dependencies: [
+                "Inference", "Engine", "Losses", "Projection", "PointClouds", "RangeSegKit", "SemanticKITTI", "Formats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "rangeseg",
             dependencies: [
-                "RangeSegKit", "Inference", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
+                "CommandOptions", "RangeSegKit", "Inference", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
                 "SemanticKITTI", "Formats", "Random", "ONNXExport", "Cluster", "Pretrained", "Configuration", "BundledData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -202,6 +215,9 @@ let package = Package(
                                                              "Evaluation", "SemanticKITTI", "PointClouds", "Formats"]),
         /// Runs the built `rangeseg` (and the LibraryTour example) as a user would: outputs, errors, the whole job.
         .testTarget(name: "CommandTests", dependencies: ["TestSupport", "Formats", "SemanticKITTI", "Evaluation", "Training"]),
+        /// The shared option groups parsed in process: every setting's flag, the errors users see.
+        .testTarget(name: "CommandOptionsTests", dependencies: ["CommandOptions", "Inference", "Engine", "Losses", "Projection",
+                                                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         /// Exported models in ONNX Runtime against RangeSeg's own logits, and `rangeseg export`.
         .testTarget(name: "ONNXExportTests", dependencies: ["TestSupport", "ONNXExport", "Inference", "Engine", "SemanticKITTI", "Formats",
                                                             "Random", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),

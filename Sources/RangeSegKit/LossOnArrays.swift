@@ -1,7 +1,9 @@
 import Engine
 import Formats
 import Foundation
+import Inference
 import Losses
+import SemanticKITTI
 
 /// `rangeseg loss` as a library call: a loss on logits and labels held in NumPy arrays, with
 /// its gradient and the per-pixel weights of subclass losses, for checking RangeSeg's losses
@@ -61,5 +63,33 @@ public struct LossOnArrays {
                 .stretchedVertically(by: max(1, 128 / h))
         }
         return RGBImage.stacked(images, gap: 4)
+    }
+}
+
+extension LossOnArrays {
+    /// The loss of `config` for these logits: for the learning classes of `labels` when the
+    /// logits have as many classes (wce's weights from its content unless `classWeights` are
+    /// given), else for the logits' classes, which needs `classWeights` for wce.
+    public func objective(_ config: LossConfig, labels: LabelConfig, classWeights: [Float]?) throws -> CombinedLoss {
+        if labels.classCount == shape.classes {
+            return try CombinedLoss(config, labels: labels, classWeights: classWeights, ignoreIndex: config.ignoreIndex)
+        }
+        if config.terms.contains(.wce), classWeights == nil {
+            throw InputError("\(labels.classCount) learning classes in the label config, \(shape.classes) in the logits")
+        }
+        return try CombinedLoss(config, classes: shape.classes, classWeights: classWeights)
+    }
+
+    /// Writes what was asked of `result`: the gradient `[B, C, H, W]` and the per-pixel weights
+    /// `[B, H, W]` as `.npy`, the weights as a picture; weights need a loss that weights pixels.
+    public func write(_ result: Result, gradient: URL?, weights: URL?, picture: URL?, ignoreIndex: Int32) throws {
+        let (b, c, h, w) = shape
+        if let gradient { try NumPyArray(result.gradient, shape: [b, c, h, w]).write(npy: gradient) }
+        guard weights != nil || picture != nil else { return }
+        guard let pixelWeights = result.pixelWeights else {
+            throw InputError("--weights-out and --weights-png need a loss that weights pixels (subclassified or centroid)")
+        }
+        if let weights { try NumPyArray(pixelWeights, shape: [b, h, w]).write(npy: weights) }
+        if let picture { try weightPicture(pixelWeights, ignoreIndex: ignoreIndex).write(png: picture) }
     }
 }

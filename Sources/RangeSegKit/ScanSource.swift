@@ -105,6 +105,19 @@ public enum ScanSource {
         return dataset.usesLabelConfigSplit ? labels.split.validNames : try dataset.sequences()
     }
 
+    /// The labelled scans of the dataset at `root` (its layout found from the root) in the
+    /// `given` sequences (default as `sequences(_:of:labels:)`), for scoring; none is an error
+    /// that names the sequences and the root.
+    public static func labelledItems(root: URL, sequences given: [String]?, labels: LabelConfig) throws -> [ScanItem] {
+        let dataset = try DatasetLayouts.open(root: root)
+        let names = try sequences(given, of: dataset, labels: labels)
+        let items = try items(dataset: dataset, sequences: names, labelledOnly: true)
+        guard !items.isEmpty else {
+            throw InputError("no labelled scans in sequences \(names.joined(separator: ", ")) of \(root.path)")
+        }
+        return items
+    }
+
     /// Fails when two items would write the same output file.
     public static func checkDistinctOutputs(_ files: [URL]) throws {
         var seen = Set<String>()

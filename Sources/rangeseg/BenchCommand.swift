@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 
 /// `rangeseg bench ...`: benchmarks that print figures (never timed tests).
 struct BenchCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Engine
 import Foundation
 import Inference

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Formats
 import Foundation
 import RangeSegKit
@@ -48,12 +49,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let labels = try labelConfig.load()
-        let data = try DatasetLayouts.open(root: dataset)
-        let names = try ScanSource.sequences(sequences?.names, of: data, labels: labels)
-        let items = try ScanSource.items(dataset: data, sequences: names, labelledOnly: true)
-        guard !items.isEmpty else {
-            throw InputError("no labelled scans in sequences \(names.joined(separator: ", ")) of \(dataset.path)")
-        }
+        let items = try ScanSource.labelledItems(root: dataset, sequences: sequences?.names, labels: labels)
         var scoring = PredictionScoring(labels: labels)
         scoring.projection = projection.config
         scoring.variants = compareCleanup ? PredictionScoring.Variant.allCases : [.asWritten]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Formats
 import Foundation
 import Inference
@@ -58,36 +59,17 @@ struct LossCommand: ParsableCommand {
         try lossSettings.apply(to: &config)
         let arrays = try LossOnArrays(logits: NumPyArray(npy: logits), labels: NumPyArray(npy: labels),
                                       logitsFile: logits.path, labelsFile: labels.path)
-        let labelConfig = try labelConfig.load()
         let weights = try classWeights.map { try NumPyArray(npy: $0).floats() }
-        var objective: CombinedLoss
-        if labelConfig.classCount == arrays.shape.classes {
-            objective = try CombinedLoss(config, labels: labelConfig, classWeights: weights, ignoreIndex: config.ignoreIndex)
-        } else if config.terms.contains(.wce), weights == nil {
-            throw InputError("\(labelConfig.classCount) learning classes in the label config, \(arrays.shape.classes) in the logits")
-        } else {
-            objective = try CombinedLoss(config, classes: arrays.shape.classes, classWeights: weights)
-        }
+        var objective = try arrays.objective(config, labels: labelConfig.load(), classWeights: weights)
         let result = try arrays.evaluate(&objective)
         let (b, c, h, w) = arrays.shape
+        try arrays.write(result, gradient: gradOut, weights: weightsOut, picture: weightsPng, ignoreIndex: config.ignoreIndex)
         print("loss \(config.terms): \(result.value)")
         print("logits [\(b), \(c), \(h), \(w)], \(arrays.labelledPixels(ignoreIndex: config.ignoreIndex)) labelled pixels of \(b * h * w)")
-        if let gradOut {
-            try NumPyArray(result.gradient, shape: [b, c, h, w]).write(npy: gradOut)
-            print("gradient: \(gradOut.path)")
+        if let gradOut { print("gradient: \(gradOut.path)") }
+        if let weightsOut, let pixelWeights = result.pixelWeights {
+            print("weights: \(weightsOut.path) (min \(pixelWeights.min()!), max \(pixelWeights.max()!))")
         }
-        if weightsOut != nil || weightsPng != nil {
-            guard let pixelWeights = result.pixelWeights else {
-                throw InputError("--weights-out and --weights-png need a loss that weights pixels (subclassified or centroid)")
-            }
-            if let weightsOut {
-                try NumPyArray(pixelWeights, shape: [b, h, w]).write(npy: weightsOut)
-                print("weights: \(weightsOut.path) (min \(pixelWeights.min()!), max \(pixelWeights.max()!))")
-            }
-            if let weightsPng {
-                try arrays.weightPicture(pixelWeights, ignoreIndex: config.ignoreIndex).write(png: weightsPng)
-                print("weight picture: \(weightsPng.path)")
-            }
-        }
+        if let weightsPng { print("weight picture: \(weightsPng.path)") }
     }
 }

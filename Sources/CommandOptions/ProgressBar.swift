@@ -7,7 +7,7 @@ import Foundation
 /// prints a line at most every `logInterval` seconds and once at the end, so a log file gets a
 /// handful of lines, not one per step. A rate appears only once it can be measured (a second
 /// of work and at least one item). Thread-safe: workers on several threads may call `advance`.
-final class ProgressBar: @unchecked Sendable {
+package final class ProgressBar: @unchecked Sendable {
     private let label: String
     private let total: Int
     private let unit: String
@@ -22,7 +22,7 @@ final class ProgressBar: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var finished = false
 
-    init(_ label: String, total: Int, unit: String = "items", secondary: (factor: Double, unit: String)? = nil,
+    package init(_ label: String, total: Int, unit: String = "items", secondary: (factor: Double, unit: String)? = nil,
          logInterval: TimeInterval = 5) {
         self.label = label
         self.total = max(total, 1)
@@ -35,7 +35,7 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     /// Counts `n` more items done; `status` (e.g. "loss 0.83") is shown after the rate.
-    func advance(by n: Int = 1, status: String? = nil) {
+    package func advance(by n: Int = 1, status: String? = nil) {
         lock.lock()
         defer { lock.unlock() }
         done += n
@@ -44,7 +44,7 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     /// Ends the bar's line (draws the final state if it was not drawn).
-    func finish() {
+    package func finish() {
         lock.lock()
         defer { lock.unlock() }
         guard !finished else { return }

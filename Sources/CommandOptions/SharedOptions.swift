@@ -13,19 +13,21 @@ import SemanticKITTI
 /// (`project`, `evaluate`, `bench project`): the `sensor:` keys `--height`, `--width`,
 /// `--fov-up`, `--fov-down`, with their help and defaults from `ProjectionConfig.settings`.
 /// (Commands without positional arguments take every sensor key through `SettingFlags`.)
-struct ProjectionOptions: ParsableArguments {
+package struct ProjectionOptions: ParsableArguments {
+    package init() {}
+
     private static func help(_ key: String) -> ArgumentHelp {
         let setting = ProjectionConfig.settings.first { $0.key == key }!
         return ArgumentHelp("\(setting.help) (default \(setting.text(in: ProjectionConfig()))).", valueName: setting.valueName)
     }
 
-    @Option(help: help("height")) var height: Int?
-    @Option(help: help("width")) var width: Int?
-    @Option(name: .customLong("fov-up"), help: help("fov_up")) var fovUp: Float?
-    @Option(name: .customLong("fov-down"), help: help("fov_down")) var fovDown: Float?
+    @Option(help: help("height")) package var height: Int?
+    @Option(help: help("width")) package var width: Int?
+    @Option(name: .customLong("fov-up"), help: help("fov_up")) package var fovUp: Float?
+    @Option(name: .customLong("fov-down"), help: help("fov_down")) package var fovDown: Float?
 
     /// The defaults with the flags applied.
-    var config: ProjectionConfig {
+    package var config: ProjectionConfig {
         var c = ProjectionConfig()
         if let height { c.height = height }
         if let width { c.width = width }
@@ -34,43 +36,45 @@ struct ProjectionOptions: ParsableArguments {
         return c
     }
 
-    func validate() throws {
+    package func validate() throws {
         if let problem = config.problem() { throw ValidationError(problem) }
     }
 }
 
 /// The label configuration flag: any file in the schema of the official `semantic-kitti.yaml`.
-struct LabelConfigOption: ParsableArguments {
+package struct LabelConfigOption: ParsableArguments {
+    package init() {}
+
     @Option(name: .customLong("label-config"),
             help: ArgumentHelp("Label configuration in the schema of SemanticKITTI's semantic-kitti.yaml (default: the built-in data/semantic-kitti.yaml).",
                                valueName: "yaml"),
             transform: { URL(fileURLWithPath: $0) })
-    var labelConfig: URL?
+    package var labelConfig: URL?
 
     /// The first release's spelling, kept working but not shown.
     @Option(name: .customLong("config"), help: .hidden, transform: { URL(fileURLWithPath: $0) })
-    var legacyConfig: URL?
+    package var legacyConfig: URL?
 
-    var url: URL? { labelConfig ?? legacyConfig }
+    package var url: URL? { labelConfig ?? legacyConfig }
 
-    func validate() throws {
+    package func validate() throws {
         if labelConfig != nil, legacyConfig != nil { throw ValidationError("give --label-config once (--config is its old name)") }
     }
 
     /// The flag's file, or the built-in SemanticKITTI config.
-    func load() throws -> LabelConfig {
+    package func load() throws -> LabelConfig {
         try url.map { try LabelConfig(yaml: $0) } ?? LabelConfig.semanticKITTI
     }
 }
 
 /// Comma-separated names, e.g. sequences `00,01`.
-struct NameList: ExpressibleByArgument, CustomStringConvertible, Sendable {
-    var names: [String]
+package struct NameList: ExpressibleByArgument, CustomStringConvertible, Sendable {
+    package var names: [String]
 
-    var description: String { names.joined(separator: ",") }
-    var defaultValueDescription: String { description }
+    package var description: String { names.joined(separator: ",") }
+    package var defaultValueDescription: String { description }
 
-    init?(argument: String) {
+    package init?(argument: String) {
         names = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         if names.isEmpty || names.contains(where: \.isEmpty) { return nil }
     }
@@ -84,18 +88,18 @@ extension InvalidPoints: ExpressibleByArgument {}
 
 /// Parses a loss flag (`subclassified`, `lovasz+wce`, `subclassified:0.2+ce:0.8`), failing with
 /// the loss library's message.
-func parseLoss(_ text: String) throws -> LossSpec { try LossSpec(parsing: text) }
+package func parseLoss(_ text: String) throws -> LossSpec { try LossSpec(parsing: text) }
 
 /// The precision a run has on this CPU, for report titles: "fp32 (bf16 asked; ...)" where bf16
 /// falls back, "bf16 (probe: ...)" for auto, so that a figure is never labelled with arithmetic
 /// that did not run.
-func precisionTitle(_ precision: Precision) -> String {
+package func precisionTitle(_ precision: Precision) -> String {
     let choice = precision.choiceOnThisCPU
     return choice.reason == "asked" ? "\(choice.precision)" : "\(choice)"
 }
 
 /// Says in one line on standard error when bf16 was asked for on a CPU without native bf16.
-func printPrecisionNotice(_ precision: Precision) {
+package func printPrecisionNotice(_ precision: Precision) {
     guard precision == .bf16, let notice = BF16Support.thisCPU.notice else { return }
     FileHandle.standardError.write(Data((notice + "\n").utf8))
 }

@@ -7,19 +7,21 @@ import SemanticKITTI
 /// The flags that choose a network: the training file and the network. Shared by `train`,
 /// `compare`, `bench train` (inside `TrainingOptions`) and `bench infer`; each of those adds
 /// the settings it uses as flags (`SettingFlags`).
-struct NetworkOptions: ParsableArguments {
+package struct NetworkOptions: ParsableArguments {
+    package init() {}
+
     @Option(help: ArgumentHelp("Training configuration (YAML; every key optional; default: the built-in data/train.yaml).", valueName: "yaml"),
             transform: { URL(fileURLWithPath: $0) })
-    var trainConfig: URL?
+    package var trainConfig: URL?
 
     @Option(help: ArgumentHelp("The network: \(TrainingConfig.networkNames.joined(separator: ", ")), or an architecture file (overrides the file's).",
                                valueName: "name|yaml"))
-    var network: String?
+    package var network: String?
 
     /// The training file (or the built-in defaults) with `--network` applied, unchecked. A run
     /// that starts from `initialWeights` takes its network and sensor from the `config.yaml`
     /// beside them (where `train` and `import` write it); `--network` still applies.
-    func config(initialWeights: URL? = nil) throws -> TrainingConfig {
+    package func config(initialWeights: URL? = nil) throws -> TrainingConfig {
         var config = try trainConfig.map { try TrainingConfig(yaml: $0) } ?? TrainingConfig.defaults
         if let initialWeights {
             let beside = initialWeights.deletingLastPathComponent().appendingPathComponent("config.yaml")
@@ -39,7 +41,7 @@ struct NetworkOptions: ParsableArguments {
     }
 
     /// Throws the problems of `config`, naming where it came from; prints the precision notice.
-    func check(_ config: TrainingConfig) throws -> TrainingConfig {
+    package func check(_ config: TrainingConfig) throws -> TrainingConfig {
         printPrecisionNotice(config.precision)
         let problems = config.problems
         guard problems.isEmpty else {
@@ -51,24 +53,26 @@ struct NetworkOptions: ParsableArguments {
 
 /// The flags of `train`, `compare` and `bench train`: the training file, the network, and every
 /// key of the training file as a flag (`--epochs 5`, `--learning-rate 0.005`, `--focal-gamma 1`).
-struct TrainingOptions: ParsableArguments {
-    @OptionGroup var networkOptions: NetworkOptions
+package struct TrainingOptions: ParsableArguments {
+    package init() {}
+
+    @OptionGroup package var networkOptions: NetworkOptions
 
     @Flag(help: "Turn augmentation off (every augmentation key at its 'none' value).")
-    var noAugmentation = false
+    package var noAugmentation = false
 
     @Option(help: "Stop every epoch after this many steps (for quick trials).")
-    var maxStepsPerEpoch: Int?
+    package var maxStepsPerEpoch: Int?
 
-    @OptionGroup var settings: SettingFlags<TrainingSettings>
+    @OptionGroup package var settings: SettingFlags<TrainingSettings>
 
-    func validate() throws {
+    package func validate() throws {
         if let maxStepsPerEpoch, maxStepsPerEpoch < 1 { throw ValidationError("--max-steps-per-epoch must be at least 1") }
     }
 
     /// The training file (or the built-in defaults) with the flags applied, checked; see
     /// `NetworkOptions.config(initialWeights:)`.
-    func resolvedConfig(initialWeights: URL? = nil) throws -> TrainingConfig {
+    package func resolvedConfig(initialWeights: URL? = nil) throws -> TrainingConfig {
         var config = try networkOptions.config(initialWeights: initialWeights)
         try settings.apply(to: &config)  // sequence names as given: the dataset's layout says what they stand for
         if noAugmentation { config.augmentation = .none }
@@ -77,8 +81,13 @@ struct TrainingOptions: ParsableArguments {
 }
 
 /// Settings that cannot run together; names where they came from.
-struct ConfigurationProblem: Error, CustomStringConvertible {
-    var source: String
-    var problems: [String]
-    var description: String { "\(source): " + problems.joined(separator: "; ") }
+package struct ConfigurationProblem: Error, CustomStringConvertible {
+    package var source: String
+    package var problems: [String]
+    package var description: String { "\(source): " + problems.joined(separator: "; ") }
+
+    package init(source: String, problems: [String]) {
+        self.source = source
+        self.problems = problems
+    }
 }

@@ -6,7 +6,7 @@ import Projection
 
 /// A set of settings that a command offers as flags: a table of `Setting`s and the defaults
 /// its help shows.
-protocol SettingScope {
+package protocol SettingScope {
     associatedtype Root
     static var settings: [Setting<Root>] { get }
     static var defaults: Root { get }
@@ -15,33 +15,33 @@ protocol SettingScope {
 }
 
 /// Every key of a training file with a flag (`train`, `compare`, `bench train`).
-enum TrainingSettings: SettingScope {
-    static var settings: [Setting<TrainingConfig>] { TrainingConfig.flagSettings }
-    static var defaults: TrainingConfig { TrainingConfig() }
-    static var what: String { "any key of the training file (data/train.yaml), its blocks' keys included" }
+package enum TrainingSettings: SettingScope {
+    package static var settings: [Setting<TrainingConfig>] { TrainingConfig.flagSettings }
+    package static var defaults: TrainingConfig { TrainingConfig() }
+    package static var what: String { "any key of the training file (data/train.yaml), its blocks' keys included" }
 }
 
 /// What inference reads of a training file: the sensor and the precision (`bench infer`).
-enum InferenceSettings: SettingScope {
-    static var settings: [Setting<TrainingConfig>] {
+package enum InferenceSettings: SettingScope {
+    package static var settings: [Setting<TrainingConfig>] {
         ProjectionConfig.settings.map { $0.within("sensor", \.sensor) } + TrainingConfig.settings.filter { $0.key == "precision" }
     }
-    static var defaults: TrainingConfig { TrainingConfig() }
-    static var what: String { "the sensor: block's keys and precision" }
+    package static var defaults: TrainingConfig { TrainingConfig() }
+    package static var what: String { "the sensor: block's keys and precision" }
 }
 
 /// The keys of a training file's `loss:` block (`rangeseg loss`).
-enum LossSettings: SettingScope {
-    static var settings: [Setting<LossConfig>] { LossConfig.settings }
-    static var defaults: LossConfig { LossConfig() }
-    static var what: String { "any key of a training file's loss: block" }
+package enum LossSettings: SettingScope {
+    package static var settings: [Setting<LossConfig>] { LossConfig.settings }
+    package static var defaults: LossConfig { LossConfig() }
+    package static var what: String { "any key of a training file's loss: block" }
 }
 
 /// The keys of the `sensor:` block (`export`).
-enum SensorSettings: SettingScope {
-    static var settings: [Setting<ProjectionConfig>] { ProjectionConfig.settings }
-    static var defaults: ProjectionConfig { ProjectionConfig() }
-    static var what: String { "any key of a training file's sensor: block" }
+package enum SensorSettings: SettingScope {
+    package static var settings: [Setting<ProjectionConfig>] { ProjectionConfig.settings }
+    package static var defaults: ProjectionConfig { ProjectionConfig() }
+    package static var what: String { "any key of a training file's sensor: block" }
 }
 
 /// The settings of `Scope` as flags, derived from its table: `--KEY VALUE` with dashes for
@@ -49,24 +49,26 @@ enum SensorSettings: SettingScope {
 /// switches alone or negated (`--nesterov`, `--no-rotate`). Each overrides the same key of the
 /// training file. The flags are collected as the arguments no other option of the command
 /// took, so a command that uses this takes no positional arguments.
-struct SettingFlags<Scope: SettingScope>: ParsableArguments {
+package struct SettingFlags<Scope: SettingScope>: ParsableArguments {
+    package init() {}
+
     @Argument(parsing: .allUnrecognized,
               help: ArgumentHelp("Settings as flags: \(Scope.what), as --KEY VALUE with dashes for underscores; each overrides the file.",
                                  discussion: Scope.settings.flagHelp(defaults: Scope.defaults), valueName: "--setting value"))
-    var given: [String] = []
+    package var given: [String] = []
 
-    func validate() throws {
+    package func validate() throws {
         var scratch = Scope.defaults
         do { try Scope.settings.apply(flags: given, to: &scratch) } catch { throw ValidationError(error.description) }
     }
 
     /// Applies the flags given to `root`.
-    func apply(to root: inout Scope.Root) throws {
+    package func apply(to root: inout Scope.Root) throws {
         do { try Scope.settings.apply(flags: given, to: &root) } catch { throw ValidationError(error.description) }
     }
 
     /// Whether the flag `--name` was given.
-    func contains(_ name: String) -> Bool {
+    package func contains(_ name: String) -> Bool {
         given.contains { $0 == "--\(name)" || $0.hasPrefix("--\(name)=") || $0 == "--no-\(name)" }
     }
 }

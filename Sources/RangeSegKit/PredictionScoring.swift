@@ -88,9 +88,45 @@ public struct PredictionScoring: Sendable {
         return reports
     }
 
+    /// The recall of each kind of appearance over the `items` that have subclass labels
+    /// (`subclasses/NNNNNN.label`, their kinds in the sequence's `subclasses.yaml`), for the
+    /// predictions as written; nil when no item has them. Sequences whose `subclasses.yaml`
+    /// differ are an error (score them one at a time).
+    public func kindRecall(_ items: [ScanItem], predictions: URL) throws -> KindRecall? {
+        let scored = items.filter { $0.subclasses != nil && $0.prediction != nil }
+        guard let first = scored.first?.subclasses else { return nil }
+        func catalogFile(_ subclasses: URL) -> URL {
+            SubclassCatalog.file(sequence: subclasses.deletingLastPathComponent().deletingLastPathComponent())
+        }
+        let file = catalogFile(first)
+        let catalog = try SubclassCatalog(yaml: file)
+        for item in scored where catalogFile(item.subclasses!) != file {
+            if try SubclassCatalog(yaml: catalogFile(item.subclasses!)) != catalog {
+                throw InputError("\(catalogFile(item.subclasses!).path) names other kinds than \(file.path): score those sequences one at a time")
+            }
+        }
+        let lookup = labels.lookup(), labels = self.labels
+        let perScan = try parallelMap(scored.count) { i -> KindRecall in
+            let item = scored[i]
+            let predictionFile = predictions.appendingPathComponent(item.prediction!)
+            let predicted = try lookup.learningIDs(of: ScanLabels(label: predictionFile), file: predictionFile)
+            let kinds = try ScanLabels(label: item.subclasses!, pointCount: predicted.count).raw
+            var recall = KindRecall(catalog: catalog, labels: labels)
+            recall.add(kinds: kinds, predictions: predicted)
+            return recall
+        }
+        var total = KindRecall(catalog: catalog, labels: labels)
+        for recall in perScan { total.merge(recall) }
+        return total
+    }
+
     /// The reports as a table: per-class IoU with each variant in a column, then mIoU (over all
-    /// classes, and over the classes present) and accuracy.
-    public static func table(_ reports: [Variant: EvaluationReport]) -> String {
+    /// classes, and over the classes present) and accuracy; then the recall of each kind, if given.
+    public static func table(_ reports: [Variant: EvaluationReport], kinds: KindRecall? = nil) -> String {
+        table(reports) + (kinds.map { "\n\n" + $0.table } ?? "")
+    }
+
+    private static func table(_ reports: [Variant: EvaluationReport]) -> String {
         let variants = Variant.allCases.filter { reports[$0] != nil }
         guard let first = variants.first.flatMap({ reports[$0] }) else { return "" }
         func column(_ v: Variant) -> Int { max(10, v.rawValue.count + 6) }

@@ -21,6 +21,8 @@ public struct ScanItem: Sendable, Equatable {
     public var prediction: String?
     /// Whether the scan file itself holds the labels (a PCD or PLY of a labelled dataset).
     public var labelsInScan: Bool
+    /// Its per-point subclass (kind) labels, when the dataset has them (`subclasses/NNNNNN.label`).
+    public var subclasses: URL?
 
     public init(scan: URL, labels: URL? = nil, group: String? = nil, name: String, sequence: String? = nil,
                 prediction: String? = nil, labelsInScan: Bool = false) {
@@ -38,6 +40,7 @@ public struct ScanItem: Sendable, Equatable {
         let inScan = frame.labels == frame.scan
         self.init(scan: frame.scan, labels: inScan ? nil : frame.labels, group: frame.sequence, name: frame.id,
                   sequence: frame.sequence, prediction: dataset.predictionPath(of: frame), labelsInScan: inScan)
+        subclasses = frame.subclasses
     }
 
     /// `root/group/name.ext` (or `root/name.ext`).

@@ -1,4 +1,5 @@
 import Foundation
+import SemanticKITTI
 
 /// Points per raw SemanticKITTI label id.
 public struct ClassHistogram: Sendable, Equatable {
@@ -67,5 +68,19 @@ extension ClassHistogram {
         }
         out += "total".padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "     %11d  100.000", total)
         return out
+    }
+}
+
+extension ClassHistogram {
+    /// Writes the histogram as a YAML `content:` block (raw id: fraction), atomically.
+    public func writeContent(yaml url: URL) throws {
+        try Data(contentYAML().utf8).write(to: url, options: .atomic)
+    }
+
+    /// `config` with its `content` replaced by this histogram's fractions (over all its raw ids).
+    public func replacingContent(of config: LabelConfig) -> LabelConfig {
+        var config = config
+        config.content = content(allIDs: Array(config.names.keys))
+        return config
     }
 }

@@ -19,7 +19,9 @@ struct EvaluateCommand: ParsableCommand {
         DATASET/NAME/<frame>.pcd or .ply (a point-cloud folder dataset).
 
         With --compare-cleanup the predictions are also cleaned up by RangeNet++'s range-image \
-        k-NN and by the 3-D k-NN (PCL k-d tree) and all three are scored.
+        k-NN and by the 3-D k-NN (PCL k-d tree) and all three are scored. Where a sequence has \
+        subclasses/NNNNNN.label and subclasses.yaml, the recall of each kind of appearance follows, \
+        and the mean recall of the rare kinds (under 10% of their class).
 
         Examples:
           rangeseg evaluate --dataset out/synthetic --predictions out/pred \\
@@ -56,7 +58,7 @@ struct EvaluateCommand: ParsableCommand {
         let bar = ProgressBar("evaluate", total: items.count, unit: "scans")
         let reports = try scoring.run(items, predictions: predictions ?? dataset) { bar.advance() }
         bar.finish()
-        print(PredictionScoring.table(reports))
+        print(PredictionScoring.table(reports, kinds: try scoring.kindRecall(items, predictions: predictions ?? dataset)))
         if let json {
             try AtomicFile.write(PredictionScoring.json(reports), to: json)
             print("Report: \(json.path)")

@@ -87,15 +87,12 @@ struct SynthCommand: ParsableCommand {
         print(report.histogram.table)
 
         if let contentOut {
-            let url = URL(fileURLWithPath: contentOut)
-            try Data(report.histogram.contentYAML().utf8).write(to: url, options: .atomic)
-            print("wrote content block to \(url.path)")
+            try report.histogram.writeContent(yaml: URL(fileURLWithPath: contentOut))
+            print("wrote content block to \(contentOut)")
         }
-        if let configOut, var config {
-            config.content = report.histogram.content(allIDs: Array(config.names.keys))
-            let url = URL(fileURLWithPath: configOut)
-            try config.write(yaml: url)
-            print("wrote label config with synthetic content to \(url.path)")
+        if let configOut, let config {
+            try report.histogram.replacingContent(of: config).write(yaml: URL(fileURLWithPath: configOut))
+            print("wrote label config with synthetic content to \(configOut)")
         }
     }
 }

@@ -1,0 +1,70 @@
+import Configuration
+import Formats
+import Foundation
+
+/// The kinds of appearance a sequence's subclass labels name (`subclasses.yaml` beside the
+/// sequence's `subclasses/` folder): per kind its id (the uint32 of `subclasses/NNNNNN.label`),
+/// its name, the raw label id of its class, and its share of that class's points.
+///
+/// ```yaml
+/// kinds:
+///   - {id: 1, name: sedan, class: 10, share: 0.55}
+///   - {id: 4, name: van, class: 10, share: 0.06}
+/// ```
+public struct SubclassCatalog: Sendable, Equatable, Codable {
+    public struct Kind: Sendable, Equatable, Codable {
+        public var id: UInt32
+        public var name: String
+        /// The raw label id of the kind's class (a key of the label config's `labels`).
+        public var rawClass: UInt32
+        /// The kind's share of its class's points, in [0, 1].
+        public var share: Double
+
+        public init(id: UInt32, name: String, rawClass: UInt32, share: Double) {
+            self.id = id
+            self.name = name
+            self.rawClass = rawClass
+            self.share = share
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case id, name, rawClass = "class", share }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            id = try c.decode(UInt32.self, forKey: .id)
+            name = try c.decode(String.self, forKey: .name)
+            rawClass = try c.decode(UInt32.self, forKey: .rawClass)
+            share = try c.decode(Double.self, forKey: .share)
+        }
+    }
+
+    public var kinds: [Kind]
+
+    /// Kinds under this share of their class are rare.
+    public static let rareShare = 0.1
+
+    public init(kinds: [Kind]) { self.kinds = kinds }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case kinds }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        kinds = try c.decode([Kind].self, forKey: .kinds)
+    }
+
+    /// Reads `subclasses.yaml`; errors name the file and the problem (a repeated id, a share
+    /// outside [0, 1]).
+    public init(yaml url: URL) throws(FormatError) {
+        self = try YAMLFile.decode(SubclassCatalog.self, yaml: YAMLFile.read(url), file: url.path)
+        var seen = Set<UInt32>()
+        for kind in kinds {
+            guard seen.insert(kind.id).inserted else { throw FormatError(file: url, reason: "kind id \(kind.id) appears twice") }
+            guard (0 ... 1).contains(kind.share) else {
+                throw FormatError(file: url, reason: "kind \(kind.name): share \(kind.share) is not in [0, 1]")
+            }
+        }
+    }
+
+    /// A sequence directory's `subclasses.yaml`.
+    public static func file(sequence directory: URL) -> URL { directory.appendingPathComponent("subclasses.yaml") }
+}

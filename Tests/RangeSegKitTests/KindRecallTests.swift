@@ -1,0 +1,51 @@
+import Evaluation
+import Formats
+import Foundation
+import RangeSegKit
+import SemanticKITTI
+import Testing
+import TestSupport
+
+/// The recall of each kind of appearance, from a sequence's `subclasses/` and `subclasses.yaml`,
+/// on a hand-made scan whose every number is known.
+@Suite struct KindRecallTests {
+    @Test func evaluateCountsEachKindAndTheRareOnes() throws {
+        let root = SampleData.temporaryDirectory("kinds")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sequence = root.appendingPathComponent("sequences/00")
+        for folder in ["velodyne", "labels", "subclasses", "predictions"] {
+            try FileManager.default.createDirectory(at: sequence.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        // Six points: four cars (three sedans, one van), a person walking, one point of no kind.
+        try Scan(points: (0 ..< 6).map { SIMD4(Float($0) + 5, 1, 0, 0.5) }).write(bin: sequence.appendingPathComponent("velodyne/000000.bin"))
+        try ScanLabels(raw: [10, 10, 10, 10, 30, 40]).write(label: sequence.appendingPathComponent("labels/000000.label"))
+        try ScanLabels(raw: [1, 1, 1, 2, 3, 0]).write(label: sequence.appendingPathComponent("subclasses/000000.label"))
+        // Predicted: two of the three sedans as car, the van as road, the person right.
+        try ScanLabels(raw: [10, 10, 40, 40, 30, 40]).write(label: sequence.appendingPathComponent("predictions/000000.label"))
+        try Data("""
+        kinds:
+          - {id: 1, name: sedan, class: 10, share: 0.9}
+          - {id: 2, name: van, class: 10, share: 0.05}
+          - {id: 3, name: walking, class: 30, share: 1}
+          - {id: 4, name: sitting, class: 30, share: 0.02}
+        """.utf8).write(to: sequence.appendingPathComponent("subclasses.yaml"))
+
+        let labels = try LabelConfig.semanticKITTI
+        let items = try ScanSource.labelledItems(root: root, sequences: ["00"], labels: labels)
+        #expect(items.first?.subclasses?.lastPathComponent == "000000.label")
+        let recall = try #require(try PredictionScoring(labels: labels).kindRecall(items, predictions: root))
+        #expect(recall.rows.map(\.points) == [3, 1, 1, 0])
+        #expect(recall.rows.map(\.hits) == [2, 0, 1, 0])
+        #expect(recall.rows.map(\.className) == ["car", "car", "person", "person"])
+        // Rare: van (5%) with points, recall 0; sitting (2%) has no points and is left out.
+        #expect(recall.rareMeanRecall == 0)
+        #expect(recall.table.contains("mean recall of the rare kinds (under 10% of their class): 0.0%"), "\(recall.table)")
+
+        // No subclass labels: nothing to report. A repeated kind id: an error naming the file.
+        #expect(try PredictionScoring(labels: labels).kindRecall(items.map { var i = $0; i.subclasses = nil; return i }, predictions: root) == nil)
+        try Data("kinds:\n  - {id: 1, name: a, class: 10, share: 0.5}\n  - {id: 1, name: b, class: 10, share: 0.5}\n".utf8)
+            .write(to: sequence.appendingPathComponent("subclasses.yaml"))
+        let error = #expect(throws: FormatError.self) { try PredictionScoring(labels: labels).kindRecall(items, predictions: root) }
+        #expect(error?.description.contains("subclasses.yaml: kind id 1 appears twice") == true, "\(String(describing: error))")
+    }
+}

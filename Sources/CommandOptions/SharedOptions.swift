@@ -90,14 +90,6 @@ extension InvalidPoints: ExpressibleByArgument {}
 /// the loss library's message.
 package func parseLoss(_ text: String) throws -> LossSpec { try LossSpec(parsing: text) }
 
-/// The precision a run has on this CPU, for report titles: "fp32 (bf16 asked; ...)" where bf16
-/// falls back, "bf16 (probe: ...)" for auto, so that a figure is never labelled with arithmetic
-/// that did not run.
-package func precisionTitle(_ precision: Precision) -> String {
-    let choice = precision.choiceOnThisCPU
-    return choice.reason == "asked" ? "\(choice.precision)" : "\(choice)"
-}
-
 /// Says in one line on standard error when bf16 was asked for on a CPU without native bf16.
 package func printPrecisionNotice(_ precision: Precision) {
     guard precision == .bf16, let notice = BF16Support.thisCPU.notice else { return }

@@ -13,15 +13,16 @@ import Random
 ///   (the best, not the median: other work on a busy machine only ever adds time). On an AMD EPYC
 ///   with AVX512-BF16 bf16 is about twice as fast; on an Intel Xeon with AVX512-BF16 but no AMX,
 ///   oneDNN 2.6's bf16 convolutions were slower than its fp32 ones (issue 26).
-public struct PrecisionChoice: Sendable, Equatable, CustomStringConvertible {
+public struct PrecisionChoice: Sendable, CustomStringConvertible {
     /// The precision that runs.
     public let precision: Precision
-    /// Why, in a few words: "probe: bf16 0.52x the time of fp32".
-    public let reason: String
+    /// Why, in a few words ("probe: bf16 convolutions took 0.52x the time of fp32"); nil when it
+    /// is simply the precision asked for.
+    public let reason: String?
     /// The probe's best milliseconds per round, fp32 and bf16, when it ran.
     public let probe: (fp32: Double, bf16: Double)?
 
-    public init(precision: Precision, reason: String, probe: (fp32: Double, bf16: Double)? = nil) {
+    public init(precision: Precision, reason: String?, probe: (fp32: Double, bf16: Double)? = nil) {
         self.precision = precision
         self.reason = reason
         self.probe = probe
@@ -78,9 +79,6 @@ public struct PrecisionChoice: Sendable, Equatable, CustomStringConvertible {
         return (fp32.min()!, bf16.min()!)
     }
 
-    public var description: String { "\(precision) (\(reason))" }
-
-    public static func == (a: PrecisionChoice, b: PrecisionChoice) -> Bool {
-        a.precision == b.precision && a.reason == b.reason && a.probe?.fp32 == b.probe?.fp32 && a.probe?.bf16 == b.probe?.bf16
-    }
+    /// "bf16 (probe: ...)", or just "fp32" for the precision asked for.
+    public var description: String { reason.map { "\(precision) (\($0))" } ?? "\(precision)" }
 }

@@ -66,7 +66,8 @@ extension Precision {
         switch self {
         case .fp32: .fp32
         case .bf16: support == .unavailable ? .fp32 : .bf16
-        case .auto: support == BF16Support.thisCPU ? PrecisionChoice.thisCPU.precision : PrecisionChoice.choose(support: support).precision
+        // Only native bf16 needs this CPU's probe, which `thisCPU` runs once.
+        case .auto: support == .native ? PrecisionChoice.thisCPU.precision : PrecisionChoice.choose(support: support).precision
         }
     }
 }
@@ -77,8 +78,8 @@ extension Precision {
     public var choiceOnThisCPU: PrecisionChoice {
         switch self {
         case .auto: PrecisionChoice.thisCPU
-        case .fp32: PrecisionChoice(precision: .fp32, reason: "asked")
-        case .bf16: onThisCPU == .bf16 ? PrecisionChoice(precision: .bf16, reason: "asked")
+        case .fp32: PrecisionChoice(precision: .fp32, reason: nil)
+        case .bf16: onThisCPU == .bf16 ? PrecisionChoice(precision: .bf16, reason: nil)
             : PrecisionChoice(precision: .fp32, reason: "bf16 asked; no bf16 kernels on this CPU")
         }
     }

@@ -5,6 +5,7 @@ import Formats
 import Foundation
 import Losses
 import Projection
+import SemanticKITTI
 
 /// Everything a training run needs: one typed model, decoded once from a YAML file
 /// (`data/train.yaml`) and overridden field by field by command-line flags.
@@ -180,7 +181,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// global batch). Read without effect, so that the file can serve as a training file.
     public var distributed: Launch?
     /// The arithmetic of the network's convolutions in training, validation and inference:
-    /// `fp32`, or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
+    /// `auto`, `fp32` or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
     public var precision = Precision.auto
 
     public init() {}
@@ -302,6 +303,14 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if let network, BundledData.networks[network] != nil {
             architecture = try Self.architecture(named: network, relativeTo: URL(fileURLWithPath: "."), from: file)
         }
+    }
+
+    /// The sequences a run trains and validates on in `dataset`: those configured, else the label
+    /// config's split where the layout uses it (SemanticKITTI's), else none (no validation).
+    public func sequences(in dataset: any Dataset, labels: LabelConfig) -> (train: [String], valid: [String]) {
+        let split = dataset.usesLabelConfigSplit ? labels.split : nil
+        return (trainSequences.isEmpty ? split?.trainNames ?? [] : trainSequences,
+                validSequences.isEmpty ? split?.validNames ?? [] : validSequences)
     }
 
     /// Everything wrong with the settings, one message each; empty when the run can start.

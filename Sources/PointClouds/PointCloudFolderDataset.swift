@@ -72,16 +72,13 @@ public struct PointCloudFolderDataset: Dataset {
 
     /// Sub-folders of `root` that hold `.pcd` or `.ply` files, sorted.
     static func sequences(root: URL) throws(FormatError) -> [String] {
-        let fileManager = FileManager.default
         let names: [String]
-        do { names = try fileManager.contentsOfDirectory(atPath: root.path) } catch {
+        do { names = try FileManager.default.contentsOfDirectory(atPath: root.path) } catch {
             throw FormatError(file: root, reason: "cannot list: \(error.localizedDescription)")
         }
         return names.filter { name in
-            var isDirectory: ObjCBool = false
             let url = root.appendingPathComponent(name)
-            guard !name.hasPrefix("."), fileManager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue
-            else { return false }
+            guard !name.hasPrefix("."), url.isExistingDirectory else { return false }
             return !((try? cloudFiles(in: url)) ?? []).isEmpty
         }.sorted()
     }

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import PointClouds
 import SemanticKITTI
@@ -11,8 +12,7 @@ public enum DatasetLayouts {
     /// The dataset at `root`, in the first layout of `all` that recognises it. The error names
     /// the root and what each layout looks for.
     public static func open(root: URL) throws -> any Dataset {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard root.isExistingDirectory else {
             throw InputError("\(root.path): no such dataset directory")
         }
         guard let layout = all.first(where: { $0.recognises(root: root) }) else {

@@ -121,9 +121,7 @@ public struct LossComparison {
         for (i, run) in runs.enumerated() {
             let l = i / seeds
             let segmenter = try Segmenter(checkpoint: RunDirectory(run.directory).best, config: run.config, labels: labels)
-            let validNames = run.config.validSequences.isEmpty && dataset.usesLabelConfigSplit
-                ? labels.split.validNames : run.config.validSequences
-            let frames = try dataset.labelledFrames(sequences: validNames)
+            let frames = try dataset.labelledFrames(sequences: run.config.sequences(in: dataset, labels: labels).valid)
             guard !frames.isEmpty else { throw TrainingError.noValidationScans }
             validation[l].append(try segmenter.evaluate(frames, of: dataset, labels: labels))
             if let extraSet { extra[l].append(try segmenter.evaluate(extraSet.frames, of: extraSet.dataset, labels: labels)) }

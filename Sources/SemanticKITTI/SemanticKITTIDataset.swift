@@ -15,9 +15,7 @@ public struct SemanticKITTIDataset: Dataset {
 
     /// A root with a `sequences/` directory.
     public static func recognises(root: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: root.appendingPathComponent(sequencesFolder).path, isDirectory: &isDirectory)
-            && isDirectory.boolValue
+        root.appendingPathComponent(sequencesFolder).isExistingDirectory
     }
 
     public init(root: URL) throws(FormatError) {
@@ -72,8 +70,7 @@ public struct SemanticKITTIDataset: Dataset {
 
     /// Whether a directory is a sequence: it has a `velodyne/` directory.
     public static func isSequenceDirectory(_ directory: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: scanDirectory(sequence: directory).path, isDirectory: &isDirectory) && isDirectory.boolValue
+        scanDirectory(sequence: directory).isExistingDirectory
     }
 
     /// `sequences/NN/predictions/NNNNNN.label`, relative to an output root.
@@ -96,10 +93,7 @@ public struct SemanticKITTIDataset: Dataset {
     public static func sequences(root: URL) throws(FormatError) -> [String] {
         let dir = root.appendingPathComponent(sequencesFolder)
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
-                var isDirectory: ObjCBool = false
-                return FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path, isDirectory: &isDirectory) && isDirectory.boolValue
-            }.sorted()
+            return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { dir.appendingPathComponent($0).isExistingDirectory }.sorted()
         } catch {
             throw FormatError(file: dir, reason: "no such directory (a dataset root holds sequences/NN/velodyne)")
         }

@@ -170,11 +170,7 @@ public final class Trainer {
             throw TrainingError.noSplit(dataset: dataset.root, layout: type(of: dataset).layoutName,
                                         sequences: (try? dataset.sequences()) ?? [])
         }
-        // The label config's split names SemanticKITTI's sequences; elsewhere no validation
-        // sequences mean no validation.
-        let split = dataset.usesLabelConfigSplit ? labels.split : nil
-        let trainNames = config.trainSequences.isEmpty ? split?.trainNames ?? [] : config.trainSequences
-        let validNames = config.validSequences.isEmpty ? split?.validNames ?? [] : config.validSequences
+        let (trainNames, validNames) = config.sequences(in: dataset, labels: labels)
         self.dataset = dataset
         trainFrames = try dataset.labelledFrames(sequences: trainNames)
         validFrames = try dataset.labelledFrames(sequences: validNames)

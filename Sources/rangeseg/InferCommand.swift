@@ -106,6 +106,6 @@ struct InferCommand: ParsableCommand {
         bar.finish()
         print(String(format: "Labelled %d scans (%d points) in %.1f s: %.2f scans/s, precision %@. Predictions under %@",
                      summary.scans, summary.points, summary.seconds, summary.scansPerSecond,
-                     precisionTitle(labelling.segmenter.config.precision), out.path))
+                     labelling.segmenter.config.precision.choiceOnThisCPU.description, out.path))
     }
 }

@@ -65,6 +65,22 @@ public struct SubclassCatalog: Sendable, Equatable, Codable {
         }
     }
 
+    /// The catalog as `subclasses.yaml` text: one flow mapping per kind, in the catalog's order.
+    public func yamlText(comment: String? = nil) -> String {
+        var out = comment.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)\n" }.joined() } ?? ""
+        out += "kinds:\n"
+        for kind in kinds {
+            let name = kind.name.allSatisfy { $0.isLetter || $0.isNumber || $0 == " " || $0 == "-" } ? kind.name : "\"\(kind.name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
+            out += "  - {id: \(kind.id), name: \(name), class: \(kind.rawClass), share: \(String(format: "%.4f", kind.share))}\n"
+        }
+        return out
+    }
+
+    /// Writes `subclasses.yaml`, atomically.
+    public func write(yaml url: URL, comment: String? = nil) throws(FormatError) {
+        try AtomicFile.write(Data(yamlText(comment: comment).utf8), to: url)
+    }
+
     /// A sequence directory's `subclasses.yaml`.
     public static func file(sequence directory: URL) -> URL { directory.appendingPathComponent("subclasses.yaml") }
 }

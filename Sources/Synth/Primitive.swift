@@ -14,11 +14,15 @@ struct Material: Sendable, Equatable {
     var passThrough: Float = 0
     /// Mean extra depth of a return below the surface, metres (foliage).
     var penetration: Float = 0
+    /// The kind of appearance (`SynthKind`), nil for a class without kinds.
+    var kind: SynthKind?
 
-    init(_ label: SynthClass, instance: UInt16 = 0, remission: Float, spread: Float,
+    init(_ label: SynthClass, instance: UInt16 = 0, kind: SynthKind? = nil, remission: Float, spread: Float,
          passThrough: Float = 0, penetration: Float = 0) {
+        precondition(kind.map { $0.rawClasses.contains(label.rawValue) } ?? true, "kind \(kind!.name) is not a kind of \(label.name)")
         self.label = label.rawValue
         self.instance = instance
+        self.kind = kind
         self.remission = remission
         self.spread = spread
         self.passThrough = passThrough

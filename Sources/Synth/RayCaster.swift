@@ -19,6 +19,8 @@ struct RayCaster {
     struct Output {
         var values: [Float]
         var labels: [UInt32]
+        /// Each point's `SynthKind` raw value, 0 for a class without kinds (and outliers).
+        var kinds: [UInt32]
     }
 
     func cast(scene: Scene, time: Double, seed: UInt64) -> Output {
@@ -100,8 +102,10 @@ struct RayCaster {
         var rng = RandomGenerator(seed: seed)
         var values: [Float] = []
         var labels: [UInt32] = []
+        var kinds: [UInt32] = []
         values.reserveCapacity(sensor.raysPerScan * 4)
         labels.reserveCapacity(sensor.raysPerScan)
+        kinds.reserveCapacity(sensor.raysPerScan)
         let farStart = maxRange * 0.5
 
         for (beam, e) in elevations.enumerated() {
@@ -187,9 +191,10 @@ struct RayCaster {
                 values.append(Float(se * r))
                 values.append(Float((remission * 100).rounded() / 100))
                 labels.append(UInt32(material.label) | UInt32(material.instance) << 16)
+                kinds.append(UInt32(material.kind?.seen(at: r).rawValue ?? 0))
             }
         }
-        return Output(values: values, labels: labels)
+        return Output(values: values, labels: labels, kinds: kinds)
     }
 }
 

@@ -79,7 +79,9 @@ struct Street: Sendable {
     static let road = Material(.road, remission: 0.21, spread: 0.09)
     static let marking = Material(.laneMarking, remission: 0.72, spread: 0.12)
     static let parking = Material(.parking, remission: 0.25, spread: 0.09)
-    static let terrain = Material(.terrain, remission: 0.31, spread: 0.11)
+    static let terrain = Material(.terrain, kind: .ground, remission: 0.31, spread: 0.11)
+    /// Grass mounds: the terrain's rarer kind.
+    static let mound = Material(.terrain, kind: .mound, remission: 0.31, spread: 0.11)
 
     /// The street's features within `radius` of `x`, for quick lookups during one scan.
     func nearby(x: Double, radius: Double) -> NearbyStreet {

@@ -19,13 +19,16 @@ struct SceneGenerator {
     private var street: Street
     /// How built-up the sequence is (0 rural-green to 1 dense city).
     private let urban: Double
+    /// Whether every class and kind is placed on purpose beside the drive (`stage()`).
+    private let staged: Bool
 
     /// Frontage kinds along one side of the street.
     enum Frontage: CaseIterable { case buildings, green, parkingLot, fencedYard, woods }
 
-    init(seed: UInt64, duration: Double) {
+    init(seed: UInt64, duration: Double, staged: Bool = false) {
         self.seed = seed
         self.duration = duration
+        self.staged = staged
         rng = RandomGenerator(seed: seed)
         xStart = -110
         xEnd = Trajectory.maxSpeed * duration + 110
@@ -40,8 +43,11 @@ struct SceneGenerator {
     /// The scene of a run of `duration` seconds. A longer run's scene holds the same world
     /// around the shorter run's path (every part of the world has its own random stream and is
     /// laid out from the start of the street onwards), so its first scans are the same.
-    static func generate(seed: UInt64, duration: Double) -> Scene {
-        var g = SceneGenerator(seed: seed, duration: duration)
+    ///
+    /// `staged` adds `stage()`'s exhibits of every class and kind along the drive (on streams of
+    /// their own, so the rest of the world is the same with and without them).
+    static func generate(seed: UInt64, duration: Double, staged: Bool = false) -> Scene {
+        var g = SceneGenerator(seed: seed, duration: duration, staged: staged)
         return g.build()
     }
 
@@ -80,6 +86,10 @@ struct SceneGenerator {
             pedestrians(side: side)
         }
         traffic()
+        riders()
+        stream(9)
+        islands()
+        if staged { stage() }
         return Scene(street: street, statics: statics, movers: movers, trajectory: trajectory, instanceCount: instancesMade, textureSeed: RandomGenerator.derive(seed, 0x7E47))
     }
 
@@ -138,7 +148,7 @@ struct SceneGenerator {
                     if rng.chance(urban) {
                         for (edge, dir) in [(x - 2, -1.0), (x + width + 2, 1.0)] {
                             let depth = rng.uniform(8, 15)
-                            statics.append(.box(x: edge + dir * depth / 2, y: Double(s) * (a + len / 2), size: (depth, len, rng.uniform(5, 18)), buildingMaterial()))
+                            statics.append(.box(x: edge + dir * depth / 2, y: Double(s) * (a + len / 2), size: (depth, len, rng.uniform(5, 18)), buildingMaterial(.facade)))
                         }
                     } else {
                         for edge in [x - 3, x + width + 3] { tree(x: edge, y: Double(s) * (a + len / 2)) }
@@ -188,8 +198,8 @@ struct SceneGenerator {
 
     // MARK: - Frontages
 
-    private mutating func buildingMaterial() -> Material {
-        Material(.building, remission: Float(rng.uniform(0.25, 0.6)), spread: 0.13)
+    private mutating func buildingMaterial(_ kind: SynthKind) -> Material {
+        Material(.building, kind: kind, remission: Float(rng.uniform(0.25, 0.6)), spread: 0.13)
     }
 
     private mutating func buildings(_ x0: Double, _ x1: Double, side: Int) {
@@ -210,10 +220,10 @@ struct SceneGenerator {
             let height = rng.uniform(6, 9 + 14 * urban)
             let setback = front + (rng.chance(0.3) ? rng.uniform(0, 3) : 0)
             let yaw = rng.chance(0.2) ? rng.uniform(-0.06, 0.06) : 0
-            statics.append(.box(x: x + len / 2, y: s * (setback + depth / 2), size: (len, depth, height), yaw: yaw, buildingMaterial()))
+            statics.append(.box(x: x + len / 2, y: s * (setback + depth / 2), size: (len, depth, height), yaw: yaw, buildingMaterial(.facade)))
             if rng.chance(0.3) {  // a lower wing or a garage beside
                 let w = rng.uniform(4, 8)
-                statics.append(.box(x: x + len / 2, y: s * (setback + depth + w / 2), size: (len * 0.6, w, height * 0.5), buildingMaterial()))
+                statics.append(.box(x: x + len / 2, y: s * (setback + depth + w / 2), size: (len * 0.6, w, height * 0.5), buildingMaterial(.annex)))
             }
             if yard > 2 {
                 for _ in 0 ..< rng.int(1 ... 5) {
@@ -223,7 +233,7 @@ struct SceneGenerator {
             }
             if rng.chance(0.06) {  // people at the door
                 for _ in 0 ..< rng.int(1 ... 2) {
-                    let parts = person(height: rng.uniform(1.5, 1.9), instance: instance())
+                    let parts = person(height: rng.uniform(1.5, 1.9), instance: instance(), kind: .standing)
                     let px = rng.uniform(x, x + len), py = s * (street.sidewalkOuter - rng.uniform(0.3, 1.2)), yaw = rng.uniform(0, 2 * .pi)
                     statics.append(contentsOf: parts.map { $0.placed(x: px, y: py, cosYaw: cos(yaw), sinYaw: sin(yaw)) })
                 }
@@ -247,11 +257,12 @@ struct SceneGenerator {
         for _ in 0 ..< Int((x1 - x0) / rng.uniform(2, 6)) { bush(x: rng.uniform(x0, x1), y: s * (near + rng.uniform(1, 15))) }
         for _ in 0 ..< rng.int(0 ... 2) {  // grass mounds
             let r = rng.uniform(3, 7)
-            statics.append(.ellipsoid(x: rng.uniform(x0, x1), y: s * (near + r + rng.uniform(1, 10)), z: 0, radii: (r, r * rng.uniform(0.6, 1), rng.uniform(0.3, 0.8)), Street.terrain))
+            statics.append(.ellipsoid(x: rng.uniform(x0, x1), y: s * (near + r + rng.uniform(1, 10)), z: 0, radii: (r, r * rng.uniform(0.6, 1), rng.uniform(0.3, 0.8)), Street.mound))
         }
         if rng.chance(0.15) { parkedBicycles(x: rng.uniform(x0, x1), side: side) }
         if rng.chance(0.2) {  // people on the lawn
-            let parts = person(height: rng.uniform(1.1, 1.9), instance: instance())
+            let height = rng.uniform(1.1, 1.9)
+            let parts = person(height: height, instance: instance(), kind: height < 1.35 ? .child : .sitting)
             let px = rng.uniform(x0, x1), py = s * (near + rng.uniform(2, 12))
             statics.append(contentsOf: parts.map { $0.placed(x: px, y: py, cosYaw: 0, sinYaw: 1) })
         }
@@ -276,7 +287,7 @@ struct SceneGenerator {
         while x < x1 - 8 {
             let len = rng.uniform(8, 14)
             let depth = rng.uniform(8, 12)
-            statics.append(.box(x: x + len / 2, y: s * (street.sidewalkOuter + rng.uniform(6, 12) + depth / 2), size: (len, depth, rng.uniform(5, 9)), buildingMaterial()))
+            statics.append(.box(x: x + len / 2, y: s * (street.sidewalkOuter + rng.uniform(6, 12) + depth / 2), size: (len, depth, rng.uniform(5, 9)), buildingMaterial(.backyardHouse)))
             x += len + rng.uniform(4, 10)
         }
     }
@@ -302,7 +313,7 @@ struct SceneGenerator {
                 }
             }
         }
-        statics.append(.box(x: (x0 + x1) / 2, y: s * (near + depth + 8), size: (x1 - x0 - 4, 12, rng.uniform(6, 16)), buildingMaterial()))
+        statics.append(.box(x: (x0 + x1) / 2, y: s * (near + depth + 8), size: (x1 - x0 - 4, 12, rng.uniform(6, 16)), buildingMaterial(.backyardHouse)))
     }
 
     private mutating func parkingBay(_ x0: Double, _ x1: Double, side: Int) {
@@ -408,7 +419,7 @@ struct SceneGenerator {
         let s = Double(side)
         let y = s * (street.roadHalf + 0.4)
         let height = rng.uniform(6, 9)
-        let m = Material(.pole, remission: Float(rng.uniform(0.25, 0.5)), spread: 0.1)
+        let m = Material(.pole, kind: .lampPost, remission: Float(rng.uniform(0.25, 0.5)), spread: 0.1)
         statics.append(.cylinder(x: x, y: y, radius: rng.uniform(0.07, 0.12), z0: 0, z1: height, m))
         if rng.chance(0.7) {  // an arm over the road with the lamp head
             let arm = rng.uniform(1, 2.5)
@@ -417,16 +428,17 @@ struct SceneGenerator {
         }
     }
 
-    private mutating func sign(x: Double, y: Double, facing: Double) {
+    /// A sign post with one or two plates; `plates` and `plateYaw` fix what is otherwise drawn.
+    private mutating func sign(x: Double, y: Double, facing: Double, plates given: Int? = nil, plateYaw: Double? = nil) {
         let height = rng.uniform(2.2, 3.2)
-        statics.append(.cylinder(x: x, y: y, radius: rng.uniform(0.03, 0.06), z0: 0, z1: height, Material(.pole, remission: 0.4, spread: 0.1)))
-        let plates = rng.pick([(1, 0.7), (2, 0.3)])
+        statics.append(.cylinder(x: x, y: y, radius: rng.uniform(0.03, 0.06), z0: 0, z1: height, Material(.pole, kind: .signPost, remission: 0.4, spread: 0.1)))
+        let plates = given ?? rng.pick([(1, 0.7), (2, 0.3)])
         var top = height
         for _ in 0 ..< plates {
             let w = rng.uniform(0.5, 0.9), h = rng.uniform(0.45, 0.9)
             let m = Material(.trafficSign, remission: Float(rng.uniform(0.6, 0.95)), spread: 0.06)
             // The plate faces traffic (its thin side along x), or the side street sometimes.
-            let yaw = rng.chance(0.8) ? 0 : Double.pi / 2
+            let yaw = plateYaw ?? (rng.chance(0.8) ? 0 : Double.pi / 2)
             statics.append(.box(x: x + 0.06, y: y, z0: top - h, size: (0.04, w, h), yaw: yaw, m))
             top -= h + 0.05
         }
@@ -441,7 +453,7 @@ struct SceneGenerator {
         let tall = rng.uniform(1.5, 4) * scale
         statics.append(.cylinder(x: x, y: y, radius: rng.uniform(0.08, 0.22) * max(scale, 0.6), z0: 0, z1: trunkHeight + tall * 0.6,
                                  Material(.trunk, remission: Float(rng.uniform(0.25, 0.45)), spread: 0.1)))
-        let canopy = Material(.vegetation, remission: Float(rng.uniform(0.25, 0.45)), spread: 0.13, passThrough: 0.18, penetration: 0.25)
+        let canopy = Material(.vegetation, kind: .crown, remission: Float(rng.uniform(0.25, 0.45)), spread: 0.13, passThrough: 0.18, penetration: 0.25)
         statics.append(.ellipsoid(x: x, y: y, z: trunkHeight + tall * 0.85, radii: (radius, radius * rng.uniform(0.8, 1.1), tall), yaw: rng.uniform(0, 3), canopy))
         if rng.chance(0.4) {  // a second lobe makes crowns irregular
             let r2 = radius * rng.uniform(0.5, 0.8)
@@ -453,7 +465,7 @@ struct SceneGenerator {
     private mutating func bush(x: Double, y: Double) {
         let r = rng.uniform(0.4, 1.8)
         statics.append(.ellipsoid(x: x, y: y, z: r * 0.4, radii: (r * rng.uniform(0.8, 1.6), r, r * rng.uniform(0.6, 1)), yaw: rng.uniform(0, 3),
-                                  Material(.vegetation, remission: Float(rng.uniform(0.28, 0.42)), spread: 0.13, passThrough: 0.1, penetration: 0.15)))
+                                  Material(.vegetation, kind: .bush, remission: Float(rng.uniform(0.28, 0.42)), spread: 0.13, passThrough: 0.1, penetration: 0.15)))
     }
 
     /// A row of overlapping bushes.
@@ -467,7 +479,7 @@ struct SceneGenerator {
 
     private mutating func hedge(_ x0: Double, _ x1: Double, y: Double) {
         let height = rng.uniform(0.8, 2.2), depth = rng.uniform(0.6, 1.4)
-        let m = Material(.vegetation, remission: Float(rng.uniform(0.28, 0.4)), spread: 0.13, passThrough: 0.05, penetration: 0.15)
+        let m = Material(.vegetation, kind: .hedge, remission: Float(rng.uniform(0.28, 0.4)), spread: 0.13, passThrough: 0.05, penetration: 0.15)
         var x = x0
         while x < x1 - 0.5 {
             let len = min(rng.uniform(6, 15), x1 - x)
@@ -479,7 +491,7 @@ struct SceneGenerator {
     private mutating func fence(_ x0: Double, _ x1: Double, y: Double) {
         let mesh = rng.chance(0.5)
         let height = rng.uniform(0.8, 1.7)
-        let m = Material(.fence, remission: Float(rng.uniform(0.2, 0.45)), spread: 0.1, passThrough: mesh ? 0.45 : 0)
+        let m = Material(.fence, kind: mesh ? .meshFence : .solidFence, remission: Float(rng.uniform(0.2, 0.45)), spread: 0.1, passThrough: mesh ? 0.45 : 0)
         var x = x0
         while x < x1 - 0.5 {
             let len = min(15, x1 - x)
@@ -498,7 +510,7 @@ struct SceneGenerator {
             let dist = street.sidewalkOuter + rng.uniform(28, 70)
             if !crossingAt(x + len / 2, side: side, margin: 6) {
                 if rng.chance(0.35 + 0.5 * urban) {
-                    statics.append(.box(x: x + len / 2, y: s * (dist + 6), size: (len, 12, rng.uniform(6, 25)), buildingMaterial()))
+                    statics.append(.box(x: x + len / 2, y: s * (dist + 6), size: (len, 12, rng.uniform(6, 25)), buildingMaterial(.farBlock)))
                 } else {
                     for _ in 0 ..< Int(len / 5) { tree(x: rng.uniform(x, x + len), y: s * (dist + rng.uniform(0, 10)), size: 1.2) }
                 }
@@ -509,23 +521,33 @@ struct SceneGenerator {
 
     // MARK: - Objects
 
-    /// A car: body and cabin (glass lets some rays through), heading +x, centred on the origin.
-    private mutating func car(instance: UInt16, label: SynthClass) -> ([Primitive], Double) {
-        let kind = rng.pick([("compact", 0.35), ("sedan", 0.35), ("suv", 0.18), ("van", 0.12)])
-        let (len, width, height): (Double, Double, Double) = switch kind {
-        case "compact": (rng.uniform(3.6, 4.1), rng.uniform(1.65, 1.78), rng.uniform(1.4, 1.55))
-        case "sedan": (rng.uniform(4.3, 4.9), rng.uniform(1.75, 1.85), rng.uniform(1.4, 1.5))
-        case "suv": (rng.uniform(4.4, 4.9), rng.uniform(1.8, 1.95), rng.uniform(1.65, 1.8))
+    /// A car: body and cabin (glass lets some rays through), heading +x, centred on the origin;
+    /// its type drawn from `SynthKind.carTypes` unless given. An estate's cabin runs to the rear.
+    private mutating func car(instance: UInt16, label: SynthClass, type given: SynthKind? = nil) -> ([Primitive], Double) {
+        let type = given ?? rng.pick(SynthKind.carTypes)
+        let (len, width, height): (Double, Double, Double) = switch type {
+        case .hatchback: (rng.uniform(3.6, 4.1), rng.uniform(1.65, 1.78), rng.uniform(1.4, 1.55))
+        case .sedan: (rng.uniform(4.3, 4.9), rng.uniform(1.75, 1.85), rng.uniform(1.4, 1.5))
+        case .estate: (rng.uniform(4.5, 4.9), rng.uniform(1.8, 1.95), rng.uniform(1.5, 1.8))
         default: (rng.uniform(4.8, 5.4), rng.uniform(1.9, 2.0), rng.uniform(1.9, 2.2))
         }
         let paint = Float(rng.pick([(0.05, 0.3), (0.12, 0.3), (0.25, 0.25), (0.45, 0.15)]))
-        let body = Material(label, instance: instance, remission: paint, spread: 0.07)
-        let glass = Material(label, instance: instance, remission: paint * 0.5, spread: 0.05, passThrough: 0.3)
-        let belt = kind == "van" ? height * 0.45 : height * 0.6
-        let cabinLength = kind == "van" ? len * 0.85 : len * rng.uniform(0.5, 0.6)
+        let body = Material(label, instance: instance, kind: type, remission: paint, spread: 0.07)
+        let glass = Material(label, instance: instance, kind: type, remission: paint * 0.5, spread: 0.05, passThrough: 0.3)
+        let belt = type == .van ? height * 0.45 : height * 0.6
+        let cabinLength = switch type {
+        case .van: len * 0.85
+        case .estate: len * rng.uniform(0.62, 0.7)
+        default: len * rng.uniform(0.5, 0.6)
+        }
+        let cabinX = switch type {
+        case .van: -len * 0.05
+        case .estate: -(len - cabinLength) / 2 + 0.15
+        default: -len * 0.06
+        }
         return ([
             .box(x: 0, y: 0, z0: 0.15, size: (len, width, belt - 0.15), body),
-            .box(x: kind == "van" ? -len * 0.05 : -len * 0.06, y: 0, z0: belt, size: (cabinLength, width - 0.12, height - belt), glass),
+            .box(x: cabinX, y: 0, z0: belt, size: (cabinLength, width - 0.12, height - belt), glass),
         ], len)
     }
 
@@ -542,18 +564,20 @@ struct SceneGenerator {
     }
 
     /// Buses, trailers, caravans: SemanticKITTI's "other-vehicle".
-    private mutating func otherVehicle(instance: UInt16, small: Bool = false) -> ([Primitive], Double) {
-        let m = Material(.otherVehicle, instance: instance, remission: Float(rng.uniform(0.15, 0.55)), spread: 0.12)
-        if small || rng.chance(0.5) {  // caravan or trailer
+    private mutating func otherVehicle(instance: UInt16, small: Bool = false, kind: SynthKind? = nil) -> ([Primitive], Double) {
+        let remission = Float(rng.uniform(0.15, 0.55))
+        if kind == .caravan || (kind == nil && (small || rng.chance(0.5))) {  // caravan or trailer
+            let m = Material(.otherVehicle, instance: instance, kind: .caravan, remission: remission, spread: 0.12)
             let len = rng.uniform(3.5, 6.5)
             return ([.box(x: 0, y: 0, z0: 0.35, size: (len, rng.uniform(1.9, 2.4), rng.uniform(1.6, 2.6)), m)], len)
         }
+        let m = Material(.otherVehicle, instance: instance, kind: .bus, remission: remission, spread: 0.12)
         let len = rng.uniform(10, 12.5)
         return ([.box(x: 0, y: 0, z0: 0.3, size: (len, 2.55, rng.uniform(2.7, 3.1)), m)], len)
     }
 
-    private mutating func motorcycle(instance: UInt16) -> [Primitive] {
-        let m = Material(.motorcycle, instance: instance, remission: Float(rng.uniform(0.1, 0.5)), spread: 0.15)
+    private mutating func motorcycle(instance: UInt16, label: SynthClass = .motorcycle) -> [Primitive] {
+        let m = Material(label, instance: instance, remission: Float(rng.uniform(0.1, 0.5)), spread: 0.15)
         return [
             .box(x: 0, y: 0, z0: 0.05, size: (rng.uniform(1.8, 2.2), 0.18, 0.6), m),
             .box(x: 0.1, y: 0, z0: 0.5, size: (1.1, 0.45, 0.5), m),
@@ -561,8 +585,8 @@ struct SceneGenerator {
     }
 
     /// A bicycle standing upright: a see-through frame and handlebars.
-    private mutating func bicycle(instance: UInt16, label: SynthClass = .bicycle) -> [Primitive] {
-        let m = Material(label, instance: instance, remission: Float(rng.uniform(0.1, 0.5)), spread: 0.15, passThrough: 0.35)
+    private mutating func bicycle(instance: UInt16, label: SynthClass = .bicycle, kind: SynthKind? = nil) -> [Primitive] {
+        let m = Material(label, instance: instance, kind: kind, remission: Float(rng.uniform(0.1, 0.5)), spread: 0.15, passThrough: 0.35)
         let len = rng.uniform(1.6, 1.85)
         return [
             .box(x: 0, y: 0, z0: 0.02, size: (len, 0.06, 0.95), m),
@@ -577,16 +601,25 @@ struct SceneGenerator {
         let across = rng.chance(0.5)
         for i in 0 ..< n {
             let yaw = across ? Double.pi / 2 + rng.uniform(-0.1, 0.1) : rng.uniform(-0.1, 0.1)
-            statics.append(contentsOf: bicycle(instance: instance()).map {
+            statics.append(contentsOf: bicycle(instance: instance(), kind: n == 1 ? .singleBicycle : .bicycleRow).map {
                 $0.placed(x: x + Double(i) * (across ? 0.7 : 1.9), y: y, cosYaw: cos(yaw), sinYaw: sin(yaw))
             })
         }
     }
 
     /// A person: legs, torso and head, facing +x.
-    private mutating func person(height: Double, instance: UInt16, label: SynthClass = .person, z0: Double = 0) -> [Primitive] {
-        let m = Material(label, instance: instance, remission: Float(rng.uniform(0.1, 0.45)), spread: 0.12)
-        let skin = Material(label, instance: instance, remission: 0.35, spread: 0.08)
+    private mutating func person(height: Double, instance: UInt16, label: SynthClass = .person, kind: SynthKind? = nil, z0: Double = 0) -> [Primitive] {
+        let m = Material(label, instance: instance, kind: kind, remission: Float(rng.uniform(0.1, 0.45)), spread: 0.12)
+        let skin = Material(label, instance: instance, kind: kind, remission: 0.35, spread: 0.08)
+        if kind == .sitting {  // on the ground or a low wall: thighs forward, a shorter torso
+            let seat = 0.45
+            return [
+                .box(x: 0.05, y: 0, z0: 0, size: (0.2, 0.34, seat), m),
+                .box(x: 0.25, y: 0, z0: seat - 0.15, size: (0.45, 0.34, 0.15), m),
+                .ellipsoid(x: 0, y: 0, z: seat + height * 0.17, radii: (0.15, 0.24, height * 0.19), m),
+                .ellipsoid(x: 0, y: 0, z: seat + height * 0.4, radii: (0.1, 0.09, 0.12), skin),
+            ]
+        }
         let legs = height * 0.47
         return [
             .box(x: 0, y: 0, z0: z0, size: (0.25, 0.34, legs), m),
@@ -600,6 +633,11 @@ struct SceneGenerator {
         bicycle(instance: instance, label: .bicyclist) + person(height: rng.uniform(1.0, 1.2), instance: instance, label: .bicyclist, z0: 0.55)
     }
 
+    private mutating func motorcyclist(instance: UInt16) -> [Primitive] {
+        // Rider and machine are one "motorcyclist", as for bicyclists.
+        motorcycle(instance: instance, label: .motorcyclist) + person(height: rng.uniform(1.0, 1.15), instance: instance, label: .motorcyclist, z0: 0.5)
+    }
+
     // MARK: - Movers
 
     private mutating func pedestrians(side: Int) {
@@ -609,7 +647,7 @@ struct SceneGenerator {
         let walkerGap = 100 / rng.uniform(0.3, 1.2)
         var x = xStart + rng.uniform(0, walkerGap)
         while x < xEnd + 2 * duration {
-            let parts = person(height: rng.uniform(1.45, 1.95), instance: instance())
+            let parts = person(height: rng.uniform(1.45, 1.95), instance: instance(), kind: .walking)
             let y = s * (street.roadHalf + street.sidewalkWidth * rng.uniform(0.45, 0.85))
             movers.append(Mover(parts: parts, y: y, x0: x, speed: rng.uniform(0.8, 1.6) * (rng.chance(0.5) ? 1 : -1), followsEgo: false))
             x += walkerGap * rng.uniform(0.1, 1.9)
@@ -654,5 +692,162 @@ struct SceneGenerator {
                 }
             }
         }
+    }
+
+    // MARK: - Motorcyclists and refuge islands
+
+    /// Motorcyclists in the travel lanes (not the sensor car's): rare, as in KITTI.
+    private mutating func riders() {
+        for side in [-1, 1] {
+            phase(8, side: side)
+            let direction = side < 0 ? 1.0 : -1.0
+            let gap = 100 / rng.uniform(0.05, 0.2)
+            var x = xStart - 150 + rng.uniform(0, gap)
+            while x < xEnd + 150 + 15 * duration {
+                let lane = rng.int(0 ... street.lanes - 1)
+                if !(side < 0 && lane == street.lanes - 1) {
+                    movers.append(Mover(parts: motorcyclist(instance: instance()), y: street.laneCenter(lane, side: side) + rng.uniform(-0.5, 0.5),
+                                        x0: x, speed: direction * rng.uniform(8, 14), followsEgo: false))
+                }
+                x += gap * rng.uniform(0.3, 1.7)
+            }
+        }
+    }
+
+    /// Pedestrian refuges on the centre line beside some zebra crossings: SemanticKITTI's
+    /// "other-ground" (raised islands, neither road nor sidewalk).
+    private mutating func islands() {
+        for zebra in street.zebras where rng.chance(0.5) {
+            islandStrip(x0: zebra + 4.5, length: rng.uniform(4, 10))
+        }
+    }
+
+    private mutating func islandStrip(x0: Double, length: Double) {
+        let width = min(1.2, street.laneWidth * 0.35)
+        statics.append(.box(x: x0 + length / 2, y: 0, size: (length, width, street.curbHeight), Material(.otherGround, remission: 0.27, spread: 0.08)))
+    }
+
+    // MARK: - Staged exhibits (validation sequences)
+
+    /// Every class and kind placed on purpose where the sensor passes, so that a short
+    /// validation sequence holds enough points of each to measure: an exhibit every 160 m of the
+    /// drive, the first where it starts. Within an exhibit's stretch (25 m behind the start to 35 m
+    /// after it, out to 20 m beyond the sidewalks) the generated furniture, buildings and parked
+    /// vehicles give way; ground, sidewalks and traffic stay. Beyond `SynthKind.farRange` ahead
+    /// and behind stand the far cars and people.
+    private mutating func stage() {
+        phase(90)  // one range of instance ids for all exhibits (it wraps after 4095)
+        var x0 = 0.0
+        var index: UInt64 = 0
+        while x0 < max(xEnd - 110, 1) {
+            stream(91 + index)
+            exhibit(at: x0)
+            x0 += 160
+            index += 1
+        }
+    }
+
+    private mutating func exhibit(at x0: Double) {
+        let outer = street.sidewalkOuter
+        let keep: Set<UInt16> = [SynthClass.sidewalk.rawValue, SynthClass.otherGround.rawValue]
+        func inStretch(_ p: Primitive, _ a: Double, _ b: Double) -> Bool {
+            p.cx > a && p.cx < b && abs(p.cy) > street.roadHalf - 0.5 && abs(p.cy) < outer + 20 && !keep.contains(p.material.label)
+        }
+        statics.removeAll { inStretch($0, x0 - 25, x0 + 35) || inStretch($0, x0 + 38, x0 + 62) || inStretch($0, x0 - 48, x0 - 33) }
+        street.bays.removeAll { $0.x1 > x0 - 25 && $0.x0 < x0 + 35 }
+        street.lots.removeAll { $0.x1 > x0 - 25 && $0.x0 < x0 + 35 }
+        if street.parkingWidth > 0 { street.bays.append(StreetInterval(x0: x0 - 20, x1: x0 + 30, side: 0)) }
+        street.lots.append(GroundRect(x0: x0 + 2, x1: x0 + 28, y0: outer + 0.5, y1: outer + 9))
+        street.zebras.append(x0 + 14)
+        islandStrip(x0: x0 + 18.5, length: 10)
+        islandStrip(x0: x0 - 14, length: 10)
+
+        func place(_ parts: [Primitive], x: Double, y: Double, yaw: Double = 0) {
+            statics.append(contentsOf: parts.map { $0.placed(x: x, y: y, cosYaw: cos(yaw), sinYaw: sin(yaw)) })
+        }
+        for side in [-1, 1] {
+            let s = Double(side)
+            let walk = s * (street.roadHalf + street.sidewalkWidth * 0.55)
+            // People and riders on the sidewalk.
+            for (i, kind) in [SynthKind.walking, .standing, .child, .walking, .standing, .child].enumerated() {
+                let height = kind == .child ? rng.uniform(1.0, 1.3) : rng.uniform(1.5, 1.9)
+                place(person(height: height, instance: instance(), kind: kind), x: x0 - 12 + Double(i) * 5 + rng.uniform(-0.5, 0.5), y: walk, yaw: rng.uniform(0, 2 * .pi))
+            }
+            place(bicyclist(instance: instance()), x: x0 + 18, y: walk, yaw: side < 0 ? 0 : .pi)
+            place(bicyclist(instance: instance()), x: x0 - 15, y: walk, yaw: side < 0 ? .pi : 0)
+            place(motorcyclist(instance: instance()), x: x0 + 23, y: walk, yaw: side < 0 ? 0 : .pi)
+            place(motorcyclist(instance: instance()), x: x0 - 20, y: walk, yaw: side < 0 ? .pi : 0)
+            place(motorcyclist(instance: instance()), x: x0 + 4.5, y: walk, yaw: side < 0 ? 0 : .pi)
+            // People sitting at the sidewalk's outer edge, between the others.
+            for k in 0 ..< 3 {
+                place(person(height: rng.uniform(1.2, 1.8), instance: instance(), kind: .sitting), x: x0 - 9.5 + Double(k) * 10,
+                      y: s * (outer - 0.45), yaw: side < 0 ? .pi / 2 : -.pi / 2)
+            }
+            for tx in [x0 - 9, x0 + 16] { tree(x: tx, y: s * (street.roadHalf + 0.9), size: 0.8) }
+            place(bicycle(instance: instance(), kind: .singleBicycle), x: x0 - 17.5, y: walk)
+            place(bicycle(instance: instance(), kind: .singleBicycle), x: x0 + 33, y: walk, yaw: 0.3)
+            place(bicycle(instance: instance(), kind: .singleBicycle), x: x0 - 4.5, y: walk, yaw: -0.3)
+            for k in 0 ..< 4 { place(bicycle(instance: instance(), kind: .bicycleRow), x: x0 + 27 + Double(k) * 0.7, y: walk, yaw: .pi / 2) }
+
+            // Vehicles in a row behind the sidewalk: every car type, and the rarer vehicles.
+            let row = s * (outer + 2.5)
+            var x = x0 - 22.0
+            let types: [SynthKind] = side < 0 ? [.hatchback, .sedan, .estate, .van] : [.van, .estate, .sedan, .hatchback]
+            for type in types {
+                let (parts, len) = car(instance: instance(), label: .car, type: type)
+                place(parts, x: x + len / 2, y: row)
+                x += len + 1.2
+            }
+            let (other, otherLength) = otherVehicle(instance: instance(), kind: side < 0 ? .caravan : .bus)
+            place(other, x: x + otherLength / 2, y: row + s * 0.5)
+            x += otherLength + 1.2
+            place(motorcycle(instance: instance()), x: x + 1, y: row)
+            x += 3
+            if side > 0 {
+                let (parts, len) = truck(instance: instance())
+                place(parts, x: x + len / 2, y: row + s * 0.5)
+            }
+
+            // Behind the vehicles: fences, a hedge and bushes; at the curb posts; a mound.
+            let back = s * (outer + 6.5)
+            fenceKind(x0 - 22, x0 - 10, y: back, mesh: side < 0)
+            fenceKind(x0 - 8, x0 + 2, y: back, mesh: side > 0)
+            hedge(x0 + 4, x0 + 14, y: back)
+            for k in 0 ..< 3 { bush(x: x0 + 16 + Double(k) * 2.5, y: back) }
+            lamp(x: x0 - 5, side: side)
+            // Plates turned half towards the road, so the sensor sees their faces as it passes.
+            sign(x: x0 + 8, y: s * (street.roadHalf + 0.5), facing: -s, plates: 2, plateYaw: -s * .pi / 4)
+            sign(x: x0 + 24, y: s * (street.roadHalf + 0.5), facing: -s, plates: 2, plateYaw: -s * .pi / 4)
+            sign(x: x0 - 16, y: s * (street.roadHalf + 0.5), facing: -s, plates: 2, plateYaw: s * .pi / 4)
+            for mx in [x0 + 32, x0 - 29] {
+                let r = rng.uniform(3.5, 4.5)
+                statics.append(.ellipsoid(x: mx, y: s * (outer + 1 + r), z: 0, radii: (r, r * 0.8, 0.9), Street.mound))
+            }
+
+            // Trees, then buildings of each kind.
+            for k in 0 ..< 3 { tree(x: x0 - 15 + Double(k) * 12, y: s * (outer + 11), size: 0.9) }
+            statics.append(.box(x: x0 - 12, y: s * (outer + 16 + 5), size: (16, 10, rng.uniform(7, 12)), buildingMaterial(.facade)))
+            statics.append(.box(x: x0 + 1, y: s * (outer + 15 + 3), size: (7, 6, 3.5), buildingMaterial(.annex)))
+            statics.append(.box(x: x0 + 14, y: s * (outer + 17 + 5), size: (12, 10, rng.uniform(6, 9)), buildingMaterial(.backyardHouse)))
+            statics.append(.box(x: x0 + 5, y: s * (outer + 34 + 6), size: (40, 12, rng.uniform(14, 22)), buildingMaterial(.farBlock)))
+
+            // Far cars and people, ahead and behind.
+            for (k, fx) in [x0 + 42, x0 + 52].enumerated() {
+                let (parts, len) = car(instance: instance(), label: .car, type: SynthKind.carTypes[k + (side < 0 ? 0 : 2)].0)
+                place(parts, x: fx + len / 2, y: row)
+            }
+            let (behind, behindLength) = car(instance: instance(), label: .car)
+            place(behind, x: x0 - 40 + behindLength / 2, y: row)
+            for fx in [x0 + 40, x0 + 44, x0 + 48, x0 + 52, x0 + 56, x0 + 60, x0 - 36, x0 - 40, x0 - 44] {
+                place(person(height: rng.uniform(1.5, 1.9), instance: instance(), kind: .standing), x: fx, y: walk, yaw: rng.uniform(0, 2 * .pi))
+            }
+        }
+    }
+
+    /// A fence of the given kind (see `fence`, which draws the kind).
+    private mutating func fenceKind(_ x0: Double, _ x1: Double, y: Double, mesh: Bool) {
+        let height = rng.uniform(1.0, 1.7)
+        let m = Material(.fence, kind: mesh ? .meshFence : .solidFence, remission: Float(rng.uniform(0.2, 0.45)), spread: 0.1, passThrough: mesh ? 0.45 : 0)
+        statics.append(.box(x: (x0 + x1) / 2, y: y, size: (x1 - x0, 0.05, height), m))
     }
 }

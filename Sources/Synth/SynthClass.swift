@@ -10,9 +10,11 @@ public enum SynthClass: UInt16, CaseIterable, Sendable {
     case otherVehicle = 20
     case person = 30
     case bicyclist = 31
+    case motorcyclist = 32
     case road = 40
     case parking = 44
     case sidewalk = 48
+    case otherGround = 49
     case building = 50
     case fence = 51
     case laneMarking = 60
@@ -35,9 +37,11 @@ public enum SynthClass: UInt16, CaseIterable, Sendable {
         case .otherVehicle: "other-vehicle"
         case .person: "person"
         case .bicyclist: "bicyclist"
+        case .motorcyclist: "motorcyclist"
         case .road: "road"
         case .parking: "parking"
         case .sidewalk: "sidewalk"
+        case .otherGround: "other-ground"
         case .building: "building"
         case .fence: "fence"
         case .laneMarking: "lane-marking"
@@ -53,7 +57,7 @@ public enum SynthClass: UInt16, CaseIterable, Sendable {
     /// Whether points of the class carry instance ids (SemanticKITTI's "things").
     public var isThing: Bool {
         switch self {
-        case .car, .bicycle, .motorcycle, .truck, .otherVehicle, .person, .bicyclist, .movingCar: true
+        case .car, .bicycle, .motorcycle, .truck, .otherVehicle, .person, .bicyclist, .motorcyclist, .movingCar: true
         default: false
         }
     }

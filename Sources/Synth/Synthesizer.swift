@@ -23,13 +23,15 @@ public struct SequenceSimulator: Sendable {
     ///   - seed: the run's seed.
     ///   - sequence: the sequence's name (`"00"`, `"8"` and `"08"` are the same sequence).
     ///   - scans: scans in the sequence (at `sensor.frameRate`).
-    public init(seed: UInt64, sequence: String, scans: Int, sensor: SensorModel = .hdl64e) {
+    ///   - staged: place every class and kind beside the drive on purpose (validation
+    ///     sequences; see `SynthConfiguration.staged`).
+    public init(seed: UInt64, sequence: String, scans: Int, sensor: SensorModel = .hdl64e, staged: Bool = false) {
         precondition(scans > 0, "a sequence needs at least one scan")
         name = SemanticKITTIDataset.normalise(sequence)
         self.scans = scans
         self.sensor = sensor
         self.seed = RandomGenerator.derive(seed, RandomGenerator.hash(name))
-        scene = SceneGenerator.generate(seed: self.seed, duration: Double(scans) / sensor.frameRate)
+        scene = SceneGenerator.generate(seed: self.seed, duration: Double(scans) / sensor.frameRate, staged: staged)
     }
 
     /// Time of scan `i`, seconds from the first.
@@ -59,9 +61,20 @@ public struct SequenceSimulator: Sendable {
     /// Scan `index` and its labels: points ordered beam by beam from the top beam down, each
     /// beam counter-clockwise from straight ahead, as in KITTI.
     public func scan(_ index: Int) -> (scan: Scan, labels: ScanLabels) {
-        precondition((0 ..< scans).contains(index), "scan \(index) is not in 0..<\(scans)")
-        let out = RayCaster(sensor: sensor).cast(scene: scene, time: time(index), seed: RandomGenerator.derive(seed, UInt64(index), 0x5CA7))
+        let out = cast(index)
         return (Scan(values: out.values), ScanLabels(raw: out.labels))
+    }
+
+    /// Scan `index`, its labels, and each point's kind of appearance (`SynthKind` raw values, 0
+    /// for a point of a class without kinds).
+    public func scanWithKinds(_ index: Int) -> (scan: Scan, labels: ScanLabels, kinds: [UInt32]) {
+        let out = cast(index)
+        return (Scan(values: out.values), ScanLabels(raw: out.labels), out.kinds)
+    }
+
+    private func cast(_ index: Int) -> RayCaster.Output {
+        precondition((0 ..< scans).contains(index), "scan \(index) is not in 0..<\(scans)")
+        return RayCaster(sensor: sensor).cast(scene: scene, time: time(index), seed: RandomGenerator.derive(seed, UInt64(index), 0x5CA7))
     }
 
     /// Number of instances (things: vehicles, people, bicycles) in the scene.
@@ -81,14 +94,19 @@ public struct SynthConfiguration: Sendable {
     public var sensor: SensorModel
     /// Worker threads (scans are simulated in parallel); defaults to the number of cores.
     public var workers: Int
+    /// Places every class and kind beside the drive on purpose (an exhibit where the drive
+    /// starts and every 160 m after), so that a short validation sequence holds enough points of
+    /// each to measure; the rest of the world is the same as without.
+    public var staged: Bool
 
     public init(seed: UInt64, sequences: [String], scans: Int, sensor: SensorModel = .hdl64e,
-                workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount, staged: Bool = false) {
         self.seed = seed
         self.sequences = sequences
         self.scans = scans
         self.sensor = sensor
         self.workers = workers
+        self.staged = staged
     }
 
     /// Why the configuration cannot run, or nil.
@@ -121,6 +139,21 @@ public struct SynthReport: Sendable {
     public var points: Int { histogram.total }
     /// The sequence directories written.
     public var directories: [URL]
+    /// Each sequence's kinds of appearance with their shares, as written to its `subclasses.yaml`.
+    public var kinds: [SubclassCatalog]
+    /// The kinds' shares over everything written.
+    public var allKinds: SubclassCatalog
+
+    /// The kinds and their shares, a line each, rare ones marked.
+    public var kindTable: String {
+        var lines = ["kind            class          share of class"]
+        for kind in allKinds.kinds {
+            let className = SynthClass(rawValue: UInt16(kind.rawClass))?.name ?? "id \(kind.rawClass)"
+            lines.append(kind.name.padding(toLength: 16, withPad: " ", startingAt: 0) + className.padding(toLength: 15, withPad: " ", startingAt: 0)
+                + String(format: "%6.1f%%", kind.share * 100) + (kind.share < SubclassCatalog.rareShare ? "  rare" : ""))
+        }
+        return lines.joined(separator: "\n")
+    }
 }
 
 public struct SynthError: Error, CustomStringConvertible, LocalizedError, Sendable {
@@ -133,6 +166,8 @@ public struct SynthError: Error, CustomStringConvertible, LocalizedError, Sendab
 ///
 ///     <root>/sequences/NN/velodyne/NNNNNN.bin
 ///     <root>/sequences/NN/labels/NNNNNN.label
+///     <root>/sequences/NN/subclasses/NNNNNN.label   each point's kind (`SynthKind`), 0 for none
+///     <root>/sequences/NN/subclasses.yaml           the kinds: id, name, class, share of its class
 ///     <root>/sequences/NN/calib.txt, poses.txt, times.txt
 public enum Synthesizer {
     /// Simulates and writes every scan of `configuration` under `root`, on
@@ -159,7 +194,8 @@ public enum Synthesizer {
         var directories: [URL] = []
         for name in names {
             let dir = SemanticKITTIDataset.sequenceDirectory(root: root, sequence: name)
-            for url in [SemanticKITTIDataset.scanDirectory(sequence: dir), SemanticKITTIDataset.labelDirectory(sequence: dir)] {
+            for url in [SemanticKITTIDataset.scanDirectory(sequence: dir), SemanticKITTIDataset.labelDirectory(sequence: dir),
+                        SemanticKITTIDataset.subclassDirectory(sequence: dir)] {
                 do { try fm.createDirectory(at: url, withIntermediateDirectories: true) } catch {
                     throw SynthError("cannot create directory \(url.path): \(error.localizedDescription)")
                 }
@@ -168,7 +204,9 @@ public enum Synthesizer {
         }
 
         // Scenes and the text files of each sequence.
-        let simulators = names.map { SequenceSimulator(seed: configuration.seed, sequence: $0, scans: configuration.scans, sensor: configuration.sensor) }
+        let simulators = names.map {
+            SequenceSimulator(seed: configuration.seed, sequence: $0, scans: configuration.scans, sensor: configuration.sensor, staged: configuration.staged)
+        }
         for (sim, dir) in zip(simulators, directories) {
             do {
                 try sim.calibration.write(calib: dir.appendingPathComponent("calib.txt"))
@@ -180,23 +218,40 @@ public enum Synthesizer {
         // Scans, in parallel: each job's output depends on (seed, sequence, index) only.
         let scansPerSequence = configuration.scans
         let outputs = directories
-        let histograms: [ClassHistogram]
+        let histograms: [(classes: ClassHistogram, kinds: [Int])]
         do {
             histograms = try parallelMap(simulators.count * scansPerSequence, workers: configuration.workers) { job in
                 let sim = simulators[job / scansPerSequence], dir = outputs[job / scansPerSequence]
                 let index = job % scansPerSequence
-                let (scan, labels) = sim.scan(index)
+                let (scan, labels, kinds) = sim.scanWithKinds(index)
                 let stem = String(format: "%06d", index)
                 try scan.write(bin: SemanticKITTIDataset.scanDirectory(sequence: dir).appendingPathComponent("\(stem).bin"))
                 try labels.write(label: SemanticKITTIDataset.labelDirectory(sequence: dir).appendingPathComponent("\(stem).label"))
+                try ScanLabels(raw: kinds).write(label: SemanticKITTIDataset.subclassDirectory(sequence: dir).appendingPathComponent("\(stem).label"))
                 progress(SynthProgress(sequence: sim.name, index: index, points: scan.count))
-                return ClassHistogram(labels: labels.raw)
+                return (ClassHistogram(labels: labels.raw), SynthKind.counts(kinds))
             }
         } catch {
             throw SynthError("\(error)")
         }
         var histogram = ClassHistogram()
-        for h in histograms { histogram.add(h) }
-        return SynthReport(histogram: histogram, scans: histograms.count, directories: directories)
+        for h in histograms { histogram.add(h.classes) }
+
+        // Each sequence's kinds, with their shares of their class's points in that sequence.
+        var catalogs: [SubclassCatalog] = []
+        var overall = [Int](repeating: 0, count: SynthKind.idLimit)
+        for h in histograms { for (i, n) in h.kinds.enumerated() { overall[i] += n } }
+        for (s, dir) in directories.enumerated() {
+            var counts = [Int](repeating: 0, count: SynthKind.idLimit)
+            for h in histograms[(s * scansPerSequence) ..< ((s + 1) * scansPerSequence)] {
+                for (i, n) in h.kinds.enumerated() { counts[i] += n }
+            }
+            let catalog = SynthKind.catalog(counts: counts)
+            do {
+                try catalog.write(yaml: SubclassCatalog.file(sequence: dir), comment: SynthKind.catalogComment)
+            } catch { throw SynthError("\(error)") }
+            catalogs.append(catalog)
+        }
+        return SynthReport(histogram: histogram, scans: histograms.count, directories: directories, kinds: catalogs, allKinds: SynthKind.catalog(counts: overall))
     }
 }

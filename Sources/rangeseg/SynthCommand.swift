@@ -11,12 +11,16 @@ struct SynthCommand: ParsableCommand {
         discussion: """
         Writes OUT/sequences/NN/velodyne/NNNNNN.bin, labels/NNNNNN.label (raw SemanticKITTI ids, \
         instance ids for vehicles, people and bicycles), calib.txt, poses.txt and times.txt in \
-        the KITTI odometry format. The output depends on the seed only (the same seed writes the \
+        the KITTI odometry format, and each point's kind of appearance within its class \
+        (subclasses/NNNNNN.label; the kinds' names, classes and shares in subclasses.yaml: \
+        sedan or van, walking or sitting person, far car, tree crown or hedge, ...), which \
+        `rangeseg evaluate` scores per kind. The output depends on the seed only (the same seed writes the \
         same bytes, on any number of cores); scans are simulated on all cores. Prints the class \
         histogram of what was written.
 
         Examples:
           rangeseg synth --out out/synth --sequences 00,01,08 --scans 50 --seed 7
+          rangeseg synth --out out/synth --sequences 08 --scans 10 --staged
           rangeseg synth --out out/synth --scans 200 --config-out \\
             out/synth/semantic-kitti-synth.yaml
         """
@@ -37,6 +41,9 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Firings (azimuth steps) per revolution; fewer makes sparser scans faster.")
     var firings: Int = SensorModel.hdl64e.firings
 
+    @Flag(help: "Place every class and kind beside the drive on purpose (validation sequences: 10 scans hold >= 2,000 points of each class and >= 300 of each kind).")
+    var staged = false
+
     @Option(help: "Worker threads (default: one per core).")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -54,7 +61,7 @@ struct SynthCommand: ParsableCommand {
 
     var synthConfiguration: SynthConfiguration {
         SynthConfiguration(seed: seed, sequences: sequenceList, scans: scans,
-                           sensor: SensorModel.hdl64e.withFirings(firings), workers: workers)
+                           sensor: SensorModel.hdl64e.withFirings(firings), workers: workers, staged: staged)
     }
 
     func validate() throws {
@@ -85,6 +92,8 @@ struct SynthCommand: ParsableCommand {
         print(String(format: "%.1f s, %.0f ms per scan on %d workers, %.0f points per scan", seconds, seconds * 1000 / Double(report.scans), min(workers, report.scans), Double(report.points) / Double(report.scans)))
         print()
         print(report.histogram.table)
+        print()
+        print(report.kindTable)
 
         if let contentOut {
             try report.histogram.writeContent(yaml: URL(fileURLWithPath: contentOut))

@@ -33,7 +33,7 @@ struct DeterminismTests {
         let (b, reportB) = try run(seed: 11, workers: 1)
         defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
         let filesA = files(under: a), filesB = files(under: b)
-        #expect(filesA.count == 2 * (3 + 2 * 2))  // per sequence: calib, poses, times, 2 scans, 2 labels
+        #expect(filesA.count == 2 * (4 + 2 * 3))  // per sequence: calib, poses, times, subclasses.yaml; per scan: scan, labels, kinds
         #expect(filesA.keys.sorted() == filesB.keys.sorted())
         for (name, data) in filesA { #expect(filesB[name] == data, "\(name) differs") }
         #expect(reportA.histogram == reportB.histogram)

@@ -38,7 +38,7 @@ started=$(date +%s)
 # class-weighted CE weighs by what the network sees and the tables order classes by it.
 if [ ! -e "$out/data/sequences/08/velodyne" ]; then
   "$bin" synth --out "$out/data" --sequences 00,01,02,03 --scans "$scans" --seed 11 --config-out "$out/labels.yaml"
-  "$bin" synth --out "$out/data" --sequences 08 --scans "$valid" --seed 11 > /dev/null
+  "$bin" synth --out "$out/data" --sequences 08 --scans "$valid" --seed 11 --staged > /dev/null
 fi
 
 also=()

@@ -221,9 +221,15 @@ struct SceneGenerator {
             let setback = front + (rng.chance(0.3) ? rng.uniform(0, 3) : 0)
             let yaw = rng.chance(0.2) ? rng.uniform(-0.06, 0.06) : 0
             statics.append(.box(x: x + len / 2, y: s * (setback + depth / 2), size: (len, depth, height), yaw: yaw, buildingMaterial(.facade)))
-            if rng.chance(0.3) {  // a lower wing or a garage beside
+            if rng.chance(0.12) {  // a lower wing or a garage: in front where the yard allows, else behind
                 let w = rng.uniform(4, 8)
-                statics.append(.box(x: x + len / 2, y: s * (setback + depth + w / 2), size: (len * 0.6, w, height * 0.5), buildingMaterial(.annex)))
+                let room = setback - street.sidewalkOuter - 0.5
+                if room > 2 {
+                    let d = min(w / 2, room)
+                    statics.append(.box(x: x + len * 0.3, y: s * (setback - d / 2), size: (len * 0.4, d, min(3.5, height * 0.5)), buildingMaterial(.annex)))
+                } else {
+                    statics.append(.box(x: x + len / 2, y: s * (setback + depth + w / 2), size: (len * 0.6, w, height * 0.5), buildingMaterial(.annex)))
+                }
             }
             if yard > 2 {
                 for _ in 0 ..< rng.int(1 ... 5) {
@@ -231,7 +237,7 @@ struct SceneGenerator {
                 }
                 for _ in 0 ..< rng.pick([(0, 0.4), (1, 0.4), (2, 0.2)]) { tree(x: rng.uniform(x, x + len), y: s * (street.sidewalkOuter + yard / 2)) }
             }
-            if rng.chance(0.06) {  // people at the door
+            if rng.chance(0.25) {  // people at the door
                 for _ in 0 ..< rng.int(1 ... 2) {
                     let parts = person(height: rng.uniform(1.5, 1.9), instance: instance(), kind: .standing)
                     let px = rng.uniform(x, x + len), py = s * (street.sidewalkOuter - rng.uniform(0.3, 1.2)), yaw = rng.uniform(0, 2 * .pi)
@@ -260,7 +266,7 @@ struct SceneGenerator {
             statics.append(.ellipsoid(x: rng.uniform(x0, x1), y: s * (near + r + rng.uniform(1, 10)), z: 0, radii: (r, r * rng.uniform(0.6, 1), rng.uniform(0.3, 0.8)), Street.mound))
         }
         if rng.chance(0.15) { parkedBicycles(x: rng.uniform(x0, x1), side: side) }
-        if rng.chance(0.2) {  // people on the lawn
+        if rng.chance(0.3) {  // people on the lawn
             let height = rng.uniform(1.1, 1.9)
             let parts = person(height: height, instance: instance(), kind: height < 1.35 ? .child : .sitting)
             let px = rng.uniform(x0, x1), py = s * (near + rng.uniform(2, 12))
@@ -696,7 +702,7 @@ struct SceneGenerator {
 
     // MARK: - Motorcyclists and refuge islands
 
-    /// Motorcyclists in the travel lanes (not the sensor car's): rare, as in KITTI.
+    /// Motorcyclists and buses in the travel lanes (not the sensor car's): rare, as in KITTI.
     private mutating func riders() {
         for side in [-1, 1] {
             phase(8, side: side)
@@ -710,6 +716,17 @@ struct SceneGenerator {
                                         x0: x, speed: direction * rng.uniform(8, 14), followsEgo: false))
                 }
                 x += gap * rng.uniform(0.3, 1.7)
+            }
+            // Buses in the outer lane, as rare.
+            let busGap = 100 / rng.uniform(0.05, 0.15)
+            x = xStart - 150 + rng.uniform(0, busGap)
+            while x < xEnd + 150 + 15 * duration {
+                if side > 0 || street.lanes > 1 {
+                    let lane = side > 0 ? street.lanes - 1 : 0
+                    let (parts, _) = otherVehicle(instance: instance(), kind: .bus)
+                    movers.append(Mover(parts: parts, y: street.laneCenter(lane, side: side), x0: x, speed: direction * rng.uniform(7, 12), followsEgo: false))
+                }
+                x += busGap * rng.uniform(0.3, 1.7)
             }
         }
     }

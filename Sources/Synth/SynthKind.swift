@@ -89,7 +89,7 @@ public enum SynthKind: UInt16, CaseIterable, Sendable {
 
     /// How often a parked car is of each type (the draw of `SceneGenerator`; the point shares in
     /// `subclasses.yaml` also depend on size and distance).
-    static let carTypes: [(SynthKind, Double)] = [(.hatchback, 0.30), (.sedan, 0.42), (.estate, 0.20), (.van, 0.08)]
+    static let carTypes: [(SynthKind, Double)] = [(.hatchback, 0.30), (.sedan, 0.45), (.estate, 0.20), (.van, 0.05)]
 
     /// One more than the largest kind id.
     static let idLimit = Int(SynthKind.allCases.map(\.rawValue).max()!) + 1

@@ -9,6 +9,13 @@
 // Speed: the range and class images are copied once into padded images (empty pixels at
 // infinity, the border at range 0 and class 0), so that a point's window is read without a
 // bounds check; the k nearest are found without a branch (below). At most 256 window slots.
+//
+// Most points need no search: where every pixel of a point's window lies in the image and holds
+// the same class c (0 < c < class_count), every neighbour votes for c or for nothing, and the
+// nearest slot, at distance 0 (the point itself, or one as near and earlier), is within any
+// cutoff, so the answer is c whatever the ranges. `uniform` marks those windows first (two
+// separable passes over the class image); on a trained network's predictions most pixels lie
+// inside one object or surface.
 static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
@@ -32,9 +39,31 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
     int32_t *neighbour = malloc(sizeof(int32_t) * (size_t)slots);
     uint64_t *best = malloc(sizeof(uint64_t) * (size_t)(k > 0 ? k : 1));
     int32_t *votes = calloc((size_t)(class_count > 0 ? class_count : 1), sizeof(int32_t));
-    if (slots > 256 || !pad_range || !pad_class || !distance || !neighbour || !best || !votes) {
-        free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes);
+    int32_t *across = malloc(sizeof(int32_t) * (size_t)height * (size_t)width);
+    int32_t *uniform = malloc(sizeof(int32_t) * (size_t)height * (size_t)width);
+    if (slots > 256 || !pad_range || !pad_class || !distance || !neighbour || !best || !votes || !across || !uniform) {
+        free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes); free(across); free(uniform);
         return -1;
+    }
+    // across[p]: the pixel's class if the `window` pixels of its row centred on it lie in the
+    // image and share it and it votes, else -1; uniform[p]: the same over `window` rows of across.
+    for (int32_t y = 0; y < height; y++) {
+        const int32_t *line = classes + (int64_t)y * width;
+        int32_t *out_line = across + (int64_t)y * width;
+        for (int32_t x = 0; x < width; x++) {
+            const int32_t c = line[x];
+            int32_t same = c > 0 && c < class_count && x >= half && x + half < width;
+            for (int32_t d = -half; same && d <= half; d++) same = line[x + d] == c;
+            out_line[x] = same ? c : -1;
+        }
+    }
+    for (int32_t y = 0; y < height; y++) {
+        for (int32_t x = 0; x < width; x++) {
+            const int32_t c = across[(int64_t)y * width + x];
+            int32_t same = c >= 0 && y >= half && y + half < height;
+            for (int32_t d = -half; same && d <= half; d++) same = across[(int64_t)(y + d) * width + x] == c;
+            uniform[(int64_t)y * width + x] = same ? c : -1;
+        }
     }
     for (int32_t y = 0; y < height; y++) {
         for (int32_t x = 0; x < width; x++) {
@@ -46,6 +75,8 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
     for (int64_t i = 0; i < n; i++) {
         const int32_t row = rows[i], column = columns[i];
         if (row < 0) { out[i] = 0; continue; }
+        const int32_t settled = uniform[(int64_t)row * width + column];
+        if (settled >= 0) { out[i] = settled; continue; }
         const float r = point_range[i];
         // The window's top-left corner in the padded images is the point's pixel.
         for (int32_t dr = 0; dr < window; dr++) {
@@ -96,6 +127,6 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
         }
         out[i] = most > 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)row * width + column] : no_vote_class);
     }
-    free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes);
+    free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes); free(across); free(uniform);
     return 0;
 }

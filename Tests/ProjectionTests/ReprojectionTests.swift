@@ -78,24 +78,34 @@ import SemanticKITTI
     }
 
     /// The C kernel gives the Swift definition's classes on every point of a real scan, with
-    /// noisy pixel classes (many votes, ties, class 0 and cutoffs), in both no-vote rules and
-    /// for other windows.
+    /// noisy pixel classes (many votes, ties, class 0 and cutoffs) and with blocks of one class
+    /// (the kernel's shortcut for windows of one class), in both no-vote rules and for other
+    /// windows.
     @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
     func theKernelEqualsTheSwiftDefinition() throws {
         try SampleData.require()
         let image = SphericalProjection().project(try Scan(bin: SampleData.scan(1)))
         var state: UInt64 = 0x9E3779B97F4A7C15
-        let classes: [Int32] = (0 ..< image.height * image.width).map { _ in
+        func random() -> UInt64 {
             state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int32(truncatingIfNeeded: (state >> 33) % 6)
+            return state >> 33
         }
-        for (k, window, cutoff) in [(5, 5, Float(1)), (3, 3, 0), (9, 7, 0.5)] {
-            for rule in [RangeKNN.NoVote.pixelClass, .firstClass] {
-                var knn = RangeKNN(k: k, window: window, sigma: 1, cutoff: cutoff)
-                knn.withoutVotes = rule
-                let fast = knn.apply(to: image, pixelClasses: classes, classCount: 5)
-                let reference = knn.applyReference(to: image, pixelClasses: classes, classCount: 5)
-                #expect(fast == reference, "k \(k), window \(window), cutoff \(cutoff), \(rule): \(zip(fast, reference).filter { $0 != $1 }.count) differ")
+        let noisy: [Int32] = (0 ..< image.height * image.width).map { _ in Int32(truncatingIfNeeded: random() % 6) }
+        // Blocks of one class, as a trained network predicts (the kernel settles points whose
+        // whole window is one class without a search), with 3% of pixels changed at random.
+        let blocky: [Int32] = (0 ..< image.height * image.width).map { p in
+            let y = p / image.width, x = p % image.width
+            return random() % 100 < 3 ? Int32(truncatingIfNeeded: random() % 6) : Int32((y / 9 * 7 + x / 37) % 6)
+        }
+        for (name, classes) in [("noisy", noisy), ("blocky", blocky)] {
+            for (k, window, cutoff) in [(5, 5, Float(1)), (3, 3, 0), (9, 7, 0.5), (1, 3, 0.01)] {
+                for rule in [RangeKNN.NoVote.pixelClass, .firstClass] {
+                    var knn = RangeKNN(k: k, window: window, sigma: 1, cutoff: cutoff)
+                    knn.withoutVotes = rule
+                    let fast = knn.apply(to: image, pixelClasses: classes, classCount: 5)
+                    let reference = knn.applyReference(to: image, pixelClasses: classes, classCount: 5)
+                    #expect(fast == reference, "\(name) classes, k \(k), window \(window), cutoff \(cutoff), \(rule): \(zip(fast, reference).filter { $0 != $1 }.count) differ")
+                }
             }
         }
     }

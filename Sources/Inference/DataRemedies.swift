@@ -71,6 +71,25 @@ public struct DataRemedies: Sendable {
         return builder.sample(scan: scan, labels: labels, augmentation: augmentation, generator: &generator)
     }
 
+    /// A line for the start of a run: what is pasted and mixed, the rare classes, the bank, e.g.
+    /// "paste 4 instances per scan from a bank of 812 instances (95,310 points: bicycle 40, person
+    /// 502, ...); mix half the scans ...".
+    public func summary(labels: LabelConfig) -> String {
+        let names = rareClasses.sorted().map { labels.className(learning: Int($0)) }
+        var parts: [String] = []
+        if let bank {
+            let counts = Dictionary(grouping: bank.instances, by: \.learningID).mapValues(\.count)
+            let held = counts.keys.sorted().map { "\(labels.className(learning: Int($0))) \(counts[$0]!)" }
+            parts.append("paste \(augmentation.paste) instance\(augmentation.paste == 1 ? "" : "s") per scan from a bank of "
+                         + "\(bank.instances.count) instances (\(bank.pointCount) points\(held.isEmpty ? "" : ": " + held.joined(separator: ", ")))")
+        }
+        if augmentation.mix > 0 {
+            parts.append(String(format: "mix %.0f%% of the scans (%.0f-degree sector, %d rotated copies of each rare instance)",
+                                augmentation.mix * 100, augmentation.mixSector, augmentation.mixCopies))
+        }
+        return parts.joined(separator: "; ") + "; rare classes: " + (names.isEmpty ? "none" : names.joined(separator: ", "))
+    }
+
     /// The scan of training frame `index` and its learning ids.
     func read(_ index: Int) throws -> (Scan, [Int32]) {
         let frame = frames[index]

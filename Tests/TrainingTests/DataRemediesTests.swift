@@ -185,6 +185,9 @@ import TestSupport
         let dataset = try SemanticKITTIDataset(root: SampleData.root)
         let trainer = try Trainer(config: config, labels: labels, dataset: dataset, run: straight)
         #expect(trainer.remedies?.bank?.instances.isEmpty == false)
+        let summary = try #require(trainer.remedies?.summary(labels: labels))
+        #expect(summary.hasPrefix("paste 2 instances per scan from a bank of ") && summary.contains("car ")
+                && summary.contains("mix 70% of the scans") && summary.hasSuffix("rare classes: car, motorcyclist"), "\(summary)")
         try trainer.train()
         var first = config
         first.epochs = 1

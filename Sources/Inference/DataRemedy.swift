@@ -34,11 +34,8 @@ public enum DataRemedy: String, Sendable, Hashable, CaseIterable, CustomStringCo
         return out
     }
 
-    /// A name as `--remedies` gives it (`none`, `paste`, `mix`, `paste+mix`; `mix+paste` too).
+    /// A name as `--remedies` gives it (`none`, `paste`, `mix`, `paste+mix`), spaces around it ignored.
     public init?(name: String) {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        if trimmed == "mix+paste" { self = .pasteAndMix; return }
-        guard let value = Self(rawValue: trimmed) else { return nil }
-        self = value
+        self.init(rawValue: name.trimmingCharacters(in: .whitespaces))
     }
 }

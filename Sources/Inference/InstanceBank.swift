@@ -56,14 +56,15 @@ public struct InstanceBank: Sendable {
     ///   - workers: scans read at once (the content does not depend on it).
     public init(frames: [DatasetFrame], dataset: any Dataset, lookup: LabelLookup, classes: Set<Int32>,
                 pointBudget: Int, seed: UInt64, workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        guard !classes.isEmpty, pointBudget >= Self.minimumPoints else { self.init(instances: []); return }
         var order = Array(frames.indices)
         var generator = RandomGenerator(seed: RandomGenerator.derive(seed, 3))
         order.shuffle(using: &generator)
         var kept: [Instance] = []
         var points = 0
+        // Scans read at once: a few per worker, so that memory stays a few scans' instances.
         let chunk = max(1, workers) * 4
         var start = 0
-        guard !classes.isEmpty, pointBudget >= Self.minimumPoints else { self.init(instances: []); return }
         while start < order.count, pointBudget - points >= Self.minimumPoints {
             let part = Array(order[start ..< min(order.count, start + chunk)])
             let found = try parallelMap(part.count, workers: max(1, workers)) { k in

@@ -26,8 +26,8 @@ struct CompareCommand: ParsableCommand {
           rangeseg compare --dataset out/synthetic --train-sequences 00,01 \\
             --valid-sequences 08 --losses ce,wce,focal,lovasz+wce,subclassified \\
             --seeds 3 --epochs 5 --out out/compare
-          rangeseg compare --dataset out/synthetic --train-sequences 00,01 \
-            --valid-sequences 08 --losses ce,subclassified --remedies none,paste,mix \
+          rangeseg compare --dataset out/synthetic --train-sequences 00,01 \\
+            --valid-sequences 08 --losses ce,subclassified --remedies none,paste,mix \\
             --seeds 3 --epochs 5 --out out/remedies
         """
     )

@@ -103,8 +103,8 @@ public struct RunDirectory: Sendable {
 /// through the engine, step the optimiser with the learning rate of the schedule. After each
 /// epoch: validation mIoU on every point (official semantics), `last.safetensors` (with the
 /// optimiser state and progress beside it) and `best.safetensors`, CSV logs and plots.
-/// Everything random is derived from the seed, the epoch and the scan, so a resumed run
-/// continues exactly as an uninterrupted one.
+/// Everything random is derived from the seed, the epoch and the scan (paste and mix too: see
+/// `DataRemedies`), so a resumed run continues exactly as an uninterrupted one.
 ///
 /// With `accumulate: K` a step accumulates the gradients of K micro-batches of `batch_size`
 /// scans. On the ranks of a job (`communicator`, from `mpirun`) training is data-parallel:

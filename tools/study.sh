@@ -10,7 +10,8 @@
 # scans when ../shared/data/semantickitti is there. Interrupted, it continues where it stopped
 # (finished runs are only evaluated).
 # Sizes can be changed: STUDY_SCANS (per training sequence), STUDY_VALID_SCANS, STUDY_EPOCHS,
-# STUDY_SEEDS, STUDY_WIDTH, STUDY_JOBS (trainings at once), STUDY_LOSSES, STUDY_OUT; the training
+# STUDY_SEEDS, STUDY_WIDTH, STUDY_JOBS (trainings at once), STUDY_LOSSES, STUDY_REMEDIES (e.g.
+# none,paste,mix: every loss also with each data-side remedy), STUDY_OUT; the training
 # time grows with scans x epochs x width (e.g. STUDY_SCANS=50 STUDY_VALID_SCANS=20 STUDY_EPOCHS=20
 # STUDY_WIDTH=1024 is about 10 times as long).
 set -euo pipefail
@@ -42,10 +43,12 @@ if [ ! -e "$out/data/sequences/08/velodyne" ]; then
 fi
 
 also=()
+remedies=()
+[ -n "${STUDY_REMEDIES:-}" ] && remedies=(--remedies "$STUDY_REMEDIES")
 [ -e "$sample/sequences/00/labels" ] && also=(--also-evaluate "$sample" --also-evaluate-sequences 00)
 "$bin" compare --dataset "$out/data" --train-sequences 00,01,02,03 --valid-sequences 08 \
   --losses "$losses" --seeds "$seeds" --epochs "$epochs" --width "$width" --jobs "$jobs" \
-  --train-config tools/study.yaml --label-config "$out/labels.yaml" "${also[@]}" --out "$out/runs"
+  --train-config tools/study.yaml --label-config "$out/labels.yaml" "${also[@]}" "${remedies[@]}" --out "$out/runs"
 
 seconds=$(( $(date +%s) - started ))
 printf 'study: %d s (%dh %02dm) of wall time for this invocation; results in %s/runs (comparison.md, gain.png, miou-curves.png, loss-curves.png)\n' \

@@ -85,6 +85,7 @@ extension Precision: ExpressibleByArgument {}
 extension PointCloudFormat: ExpressibleByArgument {}
 extension PointCloudEncoding: ExpressibleByArgument {}
 extension InvalidPoints: ExpressibleByArgument {}
+extension DataRemedy: ExpressibleByArgument {}
 
 /// Parses a loss flag (`subclassified`, `lovasz+wce`, `subclassified:0.2+ce:0.8`), failing with
 /// the loss library's message.

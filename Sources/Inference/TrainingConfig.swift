@@ -79,8 +79,42 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         public var jitter: Float = 0.01
         /// Fraction of points dropped at random.
         public var drop: Float = 0.05
+        /// Rare-class instances, cut from other training scans (the `InstanceBank`), pasted into
+        /// each training scan at a random azimuth, occlusion respected (0: off).
+        public var paste = 0
+        /// Probability that a training scan is mixed with another training scan, PolarMix-style
+        /// (`SceneMix`): a sector swapped, and rotated copies of the other's rare instances pasted.
+        public var mix: Float = 0
+        /// Degrees of azimuth of the sector a mix swaps.
+        public var mixSector: Float = 180
+        /// Rotated copies of each of the other scan's rare-class instances that a mix pastes
+        /// (0: the sector swap only).
+        public var mixCopies = 2
+        /// The learning classes (names) that paste and mix treat as rare; empty: every included
+        /// class whose share of points in the label config's `content` is under `rareShare`.
+        public var rareClasses: [String] = []
+        /// With `rareClasses` empty: the share of points under which a class is rare.
+        public var rareShare: Float = 0.005
+        /// Points the instance bank of `paste` may hold (16 bytes each), checked before each
+        /// instance is stored.
+        public var pasteBudget = 2_000_000
 
         public init() {}
+
+        /// Whether paste or mix is on (they need the training scans beside the one being built).
+        public var usesOtherScans: Bool { paste > 0 || mix > 0 }
+
+        /// What is wrong with the keys of paste and mix, one message each.
+        public var remedyProblems: [String] {
+            var out: [String] = []
+            if paste < 0 { out.append("paste cannot be negative") }
+            if !(mix >= 0 && mix <= 1) { out.append("mix must be in [0, 1]") }
+            if !(mixSector > 0 && mixSector <= 360) { out.append("mix_sector must be in (0, 360] degrees") }
+            if mixCopies < 0 { out.append("mix_copies cannot be negative") }
+            if !(rareShare >= 0 && rareShare <= 1) { out.append("rare_share must be in [0, 1]") }
+            if pasteBudget < 0 { out.append("paste_budget cannot be negative") }
+            return out
+        }
 
         /// No augmentation at all.
         public static let none: Augmentation = { var a = Augmentation(); a.rotate = false; a.flip = false; a.jitter = 0; a.drop = 0; return a }()
@@ -91,6 +125,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             Setting("flip", \.flip, "Augmentation: mirror across the x axis half of the time"),
             Setting("jitter", \.jitter, "Augmentation: metres of Gaussian noise on x, y, z"),
             Setting("drop", \.drop, "Augmentation: fraction of points dropped"),
+            Setting("paste", \.paste, "Augmentation: rare-class instances from other training scans pasted into each scan, occlusion respected (0: off)"),
+            Setting("mix", \.mix, "Augmentation: probability that a scan swaps a sector with another training scan and gets rotated copies of its rare instances (PolarMix; 0: off)"),
+            Setting("mix_sector", \.mixSector, "Augmentation: degrees of azimuth of the sector a mix swaps"),
+            Setting("mix_copies", \.mixCopies, "Augmentation: rotated copies of each rare-class instance of the other scan that a mix pastes (0: sector swap only)"),
+            Setting("rare_classes", \.rareClasses, "Augmentation: the classes paste and mix treat as rare, e.g. bicycle,person (empty: those under rare_share of the label config's content)"),
+            Setting("rare_share", \.rareShare, "Augmentation: with rare_classes empty, the share of points under which a class is rare"),
+            Setting("paste_budget", \.pasteBudget, "Augmentation: points the instance bank of paste may hold (16 bytes each)"),
         ]
 
         public init(from decoder: any Decoder) throws { self.init(); try Self.settings.decode(into: &self, from: decoder) }
@@ -332,6 +373,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if preciseBatchNormScans < 0 { out.append("precise_batch_norm_scans cannot be negative") }
         if !(optimizer.learningRate > 0) { out.append("optimizer.learning_rate must be positive") }
         if augmentation.drop < 0 || augmentation.drop >= 1 { out.append("augmentation.drop must be in [0, 1)") }
+        out += augmentation.remedyProblems.map { "augmentation.\($0)" }
         out += loss.problems.map { "loss: \($0)" }
         if loss.terms.contains(.subclassified) {
             for (name, grid) in [("reference_factor", loss.subclassified.referenceFactor), ("query_factor", loss.subclassified.queryFactor)]

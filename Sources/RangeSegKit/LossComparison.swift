@@ -8,11 +8,13 @@ import Parallel
 import SemanticKITTI
 import Training
 
-/// `rangeseg compare` as a library call: trains the same network with each loss and seed,
-/// evaluates each run's best checkpoint on the validation scans (and optionally on a second,
-/// out-of-domain set), and reports mean and spread per loss and class.
+/// `rangeseg compare` as a library call: trains the same network with each loss and seed (and,
+/// with `remedies`, each data-side remedy: arms are loss x remedy), evaluates each run's best
+/// checkpoint on the validation scans (and optionally on a second, out-of-domain set), and
+/// reports mean and spread per arm and class. Every arm trains with the same seeds, so gains
+/// between arms are seed-paired.
 ///
-/// Runs go to `<out>/<loss>-seed<k>`. A run that already finished is only evaluated and a
+/// Runs go to `<out>/<loss>-seed<k>`, or `<out>/<loss>-<remedy>-seed<k>` with remedies. A run that already finished is only evaluated and a
 /// half-finished one is resumed, so an interrupted comparison continues where it stopped.
 /// Trainings run in this process one after the other, or as `jobs` separate processes at once
 /// (`ProcessLauncher`), each with its share of the cores.
@@ -22,6 +24,9 @@ public struct LossComparison {
     public var dataset: URL
     /// The losses compared (names or weighted sums, e.g. `lovasz+wce`).
     public var losses: [LossSpec]
+    /// The data-side remedies compared beside the losses (`none`, `paste`, `mix`, `paste+mix`);
+    /// nil: no remedy axis, every run's augmentation as `base` gives it.
+    public var remedies: [DataRemedy]?
     public var seeds: Int
     /// Stop every epoch after this many steps (quick looks); nil: whole epochs.
     public var maxStepsPerEpoch: Int?
@@ -48,9 +53,15 @@ public struct LossComparison {
         self.seeds = seeds
     }
 
-    /// One (loss, seed) training of the comparison.
+    /// The arms compared, losses outer and remedies inner: each loss with each remedy.
+    public var arms: [ComparisonArm] {
+        losses.flatMap { loss in (remedies.map { $0.map(Optional.some) } ?? [nil]).map { ComparisonArm(loss: loss, remedy: $0) } }
+    }
+
+    /// One (arm, seed) training of the comparison.
     public struct Run: Sendable {
-        public var loss: LossSpec
+        public var loss: LossSpec { arm.loss }
+        public var arm: ComparisonArm
         public var seed: Int
         public var directory: URL
         public var config: TrainingConfig
@@ -75,23 +86,26 @@ public struct LossComparison {
         loss.description
     }
 
-    /// The run directory of a (loss, seed) pair: `<out>/<loss>-seed<k>` (with the `:` of weights
-    /// as `x`: `subclassifiedx0.5+cex0.5-seed0`).
-    public static func runDirectory(out: URL, loss: LossSpec, seed: Int) -> URL {
-        out.appendingPathComponent("\(name(of: loss).replacingOccurrences(of: ":", with: "x"))-seed\(seed)")
+    /// The run directory of a (loss, remedy, seed): `<out>/<loss>-seed<k>`, or
+    /// `<out>/<loss>-<remedy>-seed<k>` with a remedy (with the `:` of weights as `x`:
+    /// `subclassifiedx0.5+cex0.5-seed0`, `ce-paste+mix-seed1`).
+    public static func runDirectory(out: URL, loss: LossSpec, remedy: DataRemedy? = nil, seed: Int) -> URL {
+        let arm = name(of: loss).replacingOccurrences(of: ":", with: "x") + (remedy.map { "-\($0)" } ?? "")
+        return out.appendingPathComponent("\(arm)-seed\(seed)")
     }
 
-    /// Every (loss, seed) run with what is already done in `out`.
+    /// Every (arm, seed) run with what is already done in `out`.
     public func plan(out: URL) -> [Run] {
-        losses.flatMap { loss in
+        arms.flatMap { arm in
             (0 ..< seeds).map { seed in
                 var config = base
-                config.loss.terms = loss
+                config.loss.terms = arm.loss
+                if let remedy = arm.remedy { config.augmentation = remedy.applied(to: base.augmentation) }
                 config.seed = UInt64(seed)
-                let directory = Self.runDirectory(out: out, loss: loss, seed: seed)
+                let directory = Self.runDirectory(out: out, loss: arm.loss, remedy: arm.remedy, seed: seed)
                 let state = RunDirectory(directory).resumeState
                 let finished = (try? SafeTensors.read(from: state))?.metadata["epoch"].flatMap(Int.init) ?? 0
-                return Run(loss: loss, seed: seed, directory: directory, config: config, finishedEpochs: finished)
+                return Run(arm: arm, seed: seed, directory: directory, config: config, finishedEpochs: finished)
             }
         }
     }
@@ -110,9 +124,10 @@ public struct LossComparison {
             }
             events(.runFinished(run))
         }
-        var validation: [[EvaluationReport]] = Array(repeating: [], count: losses.count)
-        var extra: [[EvaluationReport]] = Array(repeating: [], count: losses.count)
-        var curves: [[[EpochRow]]] = Array(repeating: [], count: losses.count)
+        let arms = self.arms
+        var validation: [[EvaluationReport]] = Array(repeating: [], count: arms.count)
+        var extra: [[EvaluationReport]] = Array(repeating: [], count: arms.count)
+        var curves: [[[EpochRow]]] = Array(repeating: [], count: arms.count)
         let dataset = try DatasetLayouts.open(root: self.dataset)
         let extraSet = try extraEvaluation.map { extra in
             let dataset = try DatasetLayouts.open(root: extra.dataset)
@@ -127,7 +142,7 @@ public struct LossComparison {
             if let extraSet { extra[l].append(try segmenter.evaluate(extraSet.frames, of: extraSet.dataset, labels: labels)) }
             curves[l].append(try EpochRow.read(RunDirectory(run.directory)))
         }
-        return ComparisonReport(losses: losses, reports: validation, labels: labels,
+        return ComparisonReport(arms: arms, reports: validation, labels: labels,
                                 extra: extraEvaluation.map { ($0.name, extra) }, curves: curves)
     }
 }
@@ -147,14 +162,21 @@ extension LossComparison {
 }
 
 extension ComparisonReport {
-    /// Writes `comparison.md`, the gain chart `gain.png`/`.svg` of `interest` over `baseline`
-    /// (defaults: subclassified if compared, else the last loss; ce if compared, else the first)
-    /// and the curves `miou-curves` and `loss-curves` (.png and .svg) to `out`.
-    public func write(to out: URL, interest: LossSpec? = nil, baseline: LossSpec? = nil) throws -> (markdown: String, gainChart: URL?) {
+    /// Writes `comparison.md`, the gain chart `gain.png`/`.svg` of the arm of interest over the
+    /// baseline arm and the curves `miou-curves` and `loss-curves` (.png and .svg) to `out`.
+    /// The arm of interest is `interest` (default: subclassified if compared, else the last
+    /// loss) with `interestRemedy` (default: the last remedy compared); the baseline is
+    /// `baseline` (default: ce if compared, else the first loss) with `baselineRemedy`
+    /// (default: the first remedy compared).
+    public func write(to out: URL, interest: LossSpec? = nil, baseline: LossSpec? = nil,
+                      interestRemedy: DataRemedy? = nil, baselineRemedy: DataRemedy? = nil) throws -> (markdown: String, gainChart: URL?) {
         let markdown = fullMarkdown()
         try AtomicFile.write(Data(markdown.utf8), to: out.appendingPathComponent("comparison.md"))
-        let interest = interest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
-        let base = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
+        let losses = self.losses
+        let interestLoss = interest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
+        let baseLoss = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
+        let interest = ComparisonArm(loss: interestLoss, remedy: interestRemedy ?? remedies.last)
+        let base = ComparisonArm(loss: baseLoss, remedy: baselineRemedy ?? remedies.first)
         var gain: URL?
         if interest != base, let chart = gainChart(of: interest, over: base) {
             gain = out.appendingPathComponent("gain.png")
@@ -240,24 +262,34 @@ public struct ProcessLauncher: RunLauncher {
     }
 }
 
-/// The outcome of a loss comparison: each loss's validation reports, one per seed.
+/// The outcome of a loss comparison: each arm's (loss, remedy) validation reports, one per seed.
 public struct ComparisonReport: Sendable {
-    public var losses: [LossSpec]
-    /// `reports[l][s]`: loss `l`, seed `s`, on the validation scans.
+    public var arms: [ComparisonArm]
+    /// `reports[a][s]`: arm `a`, seed `s`, on the validation scans.
     public var reports: [[EvaluationReport]]
     public var labels: LabelConfig
     /// The same checkpoints on a second set of scans, with its name.
     public var extra: (name: String, reports: [[EvaluationReport]])?
-    /// `curves[l][s]`: the epochs of loss `l`, seed `s`.
+    /// `curves[a][s]`: the epochs of arm `a`, seed `s`.
     public var curves: [[[EpochRow]]]
 
-    public init(losses: [LossSpec], reports: [[EvaluationReport]], labels: LabelConfig,
+    public init(arms: [ComparisonArm], reports: [[EvaluationReport]], labels: LabelConfig,
                 extra: (name: String, reports: [[EvaluationReport]])? = nil, curves: [[[EpochRow]]] = []) {
-        self.losses = losses
+        self.arms = arms
         self.reports = reports
         self.labels = labels
         self.extra = extra
         self.curves = curves
+    }
+
+    /// The losses of the arms, each once, in order.
+    public var losses: [LossSpec] {
+        arms.map(\.loss).reduce(into: []) { out, loss in if !out.contains(loss) { out.append(loss) } }
+    }
+
+    /// The remedies of the arms, each once, in order (empty without a remedy axis).
+    public var remedies: [DataRemedy] {
+        arms.compactMap(\.remedy).reduce(into: []) { out, remedy in if !out.contains(remedy) { out.append(remedy) } }
     }
 
     /// Included learning classes, most common first (the label config's `content`).
@@ -274,9 +306,9 @@ public struct ComparisonReport: Sendable {
         return (mean, (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot())
     }
 
-    /// The table of the validation reports (or of `reports` given): one row per loss, mIoU
-    /// then each class's IoU in %, mean ± standard deviation over the seeds; classes ordered by
-    /// prevalence.
+    /// The table of the validation reports (or of `reports` given): one row per arm (its loss,
+    /// and its remedy in a column of its own when remedies are compared), mIoU then each class's
+    /// IoU in %, mean ± standard deviation over the seeds; classes ordered by prevalence.
     public func markdown(_ table: [[EvaluationReport]]? = nil, title: String = "Validation") -> String {
         let table = table ?? reports
         let seeds = table.first?.count ?? 0
@@ -285,10 +317,12 @@ public struct ComparisonReport: Sendable {
             return seeds > 1 ? String(format: "%.1f ± %.1f", mean * 100, spread * 100) : String(format: "%.1f", mean * 100)
         }
         let order = classesByPrevalence
-        var lines = ["| loss | mIoU | " + order.map { labels.className(learning: $0) }.joined(separator: " | ") + " |"]
-        lines.append("|" + String(repeating: " --- |", count: order.count + 2))
-        for (loss, runs) in zip(losses, table) {
-            let row = [LossComparison.name(of: loss), cell(runs.map(\.meanIoU))] + order.map { c in cell(runs.map { $0.confusion.iou()[c] }) }
+        let remedyColumn = !remedies.isEmpty
+        var lines = ["| loss | " + (remedyColumn ? "remedy | " : "") + "mIoU | " + order.map { labels.className(learning: $0) }.joined(separator: " | ") + " |"]
+        lines.append("|" + String(repeating: " --- |", count: order.count + (remedyColumn ? 3 : 2)))
+        for (arm, runs) in zip(arms, table) {
+            let row = [LossComparison.name(of: arm.loss)] + (remedyColumn ? [arm.remedy?.description ?? ""] : [])
+                + [cell(runs.map(\.meanIoU))] + order.map { c in cell(runs.map { $0.confusion.iou()[c] }) }
             lines.append("| " + row.joined(separator: " | ") + " |")
         }
         let note = seeds > 1 ? "mean ± standard deviation over \(seeds) seeds" : "one seed"
@@ -302,10 +336,10 @@ public struct ComparisonReport: Sendable {
         return text
     }
 
-    /// The mean IoU gain (in points) of `loss` over `baseline` per class, by prevalence, with
-    /// the standard deviation of the difference of seed means.
-    public func gains(of loss: LossSpec, over baseline: LossSpec) -> [(className: String, points: Double, spread: Double)]? {
-        guard let a = losses.firstIndex(of: loss), let b = losses.firstIndex(of: baseline) else { return nil }
+    /// The mean IoU gain (in points) of arm `loss` over arm `baseline` per class, by
+    /// prevalence, with the standard deviation of the difference of seed means.
+    public func gains(of loss: ComparisonArm, over baseline: ComparisonArm) -> [(className: String, points: Double, spread: Double)]? {
+        guard let a = arms.firstIndex(of: loss), let b = arms.firstIndex(of: baseline) else { return nil }
         return classesByPrevalence.map { c in
             let x = Self.meanAndSpread(reports[a].map { $0.confusion.iou()[c] * 100 })
             let y = Self.meanAndSpread(reports[b].map { $0.confusion.iou()[c] * 100 })
@@ -314,26 +348,36 @@ public struct ComparisonReport: Sendable {
         }
     }
 
-    /// The per-class gain of `loss` over `baseline` as a bar chart, like the paper's figure:
-    /// IoU gain in points per class, classes by prevalence (most frequent first).
-    public func gainChart(of loss: LossSpec, over baseline: LossSpec) -> Chart.Figure? {
+    /// `gains(of:over:)` of two losses without a remedy axis.
+    public func gains(of loss: LossSpec, over baseline: LossSpec) -> [(className: String, points: Double, spread: Double)]? {
+        gains(of: ComparisonArm(loss: loss), over: ComparisonArm(loss: baseline))
+    }
+
+    /// The per-class gain of arm `loss` over arm `baseline` as a bar chart, like the paper's
+    /// figure: IoU gain in points per class, classes by prevalence (most frequent first).
+    public func gainChart(of loss: ComparisonArm, over baseline: ComparisonArm) -> Chart.Figure? {
         guard let gains = gains(of: loss, over: baseline) else { return nil }
         let seeds = reports.first?.count ?? 0
         return Chart.bars(categories: gains.map(\.className),
-                          series: [Chart.Series(name: "\(LossComparison.name(of: loss)) minus \(LossComparison.name(of: baseline))", points: gains.enumerated().map { (Double($0), $1.points) },
+                          series: [Chart.Series(name: "\(loss) minus \(baseline)", points: gains.enumerated().map { (Double($0), $1.points) },
                                                 spreads: seeds > 1 ? gains.map(\.spread) : nil, color: Chart.palette[0])],
-                          title: "IoU gain of \(LossComparison.name(of: loss)) over \(LossComparison.name(of: baseline)) (\(seeds == 1 ? "one seed" : "mean of \(seeds) seeds"))",
+                          title: "IoU gain of \(loss) over \(baseline) (\(seeds == 1 ? "one seed" : "mean of \(seeds) seeds"))",
                           yTitle: "IoU gain (points)", xTitle: "class, most frequent first",
                           spreadName: "± 1 standard error of the difference")
     }
 
-    /// Validation mIoU (%) per epoch, the mean over seeds, one line per loss.
+    /// `gainChart(of:over:)` of two losses without a remedy axis.
+    public func gainChart(of loss: LossSpec, over baseline: LossSpec) -> Chart.Figure? {
+        gainChart(of: ComparisonArm(loss: loss), over: ComparisonArm(loss: baseline))
+    }
+
+    /// Validation mIoU (%) per epoch, the mean over seeds, one line per arm.
     public func mIoUCurves() -> Chart.Figure {
         Chart.lines(curveSeries { $0.mIoU.map { $0 * 100 } }, title: "Validation mIoU per epoch (mean over seeds)",
                     xTitle: "epoch", yTitle: "mIoU (%)", integerX: true)
     }
 
-    /// Training loss per epoch, the mean over seeds, one line per loss. Losses differ in scale,
+    /// Training loss per epoch, the mean over seeds, one line per arm. Losses differ in scale,
     /// so compare each curve's shape (when it flattens), not the heights of different losses.
     public func lossCurves() -> Chart.Figure {
         Chart.lines(curveSeries { Double($0.trainLoss) }, title: "Training loss per epoch (mean over seeds; each loss on its own scale)",
@@ -341,15 +385,15 @@ public struct ComparisonReport: Sendable {
     }
 
     private func curveSeries(_ value: (EpochRow) -> Double?) -> [Chart.Series] {
-        zip(losses, curves).enumerated().map { index, pair in
-            let (loss, runs) = pair
+        zip(arms, curves).enumerated().map { index, pair in
+            let (arm, runs) = pair
             let epochs = runs.map(\.count).min() ?? 0
             let points = (0 ..< epochs).compactMap { e -> (x: Double, y: Double)? in
                 let values = runs.compactMap { value($0[e]) }
                 guard !values.isEmpty else { return nil }
                 return (Double(e + 1), values.reduce(0, +) / Double(values.count))
             }
-            return Chart.Series(name: LossComparison.name(of: loss), points: points, color: Chart.palette[index % Chart.palette.count])
+            return Chart.Series(name: arm.description, points: points, color: Chart.palette[index % Chart.palette.count])
         }
     }
 }

@@ -103,8 +103,8 @@ public struct RunDirectory: Sendable {
 /// through the engine, step the optimiser with the learning rate of the schedule. After each
 /// epoch: validation mIoU on every point (official semantics), `last.safetensors` (with the
 /// optimiser state and progress beside it) and `best.safetensors`, CSV logs and plots.
-/// Everything random is derived from the seed, the epoch and the scan, so a resumed run
-/// continues exactly as an uninterrupted one.
+/// Everything random is derived from the seed, the epoch and the scan (paste and mix too: see
+/// `DataRemedies`), so a resumed run continues exactly as an uninterrupted one.
 ///
 /// With `accumulate: K` a step accumulates the gradients of K micro-batches of `batch_size`
 /// scans. On the ranks of a job (`communicator`, from `mpirun`) training is data-parallel:
@@ -123,6 +123,8 @@ public final class Trainer {
     let trainFrames: [DatasetFrame]
     let validFrames: [DatasetFrame]
     let builder: SampleBuilder
+    /// Paste and mix over the training scans, when the augmentation asks for either.
+    public let remedies: DataRemedies?
     /// The network, optimiser and loss, and the step that drives them.
     public let step: TrainingStep
     public var model: any SegmentationNetwork { step.model }
@@ -176,6 +178,10 @@ public final class Trainer {
         validFrames = try dataset.labelledFrames(sequences: validNames)
         guard !trainFrames.isEmpty else { throw TrainingError.noTrainingScans(sequences: trainNames) }
         builder = SampleBuilder(config: config, lookup: labels.lookup())
+        remedies = config.augmentation.usesOtherScans
+            ? try DataRemedies(augmentation: config.augmentation, frames: trainFrames, dataset: dataset, labels: labels,
+                               sensor: config.sensor, seed: config.seed)
+            : nil
         step = try TrainingStep(config: config, labels: labels)
     }
 
@@ -253,7 +259,8 @@ public final class Trainer {
             // This rank's micro-batches of the epoch, in order, loaded one ahead.
             let mine = steps.flatMap(\.mine)
             events(.epochStarted(epoch: epoch, steps: steps.count))
-            let loader = BatchLoader(builder: builder, dataset: dataset, frames: trainFrames, augmentation: config.augmentation, seed: config.seed, epoch: epoch)
+            let loader = BatchLoader(builder: builder, dataset: dataset, frames: trainFrames, augmentation: config.augmentation,
+                                     remedies: remedies, seed: config.seed, epoch: epoch)
             var next = 0
             var pending = mine.isEmpty ? nil : loader.start(mine[0])
             var lossSum: Double = 0
@@ -390,6 +397,8 @@ struct BatchLoader: Sendable {
     let dataset: any Dataset
     let frames: [DatasetFrame]
     let augmentation: TrainingConfig.Augmentation
+    /// Paste and mix, which draw on the other training scans; nil when off.
+    let remedies: DataRemedies?
     let seed: UInt64
     let epoch: Int
 
@@ -409,6 +418,7 @@ struct BatchLoader: Sendable {
             pending.result = Result {
                 try indices.map { i in
                     var generator = RandomGenerator(seed: RandomGenerator.derive(loader.seed, 2, UInt64(loader.epoch), UInt64(i)))
+                    if let remedies = loader.remedies { return try remedies.load(i, builder: loader.builder, generator: &generator) }
                     return try loader.builder.load(loader.frames[i], from: loader.dataset, augmentation: loader.augmentation, generator: &generator)
                 }
             }

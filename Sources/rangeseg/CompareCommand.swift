@@ -10,12 +10,14 @@ import SemanticKITTI
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Train the same network with several losses and seeds, and compare them.",
+        abstract: "Train the same network with several losses (and data-side remedies) and seeds, and compare them.",
         discussion: """
         For every loss and seed: a training run in OUT/<loss>-seed<k>, then the best checkpoint's \
-        validation IoU. Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
-        per loss) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain (points) of \
-        --loss-of-interest over --baseline, \
+        validation IoU. With --remedies every loss also trains with each remedy (rare-instance \
+        paste, PolarMix-style mix), in OUT/<loss>-<remedy>-seed<k>, every arm on the same seeds. \
+        Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
+        per arm) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain (points) of \
+        --loss-of-interest (with --remedy-of-interest) over --baseline (with --baseline-remedy), \
         classes ordered from the most to the least common (content of the label config), like the \
         paper's figure. Runs already in OUT are resumed, finished ones only evaluated, so an \
         interrupted comparison continues where it stopped.
@@ -24,6 +26,9 @@ struct CompareCommand: ParsableCommand {
           rangeseg compare --dataset out/synthetic --train-sequences 00,01 \\
             --valid-sequences 08 --losses ce,wce,focal,lovasz+wce,subclassified \\
             --seeds 3 --epochs 5 --out out/compare
+          rangeseg compare --dataset out/synthetic --train-sequences 00,01 \\
+            --valid-sequences 08 --losses ce,subclassified --remedies none,paste,mix \\
+            --seeds 3 --epochs 5 --out out/remedies
         """
     )
 
@@ -34,7 +39,18 @@ struct CompareCommand: ParsableCommand {
             transform: { text in try text.split(separator: ",").map { try parseLoss(String($0)) } })
     var losses: [LossSpec] = [LossSpec(.ce), LossSpec(.wce), LossSpec(.subclassified)]
 
-    @Option(help: "Seeds per loss (0, 1, ...).")
+    @Option(help: ArgumentHelp("Data-side remedies to compare beside the losses, comma-separated: none, paste (rare-class instances from other training scans; --paste instances, default \(DataRemedy.standardPaste)), mix (PolarMix-style mixing; probability --mix, default \(DataRemedy.standardMix)) or paste+mix. Without it every run's augmentation is as configured.", valueName: "list"),
+            transform: { text in
+                try text.split(separator: ",").map { name in
+                    guard let remedy = DataRemedy(name: String(name)) else {
+                        throw ValidationError("'\(name)' is not a remedy (\(DataRemedy.allCases.map(\.description).joined(separator: ", ")))")
+                    }
+                    return remedy
+                }
+            })
+    var remedies: [DataRemedy]?
+
+    @Option(help: "Seeds per arm (0, 1, ...).")
     var seeds: Int = 1
 
     @Option(help: "Output directory.", transform: { URL(fileURLWithPath: $0) })
@@ -47,6 +63,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "The loss it is compared with (default: ce if compared, else the first).",
             transform: { try parseLoss($0) })
     var baseline: LossSpec?
+
+    @Option(help: "With --remedies: the remedy of the arm whose gain the bar chart shows (default: the last of --remedies).")
+    var remedyOfInterest: DataRemedy?
+
+    @Option(help: "With --remedies: the remedy of the arm it is compared with (default: the first of --remedies).")
+    var baselineRemedy: DataRemedy?
 
     @Option(help: "Trainings at once, each a process of its own with an equal share of the cores (default 1: one after the other, in this process).")
     var jobs: Int = 1
@@ -66,6 +88,15 @@ struct CompareCommand: ParsableCommand {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if losses.isEmpty { throw ValidationError("--losses names no loss") }
         if Set(losses.map(\.description)).count != losses.count { throw ValidationError("--losses names a loss twice") }
+        if let remedies {
+            if remedies.isEmpty { throw ValidationError("--remedies names no remedy") }
+            if Set(remedies).count != remedies.count { throw ValidationError("--remedies names a remedy twice") }
+            for (flag, remedy) in [("--remedy-of-interest", remedyOfInterest), ("--baseline-remedy", baselineRemedy)] {
+                if let remedy, !remedies.contains(remedy) { throw ValidationError("\(flag) \(remedy) is not among --remedies") }
+            }
+        } else if remedyOfInterest != nil || baselineRemedy != nil {
+            throw ValidationError("--remedy-of-interest and --baseline-remedy choose among --remedies, which is not given")
+        }
         if training.settings.contains("loss") { throw ValidationError("compare trains every loss of --losses (a list); --loss sets the one loss of train") }
     }
 
@@ -73,6 +104,7 @@ struct CompareCommand: ParsableCommand {
         let labels = try labelConfig.load()
         var comparison = LossComparison(base: try training.resolvedConfig(), labels: labels, dataset: dataset,
                                         losses: losses, seeds: seeds)
+        comparison.remedies = remedies
         comparison.maxStepsPerEpoch = training.maxStepsPerEpoch
         if let alsoEvaluate {
             let sequences = alsoEvaluateSequences.names
@@ -81,7 +113,8 @@ struct CompareCommand: ParsableCommand {
         }
         let runs = comparison.plan(out: out)
         let pending = runs.filter { !$0.isFinished }
-        print("\(runs.count) run\(runs.count == 1 ? "" : "s") (\(losses.count) loss\(losses.count == 1 ? "" : "es") x \(seeds) seed\(seeds == 1 ? "" : "s")) in \(out.path): \(runs.count - pending.count) finished, "
+        let remedyCount = remedies.map { " x \($0.count) remed\($0.count == 1 ? "y" : "ies")" } ?? ""
+        print("\(runs.count) run\(runs.count == 1 ? "" : "s") (\(losses.count) loss\(losses.count == 1 ? "" : "es")\(remedyCount) x \(seeds) seed\(seeds == 1 ? "" : "s")) in \(out.path): \(runs.count - pending.count) finished, "
               + "\(pending.filter { $0.finishedEpochs > 0 }.count) to resume, \(pending.filter { $0.finishedEpochs == 0 }.count) to start"
               + (jobs > 1 ? ", \(jobs) at a time" : "") + ".")
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
@@ -89,7 +122,8 @@ struct CompareCommand: ParsableCommand {
         let view = ComparisonProgress(epochs: comparison.base.epochs, runs: pending.count, parallel: jobs > 1)
         let report = try comparison.run(out: out, jobs: jobs, launcher: launcher) { view.show($0) }
         view.finish()
-        let written = try report.write(to: out, interest: lossOfInterest, baseline: baseline)
+        let written = try report.write(to: out, interest: lossOfInterest, baseline: baseline,
+                                       interestRemedy: remedyOfInterest, baselineRemedy: baselineRemedy)
         print(written.markdown)
         if let chart = written.gainChart { print("Gain chart: \(chart.path) (and gain.svg)") }
         print("Table: \(out.appendingPathComponent("comparison.md").path); curves: miou-curves.png, loss-curves.png (and .svg)")
@@ -116,7 +150,7 @@ final class ComparisonProgress: @unchecked Sendable {
         switch event {
         case let .runStarted(run):
             if !parallel {
-                print("== \(LossComparison.name(of: run.loss)), seed \(run.seed) -> \(run.directory.path)\(run.finishedEpochs > 0 ? " (resuming after epoch \(run.finishedEpochs))" : "")")
+                print("== \(run.arm), seed \(run.seed) -> \(run.directory.path)\(run.finishedEpochs > 0 ? " (resuming after epoch \(run.finishedEpochs))" : "")")
             }
         case let .training(.epochStarted(epoch, steps)):
             bar = ProgressBar("epoch \(epoch + 1)/\(epochs)", total: steps, unit: "steps")

@@ -88,6 +88,7 @@ struct TrainCommand: ParsableCommand {
         trainer.initialWeights = initialWeights
         if let initialWeights, cluster.isLeader { print("Starting from the weights of \(initialWeights.path).") }
         guard cluster.isLeader else { return try trainer.train(resume: resume) }
+        if let remedies = trainer.remedies { print("Augmentation: \(remedies.summary(labels: labels)).") }
         try TrainingProgressView(trainer: trainer).train(resume: resume)
         print("Run directory: \(runDirectory.path) (best.safetensors, last.safetensors, epochs.csv, loss.png/.svg, miou.png/.svg)")
     }

@@ -182,6 +182,45 @@ struct RangeSegKitTests {
         #expect(again.reports[0][0].meanIoU == report.reports[0][0].meanIoU)
     }
 
+    @Test func comparisonArmsAreLossTimesRemedyWithSeedPairedGains() throws {
+        try SampleData.require()
+        let labels = try LabelConfig.semanticKITTI
+        let out = SampleData.temporaryDirectory("kit-compare-remedies")
+        var base = smallConfig(loss: LossSpec(.ce))
+        base.augmentation.rareClasses = ["car"]
+        base.augmentation.mix = 0.25
+        var comparison = LossComparison(base: base, labels: labels, dataset: SampleData.root, losses: [LossSpec(.ce)], seeds: 1)
+        comparison.remedies = [.none, .pasteAndMix]
+        comparison.maxStepsPerEpoch = 1
+        let plan = comparison.plan(out: out)
+        #expect(plan.map(\.directory.lastPathComponent) == ["ce-none-seed0", "ce-paste+mix-seed0"])
+        // A remedy arm uses the base's value where it gives one (mix), else the standard one (paste).
+        #expect(plan.map(\.config.augmentation.paste) == [0, DataRemedy.standardPaste])
+        #expect(plan.map(\.config.augmentation.mix) == [0, 0.25])
+        #expect(plan.allSatisfy { $0.config.seed == 0 && $0.config.augmentation.rareClasses == ["car"] })
+        let started = Recorder()
+        let report = try comparison.run(out: out) { if case let .runStarted(run) = $0 { started.add(run.arm.description) } }
+        #expect(started.values == ["ce, none", "ce, paste+mix"])
+        #expect(report.arms.map(\.remedy) == [DataRemedy.none, .pasteAndMix] && report.reports.map(\.count) == [1, 1])
+        let written = try TrainingConfig(yaml: RunDirectory(out.appendingPathComponent("ce-paste+mix-seed0")).config)
+        #expect(written.augmentation.paste == DataRemedy.standardPaste && written.augmentation.mix == 0.25)
+        let markdown = report.markdown()
+        #expect(markdown.contains("| loss | remedy | mIoU | vegetation | "))
+        #expect(markdown.contains("| ce | none | ") && markdown.contains("| ce | paste+mix | "))
+        // The chart's default: the last remedy over the first, with the same loss and seeds.
+        let chart = try report.write(to: out).gainChart
+        #expect(chart?.lastPathComponent == "gain.png")
+        let gains = try #require(report.gains(of: ComparisonArm(loss: LossSpec(.ce), remedy: .pasteAndMix),
+                                              over: ComparisonArm(loss: LossSpec(.ce), remedy: DataRemedy.none)))
+        #expect(gains.count == 19)
+        let figure = try #require(report.gainChart(of: report.arms[1], over: report.arms[0]))
+        #expect(figure.title.contains("ce, paste+mix over ce, none"))
+        // Finished arms are only evaluated when run again.
+        let restarted = Recorder()
+        _ = try comparison.run(out: out) { if case let .runStarted(run) = $0 { restarted.add(run.arm.description) } }
+        #expect(restarted.values.isEmpty)
+    }
+
     @Test func lossOnArraysGivesValueGradientAndWeightPicture() throws {
         let (logits, labels) = LossBenchmark.imbalancedBatch(batch: 2, classes: 4, height: 8, width: 32)
         let arrays = try LossOnArrays(logits: NumPyArray(logits.scalars, shape: [2, 4, 8, 32]),

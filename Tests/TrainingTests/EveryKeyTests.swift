@@ -55,7 +55,8 @@ struct EveryKeyTests {
       centroid_normalisation: all
     optimizer: {kind: adamw, learning_rate: 0.001, momentum: 0.8, weight_decay: 0.001, nesterov: true}
     schedule: {kind: cosine, warmup_epochs: 2, decay_per_epoch: 0.9, minimum_learning_rate: 0.0001}
-    augmentation: {rotate: false, flip: false, jitter: 0.02, drop: 0.1}
+    augmentation: {rotate: false, flip: false, jitter: 0.02, drop: 0.1, paste: 3, mix: 0.5, mix_sector: 90, mix_copies: 1,
+                   rare_classes: [bicycle, person], rare_share: 0.01, paste_budget: 1000}
     batch_size: 4
     accumulate: 2
     epochs: 3

@@ -809,21 +809,22 @@ struct SceneGenerator {
             // Vehicles in a row behind the sidewalk: every car type, and the rarer vehicles.
             let row = s * (outer + 2.5)
             var x = x0 - 22.0
+            if side < 0 {  // a truck at the head of the near row
+                let (parts, len) = truck(instance: instance())
+                place(parts, x: x + len / 2, y: row + s * 0.5)
+                x += len + 1.2
+            }
             let types: [SynthKind] = side < 0 ? [.hatchback, .sedan, .estate, .van] : [.van, .estate, .sedan, .hatchback]
             for type in types {
                 let (parts, len) = car(instance: instance(), label: .car, type: type)
                 place(parts, x: x + len / 2, y: row)
                 x += len + 1.2
             }
+            place(motorcycle(instance: instance()), x: x + 1, y: row)
+            // The big rare vehicles farther along, where they take fewer of the exhibit's points.
+            x = max(x + 3, x0 + 22)
             let (other, otherLength) = otherVehicle(instance: instance(), kind: side < 0 ? .caravan : .bus)
             place(other, x: x + otherLength / 2, y: row + s * 0.5)
-            x += otherLength + 1.2
-            place(motorcycle(instance: instance()), x: x + 1, y: row)
-            x += 3
-            if side > 0 {
-                let (parts, len) = truck(instance: instance())
-                place(parts, x: x + len / 2, y: row + s * 0.5)
-            }
 
             // Behind the vehicles: fences, a hedge and bushes; at the curb posts; a mound.
             let back = s * (outer + 6.5)

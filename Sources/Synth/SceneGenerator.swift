@@ -774,7 +774,11 @@ struct SceneGenerator {
         street.bays.removeAll { $0.x1 > x0 - 25 && $0.x0 < x0 + 35 }
         street.lots.removeAll { $0.x1 > x0 - 25 && $0.x0 < x0 + 35 }
         if street.parkingWidth > 0 { street.bays.append(StreetInterval(x0: x0 - 20, x1: x0 + 30, side: 0)) }
-        street.lots.append(GroundRect(x0: x0 + 2, x1: x0 + 28, y0: outer + 0.5, y1: outer + 9))
+        // Parking-lot ground under the vehicle rows on both sides, as the generated streets park
+        // cars off the street.
+        for side in [-1.0, 1.0] {
+            street.lots.append(GroundRect(x0: x0 - 23, x1: x0 + 36, y0: side > 0 ? outer + 0.5 : -(outer + 5), y1: side > 0 ? outer + 5 : -(outer + 0.5)))
+        }
         street.zebras.append(x0 + 14)
         islandStrip(x0: x0 + 18.5, length: 10)
         islandStrip(x0: x0 - 14, length: 10)
@@ -786,15 +790,14 @@ struct SceneGenerator {
             let s = Double(side)
             let walk = s * (street.roadHalf + street.sidewalkWidth * 0.55)
             // People and riders on the sidewalk.
-            for (i, kind) in [SynthKind.walking, .standing, .child, .walking, .standing, .child].enumerated() {
+            for (i, kind) in [SynthKind.walking, .standing, .child, .walking].enumerated() {
                 let height = kind == .child ? rng.uniform(1.0, 1.3) : rng.uniform(1.5, 1.9)
-                place(person(height: height, instance: instance(), kind: kind), x: x0 - 12 + Double(i) * 5 + rng.uniform(-0.5, 0.5), y: walk, yaw: rng.uniform(0, 2 * .pi))
+                place(person(height: height, instance: instance(), kind: kind), x: x0 - 12 + Double(i) * 7 + rng.uniform(-0.5, 0.5), y: walk, yaw: rng.uniform(0, 2 * .pi))
             }
             place(bicyclist(instance: instance()), x: x0 + 18, y: walk, yaw: side < 0 ? 0 : .pi)
             place(bicyclist(instance: instance()), x: x0 - 15, y: walk, yaw: side < 0 ? .pi : 0)
             place(motorcyclist(instance: instance()), x: x0 + 23, y: walk, yaw: side < 0 ? 0 : .pi)
             place(motorcyclist(instance: instance()), x: x0 - 20, y: walk, yaw: side < 0 ? .pi : 0)
-            place(motorcyclist(instance: instance()), x: x0 + 4.5, y: walk, yaw: side < 0 ? 0 : .pi)
             // People sitting at the sidewalk's outer edge, between the others.
             for k in 0 ..< 3 {
                 place(person(height: rng.uniform(1.2, 1.8), instance: instance(), kind: .sitting), x: x0 - 9.5 + Double(k) * 10,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times the range k-NN clean-up kernel (Sources/CKernels/range_knn.c) on a real scan.
 
-Compiles the kernel alone with clang -O2 (what a release build of CKernels uses), projects the
+Compiles the kernels with clang -O2 (what a release build of CKernels uses), projects the
 scan with tools/reference_projection.py, draws random pixel classes (or takes a network's:
 --classes, the .logits.npy that `rangeseg infer --arrays` writes for the scan, or an [H, W]
 class image), and runs RangeNet++'s setting (k 5, a 5 x 5 window, sigma 1, cutoff 1) several
@@ -34,10 +34,10 @@ def main():
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--classes", help="logits [1, C, H, W] or classes [H, W] (.npy) of the scan's pixels")
     args = parser.parse_args()
-    source = os.path.join(HERE, "../Sources/CKernels/range_knn.c")
+    kernels = os.path.join(HERE, "../Sources/CKernels")
+    sources = sorted(os.path.join(kernels, f) for f in os.listdir(kernels) if f.endswith(".c"))  # the kernel and its dispatch
     library = os.path.join(tempfile.mkdtemp(), "range_knn.so")
-    subprocess.run(["clang", "-O2", "-shared", "-fPIC", "-I", os.path.join(HERE, "../Sources/CKernels/include"), source, "-o", library],
-                   check=True)
+    subprocess.run(["clang", "-O2", "-shared", "-fPIC", "-I", os.path.join(kernels, "include"), *sources, "-o", library], check=True)
     kernel = ctypes.CDLL(library).rs_range_knn
     kernel.argtypes = [ctypes.c_void_p] * 2 + [ctypes.c_int32] * 2 + [ctypes.c_void_p] * 3 + [
         ctypes.c_int64, ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p, ctypes.c_float, ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p]

@@ -1,7 +1,11 @@
 #include "kernels.h"
+#include "variants.h"
 
 #include <stdlib.h>
 #include <string.h>
+#if RS_HAVE_AVX2_VARIANT
+#include <immintrin.h>
+#endif
 
 // RangeNet++'s range-image k-NN vote (see kernels.h), as the Swift reference
 // RangeKNN.applyReference defines it: the k nearest slots of the window, ties to the lower slot.
@@ -16,6 +20,11 @@
 // cutoff, so the answer is c whatever the ranges. `uniform` marks those windows first (two
 // separable passes over the class image); on a trained network's predictions most pixels lie
 // inside one object or surface.
+//
+// The rest, for RangeNet++'s k 5 and 5 x 5 window on a processor with AVX2, are searched eight
+// points at a time (`search8_k5w5_avx2`): the window's ranges gathered slot by slot, the five
+// nearest kept sorted in registers by the same insertion with a strict comparison, which keeps
+// the earlier slot first among equal distances, the order of the scalar keys.
 static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
@@ -26,6 +35,97 @@ static inline uint64_t slot_key(float distance, int32_t slot) {
     memcpy(&bits, &distance, sizeof bits);
     return (uint64_t)bits << 8 | (uint64_t)slot;
 }
+
+#if RS_HAVE_AVX2_VARIANT
+/// The five nearest slots of a 5 x 5 window, in order, for eight points at once: `base[l]` is
+/// the padded-image index of point l's window corner, `r[l]` its range; writes slot numbers
+/// and distances, five per point. The distances are computed as the scalar path computes them,
+/// (|near - r|) x weight, the centre slot 0, and compared as their bits (non-negative floats
+/// and infinity order as integers), so the result is the scalar one.
+RS_TARGET_AVX2 static void search8_k5w5_avx2(const float *restrict pad_range, int64_t pw, const int32_t *restrict base,
+                                             const float *restrict r, const float *restrict weights,
+                                             int32_t *restrict slots_out, float *restrict distance_out) {
+    const __m256i corner = _mm256_loadu_si256((const __m256i *)base);
+    const __m256 range = _mm256_loadu_ps(r);
+    const __m256 zero = _mm256_setzero_ps();
+    __m256i b[5], s[5];
+    for (int j = 0; j < 5; j++) {
+        b[j] = _mm256_set1_epi32(0x7FFFFFFF); // above every distance, infinity included
+        s[j] = _mm256_setzero_si256();
+    }
+    for (int32_t slot = 0; slot < 25; slot++) {
+        __m256 d;
+        if (slot == 12) {
+            d = zero; // the point itself, at its own range
+        } else {
+            const int32_t offset = (slot / 5) * (int32_t)pw + slot % 5;
+            const __m256i index = _mm256_add_epi32(corner, _mm256_set1_epi32(offset));
+            const __m256 near = _mm256_i32gather_ps(pad_range, index, 4);
+            d = _mm256_sub_ps(near, range);
+            d = _mm256_blendv_ps(d, _mm256_sub_ps(zero, d), _mm256_cmp_ps(d, zero, _CMP_LT_OQ));
+            d = _mm256_mul_ps(d, _mm256_set1_ps(weights[slot]));
+        }
+        const __m256i key = _mm256_castps_si256(d), slot_v = _mm256_set1_epi32(slot);
+        __m256i m[5];
+        for (int j = 0; j < 5; j++) m[j] = _mm256_cmpgt_epi32(b[j], key); // key < b[j]
+        for (int j = 4; j > 0; j--) {
+            b[j] = _mm256_blendv_epi8(_mm256_blendv_epi8(b[j], key, m[j]), b[j - 1], m[j - 1]);
+            s[j] = _mm256_blendv_epi8(_mm256_blendv_epi8(s[j], slot_v, m[j]), s[j - 1], m[j - 1]);
+        }
+        b[0] = _mm256_blendv_epi8(b[0], key, m[0]);
+        s[0] = _mm256_blendv_epi8(s[0], slot_v, m[0]);
+    }
+    int32_t slots[5][8];
+    float distances[5][8];
+    for (int j = 0; j < 5; j++) {
+        _mm256_storeu_si256((__m256i *)slots[j], s[j]);
+        _mm256_storeu_ps(distances[j], _mm256_castsi256_ps(b[j]));
+    }
+    for (int l = 0; l < 8; l++) {
+        for (int j = 0; j < 5; j++) {
+            slots_out[l * 5 + j] = slots[j][l];
+            distance_out[l * 5 + j] = distances[j][l];
+        }
+    }
+}
+
+/// Searches `count` (1-8) points with `search8_k5w5_avx2` (unused lanes repeat the first) and
+/// writes each one's vote, as the scalar path votes.
+RS_TARGET_AVX2 static void vote8_k5w5_avx2(const float *restrict pad_range, const int32_t *restrict pad_class, int64_t pw,
+                                           const int64_t *restrict point, int32_t *restrict base, float *restrict r, int count,
+                                           const float *restrict weights, float cutoff, int32_t class_count,
+                                           int32_t no_vote_class, const int32_t *restrict classes,
+                                           const int32_t *restrict rows, const int32_t *restrict columns, int32_t width,
+                                           int32_t *restrict votes, int32_t *restrict out) {
+    for (int l = count; l < 8; l++) {
+        base[l] = base[0];
+        r[l] = r[0];
+    }
+    int32_t slots[40];
+    float distances[40];
+    search8_k5w5_avx2(pad_range, pw, base, r, weights, slots, distances);
+    for (int l = 0; l < count; l++) {
+        const int32_t *cls_at = pad_class + base[l];
+        int32_t winner = 0, most = 0;
+        for (int32_t j = 0; j < 5; j++) {
+            const int32_t slot = slots[l * 5 + j], cls = cls_at[(slot / 5) * pw + slot % 5];
+            if ((distances[l * 5 + j] <= cutoff || cutoff <= 0.0f) && cls > 0 && cls < class_count) {
+                const int32_t v = ++votes[cls];
+                if (v > most || (v == most && cls < winner)) {
+                    winner = cls;
+                    most = v;
+                }
+            }
+        }
+        for (int32_t j = 0; j < 5; j++) {
+            const int32_t slot = slots[l * 5 + j], cls = cls_at[(slot / 5) * pw + slot % 5];
+            if (cls > 0 && cls < class_count) votes[cls] = 0;
+        }
+        const int64_t p = point[l];
+        out[p] = most > 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)rows[p] * width + columns[p]] : no_vote_class);
+    }
+}
+#endif
 
 int rs_range_knn(const float *restrict range, const int32_t *restrict classes, int32_t height, int32_t width,
                  const int32_t *restrict rows, const int32_t *restrict columns, const float *restrict point_range,
@@ -72,12 +172,34 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
         }
         memcpy(pad_class + (y + half) * pw + half, classes + (int64_t)y * width, sizeof(int32_t) * (size_t)width);
     }
+#if RS_HAVE_AVX2_VARIANT
+    const int vector = k == 5 && window == 5 && rs_active_kernel_variant() == RS_KERNELS_AVX2;
+#else
+    const int vector = 0;
+#endif
+    int64_t lane_point[8];
+    int32_t lane_base[8];
+    float lane_range[8];
+    int lanes = 0;
     for (int64_t i = 0; i < n; i++) {
         const int32_t row = rows[i], column = columns[i];
         if (row < 0) { out[i] = 0; continue; }
         const int32_t settled = uniform[(int64_t)row * width + column];
         if (settled >= 0) { out[i] = settled; continue; }
         const float r = point_range[i];
+#if RS_HAVE_AVX2_VARIANT
+        if (vector) { // gathered eight at a time; the last few after the loop
+            lane_point[lanes] = i;
+            lane_base[lanes] = (int32_t)((int64_t)row * pw + column);
+            lane_range[lanes] = r;
+            if (++lanes == 8) {
+                vote8_k5w5_avx2(pad_range, pad_class, pw, lane_point, lane_base, lane_range, 8, weights, cutoff,
+                                class_count, no_vote_class, classes, rows, columns, width, votes, out);
+                lanes = 0;
+            }
+            continue;
+        }
+#endif
         // The window's top-left corner in the padded images is the point's pixel.
         for (int32_t dr = 0; dr < window; dr++) {
             const float *near = pad_range + (int64_t)(row + dr) * pw + column;
@@ -127,6 +249,12 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
         }
         out[i] = most > 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)row * width + column] : no_vote_class);
     }
+#if RS_HAVE_AVX2_VARIANT
+    if (lanes > 0) {
+        vote8_k5w5_avx2(pad_range, pad_class, pw, lane_point, lane_base, lane_range, lanes, weights, cutoff,
+                        class_count, no_vote_class, classes, rows, columns, width, votes, out);
+    }
+#endif
     free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes); free(across); free(uniform);
     return 0;
 }

@@ -36,6 +36,27 @@ static inline uint64_t slot_key(float distance, int32_t slot) {
     return (uint64_t)bits << 8 | (uint64_t)slot;
 }
 
+/// The vote of `k` neighbours, nearest first (`cls`, `distance`): those within `cutoff` (when
+/// positive) and of a class in 1..<class_count vote, and the lowest class of the most votes
+/// wins; -1 when none votes. `votes` (class_count counters) is zero before and after.
+static inline int32_t tally(const int32_t *restrict cls, const float *restrict distance, int32_t k, float cutoff,
+                            int32_t class_count, int32_t *restrict votes) {
+    int32_t winner = 0, most = 0;
+    for (int32_t j = 0; j < k; j++) {
+        if ((distance[j] <= cutoff || cutoff <= 0.0f) && cls[j] > 0 && cls[j] < class_count) {
+            const int32_t v = ++votes[cls[j]];
+            if (v > most || (v == most && cls[j] < winner)) {
+                winner = cls[j];
+                most = v;
+            }
+        }
+    }
+    for (int32_t j = 0; j < k; j++) {
+        if (cls[j] > 0 && cls[j] < class_count) votes[cls[j]] = 0;
+    }
+    return most > 0 ? winner : -1;
+}
+
 #if RS_HAVE_AVX2_VARIANT
 /// The five nearest slots of a 5 x 5 window, in order, for eight points at once: `base[l]` is
 /// the padded-image index of point l's window corner, `r[l]` its range; writes slot numbers
@@ -105,24 +126,14 @@ RS_TARGET_AVX2 static void vote8_k5w5_avx2(const float *restrict pad_range, cons
     float distances[40];
     search8_k5w5_avx2(pad_range, pw, base, r, weights, slots, distances);
     for (int l = 0; l < count; l++) {
-        const int32_t *cls_at = pad_class + base[l];
-        int32_t winner = 0, most = 0;
+        int32_t cls[5];
         for (int32_t j = 0; j < 5; j++) {
-            const int32_t slot = slots[l * 5 + j], cls = cls_at[(slot / 5) * pw + slot % 5];
-            if ((distances[l * 5 + j] <= cutoff || cutoff <= 0.0f) && cls > 0 && cls < class_count) {
-                const int32_t v = ++votes[cls];
-                if (v > most || (v == most && cls < winner)) {
-                    winner = cls;
-                    most = v;
-                }
-            }
+            const int32_t slot = slots[l * 5 + j];
+            cls[j] = pad_class[base[l] + (slot / 5) * pw + slot % 5];
         }
-        for (int32_t j = 0; j < 5; j++) {
-            const int32_t slot = slots[l * 5 + j], cls = cls_at[(slot / 5) * pw + slot % 5];
-            if (cls > 0 && cls < class_count) votes[cls] = 0;
-        }
+        const int32_t winner = tally(cls, distances + l * 5, 5, cutoff, class_count, votes);
         const int64_t p = point[l];
-        out[p] = most > 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)rows[p] * width + columns[p]] : no_vote_class);
+        out[p] = winner >= 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)rows[p] * width + columns[p]] : no_vote_class);
     }
 }
 #endif
@@ -232,22 +243,15 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
                 best[0] = min_u64(best[0], key);
             }
         }
-        int32_t winner = 0, most = 0;
+        int32_t cls[256];
+        float near[256];
         for (int32_t j = 0; j < k; j++) {
-            const int32_t s = (int32_t)(best[j] & 0xFF), cls = neighbour[s];
-            if ((distance[s] <= cutoff || cutoff <= 0.0f) && cls > 0 && cls < class_count) {
-                const int32_t v = ++votes[cls];
-                if (v > most || (v == most && cls < winner)) {
-                    winner = cls;
-                    most = v;
-                }
-            }
+            const int32_t s = (int32_t)(best[j] & 0xFF);
+            cls[j] = neighbour[s];
+            near[j] = distance[s];
         }
-        for (int32_t j = 0; j < k; j++) {
-            const int32_t cls = neighbour[best[j] & 0xFF];
-            if (cls > 0 && cls < class_count) votes[cls] = 0;
-        }
-        out[i] = most > 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)row * width + column] : no_vote_class);
+        const int32_t winner = tally(cls, near, k, cutoff, class_count, votes);
+        out[i] = winner >= 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)row * width + column] : no_vote_class);
     }
 #if RS_HAVE_AVX2_VARIANT
     if (lanes > 0) {

@@ -339,7 +339,7 @@ struct SceneGenerator {
                 switch kind {
                 case "truck", "other":
                     let (parts, len) = kind == "truck" ? truck(instance: instance())
-                                                       : otherVehicle(instance: instance(), small: true)
+                                                       : otherVehicle(instance: instance())
                     if x + len > x1 { return }
                     let y = lateral(parts)
                     statics.append(contentsOf: parts.map { $0.placed(x: x + len / 2, y: y, cosYaw: cos(yaw), sinYaw: sin(yaw)) })
@@ -369,7 +369,7 @@ struct SceneGenerator {
         switch kind {
         case 1: statics.append(contentsOf: motorcycle(instance: instance()).map { $0.placed(x: x, y: y, cosYaw: c, sinYaw: s) })
         case 2:
-            let (parts, _) = otherVehicle(instance: instance(), small: true)
+            let (parts, _) = otherVehicle(instance: instance())
             statics.append(contentsOf: parts.map { $0.placed(x: x, y: y, cosYaw: c, sinYaw: s) })
         default:
             let (parts, _) = car(instance: instance(), label: .car)
@@ -494,9 +494,10 @@ struct SceneGenerator {
         }
     }
 
-    private mutating func fence(_ x0: Double, _ x1: Double, y: Double) {
-        let mesh = rng.chance(0.5)
-        let height = rng.uniform(0.8, 1.7)
+    /// A fence in segments of at most 15 m: a see-through mesh half the time unless `mesh` is given.
+    private mutating func fence(_ x0: Double, _ x1: Double, y: Double, mesh given: Bool? = nil, heights: ClosedRange<Double> = 0.8 ... 1.7) {
+        let mesh = given ?? rng.chance(0.5)
+        let height = rng.uniform(heights.lowerBound, heights.upperBound)
         let m = Material(.fence, kind: mesh ? .meshFence : .solidFence, remission: Float(rng.uniform(0.2, 0.45)), spread: 0.1, passThrough: mesh ? 0.45 : 0)
         var x = x0
         while x < x1 - 0.5 {
@@ -569,10 +570,10 @@ struct SceneGenerator {
         return (parts, parts.map { $0.cx + $0.hx }.max()! - parts.map { $0.cx - $0.hx }.min()!)
     }
 
-    /// Buses, trailers, caravans: SemanticKITTI's "other-vehicle".
-    private mutating func otherVehicle(instance: UInt16, small: Bool = false, kind: SynthKind? = nil) -> ([Primitive], Double) {
+    /// SemanticKITTI's "other-vehicle": a caravan or trailer (parked ones), or a bus.
+    private mutating func otherVehicle(instance: UInt16, kind: SynthKind = .caravan) -> ([Primitive], Double) {
         let remission = Float(rng.uniform(0.15, 0.55))
-        if kind == .caravan || (kind == nil && (small || rng.chance(0.5))) {  // caravan or trailer
+        if kind == .caravan {
             let m = Material(.otherVehicle, instance: instance, kind: .caravan, remission: remission, spread: 0.12)
             let len = rng.uniform(3.5, 6.5)
             return ([.box(x: 0, y: 0, z0: 0.35, size: (len, rng.uniform(1.9, 2.4), rng.uniform(1.6, 2.6)), m)], len)
@@ -831,8 +832,8 @@ struct SceneGenerator {
 
             // Behind the vehicles: fences, a hedge and bushes; at the curb posts; a mound.
             let back = s * (outer + 6.5)
-            fenceKind(x0 - 22, x0 - 10, y: back, mesh: side < 0)
-            fenceKind(x0 - 8, x0 + 2, y: back, mesh: side > 0)
+            fence(x0 - 22, x0 - 10, y: back, mesh: side < 0, heights: 1.0 ... 1.7)
+            fence(x0 - 8, x0 + 2, y: back, mesh: side > 0, heights: 1.0 ... 1.7)
             hedge(x0 + 4, x0 + 14, y: back)
             for k in 0 ..< 3 { bush(x: x0 + 16 + Double(k) * 2.5, y: back) }
             lamp(x: x0 - 5, side: side)
@@ -863,12 +864,5 @@ struct SceneGenerator {
                 place(person(height: rng.uniform(1.5, 1.9), instance: instance(), kind: .standing), x: fx, y: walk, yaw: rng.uniform(0, 2 * .pi))
             }
         }
-    }
-
-    /// A fence of the given kind (see `fence`, which draws the kind).
-    private mutating func fenceKind(_ x0: Double, _ x1: Double, y: Double, mesh: Bool) {
-        let height = rng.uniform(1.0, 1.7)
-        let m = Material(.fence, kind: mesh ? .meshFence : .solidFence, remission: Float(rng.uniform(0.2, 0.45)), spread: 0.1, passThrough: mesh ? 0.45 : 0)
-        statics.append(.box(x: (x0 + x1) / 2, y: y, size: (x1 - x0, 0.05, height), m))
     }
 }

@@ -240,12 +240,12 @@ public enum Synthesizer {
         // Each sequence's kinds, with their shares of their class's points in that sequence.
         var catalogs: [SubclassCatalog] = []
         var overall = [Int](repeating: 0, count: SynthKind.idLimit)
-        for h in histograms { for (i, n) in h.kinds.enumerated() { overall[i] += n } }
         for (s, dir) in directories.enumerated() {
             var counts = [Int](repeating: 0, count: SynthKind.idLimit)
             for h in histograms[(s * scansPerSequence) ..< ((s + 1) * scansPerSequence)] {
                 for (i, n) in h.kinds.enumerated() { counts[i] += n }
             }
+            for (i, n) in counts.enumerated() { overall[i] += n }
             let catalog = SynthKind.catalog(counts: counts)
             do {
                 try catalog.write(yaml: SubclassCatalog.file(sequence: dir), comment: SynthKind.catalogComment)

@@ -68,9 +68,12 @@ final class ConvolutionPrimitives {
     ///     input and output; oneDNN accumulates in float32 either way.
     ///   - outputType: the element type of the forward output.
     ///   - The gradients of weights and bias are float32 in either precision.
-    init(input: [Int], weights: [Int], output: [Int], bias: Bool, settings s: ConvolutionSettings, training: Bool,
-         type: ElementType = .f32, outputType: ElementType = .f32, postOps: PostOps? = nil) {
+    ///   - bias: whether the backward-weights pass computes the bias's gradient; the forward
+    ///     pass adds the bias only when also `forwardBias` (see `addChannelBias`).
+    init(input: [Int], weights: [Int], output: [Int], bias: Bool, forwardBias: Bool? = nil, settings s: ConvolutionSettings,
+         training: Bool, type: ElementType = .f32, outputType: ElementType = .f32, postOps: PostOps? = nil) {
         self.training = training
+        let forwardBias = forwardBias ?? bias
         let strides: [Int64] = [Int64(s.stride.height), Int64(s.stride.width)]
         let dilates: [Int64] = [Int64(s.dilation.height - 1), Int64(s.dilation.width - 1)]
         let padL: [Int64] = [Int64(s.padding.height), Int64(s.padding.width)]
@@ -112,7 +115,7 @@ final class ConvolutionPrimitives {
             var bia = MemoryDescriptor.plain([weights[0]]).raw
             var d = dnnl_convolution_desc_t()
             let status: dnnl_status_t = withUnsafeMutablePointer(to: &bia) { biasPointer in
-                let b = bias ? biasPointer : nil
+                let b = (pass == .forward ? forwardBias : bias) ? biasPointer : nil
                 switch (s.transposed, pass) {
                 case (false, .forward): return dnnl_dilated_convolution_forward_desc_init(&d, prop, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
                 case (true, .forward): return dnnl_dilated_deconvolution_forward_desc_init(&d, prop, alg, &src, &wei, b, &dst, strides, dilates, padL, padR)
@@ -141,7 +144,7 @@ final class ConvolutionPrimitives {
         // channels) take 32 or more only; the gemm fallback costs several times more.
         func slow(_ p: Primitive) -> Bool { p.implementation.contains("gemm") || p.implementation.hasPrefix("ref") }
         let strided = s.stride.height > 1 || s.stride.width > 1
-        paddedForward = s.transposed && strided && !bias && postOps == nil && slow(forward)
+        paddedForward = s.transposed && strided && !forwardBias && postOps == nil && slow(forward)
             ? ChannelPaddedPass(input: input, weights: weights, output: output, settings: s, pass: .forward,
                                 type: type, outputType: outputType, strides: strides, dilates: dilates, padL: padL, padR: padR)
             : nil
@@ -151,7 +154,7 @@ final class ConvolutionPrimitives {
             : nil
         let widthStride2 = s.stride == Size2D(1, 2) && s.dilation == Size2D(1, 1)
         let height = (padL[0], padR[0])
-        polyphaseForward = widthStride2 && s.transposed && !bias && postOps == nil && paddedForward == nil && slow(forward)
+        polyphaseForward = widthStride2 && s.transposed && !forwardBias && postOps == nil && paddedForward == nil && slow(forward)
             ? WidthPolyphasePass(input: input, output: output, weights: weights, heightPadding: height,
                                  widthPadding: s.padding.width, type: type, outputType: outputType)
             : nil
@@ -330,6 +333,30 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
     return y
 }
 
+/// Adds `bias` (`[C]`, float32) to each channel of `y` (`[N, C, H, W]`) in place, with one jit
+/// binary primitive. The bias goes in `y`'s channel-blocked layout and element type (so rounded
+/// to bfloat16 under bf16, as PyTorch's bf16 autocast rounds it): oneDNN 2.6 runs a per-channel
+/// addition from a plain or a float32 operand in a reference loop.
+///
+/// Used for transposed convolutions: oneDNN 2.6's deconvolution adds its bias in a reference
+/// loop after the jit kernel, which made DarkNet's five bf16 decoder deconvolutions (64 x 2048,
+/// batch 1) take 342 ms, against 89 ms without the bias plus 1.5 ms for the additions, and 86 ms
+/// in PyTorch's oneDNN 3.x (AMD EPYC with AVX512-BF16, 2 threads, 2026-12-03).
+func addChannelBias(_ bias: Storage, to y: Storage) {
+    let dims = y.descriptor.dims
+    let channels = [1, dims[1], 1, 1]
+    let type = y.descriptor.elementType
+    let perChannel = Storage(viewing: bias, as: .plain(channels)).reordered(to: .blocked(channels, type: type))
+    let desc = y.descriptor
+    let primitive = DNNLContext.shared.cached("bias|\(desc.key)") { () -> Primitive in
+        var d = dnnl_binary_desc_t()
+        var s0 = desc.raw, s1 = perChannel.descriptor.raw, dst = desc.raw
+        dnnlCheck(dnnl_binary_desc_init(&d, dnnl_binary_add, &s0, &s1, &dst), "bias addition")
+        return Primitive(&d, what: "bias addition")
+    }
+    primitive.execute([(DNNL_ARG_SRC_0, y), (DNNL_ARG_SRC_1, perChannel), (DNNL_ARG_DST, y)])
+}
+
 /// Shared forward and backward of convolution and transposed convolution.
 private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDescriptor, logicalWeights: [Int],
                          bias: Tensor?, output: [Int], settings: ConvolutionSettings, outputType: ElementType?) -> Tensor {
@@ -338,10 +365,14 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     let training = GradientMode.isEnabled && inputs.contains { $0.requiresGrad }
     let type = Autocast.precision.elementType
     let outType = outputType ?? type
+    // A transposed convolution's bias is added apart (`addChannelBias`): oneDNN 2.6's
+    // deconvolution adds it in a slow reference loop after its jit kernel.
+    let biasApart = settings.transposed && bias != nil
     let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
-                              settings: settings, training: training, type: type, outputType: outType)
+                              forwardBias: !biasApart && bias != nil, settings: settings, training: training,
+                              type: type, outputType: outType)
     }
     let forward = primitives.forward
     let userWeights = Storage(viewing: weight.plainStorage, as: weightDescriptor)
@@ -361,9 +392,10 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
         xs = x.storage(in: forward.src)
         out = Storage(forward.dst)
         var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, xs), (DNNL_ARG_WEIGHTS, ws), (DNNL_ARG_DST, out)]
-        if let bias { args.append((DNNL_ARG_BIAS, bias.plainStorage)) }
+        if let bias, !biasApart { args.append((DNNL_ARG_BIAS, bias.plainStorage)) }
         forward.execute(args)
     }
+    if let bias, biasApart { addChannelBias(bias.plainStorage, to: out) }
 
     let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
     let weightShape = weight.shape

@@ -342,17 +342,26 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
 /// loop after the jit kernel, which made DarkNet's five bf16 decoder deconvolutions (64 x 2048,
 /// batch 1) take 342 ms, against 89 ms without the bias plus 1.5 ms for the additions, and 86 ms
 /// in PyTorch's oneDNN 3.x (AMD EPYC with AVX512-BF16, 2 threads, 2026-12-03).
-func addChannelBias(_ bias: Storage, to y: Storage) {
+///
+/// `leakySlope`: a leaky ReLU applied after the addition, in the same pass (a post-op).
+func addChannelBias(_ bias: Storage, to y: Storage, leakySlope: Float? = nil) {
     let dims = y.descriptor.dims
     let channels = [1, dims[1], 1, 1]
     let type = y.descriptor.elementType
-    let perChannel = Storage(viewing: bias, as: .plain(channels)).reordered(to: .blocked(channels, type: type))
     let desc = y.descriptor
-    let primitive = DNNLContext.shared.cached("bias|\(desc.key)") { () -> Primitive in
+    // In the channel-blocked layout when `y` is in it (a bias in another layout than `y`'s
+    // broadcasts wrongly there, seen with 8 channels padded to 16).
+    let layout = desc == .blocked(dims, type: type) ? MemoryDescriptor.blocked(channels, type: type) : .plain(channels, type: type)
+    let perChannel = Storage(viewing: bias, as: .plain(channels)).reordered(to: layout)
+    let postOps = leakySlope.map { PostOps(leakySlope: $0) }
+    let primitive = DNNLContext.shared.cached("bias|\(desc.key)|\(postOps?.description ?? "")") { () -> Primitive in
         var d = dnnl_binary_desc_t()
         var s0 = desc.raw, s1 = perChannel.descriptor.raw, dst = desc.raw
         dnnlCheck(dnnl_binary_desc_init(&d, dnnl_binary_add, &s0, &s1, &dst), "bias addition")
-        return Primitive(&d, what: "bias addition")
+        guard let made = Primitive.ifSupported(&d, postOps: postOps, what: "bias addition") else {
+            fatalError("oneDNN: no implementation for a bias addition to \(dims)")
+        }
+        return made
     }
     primitive.execute([(DNNL_ARG_SRC_0, y), (DNNL_ARG_SRC_1, perChannel), (DNNL_ARG_DST, y)])
 }
@@ -474,17 +483,46 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
     }
     let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: transposed)
     let type = Autocast.precision.elementType
-    let postOps = leakySlope == nil && addends.isEmpty ? nil
+    // oneDNN 2.6's deconvolution applies a bias and post-ops in a reference loop, so a transposed
+    // convolution runs bare and its folded bias and leaky ReLU follow in one binary pass.
+    precondition(!transposed || addends.isEmpty, "a transposed convolution takes no addends")
+    let postOps = transposed || (leakySlope == nil && addends.isEmpty) ? nil
         : PostOps(leakySlope: leakySlope, addends: addends.count, output: output, outputType: type)
     let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(type)>\(type)|\(postOps?.description ?? "")"
     let primitives = DNNLContext.shared.cached(key) {
-        ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, settings: settings,
-                              training: false, type: type, outputType: type, postOps: postOps)
+        ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, forwardBias: !transposed,
+                              settings: settings, training: false, type: type, outputType: type, postOps: postOps)
     }
     let forward = primitives.forward
     let (weights, bias) = cache.entry(for: layer, layout: forward.weights, versions: versions) {
         let (w, b) = fold()
         return (Storage(viewing: w.plainStorage, as: userDescriptor).reordered(to: forward.weights), b.plainStorage)
+    }
+    if transposed {
+        let out: Storage
+        if primitives.paddedForward == nil && primitives.polyphaseForward == nil {
+            out = Storage(forward.dst)
+            forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, out)])
+        } else {
+            // The pass runs in phases or padded (see `ConvolutionPrimitives`), with weights of its own
+            // made from the folded ones in PyTorch's layout.
+            let (plainWeights, _) = cache.entry(for: layer, layout: userDescriptor, versions: versions) {
+                let (w, b) = fold()
+                return (Storage(viewing: w.plainStorage, as: userDescriptor), b.plainStorage)
+            }
+            let folded = Tensor(shape: weightShape, storage: Storage(viewing: plainWeights, as: .plain(weightShape)))
+            out = withoutGradient {
+                convolution(x, weight: folded, weightDescriptor: userDescriptor, logicalWeights: logical, bias: nil,
+                            output: output, settings: settings, outputType: type)
+            }.storage
+        }
+        // oneDNN 2.6's binary kernel applies a post-op wrongly to a channel-blocked tensor whose
+        // channels do not fill the last block (seen with 8 channels in 16-channel blocks).
+        let whole = output[1] % ChannelBlock.size == 0
+        addChannelBias(bias, to: out, leakySlope: whole ? leakySlope : nil)
+        let y = Tensor(shape: output, storage: out)
+        if let leakySlope, !whole { return withoutGradient { leakyReLU(y, slope: leakySlope) } }
+        return y
     }
     let out = Storage(forward.dst)
     var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weights),

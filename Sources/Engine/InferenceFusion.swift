@@ -11,10 +11,11 @@ import Foundation
 /// convolution, after its leaky ReLU, as binary post-ops (oneDNN 2.6's jit kernels take these in
 /// the blocked layout; a sum post-op in that order they do not).
 ///
-/// Not fused, because oneDNN 2.6 runs them slower fused than apart on this CPU: transposed
-/// convolutions with post-ops or a bias (its deconvolution applies them in a slow reference
-/// pass: with batch norm folded into the bias, the five bf16 decoder deconvolutions of a 64 x 2048
-/// image took 333 ms instead of 17 ms, single-threaded).
+/// A transposed convolution → batch norm (→ leaky ReLU) runs as the transposed convolution with
+/// batch norm's scale folded into its weights, then one binary pass that adds the folded bias and
+/// applies the leaky ReLU as a post-op: oneDNN 2.6's deconvolution applies a bias or post-ops of
+/// its own in a slow reference loop (with batch norm folded into the bias, the five bf16 decoder
+/// deconvolutions of a 64 x 2048 image took 333 ms instead of 17 ms, single-threaded).
 ///
 /// Folding, per output channel `o` (`BatchNorm2d.folded(intoWeight:bias:outputAxis:)`):
 /// `s = γ_o / sqrt(runningVar_o + ε)`, `w'_o = s · w_o`, `b'_o = β_o + s · (b_o − runningMean_o)`.
@@ -40,6 +41,14 @@ enum InferenceFusion {
                     versions: versions(conv.weight, conv.bias, bn), cache: cache
                 ) { bn.folded(intoWeight: conv.weight, bias: conv.bias) }
                 if last && conv.weight.shape[0] >= 16 { pending = [] }
+                i += used
+            } else if let deconv = layers[i] as? ConvTranspose2d, let bn = next, !bn.isTraining {
+                let used = leaky == nil ? 2 : 3
+                x = fusedConvolutionForInference(
+                    x, layer: deconv, weightShape: deconv.weight.shape, transposed: true, stride: deconv.stride,
+                    padding: deconv.padding, dilation: deconv.dilation, leakySlope: leaky?.slope,
+                    versions: versions(deconv.weight, deconv.bias, bn), cache: cache
+                ) { bn.folded(intoWeight: deconv.weight, bias: deconv.bias, outputAxis: 1) }
                 i += used
             } else if let residual = layers[i] as? Residual {
                 let last = i + 1 == layers.count

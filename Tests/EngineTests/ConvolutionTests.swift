@@ -77,7 +77,7 @@ import CDNNL
         }
         #expect(primitives.forward.memoryDescriptor(dnnl_query_weights_md, 1).rank == 0, "the deconvolution takes no bias")
         let output = y.storage.descriptor
-        let addition = DNNLContext.shared.cached("bias|\(output.key)") { () -> Primitive in
+        let addition = DNNLContext.shared.cached("bias|\(output.key)|") { () -> Primitive in
             Issue.record("no bias addition cached for \(output.key)")
             return primitives.forward
         }

@@ -458,10 +458,13 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
 /// `layer` and remade only when `versions` (of the tensors they derive from) change, so a
 /// network that labels many scans folds and converts its weights once.
 ///
-/// `addends` (tensors of the output's shape) are added after the activation by binary post-ops:
-/// a residual block's sum and a decoder stage's skip connection in the same pass.
+/// `channelAffine` (per-channel vectors) multiplies and then shifts each channel after the
+/// activation: a batch norm that follows the activation (SalsaNext's order), which cannot be
+/// folded into the weights. `addends` (tensors of the output's shape) are added after that by
+/// binary post-ops: a residual block's sum and a decoder stage's skip connection in the same pass.
 func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [Int], transposed: Bool, stride: Size2D,
-                                  padding: Size2D, dilation: Size2D, leakySlope: Float?, addends: [Tensor] = [],
+                                  padding: Size2D, dilation: Size2D, leakySlope: Float?,
+                                  channelAffine: (scale: Tensor, shift: Tensor)? = nil, addends: [Tensor] = [],
                                   versions: [Int], cache: InferenceCache,
                                   fold: () -> (weight: Tensor, bias: Tensor)) -> Tensor {
     let (kh, kw) = (weightShape[2], weightShape[3])
@@ -485,9 +488,10 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
     let type = Autocast.precision.elementType
     // oneDNN 2.6's deconvolution applies a bias and post-ops in a reference loop, so a transposed
     // convolution runs bare and its folded bias and leaky ReLU follow in one binary pass.
-    precondition(!transposed || addends.isEmpty, "a transposed convolution takes no addends")
-    let postOps = transposed || (leakySlope == nil && addends.isEmpty) ? nil
-        : PostOps(leakySlope: leakySlope, addends: addends.count, output: output, outputType: type)
+    precondition(!transposed || (addends.isEmpty && channelAffine == nil), "a transposed convolution takes no addends")
+    let postOps = transposed || (leakySlope == nil && channelAffine == nil && addends.isEmpty) ? nil
+        : PostOps(leakySlope: leakySlope, channelAffine: channelAffine != nil, addends: addends.count, output: output,
+                  outputType: type)
     let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(type)>\(type)|\(postOps?.description ?? "")"
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, forwardBias: !transposed,
@@ -528,6 +532,10 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
     var args: [(Int32, Storage)] = [(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weights),
                                     (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, out)]
     if let postOps {
+        if let (scale, shift) = channelAffine {
+            args.append((postOps.scaleArgument, Storage(viewing: scale.plainStorage, as: postOps.channelDescriptor)))
+            args.append((postOps.shiftArgument, Storage(viewing: shift.plainStorage, as: postOps.channelDescriptor)))
+        }
         for (k, addend) in addends.enumerated() {
             precondition(addend.shape == output, "addend \(addend.shape) for an output \(output)")
             args.append((postOps.addendArgument(k), addend.storage(in: postOps.addendDescriptor)))

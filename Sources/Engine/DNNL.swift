@@ -224,34 +224,56 @@ final class BufferPool: @unchecked Sendable {
     }
 }
 
-/// Operations fused onto a forward convolution's output (inference only): a leaky ReLU, then
-/// additions of whole tensors of the output's shape (residual and skip connections) as binary
-/// post-ops, which read the addends in the output's blocked layout and element type.
+/// Operations fused onto a forward convolution's output (inference only): a leaky ReLU, then a
+/// per-channel scale and shift (batch norm after the activation, as SalsaNext orders them), then
+/// additions of whole tensors of the output's shape (residual and skip connections). The scale,
+/// shift and additions are binary post-ops; the addends are read in the output's blocked layout
+/// and element type, the scale and shift as float32 vectors.
 struct PostOps: Hashable, CustomStringConvertible {
     /// Leaky ReLU slope, or `nil` for none.
     var leakySlope: Float?
+    /// Whether a per-channel scale and shift follow the activation.
+    var channelAffine = false
     /// Number of tensors added after the activation.
     var addends = 0
     /// The output's shape and element type (for the addends' descriptors).
     var output: [Int] = []
     var outputType = ElementType.f32
 
-    var description: String { "post(\(leakySlope.map { "leaky\($0)" } ?? "-")+\(addends))" }
+    var description: String {
+        "post(\(leakySlope.map { "leaky\($0)" } ?? "-")\(channelAffine ? "*s+t" : "")+\(addends))"
+    }
 
     /// The addends' layout: the output's channel-blocked layout.
     var addendDescriptor: MemoryDescriptor { MemoryDescriptor.blocked(output, type: outputType) }
 
-    /// The execution argument of addend `k`.
-    func addendArgument(_ k: Int) -> Int32 {
-        let index = Int32(k + (leakySlope == nil ? 0 : 1))
-        return Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * (index + 1) | Int32(DNNL_ARG_SRC_1)
+    /// The scale's and the shift's layout: `[1, C, 1, 1]`, float32.
+    var channelDescriptor: MemoryDescriptor { MemoryDescriptor.plain([1, output[1], 1, 1]) }
+
+    private static func argument(_ index: Int) -> Int32 {
+        Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * Int32(index + 1) | Int32(DNNL_ARG_SRC_1)
     }
+
+    private var firstBinary: Int { leakySlope == nil ? 0 : 1 }
+
+    /// The execution arguments of the scale and the shift (with `channelAffine`).
+    var scaleArgument: Int32 { Self.argument(firstBinary) }
+    var shiftArgument: Int32 { Self.argument(firstBinary + 1) }
+
+    /// The execution argument of addend `k`.
+    func addendArgument(_ k: Int) -> Int32 { Self.argument(firstBinary + (channelAffine ? 2 : 0) + k) }
 
     /// Adds these post-ops to `attributes`.
     func add(to attributes: dnnl_primitive_attr_t) {
         var ops: dnnl_post_ops_t?
         dnnlCheck(dnnl_post_ops_create(&ops), "post-ops")
         if let leakySlope { dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, leakySlope, 0), "eltwise post-op") }
+        if channelAffine {
+            for alg in [dnnl_binary_mul, dnnl_binary_add] {
+                var md = channelDescriptor.raw
+                dnnlCheck(dnnl_post_ops_append_binary(ops, alg, &md), "per-channel binary post-op")
+            }
+        }
         for _ in 0 ..< addends {
             var md = addendDescriptor.raw
             dnnlCheck(dnnl_post_ops_append_binary(ops, dnnl_binary_add, &md), "binary post-op")

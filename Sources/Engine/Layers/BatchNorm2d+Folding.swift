@@ -36,3 +36,16 @@ extension BatchNorm2d {
         return (Tensor(shape: shape, scalars: w), Tensor(shape: [outputs], scalars: foldedBias))
     }
 }
+
+extension BatchNorm2d {
+    /// Evaluation-mode batch norm as a per-channel scale and shift, `y = scale · x + shift` with
+    /// `scale = γ / sqrt(runningVar + ε)` and `shift = β − runningMean · scale`: for a batch norm
+    /// that cannot be folded into the convolution before it (one that follows an activation).
+    public var evaluationAffine: (scale: Tensor, shift: Tensor) {
+        let gamma = weight.scalars, beta = bias.scalars
+        let mean = runningMean.scalars, variance = runningVariance.scalars
+        let scale = gamma.indices.map { gamma[$0] / (variance[$0] + epsilon).squareRoot() }
+        let shift = beta.indices.map { beta[$0] - mean[$0] * scale[$0] }
+        return (Tensor(shape: [scale.count], scalars: scale), Tensor(shape: [shift.count], scalars: shift))
+    }
+}

@@ -49,6 +49,8 @@ public final class SalsaNext: SegmentationNetwork {
     public let up: [UpBlock]
     public let classifier: Conv2d
     public var isTraining = true
+    /// The fused inference path's converted weights (see `fusedForward`).
+    let inferenceCache = InferenceCache()
 
     public init(architecture a: ArchitectureConfig, generator: inout RandomGenerator) {
         precondition(a.problems.isEmpty, "invalid architecture: \(a.problems.joined(separator: "; "))")
@@ -86,7 +88,29 @@ public final class SalsaNext: SegmentationNetwork {
         ["context"] + down.indices.map { "res\($0 + 1)" } + up.indices.map { "up\($0 + 1)" }
     }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor { forward(input, keeping: []).logits }
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        if usesFusedInference {
+            checkInput(input)
+            return fusedForward(input)
+        }
+        return forward(input, keeping: []).logits
+    }
+
+    /// The fused-inference forward pass: each unit's convolution, leaky ReLU, batch norm (as a
+    /// per-channel scale and shift: it follows the activation, so it cannot be folded into the
+    /// weights) and a block's residual sum in one oneDNN convolution with post-ops.
+    func fusedForward(_ input: Tensor) -> Tensor {
+        let cache = inferenceCache
+        var x = context.reduce(input) { $1($0, cache: cache) }
+        var skips: [Tensor] = []
+        for (i, block) in down.enumerated() {
+            let (next, skip) = block.forward(x, cache: cache)
+            if i < down.count - 1 { skips.append(skip) }
+            x = next
+        }
+        for block in up { x = block(x, skip: skips.removeLast(), cache: cache) }
+        return classifier.logits(x)
+    }
 
     public func forward(_ input: Tensor, keeping names: Set<String>) -> (logits: Tensor, features: [String: Tensor]) {
         checkInput(input)
@@ -146,6 +170,23 @@ extension SalsaNext {
             let y = leakyReLU(conv(x), slope: slope)
             return bn.map { $0(y) } ?? y
         }
+
+        /// `addend + unit(x)`; with `cache` (evaluation mode, no gradients) as one convolution
+        /// with post-ops (see `fusedConvolutionForInference`), where the output channels fill
+        /// whole channel blocks (oneDNN 2.6's binary post-ops go wrong on a partly filled one).
+        func callAsFunction(_ x: Tensor, adding addend: Tensor? = nil, cache: InferenceCache?) -> Tensor {
+            let channels = conv.weight.shape[0]
+            guard let cache, channels % ChannelBlock.size == 0 else {
+                let y = self(x)
+                return addend.map { $0 + y } ?? y
+            }
+            let conv = self.conv
+            return fusedConvolutionForInference(
+                x, layer: conv, weightShape: conv.weight.shape, transposed: false, stride: conv.stride,
+                padding: conv.padding, dilation: conv.dilation, leakySlope: slope, channelAffine: bn?.evaluationAffine,
+                addends: addend.map { [$0] } ?? [], versions: [conv.weight.version, conv.bias?.version ?? -1], cache: cache
+            ) { (conv.weight, conv.bias ?? Tensor(zeros: [channels])) }
+        }
     }
 
     static func unit(_ cin: Int, _ cout: Int, kernel: Int, dilation: Int = 1, padding: Int = 0, norm: Bool = true,
@@ -170,9 +211,12 @@ extension SalsaNext {
 
         public var children: [(name: String, module: any Module)] { SalsaNext.names(units) }
 
-        public func callAsFunction(_ x: Tensor) -> Tensor {
-            let shortcut = units[0](x)
-            return shortcut + units[2](units[1](shortcut))
+        public func callAsFunction(_ x: Tensor) -> Tensor { self(x, cache: nil) }
+
+        /// With `cache`, the fused inference path.
+        func callAsFunction(_ x: Tensor, cache: InferenceCache?) -> Tensor {
+            let shortcut = units[0](x, cache: cache)
+            return units[2](units[1](shortcut, cache: cache), adding: shortcut, cache: cache)
         }
     }
 
@@ -199,10 +243,11 @@ extension SalsaNext {
             SalsaNext.names(units) + (dropout.map { [("dropout", $0 as any Module)] } ?? [])
         }
 
-        func forward(_ x: Tensor) -> (next: Tensor, skip: Tensor) {
-            let shortcut = units[0](x)
-            let a1 = units[1](x), a2 = units[2](a1), a3 = units[3](a2)
-            let a = shortcut + units[4](concatenate([a1, a2, a3]))
+        /// With `cache`, the fused inference path.
+        func forward(_ x: Tensor, cache: InferenceCache? = nil) -> (next: Tensor, skip: Tensor) {
+            let shortcut = units[0](x, cache: cache)
+            let a1 = units[1](x, cache: cache), a2 = units[2](a1, cache: cache), a3 = units[3](a2, cache: cache)
+            let a = units[4](concatenate([a1, a2, a3]), adding: shortcut, cache: cache)
             let b = dropout.map { $0(a) } ?? a
             return (pooling ? averagePool2d(b, kernel: Size2D(square: 3), stride: Size2D(square: 2), padding: Size2D(square: 1)) : b, a)
         }
@@ -228,11 +273,12 @@ extension SalsaNext {
             SalsaNext.names(units) + dropouts.enumerated().map { ("dropout\($0.offset + 1)", $0.element as any Module) }
         }
 
-        func callAsFunction(_ x: Tensor, skip: Tensor) -> Tensor {
+        /// With `cache`, the fused inference path.
+        func callAsFunction(_ x: Tensor, skip: Tensor, cache: InferenceCache? = nil) -> Tensor {
             func drop(_ i: Int, _ t: Tensor) -> Tensor { dropouts.isEmpty ? t : dropouts[i](t) }
             let joined = drop(1, concatenate([drop(0, pixelShuffle(x, upscale: 2)), skip]))
-            let e1 = units[0](joined), e2 = units[1](e1), e3 = units[2](e2)
-            return drop(2, units[3](concatenate([e1, e2, e3])))
+            let e1 = units[0](joined, cache: cache), e2 = units[1](e1, cache: cache), e3 = units[2](e2, cache: cache)
+            return drop(2, units[3](concatenate([e1, e2, e3]), cache: cache))
         }
     }
 

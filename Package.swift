@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "Inference",
             dependencies: ["Engine", "Losses", "Projection", "Evaluation", "SemanticKITTI", "Formats", "Configuration",
-                           "BundledData", "Random", "Parallel"]
+                           "BundledData", "Random", "Parallel", "CKernels"]
         ),
         /// The training step and the trainer (on one process or data-parallel over the ranks of
         /// a `Cluster`), its logs, benchmarks of training and inference. Re-exports Inference, so

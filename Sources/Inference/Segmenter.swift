@@ -1,3 +1,4 @@
+import CKernels
 import Engine
 import Evaluation
 import Formats
@@ -87,19 +88,17 @@ public final class Segmenter: @unchecked Sendable {
     }
 }
 
-/// The class of largest logit per pixel, from logits [C, pixels] (one image).
+/// The class of largest logit per pixel (the lower class on a tie), from logits [C, pixels]
+/// (image `image` of a batch), by the C kernel `rs_argmax_classes` (1.5 ms per 64 x 2048 image of
+/// 20 classes on the AVX512-BF16 EPYC; `perf` put the Swift loop it replaced at about 2.3 ms).
 func argmaxClasses(_ logits: [Float], classes: Int, pixels: Int, image: Int = 0) -> [Int32] {
-    var best = [Int32](repeating: 0, count: pixels)
-    let base = image * classes * pixels
-    var bestValue = Array(logits[base ..< base + pixels])
-    for c in 1 ..< classes {
-        let plane = base + c * pixels
-        for p in 0 ..< pixels where logits[plane + p] > bestValue[p] {
-            bestValue[p] = logits[plane + p]
-            best[p] = Int32(c)
+    precondition(logits.count >= (image + 1) * classes * pixels, "argmax: \(logits.count) logits for \(classes) x \(pixels)")
+    return [Int32](unsafeUninitializedCapacity: pixels) { out, initialised in
+        logits.withUnsafeBufferPointer { all in
+            rs_argmax_classes(all.baseAddress! + image * classes * pixels, Int64(classes), Int64(pixels), out.baseAddress!)
         }
+        initialised = pixels
     }
-    return best
 }
 
 extension Segmenter {

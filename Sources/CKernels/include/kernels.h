@@ -44,6 +44,13 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
                  int64_t n, int32_t k, int32_t window, const float *restrict weights, float cutoff,
                  int32_t class_count, int32_t no_vote_class, int32_t *restrict out);
 
+// MARK: Argmax over class planes (argmax.c)
+
+/// The class of the largest logit of each of `pixels` pixels, from `logits` as `classes` planes
+/// of `pixels` values; on equal logits the lower class, like a loop that replaces the best only
+/// on a strictly larger value. Branch-free, so the compiler vectorises it.
+void rs_argmax_classes(const float *restrict logits, int64_t classes, int64_t pixels, int32_t *restrict out);
+
 // MARK: Subclassified loss (similarity.c)
 
 /// The number of j in 0..<n with dots[j] / (max(query_norm, reference_norms[j]) + 1e-5) > tau:

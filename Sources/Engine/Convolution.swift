@@ -349,8 +349,8 @@ func addChannelBias(_ bias: Storage, to y: Storage, leakySlope: Float? = nil) {
     let channels = [1, dims[1], 1, 1]
     let type = y.descriptor.elementType
     let desc = y.descriptor
-    // In the channel-blocked layout when `y` is in it (a bias in another layout than `y`'s
-    // broadcasts wrongly there, seen with 8 channels padded to 16).
+    // The bias in `y`'s kind of layout: channel-blocked when `y` is (a plain one made the
+    // addition a reference loop), plain otherwise.
     let layout = desc == .blocked(dims, type: type) ? MemoryDescriptor.blocked(channels, type: type) : .plain(channels, type: type)
     let perChannel = Storage(viewing: bias, as: .plain(channels)).reordered(to: layout)
     let postOps = leakySlope.map { PostOps(leakySlope: $0) }

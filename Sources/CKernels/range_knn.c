@@ -152,7 +152,7 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
     int32_t *votes = calloc((size_t)(class_count > 0 ? class_count : 1), sizeof(int32_t));
     int32_t *across = malloc(sizeof(int32_t) * (size_t)height * (size_t)width);
     int32_t *uniform = malloc(sizeof(int32_t) * (size_t)height * (size_t)width);
-    if (slots > 256 || !pad_range || !pad_class || !distance || !neighbour || !best || !votes || !across || !uniform) {
+    if (slots > 256 || k > slots || !pad_range || !pad_class || !distance || !neighbour || !best || !votes || !across || !uniform) {
         free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes); free(across); free(uniform);
         return -1;
     }

@@ -1,4 +1,3 @@
-import CDNNL
 import Foundation
 
 /// The tensors joined along `axis`, as PyTorch's `torch.cat(tensors, dim: axis)`: for

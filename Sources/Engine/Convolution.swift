@@ -498,23 +498,21 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
                               settings: settings, training: false, type: type, outputType: type, postOps: postOps)
     }
     let forward = primitives.forward
-    let (weights, bias) = cache.entry(for: layer, layout: forward.weights, versions: versions) {
+    // A transposed convolution that runs in phases or padded (see `ConvolutionPrimitives`) makes
+    // weights of its own from the folded ones, which are kept in PyTorch's layout for it.
+    let direct = primitives.paddedForward == nil && primitives.polyphaseForward == nil
+    let layout = direct ? forward.weights : userDescriptor
+    let (weights, bias) = cache.entry(for: layer, layout: layout, versions: versions) {
         let (w, b) = fold()
-        return (Storage(viewing: w.plainStorage, as: userDescriptor).reordered(to: forward.weights), b.plainStorage)
+        return (Storage(viewing: w.plainStorage, as: userDescriptor).reordered(to: layout), b.plainStorage)
     }
     if transposed {
         let out: Storage
-        if primitives.paddedForward == nil && primitives.polyphaseForward == nil {
+        if direct {
             out = Storage(forward.dst)
             forward.execute([(DNNL_ARG_SRC, x.storage(in: forward.src)), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, out)])
         } else {
-            // The pass runs in phases or padded (see `ConvolutionPrimitives`), with weights of its own
-            // made from the folded ones in PyTorch's layout.
-            let (plainWeights, _) = cache.entry(for: layer, layout: userDescriptor, versions: versions) {
-                let (w, b) = fold()
-                return (Storage(viewing: w.plainStorage, as: userDescriptor), b.plainStorage)
-            }
-            let folded = Tensor(shape: weightShape, storage: Storage(viewing: plainWeights, as: .plain(weightShape)))
+            let folded = Tensor(shape: weightShape, storage: Storage(viewing: weights, as: .plain(weightShape)))
             out = withoutGradient {
                 convolution(x, weight: folded, weightDescriptor: userDescriptor, logicalWeights: logical, bias: nil,
                             output: output, settings: settings, outputType: type)

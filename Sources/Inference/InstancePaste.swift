@@ -27,18 +27,11 @@ public struct InstancePaste: Sendable {
         guard !pastedValues.isEmpty else { return (scan, labels) }
         let pastedLabels = objects.flatMap { [Int32](repeating: $0.learningID, count: $0.points.count / 4) }
         let pasted = Scan(values: pastedValues)
-        let pixels = projector.config.height * projector.config.width
         let width = projector.config.width
         let own = projector.project(scan), other = projector.project(pasted)
-        // The nearest range of each side in every pixel.
-        func nearest(_ image: RangeImage) -> [Float] {
-            var out = [Float](repeating: .infinity, count: pixels)
-            for i in 0 ..< image.pointCount where image.pointRow[i] >= 0 {
-                let p = Int(image.pointRow[i]) * width + Int(image.pointColumn[i])
-                out[p] = min(out[p], image.pointRange[i])
-            }
-            return out
-        }
+        // The nearest range of each side in every pixel: the projection's range image, whose
+        // pixels hold their nearest point's range (infinitely far where empty, -1 there).
+        func nearest(_ image: RangeImage) -> [Float] { image.range.map { $0 < 0 ? .infinity : $0 } }
         let scanNearest = nearest(own), pastedNearest = nearest(other)
         var values: [Float] = []
         values.reserveCapacity(scan.values.count + pastedValues.count)

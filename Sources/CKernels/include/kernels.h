@@ -38,7 +38,8 @@ int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *res
 /// infinitely far, pixels outside the image range 0 and class 0, the point's own pixel at its
 /// range) vote, those beyond `cutoff` (when positive) and of class 0 or >= `class_count` not;
 /// the lowest class of the most votes wins. A point without votes gets its pixel's class when
-/// `no_vote_class` is negative, else `no_vote_class`. Returns 0, or -1 when memory runs out.
+/// `no_vote_class` is negative, else `no_vote_class`. Returns 0, or -1 when memory runs out,
+/// the window has more than 256 slots or `k` exceeds them.
 int rs_range_knn(const float *restrict range, const int32_t *restrict classes, int32_t height, int32_t width,
                  const int32_t *restrict rows, const int32_t *restrict columns, const float *restrict point_range,
                  int64_t n, int32_t k, int32_t window, const float *restrict weights, float cutoff,

@@ -1,14 +1,23 @@
 #include "kernels.h"
 
+struct argmax_job {
+    const float *logits;
+    int64_t classes, pixels;
+    int32_t *out;
+};
+
 // The running best value per pixel is kept in a small block on the stack, so each plane is read
 // once; the class is chosen with a mask rather than a select, which the baseline x86-64 target
 // (SSE2, no blend instruction) vectorises too.
-void rs_argmax_classes(const float *restrict logits, int64_t classes, int64_t pixels, int32_t *restrict out) {
+static void argmax_pixels(void *context, int64_t begin, int64_t end) {
+    const struct argmax_job *job = context;
+    const float *restrict logits = job->logits;
+    const int64_t classes = job->classes, pixels = job->pixels;
     enum { chunk = 1024 };
     float best[chunk];
-    for (int64_t start = 0; start < pixels; start += chunk) {
-        int64_t count = pixels - start < chunk ? pixels - start : chunk;
-        int32_t *restrict winner = out + start;
+    for (int64_t start = begin; start < end; start += chunk) {
+        int64_t count = end - start < chunk ? end - start : chunk;
+        int32_t *restrict winner = job->out + start;
         for (int64_t p = 0; p < count; p++) {
             best[p] = logits[start + p];
             winner[p] = 0;
@@ -22,4 +31,9 @@ void rs_argmax_classes(const float *restrict logits, int64_t classes, int64_t pi
             }
         }
     }
+}
+
+void rs_argmax_classes(const float *restrict logits, int64_t classes, int64_t pixels, int32_t *restrict out) {
+    struct argmax_job job = {.logits = logits, .classes = classes, .pixels = pixels, .out = out};
+    rs_parallel_for(pixels, 16384, argmax_pixels, &job);
 }

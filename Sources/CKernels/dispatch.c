@@ -53,10 +53,26 @@ const rs_kernel_table *rs_active_kernels(void) {
 
 rs_kernel_variant rs_active_kernel_variant(void) { return rs_active_kernels()->variant; }
 
+struct place_points_job {
+    const float *xyzr;
+    int32_t height, width;
+    double fov_up_rad, fov_down_rad;
+    int32_t *rows, *columns;
+    float *ranges;
+};
+
+static void place_points_share(void *context, int64_t begin, int64_t end) {
+    const struct place_points_job *job = context;
+    rs_active_kernels()->place_points(job->xyzr + 4 * begin, end - begin, job->height, job->width, job->fov_up_rad,
+                                      job->fov_down_rad, job->rows + begin, job->columns + begin, job->ranges + begin);
+}
+
 void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int32_t width,
                      double fov_up_rad, double fov_down_rad,
                      int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges) {
-    rs_active_kernels()->place_points(xyzr, n, height, width, fov_up_rad, fov_down_rad, rows, columns, ranges);
+    struct place_points_job job = {.xyzr = xyzr, .height = height, .width = width, .fov_up_rad = fov_up_rad,
+                                   .fov_down_rad = fov_down_rad, .rows = rows, .columns = columns, .ranges = ranges};
+    rs_parallel_for(n, 16384, place_points_share, &job);
 }
 
 int64_t rs_count_similar(const float *restrict dots, const float *restrict reference_norms, int64_t n,

@@ -83,28 +83,45 @@ void rs_place_points_avx2(const float *restrict xyzr, int64_t n, int32_t height,
 }
 #endif
 
-int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *restrict rows,
-                       const int32_t *restrict columns, const float *restrict ranges,
-                       int32_t width, int64_t pixels,
-                       int32_t *restrict index, float *restrict range, float *restrict xyz,
-                       float *restrict remission) {
-    for (int64_t p = 0; p < pixels; p++) {
+struct fill_job {
+    const float *xyzr;
+    int64_t n;
+    const int32_t *rows, *columns;
+    const float *ranges;
+    int32_t width;
+    int32_t *index;
+    float *range, *xyz, *remission;
+    int64_t unplaced; // counted by the share that owns row 0
+};
+
+/// Image rows begin..<end: each share owns a band of rows, reads every point and keeps those
+/// that fall in its band, in ascending order with a strict comparison, so that on equal ranges
+/// the lower index stays, whatever the split.
+static void fill_rows(void *context, int64_t begin, int64_t end) {
+    struct fill_job *job = context;
+    const int32_t width = job->width;
+    const int32_t *restrict rows = job->rows, *restrict columns = job->columns;
+    const float *restrict ranges = job->ranges, *restrict xyzr = job->xyzr;
+    int32_t *restrict index = job->index;
+    float *restrict range = job->range, *restrict xyz = job->xyz, *restrict remission = job->remission;
+    for (int64_t p = begin * width; p < end * width; p++) {
         index[p] = -1;
         range[p] = INFINITY;
     }
-    // The nearest point of each pixel; points in ascending order with a strict comparison, so
-    // on equal ranges the lower index stays.
     int64_t unplaced = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (rows[i] < 0) { unplaced++; continue; }
-        int64_t p = (int64_t)rows[i] * width + columns[i];
+    for (int64_t i = 0; i < job->n; i++) {
+        const int32_t row = rows[i];
+        if (row < 0) { unplaced++; continue; }
+        if (row < begin || row >= end) continue;
+        const int64_t p = (int64_t)row * width + columns[i];
         if (ranges[i] < range[p]) {
             range[p] = ranges[i];
             index[p] = (int32_t)i;
         }
     }
-    for (int64_t p = 0; p < pixels; p++) {
-        int64_t i = index[p];
+    if (begin == 0) job->unplaced = unplaced;
+    for (int64_t p = begin * width; p < end * width; p++) {
+        const int64_t i = index[p];
         if (i < 0) {
             range[p] = -1.0f;
             xyz[3 * p] = xyz[3 * p + 1] = xyz[3 * p + 2] = -1.0f;
@@ -116,5 +133,16 @@ int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *res
         xyz[3 * p + 2] = xyzr[4 * i + 2];
         remission[p] = xyzr[4 * i + 3];
     }
-    return unplaced;
+}
+
+int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *restrict rows,
+                       const int32_t *restrict columns, const float *restrict ranges,
+                       int32_t width, int64_t pixels,
+                       int32_t *restrict index, float *restrict range, float *restrict xyz,
+                       float *restrict remission) {
+    struct fill_job job = {.xyzr = xyzr, .n = n, .rows = rows, .columns = columns, .ranges = ranges, .width = width,
+                           .index = index, .range = range, .xyz = xyz, .remission = remission};
+    const int64_t height = width > 0 ? pixels / width : 0;
+    rs_parallel_for(height, 16, fill_rows, &job);
+    return job.unplaced;
 }

@@ -138,74 +138,98 @@ RS_TARGET_AVX2 static void vote8_k5w5_avx2(const float *restrict pad_range, cons
 }
 #endif
 
-int rs_range_knn(const float *restrict range, const int32_t *restrict classes, int32_t height, int32_t width,
-                 const int32_t *restrict rows, const int32_t *restrict columns, const float *restrict point_range,
-                 int64_t n, int32_t k, int32_t window, const float *restrict weights, float cutoff,
-                 int32_t class_count, int32_t no_vote_class, int32_t *restrict out) {
-    const int32_t slots = window * window, half = window / 2, center = slots / 2;
-    const int64_t pw = (int64_t)width + 2 * half, ph = (int64_t)height + 2 * half;
-    float *pad_range = calloc((size_t)(pw * ph), sizeof(float)); // outside the image: range 0, class 0
-    int32_t *pad_class = calloc((size_t)(pw * ph), sizeof(int32_t));
-    float *distance = malloc(sizeof(float) * (size_t)slots);
-    int32_t *neighbour = malloc(sizeof(int32_t) * (size_t)slots);
-    uint64_t *best = malloc(sizeof(uint64_t) * (size_t)(k > 0 ? k : 1));
-    int32_t *votes = calloc((size_t)(class_count > 0 ? class_count : 1), sizeof(int32_t));
-    int32_t *across = malloc(sizeof(int32_t) * (size_t)height * (size_t)width);
-    int32_t *uniform = malloc(sizeof(int32_t) * (size_t)height * (size_t)width);
-    if (slots > 256 || k > slots || !pad_range || !pad_class || !distance || !neighbour || !best || !votes || !across || !uniform) {
-        free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes); free(across); free(uniform);
-        return -1;
-    }
-    // across[p]: the pixel's class if the `window` pixels of its row centred on it lie in the
-    // image and share it and it votes, else -1; uniform[p]: the same over `window` rows of across.
-    for (int32_t y = 0; y < height; y++) {
-        const int32_t *line = classes + (int64_t)y * width;
-        int32_t *out_line = across + (int64_t)y * width;
+/// One clean-up: its inputs, and the padded and `uniform` images every share reads.
+struct knn_job {
+    const float *range;
+    const int32_t *classes;
+    int32_t height, width;
+    const int32_t *rows, *columns;
+    const float *point_range;
+    int32_t k, window;
+    const float *weights;
+    float cutoff;
+    int32_t class_count, no_vote_class;
+    int32_t *out;
+    int64_t pw;
+    float *pad_range;
+    int32_t *pad_class, *across, *uniform;
+    int vector;
+    int failed; // set (atomically) by a share that ran out of memory
+};
+
+/// Rows begin..<end of `across` (the pixel's class if the `window` pixels of its row centred on
+/// it lie in the image and share it and it votes, else -1) and of the padded images.
+static void knn_prepare_rows(void *context, int64_t begin, int64_t end) {
+    const struct knn_job *job = context;
+    const int32_t width = job->width, half = job->window / 2;
+    for (int64_t y = begin; y < end; y++) {
+        const int32_t *line = job->classes + y * width;
+        int32_t *out_line = job->across + y * width;
         for (int32_t x = 0; x < width; x++) {
             const int32_t c = line[x];
-            int32_t same = c > 0 && c < class_count && x >= half && x + half < width;
+            int32_t same = c > 0 && c < job->class_count && x >= half && x + half < width;
             for (int32_t d = -half; same && d <= half; d++) same = line[x + d] == c;
             out_line[x] = same ? c : -1;
         }
+        const float *ranges = job->range + y * width;
+        float *pad_line = job->pad_range + (y + half) * job->pw + half;
+        for (int32_t x = 0; x < width; x++) pad_line[x] = ranges[x] < 0.0f ? __builtin_inff() : ranges[x]; // empty: infinitely far
+        memcpy(job->pad_class + (y + half) * job->pw + half, line, sizeof(int32_t) * (size_t)width);
     }
-    for (int32_t y = 0; y < height; y++) {
+}
+
+/// Rows begin..<end of `uniform`: `across` over the `window` rows centred on the pixel.
+static void knn_uniform_rows(void *context, int64_t begin, int64_t end) {
+    const struct knn_job *job = context;
+    const int32_t width = job->width, height = job->height, half = job->window / 2;
+    for (int64_t y = begin; y < end; y++) {
         for (int32_t x = 0; x < width; x++) {
-            const int32_t c = across[(int64_t)y * width + x];
+            const int32_t c = job->across[y * width + x];
             int32_t same = c >= 0 && y >= half && y + half < height;
-            for (int32_t d = -half; same && d <= half; d++) same = across[(int64_t)(y + d) * width + x] == c;
-            uniform[(int64_t)y * width + x] = same ? c : -1;
+            for (int32_t d = -half; same && d <= half; d++) same = job->across[(y + d) * width + x] == c;
+            job->uniform[y * width + x] = same ? c : -1;
         }
     }
-    for (int32_t y = 0; y < height; y++) {
-        for (int32_t x = 0; x < width; x++) {
-            const float v = range[(int64_t)y * width + x];
-            pad_range[(y + half) * pw + x + half] = v < 0.0f ? __builtin_inff() : v; // empty: infinitely far
-        }
-        memcpy(pad_class + (y + half) * pw + half, classes + (int64_t)y * width, sizeof(int32_t) * (size_t)width);
+}
+
+/// The votes of points begin..<end.
+static void knn_points(void *context, int64_t begin, int64_t end) {
+    struct knn_job *job = context;
+    const int32_t k = job->k, window = job->window, slots = window * window, center = slots / 2, width = job->width;
+    const int64_t pw = job->pw;
+    const float *restrict pad_range = job->pad_range, *restrict weights = job->weights;
+    const int32_t *restrict pad_class = job->pad_class, *restrict rows = job->rows, *restrict columns = job->columns;
+    const float cutoff = job->cutoff;
+    const int32_t class_count = job->class_count, no_vote_class = job->no_vote_class;
+    int32_t *restrict out = job->out;
+    int32_t *votes = calloc((size_t)(class_count > 0 ? class_count : 1), sizeof(int32_t));
+    if (!votes) {
+        __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+        return;
     }
+    float distance[256];
+    int32_t neighbour[256];
+    uint64_t best[256];
 #if RS_HAVE_AVX2_VARIANT
-    const int vector = k == 5 && window == 5 && rs_active_kernel_variant() == RS_KERNELS_AVX2;
-#else
-    const int vector = 0;
-#endif
     int64_t lane_point[8];
     int32_t lane_base[8];
     float lane_range[8];
     int lanes = 0;
-    for (int64_t i = 0; i < n; i++) {
+#endif
+    for (int64_t i = begin; i < end; i++) {
         const int32_t row = rows[i], column = columns[i];
         if (row < 0) { out[i] = 0; continue; }
-        const int32_t settled = uniform[(int64_t)row * width + column];
+        const int32_t settled = job->uniform[(int64_t)row * width + column];
         if (settled >= 0) { out[i] = settled; continue; }
-        const float r = point_range[i];
+        const float r = job->point_range[i];
 #if RS_HAVE_AVX2_VARIANT
-        if (vector) { // gathered eight at a time; the last few after the loop
+        if (job->vector) { // gathered eight at a time; the last few after the loop
             lane_point[lanes] = i;
             lane_base[lanes] = (int32_t)((int64_t)row * pw + column);
             lane_range[lanes] = r;
             if (++lanes == 8) {
                 vote8_k5w5_avx2(pad_range, pad_class, pw, lane_point, lane_base, lane_range, 8, weights, cutoff,
-                                class_count, no_vote_class, classes, rows, columns, width, votes, out);
+                                class_count, no_vote_class, job->classes, rows, columns, width, votes, out);
                 lanes = 0;
             }
             continue;
@@ -251,14 +275,45 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
             near[j] = distance[s];
         }
         const int32_t winner = tally(cls, near, k, cutoff, class_count, votes);
-        out[i] = winner >= 0 ? winner : (no_vote_class < 0 ? classes[(int64_t)row * width + column] : no_vote_class);
+        out[i] = winner >= 0 ? winner : (no_vote_class < 0 ? job->classes[(int64_t)row * width + column] : no_vote_class);
     }
 #if RS_HAVE_AVX2_VARIANT
     if (lanes > 0) {
         vote8_k5w5_avx2(pad_range, pad_class, pw, lane_point, lane_base, lane_range, lanes, weights, cutoff,
-                        class_count, no_vote_class, classes, rows, columns, width, votes, out);
+                        class_count, no_vote_class, job->classes, rows, columns, width, votes, out);
     }
 #endif
-    free(pad_range); free(pad_class); free(distance); free(neighbour); free(best); free(votes); free(across); free(uniform);
-    return 0;
+    free(votes);
+}
+
+// The three passes (rows of `across` and the padded images, rows of `uniform`, the points) are
+// each shared among threads with `rs_parallel_for`; every share writes its own rows or points.
+int rs_range_knn(const float *restrict range, const int32_t *restrict classes, int32_t height, int32_t width,
+                 const int32_t *restrict rows, const int32_t *restrict columns, const float *restrict point_range,
+                 int64_t n, int32_t k, int32_t window, const float *restrict weights, float cutoff,
+                 int32_t class_count, int32_t no_vote_class, int32_t *restrict out) {
+    const int32_t slots = window * window, half = window / 2;
+    const int64_t pw = (int64_t)width + 2 * half, ph = (int64_t)height + 2 * half;
+    if (slots > 256 || k > slots) return -1;
+    struct knn_job job = {
+        .range = range, .classes = classes, .height = height, .width = width, .rows = rows, .columns = columns,
+        .point_range = point_range, .k = k, .window = window, .weights = weights, .cutoff = cutoff,
+        .class_count = class_count, .no_vote_class = no_vote_class, .out = out, .pw = pw,
+        .pad_range = calloc((size_t)(pw * ph), sizeof(float)), // outside the image: range 0, class 0
+        .pad_class = calloc((size_t)(pw * ph), sizeof(int32_t)),
+        .across = malloc(sizeof(int32_t) * (size_t)height * (size_t)width),
+        .uniform = malloc(sizeof(int32_t) * (size_t)height * (size_t)width),
+    };
+#if RS_HAVE_AVX2_VARIANT
+    job.vector = k == 5 && window == 5 && rs_active_kernel_variant() == RS_KERNELS_AVX2;
+#endif
+    if (job.pad_range && job.pad_class && job.across && job.uniform) {
+        rs_parallel_for(height, 8, knn_prepare_rows, &job);
+        rs_parallel_for(height, 8, knn_uniform_rows, &job);
+        rs_parallel_for(n, 8192, knn_points, &job);
+    } else {
+        job.failed = 1;
+    }
+    free(job.pad_range); free(job.pad_class); free(job.across); free(job.uniform);
+    return job.failed ? -1 : 0;
 }

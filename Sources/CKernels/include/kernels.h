@@ -21,7 +21,8 @@ void rs_place_points(const float *restrict xyzr, int64_t n, int32_t height, int3
                      int32_t *restrict rows, int32_t *restrict columns, float *restrict ranges);
 
 /// Fills the pixel images from placed points: in each pixel the nearest point wins (on equal
-/// ranges the lower index). Empty pixels get index -1 and range, xyz and remission -1.
+/// ranges the lower index). Empty pixels get index -1 and range, xyz and remission -1. `pixels`
+/// is height x `width`; the rows are shared among threads (`rs_parallel_for`).
 /// Returns the number of points not placed.
 int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *restrict rows,
                        const int32_t *restrict columns, const float *restrict ranges,
@@ -70,6 +71,20 @@ int64_t rs_count_similar(const float *restrict dots, const float *restrict refer
 double rs_softmax_cross_entropy(const float *restrict logits, const int32_t *restrict labels,
                                 const float *restrict factors, int64_t classes, int64_t pixels,
                                 float scale, float *restrict gradient, float *restrict pixel_loss);
+
+// MARK: Sharing work among threads (parallel.c)
+
+/// Work on the items begin..<end of a loop; called once per share, from the share's thread.
+typedef void (*rs_parallel_body)(void *context, int64_t begin, int64_t end);
+
+/// Runs `body` over 0..<count split into contiguous shares of at least `minimum_share` items,
+/// one per thread of the OpenMP team oneDNN uses (GNU libgomp, found at run time), and returns
+/// when all are done; on the calling thread alone when the process has no libgomp, one thread,
+/// or too little work. Shares must write disjoint outputs.
+void rs_parallel_for(int64_t count, int64_t minimum_share, rs_parallel_body body, void *context);
+
+/// The number of threads `rs_parallel_for` shares work among (1 without libgomp).
+int rs_parallel_threads(void);
 
 // MARK: Dispatch (dispatch.c)
 

@@ -102,7 +102,7 @@ public enum PointCloudFile {
     /// Throws for the first invalid point, saying where it is and how many there are.
     static func rejectInvalid(_ cloud: PointCloud, file url: URL) throws(FormatError) {
         let scan = cloud.scan
-        guard let first = (0 ..< scan.count).first(where: { scan.problem(ofPoint: $0) != nil }) else { return }
+        guard !scan.allPointsPlaceable, let first = (0 ..< scan.count).first(where: { scan.problem(ofPoint: $0) != nil }) else { return }
         let problem = scan.problem(ofPoint: first)!
         let others = (first + 1 ..< scan.count).reduce(0) { $0 + (scan.problem(ofPoint: $1) == nil ? 0 : 1) }
         let more = others > 0 ? " (and \(others) more invalid points)" : ""
@@ -115,6 +115,7 @@ public enum PointCloudFile {
     /// The cloud without its invalid points (and their labels and colours), unorganised.
     static func dropInvalid(_ cloud: PointCloud) -> PointCloud {
         let scan = cloud.scan
+        if scan.allPointsPlaceable { return cloud }
         let keep = (0 ..< scan.count).filter { scan.problem(ofPoint: $0) == nil }
         if keep.count == scan.count { return cloud }
         var values = [Float]()

@@ -87,6 +87,30 @@ import Formats
         #expect(try Data(readingFile: try write(Data([1, 2, 3]), "three.bin")) == Data([1, 2, 3]))
     }
 
+    /// The readers' one-pass check agrees with the per-point problems, wherever the bad point is
+    /// (also in the last point, and in a scan of one point).
+    @Test func allPointsPlaceableAgreesWithTheProblems() {
+        let bad: [[Float]] = [[.nan, 1, 1], [1, -.infinity, 1], [1, 1, .nan], [0, 0, 0]]
+        for count in [1, 9, 1_000] {
+            var values = (0 ..< 4 * count).map { Float($0 % 7) + 0.5 }
+            #expect(Scan(values: values).allPointsPlaceable)
+            for (k, point) in bad.enumerated() {
+                let i = [0, count / 2, count - 1][k % 3]
+                var broken = values
+                broken.replaceSubrange(4 * i ..< 4 * i + 3, with: point)
+                let scan = Scan(values: broken)
+                #expect(!scan.allPointsPlaceable && scan.invalidPoints().map(\.index) == [i], "point \(i) of \(count): \(point)")
+            }
+            values[3] = .nan // remission is not checked
+            #expect(Scan(values: values).allPointsPlaceable)
+        }
+    }
+
+    @Test func directoryIsAnError() {
+        let error = #expect(throws: FormatError.self) { try Scan(bin: dir) }
+        #expect(error?.description.hasPrefix(dir.path) == true && error?.reason.contains("cannot read") == true, "\(String(describing: error))")
+    }
+
     @Test func missingFileIsNamed() {
         let url = dir.appendingPathComponent("missing.bin")
         let error = #expect(throws: FormatError.self) { try Scan(bin: url) }

@@ -137,7 +137,7 @@ let package = Package(
         .target(
             name: "RangeSegKit",
             dependencies: ["Inference", "Training", "Pretrained", "Losses", "Engine", "Evaluation", "PointClouds", "Projection",
-                           "SemanticKITTI", "Configuration", "Formats", "Parallel"]
+                           "SemanticKITTI", "Configuration", "Formats", "Parallel", "CKernels"]
         ),
 
         /// Official pretrained model folders (RangeNet++'s darknet21/53, SalsaNext) and PyTorch

@@ -38,14 +38,24 @@ public final class Segmenter: @unchecked Sendable {
 
     /// The network's logits [C, H, W] for a prepared sample.
     public func logits(_ sample: RangeSample) -> [Float] {
-        logits(Tensor(shape: [1, config.architecture.inputChannels, config.sensor.height, config.sensor.width], scalars: sample.input))
+        output(sample).scalars
     }
 
-    /// The network's logits `[B, C, H, W]` (row-major) for inputs `[B, C, H, W]`: evaluation
-    /// mode (set by the initialiser), no gradients: the fused inference path, in the
-    /// configuration's precision (float32 logits either way).
+    /// The network's logits `[B, C, H, W]` (row-major) for inputs `[B, C, H, W]`: `output`, copied.
     public func logits(_ input: Tensor) -> [Float] {
-        withPrecision(config.precision) { withoutGradient { model(input) }.scalars }
+        output(input).scalars
+    }
+
+    /// The network's output `[B, classes, H, W]` for inputs `[B, C, H, W]`, as the network leaves
+    /// it: evaluation mode (set by the initialiser), no gradients: the fused inference path, in
+    /// the configuration's precision (float32 logits either way).
+    public func output(_ input: Tensor) -> Tensor {
+        withPrecision(config.precision) { withoutGradient { model(input) } }
+    }
+
+    /// `output` for a prepared sample.
+    public func output(_ sample: RangeSample) -> Tensor {
+        output(Tensor(shape: [1, config.architecture.inputChannels, config.sensor.height, config.sensor.width], scalars: sample.input))
     }
 
     /// Per-pixel class ids [H, W] (learning ids) of a prepared sample.
@@ -59,7 +69,7 @@ public final class Segmenter: @unchecked Sendable {
         public var points: [Int32]
         /// Learning ids of every pixel [H, W].
         public var pixels: [Int32]
-        /// Logits [C, H, W].
+        /// Logits [C, H, W]; empty where the caller did not keep them (`keepingLogits`).
         public var logits: [Float]
         public var image: RangeImage
     }
@@ -81,7 +91,22 @@ public final class Segmenter: @unchecked Sendable {
     /// What the network's `logits` for a prepared `sample` say about every point: the last of
     /// `predict`'s steps (argmax, reprojection, the optional k-NN).
     public func prediction(of sample: RangeSample, logits: [Float], knn: RangeKNN? = nil) -> Prediction {
-        let pixels = argmaxClasses(logits, classes: config.architecture.classes, pixels: config.sensor.height * config.sensor.width)
+        logits.withUnsafeBufferPointer { prediction(of: sample, pixelClasses: pixelClasses(logits: $0), logits: logits, knn: knn) }
+    }
+
+    /// `prediction(of:logits:knn:)` from the network's `output` for the sample, read where the
+    /// network left it (a 10 MB copy fewer per 64 x 2048 scan of 20 classes); the logits are
+    /// copied into the prediction only when `keepingLogits`.
+    public func prediction(of sample: RangeSample, output: Tensor, knn: RangeKNN? = nil, keepingLogits: Bool) -> Prediction {
+        let pixels = output.withUnsafeScalars { pixelClasses(logits: $0) }
+        return prediction(of: sample, pixelClasses: pixels, logits: keepingLogits ? output.scalars : [], knn: knn)
+    }
+
+    private func pixelClasses(logits: UnsafeBufferPointer<Float>) -> [Int32] {
+        argmaxClasses(logits, classes: config.architecture.classes, pixels: config.sensor.height * config.sensor.width)
+    }
+
+    private func prediction(of sample: RangeSample, pixelClasses pixels: [Int32], logits: [Float], knn: RangeKNN?) -> Prediction {
         let points = knn.map { $0.apply(to: sample.image, pixelClasses: pixels, classCount: config.architecture.classes) }
             ?? sample.image.pointClasses(fromPixels: pixels)
         return Prediction(points: points, pixels: pixels, logits: logits, image: sample.image)
@@ -92,11 +117,13 @@ public final class Segmenter: @unchecked Sendable {
 /// (image `image` of a batch), by the C kernel `rs_argmax_classes` (1.5 ms per 64 x 2048 image of
 /// 20 classes on the AVX512-BF16 EPYC; `perf` put the Swift loop it replaced at about 2.3 ms).
 func argmaxClasses(_ logits: [Float], classes: Int, pixels: Int, image: Int = 0) -> [Int32] {
+    logits.withUnsafeBufferPointer { argmaxClasses($0, classes: classes, pixels: pixels, image: image) }
+}
+
+func argmaxClasses(_ logits: UnsafeBufferPointer<Float>, classes: Int, pixels: Int, image: Int = 0) -> [Int32] {
     precondition(logits.count >= (image + 1) * classes * pixels, "argmax: \(logits.count) logits for \(classes) x \(pixels)")
     return [Int32](unsafeUninitializedCapacity: pixels) { out, initialised in
-        logits.withUnsafeBufferPointer { all in
-            rs_argmax_classes(all.baseAddress! + image * classes * pixels, Int64(classes), Int64(pixels), out.baseAddress!)
-        }
+        rs_argmax_classes(logits.baseAddress! + image * classes * pixels, Int64(classes), Int64(pixels), out.baseAddress!)
         initialised = pixels
     }
 }

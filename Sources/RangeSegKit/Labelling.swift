@@ -1,3 +1,4 @@
+import CKernels
 import Configuration
 import Engine
 import Formats
@@ -50,8 +51,9 @@ public struct Labelling: Sendable {
     public let labels: LabelConfig
     public var outputs = PredictionOutputs()
     public var cleanup = Cleanup.none
-    /// Whether `run` overlaps reading and writing with the network (the outputs are the same).
-    public var pipelined = true
+    /// What `run` does beside the network (the outputs are the same either way); by default
+    /// everything where a core is free (`overlapPays`), else only the writing.
+    public var overlap: Overlap = Labelling.overlapPays ? .all : .writing
     /// The settings of the `range` clean-up (RangeNet++'s defaults, or an official folder's).
     public var rangeKNN = RangeKNN()
     /// The official model folder the segmenter came from, if it did (`init(checkpoint:...)`).
@@ -67,6 +69,25 @@ public struct Labelling: Sendable {
         case .none: return "no clean-up"
         }
     }
+
+    /// What of a scan's labelling runs on other threads while the network runs on the next one.
+    public enum Overlap: String, Sendable, CaseIterable {
+        /// Writing the outputs (`AtomicFile` syncs each file, so this is mostly a wait for the
+        /// disk); reading, projecting and the clean-up run on the network's thread, between
+        /// passes, and the clean-up kernels share the network's threads.
+        case writing
+        /// Reading and projecting the next scan, and the clean-up and writing of the previous
+        /// one (`orderedPipeline`).
+        case all
+    }
+
+    /// Whether overlapping the work around the network with the network can make labelling
+    /// faster: only where the network's threads (oneDNN's OpenMP team, `OMP_NUM_THREADS`) leave
+    /// a core free. Where they take every core, work beside the network takes cycles from it,
+    /// and costs it more than its own time: the network's threads wait for each other at every
+    /// primitive, so one thread held up holds up all. The clean-up kernels, which share the
+    /// network's threads when called from its thread, would also start a second team.
+    public static var overlapPays: Bool { ProcessInfo.processInfo.activeProcessorCount > Int(rs_parallel_threads()) }
 
     public init(segmenter: Segmenter, labels: LabelConfig) {
         self.segmenter = segmenter
@@ -90,32 +111,31 @@ public struct Labelling: Sendable {
         return out.appendingPathComponent(item.name)
     }
 
-    /// Labels every item, in order; `progress` after each scan's network pass. With `pipelined`
-    /// (the default) the next scan is read and projected, and the previous one's labels cleaned
-    /// up and written, while the network runs on the current one (`orderedPipeline`).
+    /// Labels every item, in order; `progress` after each scan's network pass. What runs beside
+    /// the network is `overlap`'s choice.
     public func run(_ items: [ScanItem], out: URL, progress: () -> Void = {}) throws -> Summary {
         try ScanSource.checkDistinctOutputs(items.map { Self.stem(of: $0, under: out) })
         let started = Date()
         let points = PointCounter()
         let labelling = self
-        if pipelined {
+        switch overlap {
+        case .all:
             try orderedPipeline(items.count, prepare: { i in try labelling.prepare(items[i]) },
                                 process: { _, input in (input, labelling.segmenter.logits(input.sample)) },
-                                finish: { _, done in points.add(try labelling.finish(done.0, logits: done.1, out: out)) },
+                                finish: { _, done in points.add(try labelling.write(labelling.predict(done.0, logits: done.1), out: out)) },
                                 afterEach: { _ in progress() })
-        } else {
-            for item in items {
-                points.add(try label(item, out: out))
-                progress()
-            }
+        case .writing:
+            try orderedPipeline(items.count, depth: 1, prepare: { i in items[i] },
+                                process: { _, item in try labelling.predict(labelling.prepare(item)) },
+                                finish: { _, labelled in points.add(try labelling.write(labelled, out: out)) },
+                                afterEach: { _ in progress() })
         }
         return Summary(scans: items.count, points: points.total, seconds: Date().timeIntervalSince(started))
     }
 
     /// Labels one scan and writes its outputs; returns its number of points.
     public func label(_ item: ScanItem, out: URL) throws -> Int {
-        let input = try prepare(item)
-        return try finish(input, logits: segmenter.logits(input.sample), out: out)
+        try write(predict(prepare(item)), out: out)
     }
 
     /// A scan read and made into the network's input.
@@ -130,16 +150,39 @@ public struct Labelling: Sendable {
         return Input(item: item, scan: scan, sample: segmenter.prepare(scan))
     }
 
-    /// Cleans up and writes what the network made of `input`; returns its number of points.
-    func finish(_ input: Input, logits: [Float], out: URL) throws -> Int {
-        let (item, scan) = (input.item, input.scan)
-        let lookup = labels.lookup()
-        let stem = Self.stem(of: item, under: out)
-        let prediction = segmenter.prediction(of: input.sample, logits: logits, knn: cleanup == .range ? rangeKNN : nil)
+    /// A scan with what the network made of it, cleaned up: ready to write.
+    struct Labelled: Sendable {
+        var input: Input
+        var prediction: Segmenter.Prediction
+        /// Learning ids of every point, after the clean-up.
+        var classes: [Int32]
+    }
+
+    /// The network's pass over `input`, and what it says about every point, cleaned up (the
+    /// logits are read where the network left them, and kept only for `outputs.arrays`).
+    func predict(_ input: Input) -> Labelled {
+        labelled(input, segmenter.prediction(of: input.sample, output: segmenter.output(input.sample),
+                                             knn: cleanup == .range ? rangeKNN : nil, keepingLogits: outputs.arrays))
+    }
+
+    /// What the network's `logits` for `input` say about every point, cleaned up.
+    func predict(_ input: Input, logits: [Float]) -> Labelled {
+        labelled(input, segmenter.prediction(of: input.sample, logits: logits, knn: cleanup == .range ? rangeKNN : nil))
+    }
+
+    private func labelled(_ input: Input, _ prediction: Segmenter.Prediction) -> Labelled {
         var classes = prediction.points
         if cleanup == .threeD {
-            classes = KNNCleanup3D()(classes.map { UInt32($0) }, scan: scan).map { Int32($0) }
+            classes = KNNCleanup3D()(classes.map { UInt32($0) }, scan: input.scan).map { Int32($0) }
         }
+        return Labelled(input: input, prediction: prediction, classes: classes)
+    }
+
+    /// Writes the outputs of a labelled scan; returns its number of points.
+    func write(_ labelled: Labelled, out: URL) throws -> Int {
+        let (item, scan, prediction, classes) = (labelled.input.item, labelled.input.scan, labelled.prediction, labelled.classes)
+        let lookup = labels.lookup()
+        let stem = Self.stem(of: item, under: out)
         let raw = lookup.rawLabels(learning: classes)
         if outputs.label { try raw.write(label: stem.appendingPathExtension("label")) }
         if outputs.pcd {
@@ -180,30 +223,6 @@ private final class PointCounter: @unchecked Sendable {
     private var value = 0
     var total: Int { lock.withLock { value } }
     func add(_ count: Int) { lock.withLock { value += count } }
-}
-
-extension Labelling {
-    /// `rangeseg infer`'s labelling of `items` timed four ways: without and with the range k-NN,
-    /// one scan after another and pipelined, after an untimed warm-up; the label files go to a
-    /// scratch folder that is removed afterwards (`rangeseg bench infer --pipeline`).
-    public static func timings(of items: [ScanItem], segmenter: Segmenter, labels: LabelConfig) throws
-        -> [(cleanup: Cleanup, pipelined: Bool, summary: Summary)] {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rangeseg-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        var warmup = Labelling(segmenter: segmenter, labels: labels)
-        warmup.pipelined = false
-        _ = try warmup.run(items, out: scratch.appendingPathComponent("warm-up"))
-        var out: [(cleanup: Cleanup, pipelined: Bool, summary: Summary)] = []
-        for cleanup in [Cleanup.none, .range] {
-            for pipelined in [false, true] {
-                var labelling = Labelling(segmenter: segmenter, labels: labels)
-                labelling.cleanup = cleanup
-                labelling.pipelined = pipelined
-                out.append((cleanup, pipelined, try labelling.run(items, out: scratch.appendingPathComponent("\(cleanup)-\(pipelined)"))))
-            }
-        }
-        return out
-    }
 }
 
 extension Labelling {

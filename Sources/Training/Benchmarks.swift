@@ -39,16 +39,15 @@ public enum Benchmarks {
                                precision: config.precision.onThisCPU, profile: engineProfile)
     }
 
-    /// Inference passes of `segmenter` (evaluation mode, fused, logits read back as plain
-    /// NCHW, as `rangeseg infer` runs them) on `input` `[B, C, H, W]`.
+    /// Inference passes of `segmenter` (evaluation mode, fused, the output left where the
+    /// network writes it, from which `rangeseg infer` reads the classes) on `input` `[B, C, H, W]`.
     public static func infer(_ segmenter: Segmenter, input: Tensor, warmup: Int = 2, steps: Int = 10,
                              profile: Bool = false) -> BenchmarkReport {
         var times: [Double] = [], cpu: [Double] = []
         for i in 0 ..< (warmup + steps) {
             if profile && i == warmup { EngineProfile.start() }
             let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUMilliseconds()
-            let logits = segmenter.logits(input)
-            withExtendedLifetime(logits) {}
+            withExtendedLifetime(segmenter.output(input)) {}
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             if i >= warmup {
                 times.append(elapsed)

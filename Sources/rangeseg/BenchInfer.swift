@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandOptions
 import Engine
+import Formats
 import Foundation
 import Inference
 import Pretrained
@@ -40,17 +41,21 @@ struct BenchInfer: ParsableCommand {
     var checkpoint: URL?
     @Flag(help: "Also print oneDNN's time per primitive kind per pass.")
     var profile = false
-    @Option(help: ArgumentHelp("Also label these scans as rangeseg infer does (a folder of .bin/.pcd/.ply files or a sequence folder), one after another and pipelined, with and without the range k-NN, and compare the scans per second with the network's.",
+    @Option(help: ArgumentHelp("Also label these scans as rangeseg infer does (a folder of .bin/.pcd/.ply files or a sequence folder), overlapping only the writing or all the work with the network, with and without the range k-NN, and compare the scans per second with the network's.",
                                valueName: "folder"),
             transform: { URL(fileURLWithPath: $0) })
     var pipeline: URL?
+    @Option(help: "Rounds of the --pipeline timing (each times the network again).")
+    var rounds = 3
 
     @OptionGroup var network: NetworkOptions
     @OptionGroup var settings: SettingFlags<InferenceSettings>
     @OptionGroup var labelConfig: LabelConfigOption
 
     func validate() throws {
-        guard batch > 0, steps > 0, warmup >= 0 else { throw ValidationError("--batch and --steps must be positive, --warmup not negative") }
+        guard batch > 0, steps > 0, warmup >= 0, rounds > 0 else {
+            throw ValidationError("--batch, --steps and --rounds must be positive, --warmup not negative")
+        }
     }
 
     func run() throws {
@@ -79,20 +84,31 @@ struct BenchInfer: ParsableCommand {
         let input = Tensor(uniformShape: [batch, architecture.inputChannels, h, w], low: -1, high: 1, generator: &generator)
         let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps, profile: profile)
         report.figures(title: "infer: \(architecture.name), batch \(batch), \(architecture.inputChannels) x \(h) x \(w), \(architecture.classes) classes, \(segmenter.config.precision.choiceOnThisCPU.description)").forEach { print($0) }
-        if let pipeline { try timePipeline(pipeline, segmenter: segmenter, labels: labels, networkMilliseconds: report.medianMilliseconds / Double(batch)) }
+        if let pipeline { try timePipeline(pipeline, segmenter: segmenter, labels: labels, input: input) }
     }
 
-    /// `rangeseg infer`'s labelling of the scans in `folder`, one after another and pipelined,
-    /// with and without the range k-NN: scans per second against the network's.
-    func timePipeline(_ folder: URL, segmenter: Segmenter, labels: LabelConfig, networkMilliseconds: Double) throws {
+    /// `rangeseg infer`'s labelling of the scans in `folder`, with either overlap, with and
+    /// without the range k-NN: scans per second against the network's (`LabellingTimings`).
+    func timePipeline(_ folder: URL, segmenter: Segmenter, labels: LabelConfig, input: Tensor) throws {
         let items = try ScanSource.items([folder])
-        let networkRate = 1000 / networkMilliseconds
-        print(String(format: "labelling %d scans of %@ (the network alone: %.1f ms per scan, %.2f scans/s):", items.count, folder.path,
-                     networkMilliseconds, networkRate))
-        for run in try Labelling.timings(of: items, segmenter: segmenter, labels: labels) {
-            print(String(format: "  --cleanup %-5@ %@: %.2f scans/s, %.1f ms per scan, %.2f of the network's rate",
-                         run.cleanup.rawValue, run.pipelined ? "pipelined        " : "one after another", run.summary.scansPerSecond,
-                         1000 / run.summary.scansPerSecond, run.summary.scansPerSecond / networkRate))
+        print("labelling \(items.count) scans of \(folder.path), \(rounds) rounds (in groups of 3 scans, the network alone and the labelling in turn):")
+        let image = Tensor(shape: [1] + Array(input.shape.dropFirst()), scalars: Array(input.scalars.prefix(input.scalarCount / input.shape[0])))
+        let timings = try LabellingTimings.measure(items, segmenter: segmenter, labels: labels, input: image, rounds: rounds)
+        func name(_ run: LabellingTimings.Run) -> String {
+            String(format: "--cleanup %-5@ overlapping %@", run.cleanup.rawValue, run.overlap == .all ? "all    " : "writing")
+        }
+        for (number, round) in timings.rounds.enumerated() {
+            print("  round \(number + 1):")
+            for run in round {
+                print(String(format: "    %@: %.1f ms per scan (%.2f scans/s), the network alone %.1f ms: %.2f of the network's rate",
+                             name(run), run.labellingMilliseconds, 1000 / run.labellingMilliseconds, run.networkMilliseconds, run.ratio))
+            }
+        }
+        let note = " (rangeseg infer overlaps \(Labelling.overlapPays ? "all" : "the writing only") here)"
+        print("the labelling's rate over the network's, median (range) of \(rounds) rounds\(note):")
+        for (i, run) in timings.rounds[0].enumerated() {
+            let values = timings.rounds.map { $0[i].ratio }
+            print(String(format: "  %@: %.2f (%.2f-%.2f)", name(run), values.median()!, values.min()!, values.max()!))
         }
     }
 }

@@ -72,10 +72,10 @@ struct RangeSegKitTests {
         #expect(throws: InputError.self) { try export.run(try ScanSource.items([SampleData.scan(0)], labels: SampleData.labels(0)), out: out) }
     }
 
-    /// The pipelined labelling writes the bytes of the one-scan-after-another labelling, for all
-    /// six scans and with each clean-up; a broken scan in the middle stops it with the file's
+    /// Labelling with either overlap writes the bytes of labelling one scan after another, for
+    /// all six scans and with each clean-up; a broken scan in the middle stops it with the file's
     /// name (no hang), and the scans before it are written.
-    @Test func pipelinedLabellingWritesWhatOneAfterAnotherDoes() throws {
+    @Test func overlappedLabellingWritesWhatOneAfterAnotherDoes() throws {
         try SampleData.require()
         let labels = try LabelConfig.semanticKITTI
         let segmenter = try untrainedSegmenter(labels)
@@ -84,28 +84,34 @@ struct RangeSegKitTests {
         let out = SampleData.temporaryDirectory("kit-pipeline")
         defer { try? FileManager.default.removeItem(at: out) }
         for cleanup in Cleanup.allCases {
-            var files: [Bool: [Data]] = [:]
-            for pipelined in [false, true] {
-                var labelling = Labelling(segmenter: segmenter, labels: labels)
-                labelling.cleanup = cleanup
-                labelling.pipelined = pipelined
-                let dir = out.appendingPathComponent("\(cleanup)-\(pipelined)")
+            var labelling = Labelling(segmenter: segmenter, labels: labels)
+            labelling.cleanup = cleanup
+            let single = out.appendingPathComponent("\(cleanup)-single")
+            #expect(try items.map { try labelling.label($0, out: single) }.reduce(0, +) == 745_811)
+            let expected = try items.map { try Data(contentsOf: Labelling.stem(of: $0, under: single).appendingPathExtension("label")) }
+            for overlap in Labelling.Overlap.allCases {
+                labelling.overlap = overlap
+                let dir = out.appendingPathComponent("\(cleanup)-\(overlap)")
                 var progress = 0
                 let summary = try labelling.run(items, out: dir) { progress += 1 }
                 #expect(summary.scans == 6 && progress == 6 && summary.points == 745_811)
-                files[pipelined] = try items.map { try Data(contentsOf: Labelling.stem(of: $0, under: dir).appendingPathExtension("label")) }
+                let files = try items.map { try Data(contentsOf: Labelling.stem(of: $0, under: dir).appendingPathExtension("label")) }
+                #expect(files == expected, "\(cleanup), overlap \(overlap)")
             }
-            #expect(files[true] == files[false], "\(cleanup)")
         }
         let broken = out.appendingPathComponent("broken.bin")
         try Data(count: 10).write(to: broken)
         var mixed = try ScanSource.items([SampleData.scan(0), SampleData.scan(1), broken, SampleData.scan(2)])
         mixed[2].name = "broken"
-        let labelling = Labelling(segmenter: segmenter, labels: labels)
-        let dir = out.appendingPathComponent("mixed")
-        #expect(throws: (any Error).self) { _ = try labelling.run(mixed, out: dir) }
-        do { _ = try labelling.run(mixed, out: dir) } catch { #expect("\(error)".contains("broken.bin"), "\(error)") }
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("000001.label").path))
+        for overlap in Labelling.Overlap.allCases {
+            var labelling = Labelling(segmenter: segmenter, labels: labels)
+            labelling.overlap = overlap
+            let dir = out.appendingPathComponent("mixed-\(overlap)")
+            #expect(throws: (any Error).self) { _ = try labelling.run(mixed, out: dir) }
+            do { _ = try labelling.run(mixed, out: dir) } catch { #expect("\(error)".contains("broken.bin"), "\(error)") }
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("000001.label").path))
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("000002.label").path), "the scans after the broken one are not labelled")
+        }
     }
 
     @Test func labellingThenScoringEveryCleanUp() throws {

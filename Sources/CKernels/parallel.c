@@ -31,10 +31,16 @@ static void look_up_libgomp(void) {
     gomp_parallel = thread_number && team_size && maximum_threads ? parallel : NULL;
 }
 
+static int thread_limit; // 0: none; read and written atomically
+
+void rs_parallel_limit_threads(int threads) { __atomic_store_n(&thread_limit, threads > 0 ? threads : 0, __ATOMIC_RELAXED); }
+
 int rs_parallel_threads(void) {
     pthread_once(&lookup_once, look_up_libgomp);
     if (!gomp_parallel) return 1;
-    const int threads = maximum_threads();
+    int threads = maximum_threads();
+    const int limit = __atomic_load_n(&thread_limit, __ATOMIC_RELAXED);
+    if (limit > 0 && threads > limit) threads = limit;
     return threads > 1 ? threads : 1;
 }
 

@@ -69,18 +69,24 @@ public struct SphericalProjection: Sendable {
     }
 }
 
-/// The time the spherical projection takes, single-threaded (`rangeseg bench project`): each scan
-/// projected once to warm up, then `repetitions` times, each projection timed.
+/// The time the spherical projection takes (`rangeseg bench project`) on `threads` threads
+/// (1 by default, as the NumPy reference runs; at most OpenMP's number): each scan projected
+/// once to warm up, then `repetitions` times, each projection timed.
 public struct ProjectionTiming: Sendable {
     /// Milliseconds of each timed projection, sorted.
     public let milliseconds: [Double]
     /// Mean points per scan.
     public let pointsPerScan: Int
+    /// The threads the kernels shared the work among.
+    public let threads: Int
     /// The median time per projection, in milliseconds.
     public var median: Double { milliseconds.median() ?? 0 }
 
-    public init(scans: [Scan], config: ProjectionConfig, repetitions: Int) {
-        precondition(!scans.isEmpty && repetitions > 0, "time at least one scan once")
+    public init(scans: [Scan], config: ProjectionConfig, repetitions: Int, threads: Int = 1) {
+        precondition(!scans.isEmpty && repetitions > 0 && threads > 0, "time at least one scan once, on at least one thread")
+        rs_parallel_limit_threads(Int32(threads))
+        defer { rs_parallel_limit_threads(0) }
+        self.threads = Int(rs_parallel_threads())
         let projector = SphericalProjection(config)
         var checksum = 0
         for scan in scans { checksum &+= projector.project(scan).filledPixels } // warm-up

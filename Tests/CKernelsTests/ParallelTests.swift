@@ -10,6 +10,10 @@ import Testing
         let expected = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) }
             ?? ProcessInfo.processInfo.activeProcessorCount
         #expect(Int(rs_parallel_threads()) == expected)
+        rs_parallel_limit_threads(1)
+        #expect(rs_parallel_threads() == 1)
+        rs_parallel_limit_threads(0)
+        #expect(Int(rs_parallel_threads()) == expected)
     }
 
     /// Every item is visited exactly once, for counts that do not split evenly and for work

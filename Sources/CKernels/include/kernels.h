@@ -86,6 +86,10 @@ void rs_parallel_for(int64_t count, int64_t minimum_share, rs_parallel_body body
 /// The number of threads `rs_parallel_for` shares work among (1 without libgomp).
 int rs_parallel_threads(void);
 
+/// Caps the threads of `rs_parallel_for` from now on, process-wide (0: OpenMP's number again):
+/// for measurements on one thread (`rangeseg bench project`) and tests.
+void rs_parallel_limit_threads(int threads);
+
 // MARK: Dispatch (dispatch.c)
 
 /// The instruction sets the vectorised kernels (`rs_place_points`, `rs_count_similar`,

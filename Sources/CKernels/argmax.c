@@ -37,3 +37,35 @@ void rs_argmax_classes(const float *restrict logits, int64_t classes, int64_t pi
     struct argmax_job job = {.logits = logits, .classes = classes, .pixels = pixels, .out = out};
     rs_parallel_for(pixels, 16384, argmax_pixels, &job);
 }
+
+struct block_argmax_job {
+    const float *data;
+    int64_t classes, pixels, block;
+    int32_t *out;
+};
+
+static void argmax_block_pixels(void *context, int64_t begin, int64_t end) {
+    const struct block_argmax_job *job = context;
+    const int64_t classes = job->classes, pixels = job->pixels, block = job->block;
+    for (int64_t p = begin; p < end; p++) {
+        float best = job->data[p * block];
+        int32_t winner = 0;
+        for (int64_t first = 0; first < classes; first += block) {
+            const float *restrict values = job->data + (first / block * pixels + p) * block;
+            const int64_t count = classes - first < block ? classes - first : block;
+            for (int64_t l = 0; l < count; l++) {
+                if (values[l] > best) {
+                    best = values[l];
+                    winner = (int32_t)(first + l);
+                }
+            }
+        }
+        job->out[p] = winner;
+    }
+}
+
+void rs_argmax_channel_blocks(const float *restrict data, int64_t classes, int64_t pixels, int64_t block,
+                              int32_t *restrict out) {
+    struct block_argmax_job job = {.data = data, .classes = classes, .pixels = pixels, .block = block, .out = out};
+    rs_parallel_for(pixels, 16384, argmax_block_pixels, &job);
+}

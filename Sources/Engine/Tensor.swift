@@ -111,6 +111,17 @@ public final class Tensor {
         return try withExtendedLifetime(plain) { try body(UnsafeBufferPointer(start: plain.floats, count: scalarCount)) }
     }
 
+    /// Read access to a float32 `[N, C, H, W]` tensor in the channel-blocked layout activations
+    /// have between layers (`nChw16c` with AVX-512, `nChw8c` otherwise), without a reorder:
+    /// `body` gets the buffer and the block size; channel c of image n at pixel p (h x W + w) is
+    /// at ((n x blocks + c / block) x H x W + p) x block + c % block, with blocks = C / block
+    /// rounded up. Nil when the tensor is in another layout or type.
+    public func withChannelBlocks<R>(_ body: (UnsafeBufferPointer<Float>, _ block: Int) throws -> R) rethrows -> R? {
+        guard shape.count == 4, storage.descriptor == .blocked(shape) else { return nil }
+        let buffer = UnsafeBufferPointer(start: storage.floats, count: storage.byteCount / MemoryLayout<Float>.stride)
+        return try withExtendedLifetime(storage) { try body(buffer, ChannelBlock.size) }
+    }
+
     /// Write access to the elements of a contiguous tensor, in place (for parameters,
     /// optimisers and checkpoint loading; never on a tensor that is part of a live graph).
     public func withUnsafeMutableScalars<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {

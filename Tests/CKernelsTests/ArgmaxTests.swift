@@ -30,4 +30,24 @@ import Testing
         #expect(out == expected)
         if classes > 1 { #expect(Set(out).count > 1, "the data should not be one class everywhere") }
     }
+
+    /// The channel-blocked kernel agrees with the plain one on the same logits laid out in
+    /// blocks of 16 and 8; the padding lanes (here larger than every logit) are never read.
+    @Test(arguments: [(classes: 20, pixels: 64 * 2048, block: 16), (classes: 20, pixels: 3_001, block: 8),
+                      (classes: 16, pixels: 40_000, block: 16), (classes: 3, pixels: 17, block: 8)])
+    func channelBlocksMatchThePlainLayout(classes: Int, pixels: Int, block: Int) {
+        var state: UInt64 = 0xB10C
+        let logits = (0 ..< classes * pixels).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(state >> 59)) - 8
+        }
+        let blocks = (classes + block - 1) / block
+        var blocked = [Float](repeating: 1e9, count: blocks * block * pixels)
+        for c in 0 ..< classes {
+            for p in 0 ..< pixels { blocked[(c / block * pixels + p) * block + c % block] = logits[c * pixels + p] }
+        }
+        var out = [Int32](repeating: -1, count: pixels)
+        rs_argmax_channel_blocks(blocked, Int64(classes), Int64(pixels), Int64(block), &out)
+        #expect(out == Self.reference(logits, classes: classes, pixels: pixels))
+    }
 }

@@ -30,4 +30,30 @@ import Testing
         SmallReorder.reorder(mine, into: back)
         #expect(memcmp(back.pointer, x.pointer, plain.byteCount) == 0)
     }
+
+    /// `withChannelBlocks` hands out a channel-blocked tensor's buffer with the offsets it
+    /// documents (padding channels included in the count), and nothing for other layouts.
+    @Test(arguments: [[1, 20, 3, 5], [2, 16, 2, 3], [1, 5, 4, 4]])
+    func channelBlocksAreReadWhereTheyLie(shape: [Int]) {
+        let x = random(shape, seed: 3)
+        #expect(x.withChannelBlocks { _, _ in 0 } == nil, "a plain tensor has no channel blocks")
+        let blocked = Tensor(shape: shape, storage: x.storage.reordered(to: .blocked(shape)))
+        let (n, c, hw) = (shape[0], shape[1], shape[2] * shape[3])
+        let plain = x.scalars
+        let mismatches = blocked.withChannelBlocks { buffer, block -> Int in
+            #expect(block == ChannelBlock.size)
+            let blocks = (c + block - 1) / block
+            #expect(buffer.count == n * blocks * block * hw)
+            var wrong = 0
+            for image in 0 ..< n {
+                for channel in 0 ..< c {
+                    for p in 0 ..< hw where buffer[((image * blocks + channel / block) * hw + p) * block + channel % block] != plain[(image * c + channel) * hw + p] {
+                        wrong += 1
+                    }
+                }
+            }
+            return wrong
+        }
+        #expect(mismatches == 0)
+    }
 }

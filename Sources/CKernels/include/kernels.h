@@ -53,6 +53,12 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
 /// on a strictly larger value. Branch-free, so the compiler vectorises it.
 void rs_argmax_classes(const float *restrict logits, int64_t classes, int64_t pixels, int32_t *restrict out);
 
+/// `rs_argmax_classes` for logits in oneDNN's channel-blocked layout (`nChw16c`, `nChw8c`),
+/// where the network leaves them: class c of pixel p at (c / block x pixels + p) x block +
+/// c % block. Saves reordering 10 MB per 64 x 2048 image of 20 classes.
+void rs_argmax_channel_blocks(const float *restrict data, int64_t classes, int64_t pixels, int64_t block,
+                              int32_t *restrict out);
+
 // MARK: Subclassified loss (similarity.c)
 
 /// The number of j in 0..<n with dots[j] / (max(query_norm, reference_norms[j]) + 1e-5) > tau:

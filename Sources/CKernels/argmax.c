@@ -44,6 +44,11 @@ struct block_argmax_job {
     int32_t *out;
 };
 
+// Reading is the cost here: a 64 x 2048 image of 20 classes padded to 32 channels is 16.8 MB.
+// In a one-thread harness on the AVX512-BF16 EPYC this loop took 1.7 times the plain kernel's
+// time over the same logits in planes (10.5 MB), and so did a version that copied each chunk
+// into planes first so as to vectorise; but it spares the reorder to planes, which reads the
+// 16.8 MB and writes 10.5 MB.
 static void argmax_block_pixels(void *context, int64_t begin, int64_t end) {
     const struct block_argmax_job *job = context;
     const int64_t classes = job->classes, pixels = job->pixels, block = job->block;

@@ -1,6 +1,7 @@
 #include "kernels.h"
 #include "variants.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if RS_HAVE_AVX2_VARIANT
@@ -17,9 +18,11 @@
 // Most points need no search: where every pixel of a point's window lies in the image and holds
 // the same class c (0 < c < class_count), every neighbour votes for c or for nothing, and the
 // nearest slot, at distance 0 (the point itself, or one as near and earlier), is within any
-// cutoff, so the answer is c whatever the ranges. `uniform` marks those windows first (two
+// cutoff, so the answer is c whatever the ranges. With a finite positive cutoff, empty pixels
+// may hold any class: they lie infinitely far, beyond the cutoff, and never vote (the window's
+// own pixel is never empty, it holds the point). `uniform` marks those windows first (two
 // separable passes over the class image); on a trained network's predictions most pixels lie
-// inside one object or surface.
+// inside one object or surface, and near an object's edge the window often reaches the sky.
 //
 // The rest, for RangeNet++'s k 5 and 5 x 5 window on a processor with AVX2, are searched eight
 // points at a time (`search8_k5w5_avx2`): the window's ranges gathered slot by slot, the five
@@ -152,44 +155,93 @@ struct knn_job {
     int32_t *out;
     int64_t pw;
     float *pad_range;
-    int32_t *pad_class, *across, *uniform;
+    int32_t *pad_class, *uniform;
+    int32_t *window_low, *window_high; // per pixel, over its row's window
+
     int vector;
+    int skip_empty; // the cutoff is finite and positive: empty pixels never vote
     int failed; // set (atomically) by a share that ran out of memory
 };
 
-/// Rows begin..<end of `across` (the pixel's class if the `window` pixels of its row centred on
-/// it lie in the image and share it and it votes, else -1) and of the padded images.
+/// Rows begin..<end of the padded images, and of `window_low` and `window_high`: the smallest and largest
+/// voting class among the `window` pixels of the row centred on each pixel, empty pixels left
+/// out where they cannot vote (INT32_MAX and INT32_MIN when all are), a class that cannot vote
+/// counting as -1; at the image's left and right edges -1 and INT32_MAX, so that no window
+/// there is uniform. Branch-free, so that the compiler vectorises it.
 static void knn_prepare_rows(void *context, int64_t begin, int64_t end) {
-    const struct knn_job *job = context;
-    const int32_t width = job->width, half = job->window / 2;
+    struct knn_job *job = context;
+    const int32_t width = job->width, half = job->window / 2, class_count = job->class_count, skip_empty = job->skip_empty;
+    int32_t *restrict low_key = malloc(sizeof(int32_t) * (size_t)width), *restrict high_key = malloc(sizeof(int32_t) * (size_t)width);
+    if (!low_key || !high_key) {
+        free(low_key); free(high_key);
+        __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
     for (int64_t y = begin; y < end; y++) {
         const int32_t *line = job->classes + y * width;
-        int32_t *out_line = job->across + y * width;
+        const float *ranges = job->range + y * width;
+        // Each pixel's own entry first, then each window's.
         for (int32_t x = 0; x < width; x++) {
             const int32_t c = line[x];
-            int32_t same = c > 0 && c < job->class_count && x >= half && x + half < width;
-            for (int32_t d = -half; same && d <= half; d++) same = line[x + d] == c;
-            out_line[x] = same ? c : -1;
+            const int32_t key = c > 0 && c < class_count ? c : -1;
+            const int32_t skip = skip_empty && ranges[x] < 0.0f;
+            low_key[x] = skip ? INT32_MAX : key;
+            high_key[x] = skip ? INT32_MIN : key;
         }
-        const float *ranges = job->range + y * width;
+        int32_t *restrict low = job->window_low + y * width, *restrict high = job->window_high + y * width;
+        for (int32_t x = 0; x < width; x++) {
+            low[x] = x >= half && x + half < width ? INT32_MAX : -1;
+            high[x] = x >= half && x + half < width ? INT32_MIN : INT32_MAX;
+        }
+        // One offset at a time over the whole row (no loop inside the pixel's), which vectorises.
+        const int32_t inside = width - 2 * half;
+        for (int32_t d = -half; inside > 0 && d <= half; d++) {
+            int32_t *restrict lo = low + half, *restrict hi = high + half;
+            const int32_t *restrict l = low_key + half + d, *restrict h = high_key + half + d;
+            for (int32_t x = 0; x < inside; x++) {
+                lo[x] = l[x] < lo[x] ? l[x] : lo[x];
+                hi[x] = h[x] > hi[x] ? h[x] : hi[x];
+            }
+        }
         float *pad_line = job->pad_range + (y + half) * job->pw + half;
         for (int32_t x = 0; x < width; x++) pad_line[x] = ranges[x] < 0.0f ? __builtin_inff() : ranges[x]; // empty: infinitely far
         memcpy(job->pad_class + (y + half) * job->pw + half, line, sizeof(int32_t) * (size_t)width);
     }
+    free(low_key); free(high_key);
 }
 
-/// Rows begin..<end of `uniform`: `across` over the `window` rows centred on the pixel.
+/// Rows begin..<end of `uniform`: the window's one voting class where the smallest and the
+/// largest over its `window` rows agree (the empty pixels aside), else -1; -1 in the top and
+/// bottom rows, whose windows leave the image.
 static void knn_uniform_rows(void *context, int64_t begin, int64_t end) {
-    const struct knn_job *job = context;
+    struct knn_job *job = context;
     const int32_t width = job->width, height = job->height, half = job->window / 2;
-    for (int64_t y = begin; y < end; y++) {
-        for (int32_t x = 0; x < width; x++) {
-            const int32_t c = job->across[y * width + x];
-            int32_t same = c >= 0 && y >= half && y + half < height;
-            for (int32_t d = -half; same && d <= half; d++) same = job->across[(y + d) * width + x] == c;
-            job->uniform[y * width + x] = same ? c : -1;
-        }
+    int32_t *restrict hi = malloc(sizeof(int32_t) * (size_t)width);
+    if (!hi) {
+        __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+        return;
     }
+    for (int64_t y = begin; y < end; y++) {
+        int32_t *restrict lo = job->uniform + y * width;
+        if (y < half || y + half >= height) {
+            for (int32_t x = 0; x < width; x++) lo[x] = -1;
+            continue;
+        }
+        for (int32_t x = 0; x < width; x++) {
+            lo[x] = INT32_MAX;
+            hi[x] = INT32_MIN;
+        }
+        // One row of the window at a time (no loop inside the pixel's), which vectorises.
+        for (int32_t d = -half; d <= half; d++) {
+            const int32_t *restrict l = job->window_low + (y + d) * width, *restrict h = job->window_high + (y + d) * width;
+            for (int32_t x = 0; x < width; x++) {
+                lo[x] = l[x] < lo[x] ? l[x] : lo[x];
+                hi[x] = h[x] > hi[x] ? h[x] : hi[x];
+            }
+        }
+        for (int32_t x = 0; x < width; x++) lo[x] = lo[x] == hi[x] && lo[x] >= 0 ? lo[x] : -1;
+    }
+    free(hi);
 }
 
 /// The votes of points begin..<end.
@@ -286,7 +338,7 @@ static void knn_points(void *context, int64_t begin, int64_t end) {
     free(votes);
 }
 
-// The three passes (rows of `across` and the padded images, rows of `uniform`, the points) are
+// The three passes (rows of the padded images and the row windows, rows of `uniform`, the points) are
 // each shared among threads with `rs_parallel_for`; every share writes its own rows or points.
 int rs_range_knn(const float *restrict range, const int32_t *restrict classes, int32_t height, int32_t width,
                  const int32_t *restrict rows, const int32_t *restrict columns, const float *restrict point_range,
@@ -301,19 +353,22 @@ int rs_range_knn(const float *restrict range, const int32_t *restrict classes, i
         .class_count = class_count, .no_vote_class = no_vote_class, .out = out, .pw = pw,
         .pad_range = calloc((size_t)(pw * ph), sizeof(float)), // outside the image: range 0, class 0
         .pad_class = calloc((size_t)(pw * ph), sizeof(int32_t)),
-        .across = malloc(sizeof(int32_t) * (size_t)height * (size_t)width),
         .uniform = malloc(sizeof(int32_t) * (size_t)height * (size_t)width),
+        .window_low = malloc(sizeof(int32_t) * (size_t)height * (size_t)width),
+        .window_high = malloc(sizeof(int32_t) * (size_t)height * (size_t)width),
     };
+    job.skip_empty = cutoff > 0.0f && cutoff < __builtin_inff();
 #if RS_HAVE_AVX2_VARIANT
     job.vector = k == 5 && window == 5 && rs_active_kernel_variant() == RS_KERNELS_AVX2;
 #endif
-    if (job.pad_range && job.pad_class && job.across && job.uniform) {
+    if (job.pad_range && job.pad_class && job.uniform && job.window_low && job.window_high) {
         rs_parallel_for(height, 8, knn_prepare_rows, &job);
-        rs_parallel_for(height, 8, knn_uniform_rows, &job);
-        rs_parallel_for(n, 8192, knn_points, &job);
+        if (!job.failed) rs_parallel_for(height, 8, knn_uniform_rows, &job);
+        if (!job.failed) rs_parallel_for(n, 8192, knn_points, &job);
     } else {
         job.failed = 1;
     }
-    free(job.pad_range); free(job.pad_class); free(job.across); free(job.uniform);
+    free(job.pad_range); free(job.pad_class); free(job.uniform);
+    free(job.window_low); free(job.window_high);
     return job.failed ? -1 : 0;
 }

@@ -96,7 +96,7 @@ let package = Package(
         // MARK: - LiDAR data
 
         /// SemanticKITTI scans (`.bin`), labels (`.label`), the YAML label config, sequences.
-        .target(name: "SemanticKITTI", dependencies: ["Formats", "Configuration", "BundledData"]),
+        .target(name: "SemanticKITTI", dependencies: ["Formats", "Configuration", "BundledData", "CKernels"]),
         /// Spherical projection to range images and back to points, range-image k-NN clean-up.
         .target(name: "Projection", dependencies: ["SemanticKITTI", "Formats", "CKernels"]),
         /// PCD and PLY scans and predictions, and the 3-D k-NN label clean-up, for Swift.

@@ -146,3 +146,60 @@ int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *res
     rs_parallel_for(height, 16, fill_rows, &job);
     return job.unplaced;
 }
+
+struct normalise_job {
+    const int32_t *index;
+    const float *range, *xyz, *remission;
+    int64_t pixels;
+    const float *means, *inverse;
+    float *out;
+};
+
+static void normalise_pixels(void *context, int64_t begin, int64_t end) {
+    const struct normalise_job *job = context;
+    const int64_t n = job->pixels;
+    const float *restrict m = job->means, *restrict s = job->inverse;
+    float *restrict out = job->out;
+    for (int64_t p = begin; p < end; p++) {
+        const int empty = job->index[p] < 0;
+        out[p] = empty ? 0.0f : (job->range[p] - m[0]) * s[0];
+        out[n + p] = empty ? 0.0f : (job->xyz[3 * p] - m[1]) * s[1];
+        out[2 * n + p] = empty ? 0.0f : (job->xyz[3 * p + 1] - m[2]) * s[2];
+        out[3 * n + p] = empty ? 0.0f : (job->xyz[3 * p + 2] - m[3]) * s[3];
+        out[4 * n + p] = empty ? 0.0f : (job->remission[p] - m[4]) * s[4];
+    }
+}
+
+void rs_normalise_channels(const int32_t *restrict index, const float *restrict range, const float *restrict xyz,
+                           const float *restrict remission, int64_t pixels, const float *restrict means,
+                           const float *restrict inverse_stds, float *restrict out) {
+    struct normalise_job job = {.index = index, .range = range, .xyz = xyz, .remission = remission, .pixels = pixels,
+                                .means = means, .inverse = inverse_stds, .out = out};
+    rs_parallel_for(pixels, 16384, normalise_pixels, &job);
+}
+
+struct unplaceable_job {
+    const float *xyzr;
+    int64_t found; // set (atomically) by a share that finds one
+};
+
+// No early exit, so that the compiler vectorises the loop.
+static void find_unplaceable(void *context, int64_t begin, int64_t end) {
+    struct unplaceable_job *job = context;
+    const float *restrict v = job->xyzr;
+    int bad = 0;
+    for (int64_t i = begin; i < end; i++) {
+        const float x = v[4 * i], y = v[4 * i + 1], z = v[4 * i + 2];
+        // x - x is 0 for finite x and NaN for NaN or infinity, and NaN == 0 is false.
+        const int finite = (x - x == 0.0f) & (y - y == 0.0f) & (z - z == 0.0f);
+        const int zero = (x == 0.0f) & (y == 0.0f) & (z == 0.0f);
+        bad |= !finite | zero;
+    }
+    if (bad) __atomic_store_n(&job->found, 1, __ATOMIC_RELAXED);
+}
+
+int rs_any_unplaceable(const float *restrict xyzr, int64_t n) {
+    struct unplaceable_job job = {.xyzr = xyzr};
+    rs_parallel_for(n, 32768, find_unplaceable, &job);
+    return job.found != 0;
+}

@@ -1,3 +1,4 @@
+import CKernels
 import Engine
 import Formats
 import Foundation
@@ -58,25 +59,9 @@ public struct SampleBuilder: Sendable {
         let (scan, labels) = augment(original, originalLabels, augmentation, &generator)
         let image = projector.project(scan)
         let hw = image.height * image.width
-        let means = sensor.means, inverse = sensor.stds.map { 1 / $0 }
-        // Unchecked buffers: this loop runs over every pixel of every scan labelled.
+        let inverse = sensor.stds.map { 1 / $0 }
         let all = [Float](unsafeUninitializedCapacity: 5 * hw) { all, initialised in
-            image.index.withUnsafeBufferPointer { index in
-                image.range.withUnsafeBufferPointer { range in
-                    image.xyz.withUnsafeBufferPointer { xyz in
-                        image.remission.withUnsafeBufferPointer { remission in
-                            for p in 0 ..< hw {
-                                let empty = index[p] < 0
-                                all[p] = empty ? 0 : (range[p] - means[0]) * inverse[0]
-                                all[hw + p] = empty ? 0 : (xyz[3 * p] - means[1]) * inverse[1]
-                                all[2 * hw + p] = empty ? 0 : (xyz[3 * p + 1] - means[2]) * inverse[2]
-                                all[3 * hw + p] = empty ? 0 : (xyz[3 * p + 2] - means[3]) * inverse[3]
-                                all[4 * hw + p] = empty ? 0 : (remission[p] - means[4]) * inverse[4]
-                            }
-                        }
-                    }
-                }
-            }
+            rs_normalise_channels(image.index, image.range, image.xyz, image.remission, Int64(hw), sensor.means, inverse, all.baseAddress!)
             initialised = 5 * hw
         }
         let input = channels.count == 5 ? all : channels.flatMap { all[($0 * hw) ..< ($0 + 1) * hw] }

@@ -1,3 +1,4 @@
+import CKernels
 import Formats
 import Foundation
 
@@ -39,20 +40,11 @@ public struct Scan: Sendable, Equatable {
         return nil
     }
 
-    /// Whether every point has finite coordinates and a non-zero range: one pass without an
-    /// early exit over unchecked memory, which the compiler vectorises (readers call it on every
-    /// scan and look for the first bad point with `problem(ofPoint:)` only when it says no).
+    /// Whether every point has finite coordinates and a non-zero range: one vectorised pass,
+    /// shared among threads (`rs_any_unplaceable`); readers call it on every scan and look for
+    /// the first bad point with `problem(ofPoint:)` only when it says no.
     public var allPointsPlaceable: Bool {
-        values.withUnsafeBufferPointer { v in
-            var bad: UInt8 = 0
-            for i in 0 ..< count {
-                let x = v[4 * i], y = v[4 * i + 1], z = v[4 * i + 2]
-                let finite = x.isFinite && y.isFinite && z.isFinite
-                let zero = x == 0 && y == 0 && z == 0
-                bad |= (finite && !zero) ? 0 : 1
-            }
-            return bad == 0
-        }
+        values.withUnsafeBufferPointer { rs_any_unplaceable($0.baseAddress, Int64(count)) == 0 }
     }
 
     /// Indices and problems of the points the projection cannot place.

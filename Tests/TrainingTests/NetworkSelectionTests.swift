@@ -81,4 +81,27 @@ struct NetworkSelectionTests {
             try TrainingConfig(yamlText: "architecture:\n  input_channels: 5\n  input_depth: {xyz: false}\n", file: "t.yaml")
         }
     }
+
+    /// The network's input is each pixel's range, x, y, z and remission, less the sensor's mean,
+    /// over its standard deviation, and 0 in empty pixels, on every pixel of a real scan.
+    @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
+    func inputIsTheNormalisedRangeImage() throws {
+        let config = TrainingConfig()
+        let builder = SampleBuilder(config: config, lookup: try LabelConfig.semanticKITTI.lookup())
+        var g = RandomGenerator(seed: 0)
+        let sample = builder.sample(scan: try Scan(bin: SampleData.scan(0)), labels: nil, augmentation: .none, generator: &g)
+        let image = sample.image, hw = image.height * image.width
+        let (means, stds) = (config.sensor.means, config.sensor.stds)
+        var wrong = 0, empty = 0
+        for p in 0 ..< hw {
+            let values = [image.range[p], image.xyz[3 * p], image.xyz[3 * p + 1], image.xyz[3 * p + 2], image.remission[p]]
+            if image.index[p] < 0 { empty += 1 }
+            for k in 0 ..< 5 {
+                let expected = image.index[p] < 0 ? 0 : (values[k] - means[k]) * (1 / stds[k])
+                if sample.input[k * hw + p] != expected { wrong += 1 }
+            }
+        }
+        #expect(wrong == 0)
+        #expect(empty > 0 && empty < hw, "the scan should have both empty and filled pixels")
+    }
 }

@@ -30,6 +30,16 @@ int64_t rs_fill_pixels(const float *restrict xyzr, int64_t n, const int32_t *res
                        int32_t *restrict index, float *restrict range, float *restrict xyz,
                        float *restrict remission);
 
+/// The network's five input channels [5, pixels] (range, x, y, z, remission) from the pixel
+/// images: (value - means[k]) x inverse_stds[k], 0 where the pixel is empty (index < 0).
+void rs_normalise_channels(const int32_t *restrict index, const float *restrict range, const float *restrict xyz,
+                           const float *restrict remission, int64_t pixels, const float *restrict means,
+                           const float *restrict inverse_stds, float *restrict out);
+
+/// Whether any of `n` points (x, y, z, remission interleaved) has a NaN or infinite coordinate
+/// or lies at range 0 (x = y = z = 0): the points `rs_place_points` cannot place.
+int rs_any_unplaceable(const float *restrict xyzr, int64_t n);
+
 // MARK: Range-image k-NN (range_knn.c)
 
 /// RangeNet++'s k-NN clean-up of `n` points placed at (`rows`, `columns`) (row -1: not placed,

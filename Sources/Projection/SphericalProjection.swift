@@ -85,7 +85,11 @@ public struct ProjectionTiming: Sendable {
     public init(scans: [Scan], config: ProjectionConfig, repetitions: Int, threads: Int = 1) {
         precondition(!scans.isEmpty && repetitions > 0 && threads > 0, "time at least one scan once, on at least one thread")
         rs_parallel_limit_threads(Int32(threads))
-        defer { rs_parallel_limit_threads(0) }
+        let sharing = rs_parallel_share_here(1)
+        defer {
+            rs_parallel_limit_threads(0)
+            rs_parallel_share_here(sharing)
+        }
         self.threads = Int(rs_parallel_threads())
         let projector = SphericalProjection(config)
         var checksum = 0

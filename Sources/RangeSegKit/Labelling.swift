@@ -74,7 +74,7 @@ public struct Labelling: Sendable {
     public enum Overlap: String, Sendable, CaseIterable {
         /// Writing the outputs (`AtomicFile` syncs each file, so this is mostly a wait for the
         /// disk); reading, projecting and the clean-up run on the network's thread, between
-        /// passes, and the clean-up kernels share the network's threads.
+        /// passes, and their kernels share the network's threads.
         case writing
         /// Reading and projecting the next scan, and the clean-up and writing of the previous
         /// one (`orderedPipeline`).
@@ -85,8 +85,8 @@ public struct Labelling: Sendable {
     /// faster: only where the network's threads (oneDNN's OpenMP team, `OMP_NUM_THREADS`) leave
     /// a core free. Where they take every core, work beside the network takes cycles from it,
     /// and costs it more than its own time: the network's threads wait for each other at every
-    /// primitive, so one thread held up holds up all. The clean-up kernels, which share the
-    /// network's threads when called from its thread, would also start a second team.
+    /// primitive, so one thread held up holds up all. The kernels called beside the network run
+    /// on one thread (`rs_parallel_share_here`).
     public static var overlapPays: Bool { ProcessInfo.processInfo.activeProcessorCount > Int(rs_parallel_threads()) }
 
     public init(segmenter: Segmenter, labels: LabelConfig) {
@@ -115,6 +115,9 @@ public struct Labelling: Sendable {
     /// the network is `overlap`'s choice.
     public func run(_ items: [ScanItem], out: URL, progress: () -> Void = {}) throws -> Summary {
         try ScanSource.checkDistinctOutputs(items.map { Self.stem(of: $0, under: out) })
+        // The network runs on this thread, so the kernels called here share its threads.
+        let sharing = rs_parallel_share_here(1)
+        defer { rs_parallel_share_here(sharing) }
         let started = Date()
         let points = PointCounter()
         let labelling = self
@@ -135,7 +138,9 @@ public struct Labelling: Sendable {
 
     /// Labels one scan and writes its outputs; returns its number of points.
     public func label(_ item: ScanItem, out: URL) throws -> Int {
-        try write(predict(prepare(item)), out: out)
+        let sharing = rs_parallel_share_here(1)
+        defer { rs_parallel_share_here(sharing) }
+        return try write(predict(prepare(item)), out: out)
     }
 
     /// A scan read and made into the network's input.

@@ -40,8 +40,9 @@ public struct Scan: Sendable, Equatable {
         return nil
     }
 
-    /// Whether every point has finite coordinates and a non-zero range: one vectorised pass,
-    /// shared among threads (`rs_any_unplaceable`); readers call it on every scan and look for
+    /// Whether every point has finite coordinates and a non-zero range: one vectorised pass
+    /// (`rs_any_unplaceable`, shared among the network's threads on the thread that runs it);
+    /// readers call it on every scan and look for
     /// the first bad point with `problem(ofPoint:)` only when it says no.
     public var allPointsPlaceable: Bool {
         values.withUnsafeBufferPointer { rs_any_unplaceable($0.baseAddress, Int64(count)) == 0 }

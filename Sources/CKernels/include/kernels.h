@@ -95,11 +95,18 @@ typedef void (*rs_parallel_body)(void *context, int64_t begin, int64_t end);
 
 /// Runs `body` over 0..<count split into contiguous shares of at least `minimum_share` items,
 /// one per thread of the OpenMP team oneDNN uses (GNU libgomp, found at run time), and returns
-/// when all are done; on the calling thread alone when the process has no libgomp, one thread,
-/// or too little work. Shares must write disjoint outputs.
+/// when all are done; on the calling thread alone unless that thread opted in
+/// (`rs_parallel_share_here`), and when the process has no libgomp, one thread, or too little
+/// work. Shares must write disjoint outputs.
 void rs_parallel_for(int64_t count, int64_t minimum_share, rs_parallel_body body, void *context);
 
-/// The number of threads `rs_parallel_for` shares work among (1 without libgomp).
+/// Whether the kernels called on this thread share their work (`share` non-zero) or run on it
+/// alone (the default); returns the previous setting. For the thread that runs the network,
+/// whose OpenMP team is oneDNN's; elsewhere a second team would compete with the network's.
+int rs_parallel_share_here(int share);
+
+/// The number of threads `rs_parallel_for` shares work among on a thread that opted in (1
+/// without libgomp).
 int rs_parallel_threads(void);
 
 /// Caps the threads of `rs_parallel_for` from now on, process-wide (0: OpenMP's number again):

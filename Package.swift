@@ -177,7 +177,7 @@ let package = Package(
         .executableTarget(
             name: "rangeseg",
             dependencies: [
-                "CommandOptions", "RangeSegKit", "Inference", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
+                "CommandOptions", "CKernels", "RangeSegKit", "Inference", "Training", "Losses", "Engine", "PointClouds", "Projection", "Synth",
                 "SemanticKITTI", "Formats", "Random", "ONNXExport", "Cluster", "Pretrained", "Configuration", "BundledData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandOptions
 import Cluster
+import CKernels
 import Foundation
 
 @main
@@ -14,6 +15,7 @@ struct RangeSeg: ParsableCommand {
 
     static func main() {
         lineBufferStandardOutput()
+        keepLargeBuffersForReuse()
         do {
             var command = try parseAsRoot()
             if let launch = Cluster.launch, launch.size > 1, !(command is TrainCommand) {
@@ -35,4 +37,16 @@ private func lineBufferStandardOutput() {
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout") else { return }
     let stream = symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
     setvbuf(stream, nil, _IOLBF, 0)
+}
+
+/// Keeps freed buffers of any size in the heap for the next allocation of that size
+/// (`rs_keep_large_buffers`). Every scan allocates the same dozen arrays of 0.5-2.6 MB (points,
+/// pixel images, the input, the k-NN's images); mapped afresh, each first touch of each page is
+/// a page fault. glibc raises its threshold after the first large free, so whether a run paid
+/// depended on what it had freed before: `rangeseg bench project` paid on every projection
+/// (2.2-2.9 ms per scan, page faults and page clearing 10% of its samples), and projected in
+/// 1.0-1.3 ms before its scans were read without a temporary `Data` (AVX512-BF16 EPYC,
+/// 2026-12-03).
+private func keepLargeBuffersForReuse() {
+    rs_keep_large_buffers()
 }

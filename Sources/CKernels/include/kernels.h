@@ -113,6 +113,16 @@ int rs_parallel_threads(void);
 /// for measurements on one thread (`rangeseg bench project`) and tests.
 void rs_parallel_limit_threads(int threads);
 
+// MARK: Memory (memory.c)
+
+/// From now on, buffers of any size up to 512 MB come from the heap and freed ones stay there
+/// for reuse (glibc's `mallopt`; nothing elsewhere). By default glibc maps each buffer over
+/// 128 KB afresh and unmaps it when freed, so a program that allocates the same large arrays
+/// scan after scan pays a page fault on every first touch of every page, unless an earlier
+/// large free happened to raise that threshold. For programs, not libraries: `rangeseg` calls
+/// it first thing.
+void rs_keep_large_buffers(void);
+
 // MARK: Dispatch (dispatch.c)
 
 /// The instruction sets the vectorised kernels (`rs_place_points`, `rs_count_similar`,

@@ -157,7 +157,6 @@ struct knn_job {
     float *pad_range;
     int32_t *pad_class, *uniform;
     int32_t *window_low, *window_high; // per pixel, over its row's window
-
     int vector;
     int skip_empty; // the cutoff is finite and positive: empty pixels never vote
     int failed; // set (atomically) by a share that ran out of memory

@@ -101,10 +101,7 @@ public enum PointCloudFile {
 
     /// Throws for the first invalid point, saying where it is and how many there are.
     static func rejectInvalid(_ cloud: PointCloud, file url: URL) throws(FormatError) {
-        let scan = cloud.scan
-        guard !scan.allPointsPlaceable, let first = (0 ..< scan.count).first(where: { scan.problem(ofPoint: $0) != nil }) else { return }
-        let problem = scan.problem(ofPoint: first)!
-        let others = (first + 1 ..< scan.count).reduce(0) { $0 + (scan.problem(ofPoint: $1) == nil ? 0 : 1) }
+        guard let (first, problem, others) = cloud.scan.firstUnplaceablePoint() else { return }
         let more = others > 0 ? " (and \(others) more invalid points)" : ""
         if cloud.isOrganised {
             throw FormatError(file: url, reason: "organised cloud (\(cloud.height) rows x \(cloud.width) columns): point \(first) (row \(first / cloud.width), column \(first % cloud.width)) has \(problem.rawValue)\(more); organised clouds mark missing returns so: drop such points when reading (convert --invalid-points drop) to keep the measured ones")
@@ -117,7 +114,6 @@ public enum PointCloudFile {
         let scan = cloud.scan
         if scan.allPointsPlaceable { return cloud }
         let keep = (0 ..< scan.count).filter { scan.problem(ofPoint: $0) == nil }
-        if keep.count == scan.count { return cloud }
         var values = [Float]()
         values.reserveCapacity(4 * keep.count)
         for i in keep { values.append(contentsOf: scan.values[4 * i ..< 4 * i + 4]) }

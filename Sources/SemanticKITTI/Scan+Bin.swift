@@ -16,11 +16,9 @@ extension Scan {
     public init(bin url: URL, validation: Validation = .strict) throws(FormatError) {
         let values = try Self.readFloats(bin: url)
         self.init(values: values)
-        if validation == .strict && !allPointsPlaceable {
-            let first = (0 ..< count).first { problem(ofPoint: $0) != nil }!
-            let others = (first + 1 ..< count).reduce(0) { $0 + (self.problem(ofPoint: $1) == nil ? 0 : 1) }
-            let more = others > 0 ? " (and \(others) more invalid points)" : ""
-            throw FormatError(file: url, reason: "point \(first) has \(problem(ofPoint: first)!.rawValue)\(more)")
+        if validation == .strict, let bad = firstUnplaceablePoint() {
+            let more = bad.more > 0 ? " (and \(bad.more) more invalid points)" : ""
+            throw FormatError(file: url, reason: "point \(bad.index) has \(bad.problem.rawValue)\(more)")
         }
     }
 

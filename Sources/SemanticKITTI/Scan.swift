@@ -41,11 +41,18 @@ public struct Scan: Sendable, Equatable {
     }
 
     /// Whether every point has finite coordinates and a non-zero range: one vectorised pass
-    /// (`rs_any_unplaceable`, shared among the network's threads on the thread that runs it);
-    /// readers call it on every scan and look for
-    /// the first bad point with `problem(ofPoint:)` only when it says no.
+    /// (`rs_any_unplaceable`, shared among the network's threads on the thread that runs it).
     public var allPointsPlaceable: Bool {
         values.withUnsafeBufferPointer { rs_any_unplaceable($0.baseAddress, Int64(count)) == 0 }
+    }
+
+    /// The first point the projection cannot place, its problem and how many more such points
+    /// follow it; nil when every point can be placed. Readers call it on every scan: the
+    /// per-point search runs only after `allPointsPlaceable` has said no.
+    public func firstUnplaceablePoint() -> (index: Int, problem: PointProblem, more: Int)? {
+        guard !allPointsPlaceable, let first = (0 ..< count).first(where: { problem(ofPoint: $0) != nil }) else { return nil }
+        let more = (first + 1 ..< count).reduce(0) { $0 + (problem(ofPoint: $1) == nil ? 0 : 1) }
+        return (first, problem(ofPoint: first)!, more)
     }
 
     /// Indices and problems of the points the projection cannot place.

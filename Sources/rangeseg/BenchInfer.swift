@@ -91,9 +91,10 @@ struct BenchInfer: ParsableCommand {
     /// without the range k-NN: scans per second against the network's (`LabellingTimings`).
     func timePipeline(_ folder: URL, segmenter: Segmenter, labels: LabelConfig, input: Tensor) throws {
         let items = try ScanSource.items([folder])
-        print("labelling \(items.count) scans of \(folder.path), \(rounds) rounds (in groups of 3 scans, the network alone and the labelling in turn):")
+        let group = 3
+        print("labelling \(items.count) scans of \(folder.path), \(rounds) rounds (in groups of \(group) scans, the network alone and the labelling in turn):")
         let image = Tensor(shape: [1] + Array(input.shape.dropFirst()), scalars: Array(input.scalars.prefix(input.scalarCount / input.shape[0])))
-        let timings = try LabellingTimings.measure(items, segmenter: segmenter, labels: labels, input: image, rounds: rounds)
+        let timings = try LabellingTimings.measure(items, segmenter: segmenter, labels: labels, input: image, rounds: rounds, group: group)
         func name(_ run: LabellingTimings.Run) -> String {
             String(format: "--cleanup %-5@ overlapping %@", run.cleanup.rawValue, run.overlap == .all ? "all    " : "writing")
         }

@@ -15,7 +15,12 @@ struct RangeSeg: ParsableCommand {
 
     static func main() {
         lineBufferStandardOutput()
-        keepLargeBuffersForReuse()
+        // Freed buffers stay in the heap for the next allocation of their size. Every scan
+        // allocates the same dozen arrays of 0.5-2.6 MB; glibc otherwise maps each afresh, and
+        // each first touch of each page is a page fault, unless an earlier large free happened
+        // to raise its threshold: `rangeseg bench project` paid on every projection (2.2-2.9 ms
+        // per scan, against 1.2-1.3 ms with this; AVX512-BF16 EPYC, 2026-12-03).
+        rs_keep_large_buffers()
         do {
             var command = try parseAsRoot()
             if let launch = Cluster.launch, launch.size > 1, !(command is TrainCommand) {
@@ -39,14 +44,3 @@ private func lineBufferStandardOutput() {
     setvbuf(stream, nil, _IOLBF, 0)
 }
 
-/// Keeps freed buffers of any size in the heap for the next allocation of that size
-/// (`rs_keep_large_buffers`). Every scan allocates the same dozen arrays of 0.5-2.6 MB (points,
-/// pixel images, the input, the k-NN's images); mapped afresh, each first touch of each page is
-/// a page fault. glibc raises its threshold after the first large free, so whether a run paid
-/// depended on what it had freed before: `rangeseg bench project` paid on every projection
-/// (2.2-2.9 ms per scan, page faults and page clearing 10% of its samples), and projected in
-/// 1.0-1.3 ms before its scans were read without a temporary `Data` (AVX512-BF16 EPYC,
-/// 2026-12-03).
-private func keepLargeBuffersForReuse() {
-    rs_keep_large_buffers()
-}

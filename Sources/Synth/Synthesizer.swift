@@ -17,25 +17,36 @@ public struct SequenceSimulator: Sendable {
     public let scans: Int
     public let sensor: SensorModel
     public let seed: UInt64
+    /// Seconds of driving from one scan to the next: the sensor's frame period (every scan it
+    /// makes) unless a longer one is asked for.
+    public let interval: Double
     let scene: Scene
 
     /// - Parameters:
     ///   - seed: the run's seed.
     ///   - sequence: the sequence's name (`"00"`, `"8"` and `"08"` are the same sequence).
-    ///   - scans: scans in the sequence (at `sensor.frameRate`).
+    ///   - scans: scans in the sequence.
+    ///   - interval: seconds of driving between scans; nil: the sensor's frame period
+    ///     (`1 / sensor.frameRate`, every scan it makes). The world is the same for any
+    ///     interval, so scan `i` at interval 1 s is scan `10 i` at the HDL-64E's 0.1 s, up to the
+    ///     sensor's noise.
     ///   - staged: place every class and kind beside the drive on purpose (validation
     ///     sequences; see `SynthConfiguration.staged`).
-    public init(seed: UInt64, sequence: String, scans: Int, sensor: SensorModel = .hdl64e, staged: Bool = false) {
+    public init(seed: UInt64, sequence: String, scans: Int, interval: Double? = nil, sensor: SensorModel = .hdl64e,
+                staged: Bool = false) {
         precondition(scans > 0, "a sequence needs at least one scan")
+        let interval = interval ?? 1 / sensor.frameRate
+        precondition(interval > 0 && interval.isFinite, "scans need a positive interval")
         name = SemanticKITTIDataset.normalise(sequence)
         self.scans = scans
         self.sensor = sensor
+        self.interval = interval
         self.seed = RandomGenerator.derive(seed, RandomGenerator.hash(name))
-        scene = SceneGenerator.generate(seed: self.seed, duration: Double(scans) / sensor.frameRate, staged: staged)
+        scene = SceneGenerator.generate(seed: self.seed, duration: Double(scans) * interval, staged: staged)
     }
 
     /// Time of scan `i`, seconds from the first.
-    public func time(_ index: Int) -> Double { Double(index) / sensor.frameRate }
+    public func time(_ index: Int) -> Double { Double(index) * interval }
 
     public var times: [Double] { (0 ..< scans).map(time) }
 
@@ -91,6 +102,10 @@ public struct SynthConfiguration: Sendable {
     public var sequences: [String]
     /// Scans per sequence.
     public var scans: Int
+    /// Seconds of driving between scans (nil: every scan the sensor makes, 0.1 s for the
+    /// HDL-64E). Consecutive scans at 10 Hz show nearly the same scene, so a training set of a
+    /// few scans per street sees more of it with a longer interval.
+    public var interval: Double?
     public var sensor: SensorModel
     /// Worker threads (scans are simulated in parallel); defaults to the number of cores.
     public var workers: Int
@@ -99,11 +114,12 @@ public struct SynthConfiguration: Sendable {
     /// each to measure; the rest of the world is the same as without.
     public var staged: Bool
 
-    public init(seed: UInt64, sequences: [String], scans: Int, sensor: SensorModel = .hdl64e,
+    public init(seed: UInt64, sequences: [String], scans: Int, interval: Double? = nil, sensor: SensorModel = .hdl64e,
                 workers: Int = ProcessInfo.processInfo.activeProcessorCount, staged: Bool = false) {
         self.seed = seed
         self.sequences = sequences
         self.scans = scans
+        self.interval = interval
         self.sensor = sensor
         self.workers = workers
         self.staged = staged
@@ -119,6 +135,12 @@ public struct SynthConfiguration: Sendable {
         if Set(names).count != names.count { return "a sequence is named twice" }
         if scans < 1 { return "--scans must be at least 1 (got \(scans))" }
         if scans > 999_999 { return "--scans must be at most 999999 (got \(scans))" }
+        if let interval {
+            let period = 1 / sensor.frameRate
+            if !(interval >= period && interval <= 60) {
+                return "--interval must be between one scan period (\(period) s) and 60 s (got \(interval))"
+            }
+        }
         if sensor.firings < 1 || sensor.elevations.isEmpty { return "the sensor needs at least one beam and one firing" }
         if workers < 1 { return "at least one worker is needed" }
         return nil
@@ -205,7 +227,8 @@ public enum Synthesizer {
 
         // Scenes and the text files of each sequence.
         let simulators = names.map {
-            SequenceSimulator(seed: configuration.seed, sequence: $0, scans: configuration.scans, sensor: configuration.sensor, staged: configuration.staged)
+            SequenceSimulator(seed: configuration.seed, sequence: $0, scans: configuration.scans, interval: configuration.interval,
+                              sensor: configuration.sensor, staged: configuration.staged)
         }
         for (sim, dir) in zip(simulators, directories) {
             do {

@@ -21,6 +21,7 @@ struct SynthCommand: ParsableCommand {
         Examples:
           rangeseg synth --out out/synth --sequences 00,01,08 --scans 50 --seed 7
           rangeseg synth --out out/synth --sequences 08 --scans 10 --staged
+          rangeseg synth --out out/synth --sequences 00,01 --scans 12 --interval 1
           rangeseg synth --out out/synth --scans 200 --config-out \\
             out/synth/semantic-kitti-synth.yaml
         """
@@ -32,8 +33,11 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Comma-separated sequence numbers.")
     var sequences: String = "00"
 
-    @Option(help: "Scans per sequence (10 per second of driving).")
+    @Option(help: "Scans per sequence (10 per second of driving unless --interval says otherwise).")
     var scans: Int = 50
+
+    @Option(help: ArgumentHelp("Seconds of driving between scans (default: every scan the sensor makes, 0.1 s). Scans 0.1 s apart show nearly the same street; 1 s apart, a training set of a few scans per sequence covers a longer one.", valueName: "seconds"))
+    var interval: Double?
 
     @Option(help: "Random seed: the same seed writes the same files.")
     var seed: UInt64 = 0
@@ -60,7 +64,7 @@ struct SynthCommand: ParsableCommand {
     }
 
     var synthConfiguration: SynthConfiguration {
-        SynthConfiguration(seed: seed, sequences: sequenceList, scans: scans,
+        SynthConfiguration(seed: seed, sequences: sequenceList, scans: scans, interval: interval,
                            sensor: SensorModel.hdl64e.withFirings(firings), workers: workers, staged: staged)
     }
 

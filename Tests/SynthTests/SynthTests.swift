@@ -65,6 +65,26 @@ struct DeterminismTests {
         }
         #expect(Array(long.poses.prefix(2)) == short.poses)
     }
+
+    @Test("a longer interval drives the same street: scan i at 1 s is where scan 10 i is at 0.1 s")
+    func interval() {
+        let every = SequenceSimulator(seed: 5, sequence: "03", scans: 31, sensor: sparse)
+        let spread = SequenceSimulator(seed: 5, sequence: "03", scans: 4, interval: 1, sensor: sparse)
+        #expect(spread.times == [0, 1, 2, 3])
+        for i in 0 ..< 4 {
+            let a = spread.sensorPose(i).values, b = every.sensorPose(10 * i).values
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-9 }, "pose \(i)")
+            // The same world: the same classes within a few per cent of the points (the
+            // sensor's noise is drawn per scan index, so the points are not the same).
+            let ha = ClassHistogram(labels: spread.scan(i).labels.raw), hb = ClassHistogram(labels: every.scan(10 * i).labels.raw)
+            for id in [SynthClass.road, .building, .vegetation, .sidewalk].map(\.rawValue) {
+                #expect(abs(ha.fraction(id) - hb.fraction(id)) < 0.03, "scan \(i), class \(id)")
+            }
+        }
+        // The sensor moved on by metres between the spread scans.
+        let moved = spread.sensorPose(1).values[3]
+        #expect(moved > 3 && moved < 13, "\(moved) m in one second")
+    }
 }
 
 @Suite("Synth: SemanticKITTI format")
@@ -202,6 +222,10 @@ struct SceneTests {
         #expect(SynthConfiguration(seed: 0, sequences: ["00"], scans: 0).problem() != nil)
         #expect(SynthConfiguration(seed: 0, sequences: [], scans: 1).problem() != nil)
         #expect(SynthConfiguration(seed: 0, sequences: ["00", "0"], scans: 1).problem() != nil)
+        #expect(SynthConfiguration(seed: 0, sequences: ["00"], scans: 1, interval: 0.05).problem()?.contains("--interval") == true)
+        #expect(SynthConfiguration(seed: 0, sequences: ["00"], scans: 1, interval: .nan).problem()?.contains("--interval") == true)
+        #expect(SynthConfiguration(seed: 0, sequences: ["00"], scans: 1, interval: 61).problem()?.contains("--interval") == true)
+        #expect(SynthConfiguration(seed: 0, sequences: ["00"], scans: 1, interval: 1).problem() == nil)
         // An output "directory" that is a file cannot hold sequences.
         let file = SampleData.temporaryDirectory("synth-bad").appendingPathComponent("file")
         try Data("x".utf8).write(to: file)

@@ -137,7 +137,7 @@ struct SceneGenerator {
                     var a = street.roadHalf
                     while a < street.roadHalf + 90 {
                         let len = min(15, street.roadHalf + 90 - a)
-                        statics.append(.box(x: edge + sw / 2, y: Double(s) * (a + len / 2), size: (sw, len, street.curbHeight), Material(.sidewalk, remission: 0.3, spread: 0.08)))
+                        statics.append(.box(x: edge + sw / 2, y: Double(s) * (a + len / 2), size: (sw, len, street.curbHeight), Material(.sidewalk, remission: 0.41, spread: 0.08)))
                         a += len
                     }
                 }
@@ -167,7 +167,7 @@ struct SceneGenerator {
             var x = a
             while x < min(b, xEnd) {
                 let len = min(15, b - x)
-                statics.append(.box(x: x + len / 2, y: y, size: (len, street.sidewalkWidth, street.curbHeight), Material(.sidewalk, remission: 0.3, spread: 0.08)))
+                statics.append(.box(x: x + len / 2, y: y, size: (len, street.sidewalkWidth, street.curbHeight), Material(.sidewalk, remission: 0.41, spread: 0.08)))
                 x += len
             }
         }
@@ -199,7 +199,7 @@ struct SceneGenerator {
     // MARK: - Frontages
 
     private mutating func buildingMaterial(_ kind: SynthKind) -> Material {
-        Material(.building, kind: kind, remission: Float(rng.uniform(0.25, 0.6)), spread: 0.13)
+        Material(.building, kind: kind, remission: Float(rng.uniform(0.3, 0.66)), spread: 0.13)
     }
 
     private mutating func buildings(_ x0: Double, _ x1: Double, side: Int) {
@@ -742,7 +742,7 @@ struct SceneGenerator {
 
     private mutating func islandStrip(x0: Double, length: Double) {
         let width = min(1.2, street.laneWidth * 0.35)
-        statics.append(.box(x: x0 + length / 2, y: 0, size: (length, width, street.curbHeight), Material(.otherGround, remission: 0.27, spread: 0.08)))
+        statics.append(.box(x: x0 + length / 2, y: 0, size: (length, width, street.curbHeight), Material(.otherGround, remission: 0.37, spread: 0.08)))
     }
 
     // MARK: - Staged exhibits (validation sequences)

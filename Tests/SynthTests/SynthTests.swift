@@ -1,7 +1,7 @@
 import Foundation
 import Projection
 import SemanticKITTI
-import Synth
+@testable import Synth
 import TestSupport
 import Testing
 
@@ -252,5 +252,47 @@ extension Matrix3x4 {
             out += [r[row * 3], r[row * 3 + 1], r[row * 3 + 2], -(r[row * 3] * t.0 + r[row * 3 + 1] * t.1 + r[row * 3 + 2] * t.2)]
         }
         return Matrix3x4(out)
+    }
+}
+
+@Suite("Synth: remission as real scans read it")
+struct RemissionTests {
+    /// Remission of the points of `classes` between `near` and `far` metres, over scans of
+    /// several streets 2 s apart.
+    private func remissions(_ classes: [SynthClass], _ near: Double, _ far: Double) -> [Float] {
+        var out: [Float] = []
+        for name in ["00", "01", "02"] {
+            let sim = SequenceSimulator(seed: 7, sequence: name, scans: 3, interval: 2, sensor: SensorModel.hdl64e.withFirings(500))
+            for i in 0 ..< sim.scans {
+                let (scan, labels) = sim.scan(i)
+                for j in 0 ..< scan.count where classes.contains(where: { $0.rawValue == labels.semantic(j) }) {
+                    let p = scan[point: j]
+                    let r = (p.x * p.x + p.y * p.y + p.z * p.z).squareRoot()
+                    if Double(r) >= near, Double(r) < far { out.append(p.w) }
+                }
+            }
+        }
+        return out
+    }
+
+    private func median(_ values: [Float]) -> Float { values.sorted()[values.count / 2] }
+
+    // The targets are the medians of the labelled scans of the real sample (sequence 00,
+    // scans 0-2; docs/synthetic-data.md): road 0.27, sidewalk 0.32, terrain 0.37 within 20 m;
+    // vegetation and building at 35-45 m about half their value within 20 m.
+    @Test("near ground reads as in real scans, far surfaces fade, and nothing reads between 0 and the floor")
+    func calibrated() {
+        for (cls, target) in [(SynthClass.road, Float(0.27)), (.sidewalk, 0.32), (.terrain, 0.37)] {
+            let values = remissions([cls], 3, 20)
+            #expect(values.count > 500, "\(cls.name): \(values.count) points")
+            #expect(abs(median(values) - target) < 0.04, "\(cls.name): median \(median(values)), real scans \(target)")
+        }
+        let upright = [SynthClass.vegetation, .building]
+        let near = median(remissions(upright, 3, 20)), far = median(remissions(upright, 35, 45))
+        #expect(far / near > 0.3 && far / near < 0.75, "vegetation and building fade to \(far / near) of their near remission")
+        let all = remissions(SynthClass.allCases, 0, 100)
+        #expect(!all.contains { $0 > 0 && Double($0) < RayCaster.remissionFloor - 0.005 }, "a remission between 0 and the floor")
+        let zeros = Double(all.filter { $0 == 0 }.count) / Double(all.count)
+        #expect(zeros > 0.005 && zeros < 0.2, "\(zeros * 100)% of the points read 0")
     }
 }

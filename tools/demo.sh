@@ -3,8 +3,9 @@
 # 2 cores with AVX-512, 20 with AVX2 only. Installs what is missing, builds in release, then:
 #
 #   1. rangeseg synth     synthetic SemanticKITTI-format sequences (a simulated HDL-64E):
-#                         00-03 for training, 08 for validation (--staged: every class
-#                         and kind placed beside the drive, so each can be measured)
+#                         00-03 for training (scans 1 s apart, so twelve cover a street),
+#                         08 for validation (--staged: every class and kind placed beside
+#                         the drive, so each can be measured)
 #   2. rangeseg project   range images (.npz) and pictures (.png) of the validation scans
 #   3. rangeseg train     RangeNet-lite with the subclassified loss
 #   4. rangeseg infer     .label predictions of sequence 08 in the official layout, with pictures
@@ -28,7 +29,7 @@ rm -rf "$out"
 mkdir -p "$out"
 
 echo; echo "== 1. synthetic data"
-"$bin" synth --out "$out/synthetic" --sequences 00,01,02,03 --scans "$scans" --seed 7 --content-out "$out/synthetic/content.yaml"
+"$bin" synth --out "$out/synthetic" --sequences 00,01,02,03 --scans "$scans" --interval 1 --seed 7 --content-out "$out/synthetic/content.yaml"
 "$bin" synth --out "$out/synthetic" --sequences 08 --scans 10 --seed 8 --staged >/dev/null
 
 echo; echo "== 2. range images"

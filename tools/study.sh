@@ -5,11 +5,12 @@
 #
 # Six losses (cross-entropy, class-weighted CE, focal, Lovasz + wCE, the similarity-count
 # subclassified loss, the feature-centroid loss) x 3 seeds, trained on synthetic SemanticKITTI-
-# format streets (4 training sequences of 20 scans, a validation street of 10), 10 epochs at
+# format streets (4 training sequences of 20 scans 1 s apart, a validation street of 10), 10 epochs at
 # width 512, scored on the validation street and, out of domain, on the real sample's labelled
 # scans when ../shared/data/semantickitti is there. Interrupted, it continues where it stopped
 # (finished runs are only evaluated).
-# Sizes can be changed: STUDY_SCANS (per training sequence), STUDY_VALID_SCANS, STUDY_EPOCHS,
+# Sizes can be changed: STUDY_SCANS (per training sequence), STUDY_INTERVAL (seconds of driving
+# between training scans, default 1), STUDY_VALID_SCANS, STUDY_EPOCHS,
 # STUDY_SEEDS, STUDY_WIDTH, STUDY_JOBS (trainings at once), STUDY_LOSSES, STUDY_REMEDIES (e.g.
 # none,paste,mix: every loss also with each data-side remedy), STUDY_OUT; the training
 # time grows with scans x epochs x width (e.g. STUDY_SCANS=50 STUDY_VALID_SCANS=20 STUDY_EPOCHS=20
@@ -18,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${STUDY_OUT:-out/study}
 scans=${STUDY_SCANS:-20}
+interval=${STUDY_INTERVAL:-1}
 valid=${STUDY_VALID_SCANS:-10}
 epochs=${STUDY_EPOCHS:-10}
 seeds=${STUDY_SEEDS:-3}
@@ -38,7 +40,7 @@ started=$(date +%s)
 # The data, once: the label config gets the synthetic streets' class frequencies, so that
 # class-weighted CE weighs by what the network sees and the tables order classes by it.
 if [ ! -e "$out/data/sequences/08/velodyne" ]; then
-  "$bin" synth --out "$out/data" --sequences 00,01,02,03 --scans "$scans" --seed 11 --config-out "$out/labels.yaml"
+  "$bin" synth --out "$out/data" --sequences 00,01,02,03 --scans "$scans" --interval "$interval" --seed 11 --config-out "$out/labels.yaml"
   "$bin" synth --out "$out/data" --sequences 08 --scans "$valid" --seed 11 --staged > /dev/null
 fi
 

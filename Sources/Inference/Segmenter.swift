@@ -142,13 +142,26 @@ func argmaxClasses(_ logits: UnsafeBufferPointer<Float>, classes: Int, pixels: I
 extension Segmenter {
     /// mIoU and per-class IoU over every point of labelled frames of `dataset` (official semantics).
     public func evaluate(_ frames: [DatasetFrame], of dataset: any Dataset, labels: LabelConfig) throws -> EvaluationReport {
+        try evaluate(frames, of: dataset, labels: labels, kinds: nil).report
+    }
+
+    /// `evaluate`, and the recall of each kind of appearance over the frames that have subclass
+    /// labels (`DatasetFrame.subclasses`), counted against `kinds`, the catalog of their
+    /// sequences (`SubclassCatalog.common(of:)`); nil without a catalog.
+    public func evaluate(_ frames: [DatasetFrame], of dataset: any Dataset, labels: LabelConfig,
+                         kinds catalog: SubclassCatalog?) throws -> (report: EvaluationReport, kinds: KindRecall?) {
         var matrix = SemanticEvaluator(config: labels).emptyMatrix()
+        var recall = catalog.map { KindRecall(catalog: $0, labels: labels) }
         for frame in frames {
             var generator = RandomGenerator(seed: 0)
             let sample = try builder.load(frame, from: dataset, augmentation: .none, generator: &generator)
             guard let truth = sample.pointLabels else { throw FormatError(file: frame.scan, reason: "has no labels to evaluate against") }
-            matrix.add(predictions: sample.image.pointClasses(fromPixels: pixelClasses(sample)), truth: truth)
+            let predicted = sample.image.pointClasses(fromPixels: pixelClasses(sample))
+            matrix.add(predictions: predicted, truth: truth)
+            if recall != nil, let file = frame.subclasses {
+                recall!.add(kinds: try ScanLabels(label: file, pointCount: predicted.count).raw, predictions: predicted)
+            }
         }
-        return EvaluationReport(confusion: matrix, config: labels, scans: frames.count)
+        return (EvaluationReport(confusion: matrix, config: labels, scans: frames.count), recall)
     }
 }

@@ -126,6 +126,7 @@ public struct LossComparison {
         }
         let arms = self.arms
         var validation: [[EvaluationReport]] = Array(repeating: [], count: arms.count)
+        var kinds: [[KindRecall]] = Array(repeating: [], count: arms.count)
         var extra: [[EvaluationReport]] = Array(repeating: [], count: arms.count)
         var curves: [[[EpochRow]]] = Array(repeating: [], count: arms.count)
         let dataset = try DatasetLayouts.open(root: self.dataset)
@@ -138,12 +139,15 @@ public struct LossComparison {
             let segmenter = try Segmenter(checkpoint: RunDirectory(run.directory).best, config: run.config, labels: labels)
             let frames = try dataset.labelledFrames(sequences: run.config.sequences(in: dataset, labels: labels).valid)
             guard !frames.isEmpty else { throw TrainingError.noValidationScans }
-            validation[l].append(try segmenter.evaluate(frames, of: dataset, labels: labels))
+            let scored = try segmenter.evaluate(frames, of: dataset, labels: labels, kinds: try SubclassCatalog.common(of: frames))
+            validation[l].append(scored.report)
+            if let recall = scored.kinds { kinds[l].append(recall) }
             if let extraSet { extra[l].append(try segmenter.evaluate(extraSet.frames, of: extraSet.dataset, labels: labels)) }
             curves[l].append(try EpochRow.read(RunDirectory(run.directory)))
         }
         return ComparisonReport(arms: arms, reports: validation, labels: labels,
-                                extra: extraEvaluation.map { ($0.name, extra) }, curves: curves)
+                                extra: extraEvaluation.map { ($0.name, extra) }, curves: curves,
+                                kinds: kinds.allSatisfy { $0.count == seeds } ? kinds : [])
     }
 }
 
@@ -272,14 +276,20 @@ public struct ComparisonReport: Sendable {
     public var extra: (name: String, reports: [[EvaluationReport]])?
     /// `curves[a][s]`: the epochs of arm `a`, seed `s`.
     public var curves: [[[EpochRow]]]
+    /// `kinds[a][s]`: the recall of each kind of appearance of arm `a`, seed `s`, on the
+    /// validation scans; empty when they have no subclass labels (or sequences with different
+    /// kinds).
+    public var kinds: [[KindRecall]]
 
     public init(arms: [ComparisonArm], reports: [[EvaluationReport]], labels: LabelConfig,
-                extra: (name: String, reports: [[EvaluationReport]])? = nil, curves: [[[EpochRow]]] = []) {
+                extra: (name: String, reports: [[EvaluationReport]])? = nil, curves: [[[EpochRow]]] = [],
+                kinds: [[KindRecall]] = []) {
         self.arms = arms
         self.reports = reports
         self.labels = labels
         self.extra = extra
         self.curves = curves
+        self.kinds = kinds
     }
 
     /// The losses of the arms, each once, in order.
@@ -329,10 +339,48 @@ public struct ComparisonReport: Sendable {
         return "\(title) IoU in % (\(note)); classes ordered by prevalence.\n\n" + lines.joined(separator: "\n") + "\n"
     }
 
-    /// The validation table, and the extra evaluation's after it.
+    /// The validation table, the kinds' table when there are kinds, and the extra evaluation's
+    /// table.
     public func fullMarkdown() -> String {
         var text = markdown()
+        if let kindTable = kindMarkdown() { text += "\n" + kindTable }
         if let extra { text += "\n" + markdown(extra.reports, title: extra.name) }
+        return text
+    }
+
+    /// The recall of each kind of appearance on the validation scans: one row per arm, the mean
+    /// recall of the rare kinds, then each kind (rare ones marked), in %, mean ± standard
+    /// deviation over the seeds; then each arm's rare-kind gain over the first arm, seed by seed.
+    /// Nil without kinds.
+    public func kindMarkdown() -> String? {
+        guard let rows = kinds.first?.first?.rows, kinds.count == arms.count else { return nil }
+        let seeds = kinds[0].count
+        func cell(_ v: [Double]) -> String {
+            let (mean, spread) = Self.meanAndSpread(v)
+            return seeds > 1 ? String(format: "%.1f ± %.1f", mean * 100, spread * 100) : String(format: "%.1f", mean * 100)
+        }
+        let remedyColumn = !remedies.isEmpty
+        let names = rows.map { "\($0.kind) (\($0.className)\($0.isRare ? ", rare" : ""))" }
+        var lines = ["| loss | " + (remedyColumn ? "remedy | " : "") + "rare kinds | " + names.joined(separator: " | ") + " |"]
+        lines.append("|" + String(repeating: " --- |", count: rows.count + (remedyColumn ? 3 : 2)))
+        for (arm, recalls) in zip(arms, kinds) {
+            let row = [LossComparison.name(of: arm.loss)] + (remedyColumn ? [arm.remedy?.description ?? ""] : [])
+                + [cell(recalls.map { $0.rareMeanRecall ?? 0 })] + rows.indices.map { k in cell(recalls.map { $0.rows[k].recall }) }
+            lines.append("| " + row.joined(separator: " | ") + " |")
+        }
+        let note = seeds > 1 ? "mean ± standard deviation over \(seeds) seeds" : "one seed"
+        var text = "Recall of each kind of appearance on the validation scans, in % (\(note)); rare kinds: under "
+            + String(format: "%.0f", SubclassCatalog.rareShare * 100) + "% of their class's points.\n\n" + lines.joined(separator: "\n") + "\n"
+        if arms.count > 1 {
+            let base = arms[0]
+            text += "\nMean recall of the rare kinds, gain over \(base.description) seed by seed (points):\n\n"
+            for a in arms.indices.dropFirst() {
+                let gains = zip(kinds[a], kinds[0]).map { (($0.rareMeanRecall ?? 0) - ($1.rareMeanRecall ?? 0)) * 100 }
+                let (mean, spread) = Self.meanAndSpread(gains)
+                text += "- \(arms[a].description): " + gains.map { String(format: "%+.1f", $0) }.joined(separator: ", ")
+                    + (seeds > 1 ? String(format: "; mean %+.1f ± %.1f", mean, spread) : "") + "\n"
+            }
+        }
         return text
     }
 

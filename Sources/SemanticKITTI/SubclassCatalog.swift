@@ -83,4 +83,18 @@ public struct SubclassCatalog: Sendable, Equatable, Codable {
 
     /// A sequence directory's `subclasses.yaml`.
     public static func file(sequence directory: URL) -> URL { directory.appendingPathComponent("subclasses.yaml") }
+
+    /// The catalog of the sequences of `frames` that have subclass labels, when they all have
+    /// the same one (the kinds and their shares: `rangeseg synth` writes the shares of each
+    /// sequence); nil when no frame has subclass labels or the catalogs differ.
+    public static func common(of frames: [DatasetFrame]) throws(FormatError) -> SubclassCatalog? {
+        var catalogs: [URL: SubclassCatalog] = [:]
+        for frame in frames {
+            guard let subclasses = frame.subclasses else { continue }
+            let file = Self.file(sequence: subclasses.deletingLastPathComponent().deletingLastPathComponent())
+            if catalogs[file] == nil { catalogs[file] = try SubclassCatalog(yaml: file) }
+        }
+        guard let first = catalogs.values.first, catalogs.values.allSatisfy({ $0 == first }) else { return nil }
+        return first
+    }
 }

@@ -16,7 +16,9 @@ struct CompareCommand: ParsableCommand {
         validation IoU. With --remedies every loss also trains with each remedy (rare-instance \
         paste, PolarMix-style mix), in OUT/<loss>-<remedy>-seed<k>, every arm on the same seeds. \
         Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
-        per arm) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain (points) of \
+        per arm; where the validation scans have kinds of appearance, as rangeseg synth writes \
+        them, also each kind's recall, the rare kinds' mean, and its gain over the first arm seed \
+        by seed) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain (points) of \
         --loss-of-interest (with --remedy-of-interest) over --baseline (with --baseline-remedy), \
         classes ordered from the most to the least common (content of the label config), like the \
         paper's figure. Runs already in OUT are resumed, finished ones only evaluated, so an \

@@ -1,6 +1,8 @@
 import Evaluation
 import Formats
 import Foundation
+import Inference
+import Losses
 import RangeSegKit
 import SemanticKITTI
 import Testing
@@ -47,5 +49,71 @@ import TestSupport
             .write(to: sequence.appendingPathComponent("subclasses.yaml"))
         let error = #expect(throws: FormatError.self) { try PredictionScoring(labels: labels).kindRecall(items, predictions: root) }
         #expect(error?.description.contains("subclasses.yaml: kind id 1 appears twice") == true, "\(String(describing: error))")
+    }
+
+    /// The hand-made sequence of `evaluateCountsEachKindAndTheRareOnes`, without predictions.
+    private func handMadeSequence(_ name: String) throws -> URL {
+        let root = SampleData.temporaryDirectory(name)
+        let sequence = root.appendingPathComponent("sequences/00")
+        for folder in ["velodyne", "labels", "subclasses"] {
+            try FileManager.default.createDirectory(at: sequence.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try Scan(points: (0 ..< 6).map { SIMD4(Float($0) + 5, 1, 0, 0.5) }).write(bin: sequence.appendingPathComponent("velodyne/000000.bin"))
+        try ScanLabels(raw: [10, 10, 10, 10, 30, 40]).write(label: sequence.appendingPathComponent("labels/000000.label"))
+        try ScanLabels(raw: [1, 1, 1, 2, 3, 0]).write(label: sequence.appendingPathComponent("subclasses/000000.label"))
+        try Data("""
+        kinds:
+          - {id: 1, name: sedan, class: 10, share: 0.9}
+          - {id: 2, name: van, class: 10, share: 0.05}
+          - {id: 3, name: walking, class: 30, share: 1}
+        """.utf8).write(to: sequence.appendingPathComponent("subclasses.yaml"))
+        return root
+    }
+
+    @Test func segmenterCountsKindsAsItsConfusionMatrixDoes() throws {
+        let root = try handMadeSequence("kinds-segmenter")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let labels = try LabelConfig.semanticKITTI
+        let dataset = try SemanticKITTIDataset(root: root)
+        let frames = try dataset.labelledFrames(sequences: ["00"])
+        let catalog = try #require(try SubclassCatalog.common(of: frames))
+        #expect(catalog.kinds.map(\.name) == ["sedan", "van", "walking"])
+        let segmenter = try untrainedSegmenter(labels)
+        let scored = try segmenter.evaluate(frames, of: dataset, labels: labels, kinds: catalog)
+        let recall = try #require(scored.kinds)
+        #expect(recall.rows.map(\.points) == [3, 1, 1])
+        // Every car and person point has a kind, so the kinds' hits are the matrix's diagonal.
+        let car = 1, person = 6
+        #expect(recall.rows[0].hits + recall.rows[1].hits == scored.report.confusion[car, car])
+        #expect(recall.rows[2].hits == scored.report.confusion[person, person])
+        #expect(scored.report.meanIoU == (try segmenter.evaluate(frames, of: dataset, labels: labels)).meanIoU)
+        // Without a catalog, or frames without subclass labels: no kinds.
+        #expect(try segmenter.evaluate(frames, of: dataset, labels: labels, kinds: nil).kinds == nil)
+        #expect(try SubclassCatalog.common(of: frames.map { var f = $0; f.subclasses = nil; return f }) == nil)
+    }
+
+    @Test func comparisonTablesKindsWithSeedPairedRareGains() throws {
+        let labels = try LabelConfig.semanticKITTI
+        let catalog = SubclassCatalog(kinds: [.init(id: 1, name: "sedan", rawClass: 10, share: 0.9),
+                                              .init(id: 2, name: "van", rawClass: 10, share: 0.05)])
+        // Ten sedan points and ten van points; `vans` of the vans and all sedans found.
+        func recall(vans: Int) -> KindRecall {
+            var r = KindRecall(catalog: catalog, labels: labels)
+            r.add(kinds: [UInt32](repeating: 1, count: 10) + [UInt32](repeating: 2, count: 10),
+                  predictions: [Int32](repeating: 1, count: 10 + vans) + [Int32](repeating: 0, count: 10 - vans))
+            return r
+        }
+        let empty = EvaluationReport(confusion: ConfusionMatrix(classCount: labels.classCount, ignored: labels.ignoredClasses),
+                                     config: labels, scans: 1)
+        let arms = [ComparisonArm(loss: LossSpec(.ce)), ComparisonArm(loss: LossSpec(.subclassified))]
+        let report = ComparisonReport(arms: arms, reports: [[empty, empty], [empty, empty]], labels: labels,
+                                      kinds: [[recall(vans: 2), recall(vans: 4)], [recall(vans: 5), recall(vans: 5)]])
+        let table = try #require(report.kindMarkdown())
+        #expect(table.contains("| loss | rare kinds | sedan (car) | van (car, rare) |"), "\(table)")
+        #expect(table.contains("| ce | 30.0 ± 14.1 | 100.0 ± 0.0 | 30.0 ± 14.1 |"), "\(table)")
+        #expect(table.contains("| subclassified | 50.0 ± 0.0 | 100.0 ± 0.0 | 50.0 ± 0.0 |"), "\(table)")
+        #expect(table.contains("- subclassified: +30.0, +10.0; mean +20.0 ± 14.1"), "\(table)")
+        #expect(report.fullMarkdown().contains("Recall of each kind of appearance"))
+        #expect(ComparisonReport(arms: arms, reports: [[empty], [empty]], labels: labels).kindMarkdown() == nil)
     }
 }

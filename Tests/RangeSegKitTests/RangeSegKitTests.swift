@@ -167,6 +167,7 @@ struct RangeSegKitTests {
         // The extra evaluation on the same scans gives the same numbers; the curves have the epoch.
         #expect(report.extra?.reports[1][0].meanIoU == report.reports[1][0].meanIoU)
         #expect(report.fullMarkdown().contains("again IoU in %"))
+        #expect(report.kinds.isEmpty && report.kindMarkdown() == nil)  // the real sample has no kinds
         #expect(report.curves.map { $0.map(\.count) } == [[1], [1]])
         #expect(report.mIoUCurves().missingGlyphs.isEmpty && report.lossCurves().texts.contains("epoch"))
         let markdown = report.markdown()

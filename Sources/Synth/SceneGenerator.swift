@@ -538,7 +538,7 @@ struct SceneGenerator {
         case .estate: (rng.uniform(4.5, 4.9), rng.uniform(1.8, 1.95), rng.uniform(1.5, 1.8))
         default: (rng.uniform(4.8, 5.4), rng.uniform(1.9, 2.0), rng.uniform(1.9, 2.2))
         }
-        let paint = Float(rng.pick([(0.05, 0.3), (0.12, 0.3), (0.25, 0.25), (0.45, 0.15)]))
+        let paint = Float(rng.pick([(0.02, 0.35), (0.08, 0.3), (0.2, 0.2), (0.4, 0.15)]))
         let body = Material(label, instance: instance, kind: type, remission: paint, spread: 0.07)
         let glass = Material(label, instance: instance, kind: type, remission: paint * 0.5, spread: 0.05, passThrough: 0.3)
         let belt = type == .van ? height * 0.45 : height * 0.6

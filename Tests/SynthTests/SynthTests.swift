@@ -294,5 +294,9 @@ struct RemissionTests {
         #expect(!all.contains { $0 > 0 && Double($0) < RayCaster.remissionFloor - 0.005 }, "a remission between 0 and the floor")
         let zeros = Double(all.filter { $0 == 0 }.count) / Double(all.count)
         #expect(zeros > 0.005 && zeros < 0.2, "\(zeros * 100)% of the points read 0")
+        // Dark paint and glass: real cars read 0 in 45% of their points.
+        let cars = remissions([.car, .movingCar], 0, 100)
+        let darkCars = Double(cars.filter { $0 == 0 }.count) / Double(cars.count)
+        #expect(cars.count > 300 && darkCars > 0.25 && darkCars < 0.6, "\(cars.count) car points, \(darkCars * 100)% read 0")
     }
 }

@@ -16,9 +16,12 @@ struct Material: Sendable, Equatable {
     var penetration: Float = 0
     /// The kind of appearance (`SynthKind`), nil for a class without kinds.
     var kind: SynthKind?
+    /// Surface roughness as the least incidence cosine the sensor sees it at: a rough surface
+    /// (paving, grass) still scatters light back at grazing angles, smooth asphalt does not.
+    var roughness: Float = 0
 
     init(_ label: SynthClass, instance: UInt16 = 0, kind: SynthKind? = nil, remission: Float, spread: Float,
-         passThrough: Float = 0, penetration: Float = 0) {
+         passThrough: Float = 0, penetration: Float = 0, roughness: Float = 0) {
         precondition(kind.map { $0.rawClasses.contains(label.rawValue) } ?? true, "kind \(kind!.name) is not a kind of \(label.name)")
         self.label = label.rawValue
         self.instance = instance
@@ -27,6 +30,7 @@ struct Material: Sendable, Equatable {
         self.spread = spread
         self.passThrough = passThrough
         self.penetration = penetration
+        self.roughness = roughness
     }
 }
 

@@ -181,7 +181,7 @@ struct RayCaster {
                 }
                 let incidence = abs(hit.nx * dx + hit.ny * dy + hit.nz * dz)
                 var range = best + sensor.rangeNoise * rng.approximateGaussian()
-                var remission = (Double(material.remission) + texture) * RayCaster.response(incidence: incidence, range: best) * gains[beam]
+                var remission = (Double(material.remission) + texture) * RayCaster.response(incidence: max(incidence, Double(material.roughness)), range: best) * gains[beam]
                     + Double(material.spread) * rng.approximateGaussian()
                 remission = min(max(remission, 0), 0.99)
                 if remission < RayCaster.remissionFloor { remission = 0 }

@@ -78,12 +78,14 @@ struct Street: Sendable {
 
     // Ground remission at normal incidence, so that the near ground reads as in real scans
     // (road 0.27, parking and sidewalk 0.32, terrain 0.37 at 5-20 m; `RayCaster.response`).
+    // Paving and grass are rough: beyond 20 m, where the ray grazes the ground, real parking,
+    // sidewalk and terrain keep reading 0.27-0.32 while road falls to 0.17.
     static let road = Material(.road, remission: 0.35, spread: 0.09)
     static let marking = Material(.laneMarking, remission: 0.72, spread: 0.12)
-    static let parking = Material(.parking, remission: 0.41, spread: 0.09)
-    static let terrain = Material(.terrain, kind: .ground, remission: 0.5, spread: 0.11)
+    static let parking = Material(.parking, remission: 0.41, spread: 0.09, roughness: 0.08)
+    static let terrain = Material(.terrain, kind: .ground, remission: 0.5, spread: 0.11, roughness: 0.1)
     /// Grass mounds: the terrain's rarer kind.
-    static let mound = Material(.terrain, kind: .mound, remission: 0.5, spread: 0.11)
+    static let mound = Material(.terrain, kind: .mound, remission: 0.5, spread: 0.11, roughness: 0.1)
 
     /// The street's features within `radius` of `x`, for quick lookups during one scan.
     func nearby(x: Double, radius: Double) -> NearbyStreet {

@@ -12,26 +12,9 @@ import TestSupport
 /// on a hand-made scan whose every number is known.
 @Suite struct KindRecallTests {
     @Test func evaluateCountsEachKindAndTheRareOnes() throws {
-        let root = SampleData.temporaryDirectory("kinds")
+        let root = try handMadeSequence("kinds")
         defer { try? FileManager.default.removeItem(at: root) }
         let sequence = root.appendingPathComponent("sequences/00")
-        for folder in ["velodyne", "labels", "subclasses", "predictions"] {
-            try FileManager.default.createDirectory(at: sequence.appendingPathComponent(folder), withIntermediateDirectories: true)
-        }
-        // Six points: four cars (three sedans, one van), a person walking, one point of no kind.
-        try Scan(points: (0 ..< 6).map { SIMD4(Float($0) + 5, 1, 0, 0.5) }).write(bin: sequence.appendingPathComponent("velodyne/000000.bin"))
-        try ScanLabels(raw: [10, 10, 10, 10, 30, 40]).write(label: sequence.appendingPathComponent("labels/000000.label"))
-        try ScanLabels(raw: [1, 1, 1, 2, 3, 0]).write(label: sequence.appendingPathComponent("subclasses/000000.label"))
-        // Predicted: two of the three sedans as car, the van as road, the person right.
-        try ScanLabels(raw: [10, 10, 40, 40, 30, 40]).write(label: sequence.appendingPathComponent("predictions/000000.label"))
-        try Data("""
-        kinds:
-          - {id: 1, name: sedan, class: 10, share: 0.9}
-          - {id: 2, name: van, class: 10, share: 0.05}
-          - {id: 3, name: walking, class: 30, share: 1}
-          - {id: 4, name: sitting, class: 30, share: 0.02}
-        """.utf8).write(to: sequence.appendingPathComponent("subclasses.yaml"))
-
         let labels = try LabelConfig.semanticKITTI
         let items = try ScanSource.labelledItems(root: root, sequences: ["00"], labels: labels)
         #expect(items.first?.subclasses?.lastPathComponent == "000000.label")
@@ -51,21 +34,25 @@ import TestSupport
         #expect(error?.description.contains("subclasses.yaml: kind id 1 appears twice") == true, "\(String(describing: error))")
     }
 
-    /// The hand-made sequence of `evaluateCountsEachKindAndTheRareOnes`, without predictions.
+    /// A hand-made sequence: six points, four cars (three sedans, one van), a person walking and
+    /// a point of no kind; predicted two of the three sedans as car, the van as road, the person
+    /// right; the kinds sedan (90% of its class), van (5%), walking, sitting (2%, no points).
     private func handMadeSequence(_ name: String) throws -> URL {
         let root = SampleData.temporaryDirectory(name)
         let sequence = root.appendingPathComponent("sequences/00")
-        for folder in ["velodyne", "labels", "subclasses"] {
+        for folder in ["velodyne", "labels", "subclasses", "predictions"] {
             try FileManager.default.createDirectory(at: sequence.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         try Scan(points: (0 ..< 6).map { SIMD4(Float($0) + 5, 1, 0, 0.5) }).write(bin: sequence.appendingPathComponent("velodyne/000000.bin"))
         try ScanLabels(raw: [10, 10, 10, 10, 30, 40]).write(label: sequence.appendingPathComponent("labels/000000.label"))
         try ScanLabels(raw: [1, 1, 1, 2, 3, 0]).write(label: sequence.appendingPathComponent("subclasses/000000.label"))
+        try ScanLabels(raw: [10, 10, 40, 40, 30, 40]).write(label: sequence.appendingPathComponent("predictions/000000.label"))
         try Data("""
         kinds:
           - {id: 1, name: sedan, class: 10, share: 0.9}
           - {id: 2, name: van, class: 10, share: 0.05}
           - {id: 3, name: walking, class: 30, share: 1}
+          - {id: 4, name: sitting, class: 30, share: 0.02}
         """.utf8).write(to: sequence.appendingPathComponent("subclasses.yaml"))
         return root
     }
@@ -77,11 +64,11 @@ import TestSupport
         let dataset = try SemanticKITTIDataset(root: root)
         let frames = try dataset.labelledFrames(sequences: ["00"])
         let catalog = try #require(try SubclassCatalog.common(of: frames))
-        #expect(catalog.kinds.map(\.name) == ["sedan", "van", "walking"])
+        #expect(catalog.kinds.map(\.name) == ["sedan", "van", "walking", "sitting"])
         let segmenter = try untrainedSegmenter(labels)
         let scored = try segmenter.evaluate(frames, of: dataset, labels: labels, kinds: catalog)
         let recall = try #require(scored.kinds)
-        #expect(recall.rows.map(\.points) == [3, 1, 1])
+        #expect(recall.rows.map(\.points) == [3, 1, 1, 0])
         // Every car and person point has a kind, so the kinds' hits are the matrix's diagonal.
         let car = 1, person = 6
         #expect(recall.rows[0].hits + recall.rows[1].hits == scored.report.confusion[car, car])

@@ -174,13 +174,13 @@ extension ComparisonReport {
     /// (default: the first remedy compared).
     public func write(to out: URL, interest: LossSpec? = nil, baseline: LossSpec? = nil,
                       interestRemedy: DataRemedy? = nil, baselineRemedy: DataRemedy? = nil) throws -> (markdown: String, gainChart: URL?) {
-        let markdown = fullMarkdown()
-        try AtomicFile.write(Data(markdown.utf8), to: out.appendingPathComponent("comparison.md"))
         let losses = self.losses
         let interestLoss = interest ?? (losses.contains(LossSpec(.subclassified)) ? LossSpec(.subclassified) : losses.last!)
         let baseLoss = baseline ?? (losses.contains(LossSpec(.ce)) ? LossSpec(.ce) : losses.first!)
         let interest = ComparisonArm(loss: interestLoss, remedy: interestRemedy ?? remedies.last)
         let base = ComparisonArm(loss: baseLoss, remedy: baselineRemedy ?? remedies.first)
+        let markdown = fullMarkdown(baseline: base)
+        try AtomicFile.write(Data(markdown.utf8), to: out.appendingPathComponent("comparison.md"))
         var gain: URL?
         if interest != base, let chart = gainChart(of: interest, over: base) {
             gain = out.appendingPathComponent("gain.png")
@@ -339,20 +339,20 @@ public struct ComparisonReport: Sendable {
         return "\(title) IoU in % (\(note)); classes ordered by prevalence.\n\n" + lines.joined(separator: "\n") + "\n"
     }
 
-    /// The validation table, the kinds' table when there are kinds, and the extra evaluation's
-    /// table.
-    public func fullMarkdown() -> String {
+    /// The validation table, the kinds' table when there are kinds (gains over `baseline`, by
+    /// default the first arm), and the extra evaluation's table.
+    public func fullMarkdown(baseline: ComparisonArm? = nil) -> String {
         var text = markdown()
-        if let kindTable = kindMarkdown() { text += "\n" + kindTable }
+        if let kindTable = kindMarkdown(baseline: baseline) { text += "\n" + kindTable }
         if let extra { text += "\n" + markdown(extra.reports, title: extra.name) }
         return text
     }
 
     /// The recall of each kind of appearance on the validation scans: one row per arm, the mean
     /// recall of the rare kinds, then each kind (rare ones marked), in %, mean ± standard
-    /// deviation over the seeds; then each arm's rare-kind gain over the first arm, seed by seed.
-    /// Nil without kinds.
-    public func kindMarkdown() -> String? {
+    /// deviation over the seeds; then each other arm's rare-kind gain over `baseline` (default:
+    /// the first arm), seed by seed. Nil without kinds.
+    public func kindMarkdown(baseline: ComparisonArm? = nil) -> String? {
         guard let rows = kinds.first?.first?.rows, kinds.count == arms.count else { return nil }
         let seeds = kinds[0].count
         func cell(_ v: [Double]) -> String {
@@ -371,11 +371,10 @@ public struct ComparisonReport: Sendable {
         let note = seeds > 1 ? "mean ± standard deviation over \(seeds) seeds" : "one seed"
         var text = "Recall of each kind of appearance on the validation scans, in % (\(note)); rare kinds: under "
             + String(format: "%.0f", SubclassCatalog.rareShare * 100) + "% of their class's points.\n\n" + lines.joined(separator: "\n") + "\n"
-        if arms.count > 1 {
-            let base = arms[0]
-            text += "\nMean recall of the rare kinds, gain over \(base.description) seed by seed (points):\n\n"
-            for a in arms.indices.dropFirst() {
-                let gains = zip(kinds[a], kinds[0]).map { (($0.rareMeanRecall ?? 0) - ($1.rareMeanRecall ?? 0)) * 100 }
+        if arms.count > 1, let b = baseline.map({ arms.firstIndex(of: $0) }) ?? 0 {
+            text += "\nMean recall of the rare kinds, gain over \(arms[b].description) seed by seed (points):\n\n"
+            for a in arms.indices where a != b {
+                let gains = zip(kinds[a], kinds[b]).map { (($0.rareMeanRecall ?? 0) - ($1.rareMeanRecall ?? 0)) * 100 }
                 let (mean, spread) = Self.meanAndSpread(gains)
                 text += "- \(arms[a].description): " + gains.map { String(format: "%+.1f", $0) }.joined(separator: ", ")
                     + (seeds > 1 ? String(format: "; mean %+.1f ± %.1f", mean, spread) : "") + "\n"

@@ -17,7 +17,7 @@ struct CompareCommand: ParsableCommand {
         paste, PolarMix-style mix), in OUT/<loss>-<remedy>-seed<k>, every arm on the same seeds. \
         Writes OUT/comparison.md (mean and spread of mIoU and of each class's IoU \
         per arm; where the validation scans have kinds of appearance, as rangeseg synth writes \
-        them, also each kind's recall, the rare kinds' mean, and its gain over the first arm seed \
+        them, also each kind's recall, the rare kinds' mean, and its gain over --baseline seed \
         by seed) and OUT/gain.png with OUT/gain.svg: the per-class IoU gain (points) of \
         --loss-of-interest (with --remedy-of-interest) over --baseline (with --baseline-remedy), \
         classes ordered from the most to the least common (content of the label config), like the \

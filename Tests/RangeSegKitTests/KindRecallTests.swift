@@ -99,7 +99,9 @@ import TestSupport
         #expect(table.contains("| loss | rare kinds | sedan (car) | van (car, rare) |"), "\(table)")
         #expect(table.contains("| ce | 30.0 ± 14.1 | 100.0 ± 0.0 | 30.0 ± 14.1 |"), "\(table)")
         #expect(table.contains("| subclassified | 50.0 ± 0.0 | 100.0 ± 0.0 | 50.0 ± 0.0 |"), "\(table)")
-        #expect(table.contains("- subclassified: +30.0, +10.0; mean +20.0 ± 14.1"), "\(table)")
+        #expect(table.contains("gain over ce seed by seed") && table.contains("- subclassified: +30.0, +10.0; mean +20.0 ± 14.1"), "\(table)")
+        let reversed = try #require(report.kindMarkdown(baseline: arms[1]))
+        #expect(reversed.contains("gain over subclassified seed by seed") && reversed.contains("- ce: -30.0, -10.0; mean -20.0 ± 14.1"), "\(reversed)")
         #expect(report.fullMarkdown().contains("Recall of each kind of appearance"))
         #expect(ComparisonReport(arms: arms, reports: [[empty], [empty]], labels: labels).kindMarkdown() == nil)
     }

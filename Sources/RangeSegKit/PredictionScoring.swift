@@ -95,14 +95,12 @@ public struct PredictionScoring: Sendable {
     public func kindRecall(_ items: [ScanItem], predictions: URL) throws -> KindRecall? {
         let scored = items.filter { $0.subclasses != nil && $0.prediction != nil }
         guard let first = scored.first?.subclasses else { return nil }
-        func catalogFile(_ subclasses: URL) -> URL {
-            SubclassCatalog.file(sequence: subclasses.deletingLastPathComponent().deletingLastPathComponent())
-        }
-        let file = catalogFile(first)
+        let file = SubclassCatalog.file(ofLabels: first)
         let catalog = try SubclassCatalog(yaml: file)
-        for item in scored where catalogFile(item.subclasses!) != file {
-            if try SubclassCatalog(yaml: catalogFile(item.subclasses!)) != catalog {
-                throw InputError("\(catalogFile(item.subclasses!).path) names other kinds than \(file.path): score those sequences one at a time")
+        var checked: Set<URL> = [file]
+        for other in scored.map({ SubclassCatalog.file(ofLabels: $0.subclasses!) }) where checked.insert(other).inserted {
+            if try SubclassCatalog(yaml: other) != catalog {
+                throw InputError("\(other.path) names other kinds than \(file.path): score those sequences one at a time")
             }
         }
         let lookup = labels.lookup(), labels = self.labels

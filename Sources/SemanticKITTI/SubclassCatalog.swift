@@ -84,6 +84,12 @@ public struct SubclassCatalog: Sendable, Equatable, Codable {
     /// A sequence directory's `subclasses.yaml`.
     public static func file(sequence directory: URL) -> URL { directory.appendingPathComponent("subclasses.yaml") }
 
+    /// The `subclasses.yaml` that names the kinds of a per-point subclass `.label` file
+    /// (`SEQUENCE/subclasses/NNNNNN.label`).
+    public static func file(ofLabels subclasses: URL) -> URL {
+        file(sequence: subclasses.deletingLastPathComponent().deletingLastPathComponent())
+    }
+
     /// The catalog of the sequences of `frames` that have subclass labels, when they all have
     /// the same one (the kinds and their shares: `rangeseg synth` writes the shares of each
     /// sequence); nil when no frame has subclass labels or the catalogs differ.
@@ -91,7 +97,7 @@ public struct SubclassCatalog: Sendable, Equatable, Codable {
         var catalogs: [URL: SubclassCatalog] = [:]
         for frame in frames {
             guard let subclasses = frame.subclasses else { continue }
-            let file = Self.file(sequence: subclasses.deletingLastPathComponent().deletingLastPathComponent())
+            let file = Self.file(ofLabels: subclasses)
             if catalogs[file] == nil { catalogs[file] = try SubclassCatalog(yaml: file) }
         }
         guard let first = catalogs.values.first, catalogs.values.allSatisfy({ $0 == first }) else { return nil }

@@ -83,6 +83,8 @@ struct Street: Sendable {
     static let road = Material(.road, remission: 0.35, spread: 0.09)
     static let marking = Material(.laneMarking, remission: 0.72, spread: 0.12)
     static let parking = Material(.parking, remission: 0.41, spread: 0.09, roughness: 0.08)
+    /// The top of the sidewalks' kerbed boxes.
+    static let sidewalk = Material(.sidewalk, remission: 0.41, spread: 0.08, roughness: 0.08)
     static let terrain = Material(.terrain, kind: .ground, remission: 0.5, spread: 0.11, roughness: 0.1)
     /// Grass mounds: the terrain's rarer kind.
     static let mound = Material(.terrain, kind: .mound, remission: 0.5, spread: 0.11, roughness: 0.1)

@@ -137,7 +137,7 @@ struct SceneGenerator {
                     var a = street.roadHalf
                     while a < street.roadHalf + 90 {
                         let len = min(15, street.roadHalf + 90 - a)
-                        statics.append(.box(x: edge + sw / 2, y: Double(s) * (a + len / 2), size: (sw, len, street.curbHeight), Material(.sidewalk, remission: 0.41, spread: 0.08, roughness: 0.08)))
+                        statics.append(.box(x: edge + sw / 2, y: Double(s) * (a + len / 2), size: (sw, len, street.curbHeight), Street.sidewalk))
                         a += len
                     }
                 }
@@ -167,7 +167,7 @@ struct SceneGenerator {
             var x = a
             while x < min(b, xEnd) {
                 let len = min(15, b - x)
-                statics.append(.box(x: x + len / 2, y: y, size: (len, street.sidewalkWidth, street.curbHeight), Material(.sidewalk, remission: 0.41, spread: 0.08, roughness: 0.08)))
+                statics.append(.box(x: x + len / 2, y: y, size: (len, street.sidewalkWidth, street.curbHeight), Street.sidewalk))
                 x += len
             }
         }

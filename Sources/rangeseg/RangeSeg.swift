@@ -43,4 +43,3 @@ private func lineBufferStandardOutput() {
     let stream = symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
     setvbuf(stream, nil, _IOLBF, 0)
 }
-

@@ -57,6 +57,24 @@ import TestSupport
         return root
     }
 
+    @Test func sequencesWithOtherKindsAreRefusedByScoringAndLeftOutOfComparisons() throws {
+        let root = try handMadeSequence("kinds-two-sequences")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sequences = root.appendingPathComponent("sequences")
+        try FileManager.default.copyItem(at: sequences.appendingPathComponent("00"), to: sequences.appendingPathComponent("01"))
+        let labels = try LabelConfig.semanticKITTI
+        let items = try ScanSource.labelledItems(root: root, sequences: ["00", "01"], labels: labels)
+        let frames = try SemanticKITTIDataset(root: root).labelledFrames(sequences: ["00", "01"])
+        // The same kinds in both: scored together.
+        #expect(try PredictionScoring(labels: labels).kindRecall(items, predictions: root)?.rows.map(\.points) == [6, 2, 2, 0])
+        #expect(try SubclassCatalog.common(of: frames) != nil)
+        // Other kinds in 01: an error naming its file, and no common catalog.
+        try Data("kinds:\n  - {id: 1, name: sedan, class: 10, share: 1}\n".utf8).write(to: sequences.appendingPathComponent("01/subclasses.yaml"))
+        let error = #expect(throws: InputError.self) { try PredictionScoring(labels: labels).kindRecall(items, predictions: root) }
+        #expect(error?.description.contains("01/subclasses.yaml names other kinds than") == true, "\(String(describing: error))")
+        #expect(try SubclassCatalog.common(of: frames) == nil)
+    }
+
     @Test func segmenterCountsKindsAsItsConfusionMatrixDoes() throws {
         let root = try handMadeSequence("kinds-segmenter")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -257,22 +257,26 @@ extension Matrix3x4 {
 
 @Suite("Synth: remission as real scans read it")
 struct RemissionTests {
-    /// Remission of the points of `classes` between `near` and `far` metres, over scans of
-    /// several streets 2 s apart.
-    private func remissions(_ classes: [SynthClass], _ near: Double, _ far: Double) -> [Float] {
-        var out: [Float] = []
+    /// Every point of scans of several streets 2 s apart: its class, range and remission.
+    private let points: [(label: UInt16, range: Float, remission: Float)] = {
+        var out: [(label: UInt16, range: Float, remission: Float)] = []
         for name in ["00", "01", "02"] {
             let sim = SequenceSimulator(seed: 7, sequence: name, scans: 3, interval: 2, sensor: SensorModel.hdl64e.withFirings(500))
             for i in 0 ..< sim.scans {
                 let (scan, labels) = sim.scan(i)
-                for j in 0 ..< scan.count where classes.contains(where: { $0.rawValue == labels.semantic(j) }) {
+                for j in 0 ..< scan.count {
                     let p = scan[point: j]
-                    let r = (p.x * p.x + p.y * p.y + p.z * p.z).squareRoot()
-                    if Double(r) >= near, Double(r) < far { out.append(p.w) }
+                    out.append((labels.semantic(j), (p.x * p.x + p.y * p.y + p.z * p.z).squareRoot(), p.w))
                 }
             }
         }
         return out
+    }()
+
+    /// Remission of the points of `classes` between `near` and `far` metres.
+    private func remissions(_ classes: [SynthClass], _ near: Double, _ far: Double) -> [Float] {
+        let ids = Set(classes.map(\.rawValue))
+        return points.filter { ids.contains($0.label) && Double($0.range) >= near && Double($0.range) < far }.map(\.remission)
     }
 
     private func median(_ values: [Float]) -> Float { values.sorted()[values.count / 2] }

@@ -44,11 +44,16 @@ public struct PrecisionChoice: Sendable, CustomStringConvertible {
             return PrecisionChoice(precision: .fp32, reason: "AVX-512 without AVX512-BF16: oneDNN emulates bf16, slower than fp32")
         case .native:
             let times = probeTimes(rounds: rounds)
-            let ratio = times.bf16 / times.fp32
-            let chosen: Precision = ratio <= threshold ? .bf16 : .fp32
-            return PrecisionChoice(precision: chosen, reason: String(format: "probe: bf16 convolutions took %.2fx the time of fp32", ratio),
+            return PrecisionChoice(precision: decide(fp32: times.fp32, bf16: times.bf16),
+                                   reason: String(format: "probe: bf16 convolutions took %.2fx the time of fp32", times.bf16 / times.fp32),
                                    probe: times)
         }
+    }
+
+    /// The precision a probe's best times call for: bf16 where it takes at most `threshold` of
+    /// fp32's time.
+    public static func decide(fp32: Double, bf16: Double) -> Precision {
+        bf16 / fp32 <= threshold ? .bf16 : .fp32
     }
 
     /// The best milliseconds of one probe round (two convolutions, forward and backward) in each

@@ -1,9 +1,12 @@
 import Engine
 import Testing
 
-/// `--precision auto` on the machine the suite runs on: fp32 where bf16 has no kernels or is
-/// emulated; where AVX512-BF16 is native, the faster of the two by the probe, and a second,
-/// independent measurement agrees whenever it is decisive.
+/// `--precision auto`: fp32 where bf16 has no kernels or is emulated; where AVX512-BF16 is
+/// native, the faster of the two by the probe. Whether the probe's verdict holds up is a speed
+/// question for the benchmarks (`tools/bench pytorch` times RangeSeg's fp32 and bf16 side by
+/// side; `rangeseg train` records what auto chose and why in config.yaml), not for a timed test:
+/// a second timing here disagreed with the first when the suite's other tests loaded the
+/// machine (bf16 1.24x fp32's time, then 0.66x).
 @Suite struct AutomaticPrecisionTests {
     @Test func withoutNativeBF16AutoIsFP32WithoutAProbe() {
         for support in [BF16Support.unavailable, .emulated] {
@@ -11,6 +14,13 @@ import Testing
             #expect(choice.precision == .fp32 && choice.probe == nil, "\(support): \(choice)")
             #expect(Precision.auto.onCPU(support) == .fp32)
         }
+    }
+
+    @Test func bf16OnlyWhereItTakesAtMostTheThresholdOfFP32sTime() {
+        #expect(PrecisionChoice.decide(fp32: 100, bf16: 52) == .bf16)
+        #expect(PrecisionChoice.decide(fp32: 100, bf16: 85) == .bf16)
+        #expect(PrecisionChoice.decide(fp32: 100, bf16: 86) == .fp32)
+        #expect(PrecisionChoice.decide(fp32: 100, bf16: 124) == .fp32)
     }
 
     @Test func theDecisionOnThisMachine() {
@@ -22,13 +32,8 @@ import Testing
             return
         }
         let probe = try! #require(choice.probe)
-        let ratio = probe.bf16 / probe.fp32
-        #expect(choice.precision == (ratio <= PrecisionChoice.threshold ? .bf16 : .fp32), "\(choice)")
-        // Measured again: where bf16 is clearly faster or clearly slower (0.1 away from the
-        // threshold, about 0.6x on an AVX512-BF16 EPYC), the choice says so.
-        let again = PrecisionChoice.probeTimes(rounds: 7)
-        let second = again.bf16 / again.fp32
-        if second < PrecisionChoice.threshold - 0.1 { #expect(choice.precision == .bf16, "bf16 took \(second)x fp32's time, yet auto chose \(choice)") }
-        if second > PrecisionChoice.threshold + 0.3 { #expect(choice.precision == .fp32, "bf16 took \(second)x fp32's time, yet auto chose \(choice)") }
+        #expect(probe.fp32 > 0 && probe.bf16 > 0, "\(choice)")
+        #expect(choice.precision == PrecisionChoice.decide(fp32: probe.fp32, bf16: probe.bf16), "\(choice)")
+        #expect(choice.reason?.contains(String(format: "%.2fx", probe.bf16 / probe.fp32)) == true, "\(choice)")
     }
 }

@@ -110,7 +110,7 @@ let package = Package(
 
         /// Tensors, reverse-mode autograd, layers, the networks (RangeNet-lite, DarkNet, SalsaNext
         /// behind one interface), optimisers and checkpoints on oneDNN.
-        .target(name: "Engine", dependencies: ["CDNNL", "Formats", "Random"]),
+        .target(name: "Engine", dependencies: ["CDNNL", "CKernels", "Formats", "Random"]),
         /// Losses for imbalanced segmentation, the subclassified loss at the centre: free
         /// functions of logit tensors, each one autograd node.
         .target(name: "Losses", dependencies: ["Engine", "Formats", "CKernels", "Random"]),

@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 import Foundation
 
 /// Batch normalisation over the channels of `[N, C, H, W]` (any layout), on oneDNN.
@@ -57,16 +58,8 @@ private func unrecordedBatchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runn
     forward.execute([(DNNL_ARG_SRC, x.storage), (DNNL_ARG_DST, out), (DNNL_ARG_SCALE, scaleStorage),
                      (DNNL_ARG_SHIFT, shiftStorage), (DNNL_ARG_MEAN, mean), (DNNL_ARG_VARIANCE, variance)])
     if training {
-        let n = Float(x.shape[0] * x.shape[2] * x.shape[3])
-        let unbias = n > 1 ? n / (n - 1) : 1
-        runningMean.withUnsafeMutableScalars { rm in
-            runningVariance.withUnsafeMutableScalars { rv in
-                for i in 0..<c {
-                    rm[i] = (1 - momentum) * rm[i] + momentum * mean.floats[i]
-                    rv[i] = (1 - momentum) * rv[i] + momentum * variance.floats[i] * unbias
-                }
-            }
-        }
+        updateRunningStatistics(runningMean, runningVariance, batchMean: mean, batchVariance: variance,
+                                count: x.shape[0] * x.shape[2] * x.shape[3], momentum: momentum)
     }
     return Tensor.result(shape: x.shape, storage: out, inputs: [x, scale, shift]) { g in
         let backward = DNNLContext.shared.cached("bn_b|\(flags)|\(epsilon)|\(desc.key)") { () -> Primitive in
@@ -85,4 +78,82 @@ private func unrecordedBatchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runn
                           (DNNL_ARG_DIFF_SCALE, dScale), (DNNL_ARG_DIFF_SHIFT, dShift)])
         return [Tensor(shape: x.shape, storage: dx), Tensor(shape: [c], storage: dScale), Tensor(shape: [c], storage: dShift)]
     }
+}
+
+/// PyTorch's update of the running statistics from a batch's mean and biased variance over
+/// `count` values: `running = (1 - momentum) running + momentum batch`, the variance unbiased.
+private func updateRunningStatistics(_ runningMean: Tensor, _ runningVariance: Tensor, batchMean: Storage,
+                                     batchVariance: Storage, count: Int, momentum: Float) {
+    let n = Float(count)
+    let unbias = n > 1 ? n / (n - 1) : 1
+    runningMean.withUnsafeMutableScalars { rm in
+        runningVariance.withUnsafeMutableScalars { rv in
+            for i in rm.indices {
+                rm[i] = (1 - momentum) * rm[i] + momentum * batchMean.floats[i]
+                rv[i] = (1 - momentum) * rv[i] + momentum * batchVariance.floats[i] * unbias
+            }
+        }
+    }
+}
+
+/// Training-mode batch norm (batch statistics, running statistics updated) followed by leaky
+/// ReLU: `leakyReLU(batchNorm(x, ..., training: true), slope:)` up to rounding, in one pass each
+/// way (`rs_batch_norm_leaky_relu_forward` and `_backward`).
+///
+/// Run separately, oneDNN's batch norm writes its output, the leaky ReLU reads it and writes its
+/// own, and backward writes and rereads the gradient between them; fused, neither intermediate
+/// exists, and the backward pass recomputes the leaky ReLU's mask from `x`. Where the kernel does
+/// not apply (fewer than 8 channels, not four dimensions, or bf16 activations, which oneDNN's bf16
+/// kernels keep in bf16) this runs the two operations.
+public func batchNormLeakyReLU(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Tensor,
+                               runningVariance: Tensor, momentum: Float, epsilon: Float, slope: Float) -> Tensor {
+    guard x.rank == 4, x.shape[1] >= 8, x.storage.descriptor.elementType == .f32 else {
+        return leakyReLU(batchNorm(x, scale: scale, shift: shift, runningMean: runningMean,
+                                   runningVariance: runningVariance, training: true, momentum: momentum,
+                                   epsilon: epsilon), slope: slope)
+    }
+    GraphRecording.noteUnsupported("batch norm with batch statistics")
+    let (samples, c) = (x.shape[0], x.shape[1])
+    precondition(scale.shape == [c] && shift.shape == [c] && runningMean.shape == [c] && runningVariance.shape == [c],
+                 "batchNorm parameters must have shape [\(c)]")
+    let pixels = x.shape[2] * x.shape[3]
+    let desc = MemoryDescriptor.blocked(x.shape)
+    let x = x.inLayout(desc)
+    let out = Storage(desc)
+    let mean = Storage(.plain([c])), variance = Storage(.plain([c]))
+    let scaleStorage = scale.plainStorage, shiftStorage = shift.plainStorage
+    let block = Int32(ChannelBlock.size)
+    let done = withExtendedLifetime(x.storage) {
+        onNetworkThreads {
+            rs_batch_norm_leaky_relu_forward(x.storage.floats, Int64(samples), Int64(c), Int64(pixels), block,
+                                             scaleStorage.floats, shiftStorage.floats, epsilon, slope, out.floats,
+                                             mean.floats, variance.floats)
+        }
+    }
+    precondition(done != 0, "batch norm + leaky ReLU: no memory for \(x.shape)")
+    updateRunningStatistics(runningMean, runningVariance, batchMean: mean, batchVariance: variance,
+                            count: samples * pixels, momentum: momentum)
+    return Tensor.result(shape: x.shape, storage: out, inputs: [x, scale, shift]) { g in
+        let gs = g.storage(in: desc)
+        let dx = Storage(desc)
+        let dScale = Storage(.plain([c])), dShift = Storage(.plain([c]))
+        let done = withExtendedLifetime((x.storage, gs)) {
+            onNetworkThreads {
+                rs_batch_norm_leaky_relu_backward(x.storage.floats, gs.floats, Int64(samples), Int64(c), Int64(pixels),
+                                                  block, scaleStorage.floats, shiftStorage.floats, mean.floats,
+                                                  variance.floats, epsilon, slope, dx.floats, dScale.floats,
+                                                  dShift.floats)
+            }
+        }
+        precondition(done != 0, "batch norm + leaky ReLU backward: no memory for \(x.shape)")
+        return [Tensor(shape: x.shape, storage: dx), Tensor(shape: [c], storage: dScale), Tensor(shape: [c], storage: dShift)]
+    }
+}
+
+/// Runs `body` with the C kernels sharing their work among the OpenMP threads oneDNN runs on this
+/// thread (`rs_parallel_share_here`): the engine's callers are the threads that run its network.
+func onNetworkThreads<R>(_ body: () -> R) -> R {
+    let sharing = rs_parallel_share_here(1)
+    defer { rs_parallel_share_here(sharing) }
+    return body()
 }

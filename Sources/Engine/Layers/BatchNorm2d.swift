@@ -38,4 +38,13 @@ public final class BatchNorm2d: Layer {
         return batchNorm(x, scale: weight, shift: bias, runningMean: runningMean, runningVariance: runningVariance,
                          training: isTraining, momentum: momentum, epsilon: epsilon)
     }
+
+    /// This layer, then a leaky ReLU of `slope`: in training, one fused operation
+    /// (`batchNormLeakyReLU`); in evaluation, the two in turn.
+    public func callAsFunction(_ x: Tensor, thenLeakyReLU slope: Float) -> Tensor {
+        guard isTraining else { return leakyReLU(self(x), slope: slope) }
+        batchesTracked.value += 1
+        return batchNormLeakyReLU(x, scale: weight, shift: bias, runningMean: runningMean,
+                                  runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, slope: slope)
+    }
 }

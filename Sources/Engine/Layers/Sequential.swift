@@ -21,8 +21,21 @@ public final class Sequential: Layer {
         zip(names, layers).map { (name: $0, module: $1 as any Module) }
     }
 
+    /// The layers in turn; a batch norm followed by a leaky ReLU runs as one fused operation
+    /// (`BatchNorm2d.callAsFunction(_:thenLeakyReLU:)`).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { $1($0) }
+        var x = x
+        var i = layers.startIndex
+        while i < layers.endIndex {
+            if let norm = layers[i] as? BatchNorm2d, i + 1 < layers.endIndex, let activation = layers[i + 1] as? LeakyReLU {
+                x = norm(x, thenLeakyReLU: activation.slope)
+                i += 2
+            } else {
+                x = layers[i](x)
+                i += 1
+            }
+        }
+        return x
     }
 }
 

@@ -1,0 +1,95 @@
+import Random
+import Testing
+@testable import Engine
+
+/// The fused training-mode batch norm + leaky ReLU (`batchNormLeakyReLU`) against oneDNN's batch
+/// norm followed by its leaky ReLU.
+@Suite struct BatchNormLeakyReLUTests {
+    struct Outcome {
+        var y: [Float], runningMean: [Float], runningVariance: [Float]
+        var dx: [Float], dScale: [Float], dShift: [Float]
+    }
+
+    /// One forward and backward pass; the upstream gradient is a fixed random tensor.
+    func run(_ shape: [Int], offset: Float, seed: UInt64, fused: Bool) -> Outcome {
+        let c = shape[1]
+        let x = Tensor(shape: shape, scalars: random(shape, seed: seed, low: -2, high: 3).scalars.map { $0 + offset },
+                       requiresGrad: true)
+        // One negative scale: the leaky ReLU's mask is then the opposite of x's order.
+        let scale = Tensor(shape: [c], scalars: random([c], seed: seed + 1, low: 0.5, high: 1.5).scalars.enumerated()
+                            .map { $0.offset == 1 ? -$0.element : $0.element }, requiresGrad: true)
+        let shift = Tensor(shape: [c], scalars: random([c], seed: seed + 2, low: -0.5, high: 0.5).scalars, requiresGrad: true)
+        let runningMean = Tensor(shape: [c], scalars: random([c], seed: seed + 3).scalars)
+        let runningVariance = Tensor(repeating: 2, shape: [c])
+        let y = fused
+            ? batchNormLeakyReLU(x, scale: scale, shift: shift, runningMean: runningMean, runningVariance: runningVariance,
+                                 momentum: 0.1, epsilon: 1e-5, slope: 0.1)
+            : leakyReLU(batchNorm(x, scale: scale, shift: shift, runningMean: runningMean, runningVariance: runningVariance,
+                                  training: true, momentum: 0.1, epsilon: 1e-5), slope: 0.1)
+        (y * random(shape, seed: seed + 4)).sum().backward()
+        return Outcome(y: y.scalars, runningMean: runningMean.scalars, runningVariance: runningVariance.scalars,
+                       dx: x.grad!.scalars, dScale: scale.grad!.scalars, dShift: shift.grad!.scalars)
+    }
+
+    /// Largest difference relative to the largest magnitude of `expected`.
+    func relativeError(_ actual: [Float], _ expected: [Float]) -> Float {
+        precondition(actual.count == expected.count)
+        let scale = max(expected.map(abs).max() ?? 0, 1e-6)
+        return zip(actual, expected).map { abs($0 - $1) }.max()! / scale
+    }
+
+    static let cases: [(shape: [Int], offset: Float)] = [
+        ([2, 8, 3, 37], 0),     // fewer channels than a block of 16: padded lanes
+        ([2, 40, 5, 300], 0),   // several channel blocks, the last one partial
+        ([1, 16, 8, 1100], 0),  // 8,800 pixels: several tasks per channel block
+        ([2, 24, 4, 50], 1000), // a large mean: the one-pass statistics must not cancel
+    ]
+
+    @Test(arguments: cases.indices)
+    func fusedMatchesBatchNormThenLeakyReLU(index: Int) {
+        let (shape, offset) = Self.cases[index]
+        let fused = run(shape, offset: offset, seed: 5, fused: true)
+        let separate = run(shape, offset: offset, seed: 5, fused: false)
+        #expect(relativeError(fused.y, separate.y) < 1e-4, "output")
+        #expect(relativeError(fused.runningMean, separate.runningMean) < 1e-5, "running mean")
+        #expect(relativeError(fused.runningVariance, separate.runningVariance) < 1e-4, "running variance")
+        #expect(relativeError(fused.dx, separate.dx) < 1e-3, "input gradient")
+        #expect(relativeError(fused.dScale, separate.dScale) < 1e-3, "scale gradient")
+        #expect(relativeError(fused.dShift, separate.dShift) < 1e-3, "shift gradient")
+        // The outputs are not trivially equal: some pixels took each branch of the leaky ReLU.
+        #expect(fused.y.contains { $0 < 0 } && fused.y.contains { $0 > 0 })
+    }
+
+    @Test func finiteDifferences() {
+        let scale = Tensor(shape: [8], scalars: [1.5, -0.5, 1, 0.7, 1.2, 0.9, -1.1, 0.4])
+        // A small step: with 1e-2, batch norm's outputs near 0 cross the leaky ReLU's kink (the
+        // unfused pair then fails the same check by the same amount).
+        checkGradients([random([2, 8, 3, 4], seed: 21), scale, random([8], seed: 22)], epsilon: 1e-3, tolerance: 3e-2) { t in
+            batchNormLeakyReLU(t[0], scale: t[1], shift: t[2], runningMean: Tensor(zeros: [8]),
+                               runningVariance: Tensor(repeating: 1, shape: [8]), momentum: 0.1, epsilon: 1e-5, slope: 0.1)
+        }
+    }
+
+    /// `Sequential` runs a batch norm followed by a leaky ReLU fused in training, and counts the
+    /// batch once; in evaluation it runs them as before.
+    @Test func sequentialFusesBatchNormAndLeakyReLU() {
+        var generator = RandomGenerator(seed: 3)
+        let conv = Conv2d(inputChannels: 3, outputChannels: 16, kernelSize: 3, padding: 1, bias: false, generator: &generator)
+        let norm = BatchNorm2d(channels: 16)
+        let block = Sequential([conv, norm, LeakyReLU(slope: 0.1)])
+        let x = random([2, 3, 4, 9], seed: 4)
+        let together = block(x).scalars
+        #expect(norm.batchesTracked.value == 1)
+        let reference = BatchNorm2d(channels: 16)
+        let apart = LeakyReLU(slope: 0.1)(reference(conv(x))).scalars
+        #expect(relativeError(together, apart) < 1e-4)
+        #expect(relativeError(norm.runningVariance.scalars, reference.runningVariance.scalars) < 1e-4)
+        block.eval()
+        let evaluated = block(x).scalars
+        let expected = LeakyReLU(slope: 0.1)(batchNorm(conv(x), scale: norm.weight, shift: norm.bias,
+                                                       runningMean: norm.runningMean, runningVariance: norm.runningVariance,
+                                                       training: false, momentum: 0.1, epsilon: 1e-5)).scalars
+        #expect(relativeError(evaluated, expected) < 1e-5)
+        #expect(norm.batchesTracked.value == 1)
+    }
+}

@@ -2,10 +2,11 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 // Training-mode batch norm followed by leaky ReLU, in one pass each way, on oneDNN's
 // channel-blocked layout `[N][C / B][H W][B]` (B = 8 or 16 channels; C padded up to a multiple of
-// B with zeros).
+// B with zeros), in float32 or bfloat16 (arithmetic in float either way).
 //
 // Separately, oneDNN writes batch norm's output z and the leaky ReLU reads it back and writes y;
 // backward, the leaky ReLU writes dz and batch norm reads it twice. Here z and dz exist only in
@@ -25,17 +26,37 @@
 /// Pixels summed in float before the run's sum is added in double.
 enum { SUM_RUN = 256 };
 
+// Activations are float32, or bfloat16 (the bf16 precision's, which oneDNN's bf16 convolutions
+// read and write): read as float, written rounded to nearest even (finite values only).
+static inline float load_bf16(const uint16_t *p, int64_t i) {
+    const uint32_t u = (uint32_t)p[i] << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+static inline uint16_t round_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+#define LOAD(p, i) (E ? load_bf16((const uint16_t *)(p), (i)) : ((const float *)(p))[(i)])
+#define STORE(p, i, v)                                          \
+    do {                                                        \
+        if (E) ((uint16_t *)(p))[(i)] = round_bf16(v);          \
+        else ((float *)(p))[(i)] = (v);                         \
+    } while (0)
+
 // MARK: Per-chunk bodies, written for a compile-time block so the lane loops vectorise
 
-RS_KERNEL_BODY void sums_block(const float *restrict x, int64_t pixels, const int B, const float *restrict pivot,
-                               double *restrict sum, double *restrict squares) {
+RS_KERNEL_BODY void sums_block(const void *restrict x, int64_t pixels, const int B, const int E,
+                               const float *restrict pivot, double *restrict sum, double *restrict squares) {
     for (int l = 0; l < B; l++) sum[l] = squares[l] = 0.0;
     for (int64_t start = 0; start < pixels; start += SUM_RUN) {
         const int64_t end = start + SUM_RUN < pixels ? start + SUM_RUN : pixels;
         float s[16] = {0}, q[16] = {0};
         for (int64_t p = start; p < end; p++) {
             for (int l = 0; l < B; l++) {
-                const float d = x[p * B + l] - pivot[l];
+                const float d = LOAD(x, p * B + l) - pivot[l];
                 s[l] += d;
                 q[l] += d * d;
             }
@@ -47,18 +68,18 @@ RS_KERNEL_BODY void sums_block(const float *restrict x, int64_t pixels, const in
     }
 }
 
-RS_KERNEL_BODY void apply_block(const float *restrict x, int64_t pixels, const int B, const float *restrict a,
-                                const float *restrict b, float slope, float *restrict y) {
+RS_KERNEL_BODY void apply_block(const void *restrict x, int64_t pixels, const int B, const int E,
+                                const float *restrict a, const float *restrict b, float slope, void *restrict y) {
     for (int64_t p = 0; p < pixels; p++) {
         for (int l = 0; l < B; l++) {
-            const float z = a[l] * x[p * B + l] + b[l];
-            y[p * B + l] = z > 0.0f ? z : slope * z;
+            const float z = a[l] * LOAD(x, p * B + l) + b[l];
+            STORE(y, p * B + l, z > 0.0f ? z : slope * z);
         }
     }
 }
 
-RS_KERNEL_BODY void gradient_sums_block(const float *restrict x, const float *restrict dy, int64_t pixels, const int B,
-                                        const float *restrict a, const float *restrict b, const float *restrict mean,
+RS_KERNEL_BODY void gradient_sums_block(const void *restrict x, const void *restrict dy, int64_t pixels, const int B,
+                                        const int E, const float *restrict a, const float *restrict b, const float *restrict mean,
                                         float slope, double *restrict sum_dz, double *restrict sum_dz_centred) {
     for (int l = 0; l < B; l++) sum_dz[l] = sum_dz_centred[l] = 0.0;
     for (int64_t start = 0; start < pixels; start += SUM_RUN) {
@@ -66,8 +87,8 @@ RS_KERNEL_BODY void gradient_sums_block(const float *restrict x, const float *re
         float s[16] = {0}, c[16] = {0};
         for (int64_t p = start; p < end; p++) {
             for (int l = 0; l < B; l++) {
-                const float v = x[p * B + l];
-                const float g = dy[p * B + l];
+                const float v = LOAD(x, p * B + l);
+                const float g = LOAD(dy, p * B + l);
                 const float dz = a[l] * v + b[l] > 0.0f ? g : slope * g;
                 s[l] += dz;
                 c[l] += dz * (v - mean[l]);
@@ -80,47 +101,59 @@ RS_KERNEL_BODY void gradient_sums_block(const float *restrict x, const float *re
     }
 }
 
-RS_KERNEL_BODY void input_gradient_block(const float *restrict x, const float *restrict dy, int64_t pixels, const int B,
-                                         const float *restrict a, const float *restrict b, const float *restrict mean,
+RS_KERNEL_BODY void input_gradient_block(const void *restrict x, const void *restrict dy, int64_t pixels, const int B,
+                                         const int E, const float *restrict a, const float *restrict b, const float *restrict mean,
                                          float slope, const float *restrict centred_factor,
-                                         const float *restrict offset, float *restrict dx) {
+                                         const float *restrict offset, void *restrict dx) {
     for (int64_t p = 0; p < pixels; p++) {
         for (int l = 0; l < B; l++) {
-            const float v = x[p * B + l];
-            const float g = dy[p * B + l];
+            const float v = LOAD(x, p * B + l);
+            const float g = LOAD(dy, p * B + l);
             const float dz = a[l] * v + b[l] > 0.0f ? g : slope * g;
-            dx[p * B + l] = a[l] * dz + centred_factor[l] * (v - mean[l]) + offset[l];
+            STORE(dx, p * B + l, a[l] * dz + centred_factor[l] * (v - mean[l]) + offset[l]);
         }
     }
 }
 
-// The variant wrappers: the block is a constant inside each branch, so each loop is unrolled over
-// its lanes and vectorised for the wrapper's instruction set.
+// The variant wrappers: block and element type are constants inside each branch, so each loop is
+// unrolled over its lanes and vectorised for the wrapper's instruction set.
+#define RS_SPECIALISE(call_16f, call_8f, call_16h, call_8h) \
+    if (bf16) {                                           \
+        if (block == 16) call_16h;                        \
+        else call_8h;                                     \
+    } else {                                              \
+        if (block == 16) call_16f;                        \
+        else call_8f;                                     \
+    }
 #define RS_BATCH_NORM_VARIANT(suffix, target)                                                                       \
-    target void rs_bn_sums_##suffix(const float *restrict x, int64_t pixels, int32_t block,                          \
+    target void rs_bn_sums_##suffix(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,           \
                                     const float *restrict pivot, double *restrict sum, double *restrict squares) { \
-        if (block == 16) sums_block(x, pixels, 16, pivot, sum, squares);                                              \
-        else sums_block(x, pixels, 8, pivot, sum, squares);                                                           \
+        RS_SPECIALISE(sums_block(x, pixels, 16, 0, pivot, sum, squares), sums_block(x, pixels, 8, 0, pivot, sum, squares), \
+                      sums_block(x, pixels, 16, 1, pivot, sum, squares), sums_block(x, pixels, 8, 1, pivot, sum, squares)) \
     }                                                                                                                 \
-    target void rs_bn_leaky_apply_##suffix(const float *restrict x, int64_t pixels, int32_t block,                  \
+    target void rs_bn_leaky_apply_##suffix(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,     \
                                            const float *restrict a, const float *restrict b, float slope,            \
-                                           float *restrict y) {                                                      \
-        if (block == 16) apply_block(x, pixels, 16, a, b, slope, y);                                                  \
-        else apply_block(x, pixels, 8, a, b, slope, y);                                                               \
+                                           void *restrict y) {                                                       \
+        RS_SPECIALISE(apply_block(x, pixels, 16, 0, a, b, slope, y), apply_block(x, pixels, 8, 0, a, b, slope, y),     \
+                      apply_block(x, pixels, 16, 1, a, b, slope, y), apply_block(x, pixels, 8, 1, a, b, slope, y))     \
     }                                                                                                                 \
-    target void rs_bn_leaky_gradient_sums_##suffix(const float *restrict x, const float *restrict dy, int64_t pixels, \
-                                                   int32_t block, const float *restrict a, const float *restrict b,  \
-                                                   const float *restrict mean, float slope, double *restrict sum_dz,  \
-                                                   double *restrict sum_dz_centred) {                                 \
-        if (block == 16) gradient_sums_block(x, dy, pixels, 16, a, b, mean, slope, sum_dz, sum_dz_centred);           \
-        else gradient_sums_block(x, dy, pixels, 8, a, b, mean, slope, sum_dz, sum_dz_centred);                        \
+    target void rs_bn_leaky_gradient_sums_##suffix(const void *restrict x, const void *restrict dy, int64_t pixels,   \
+                                                   int32_t block, int32_t bf16, const float *restrict a,              \
+                                                   const float *restrict b, const float *restrict mean, float slope,  \
+                                                   double *restrict sum_dz, double *restrict sum_dz_centred) {        \
+        RS_SPECIALISE(gradient_sums_block(x, dy, pixels, 16, 0, a, b, mean, slope, sum_dz, sum_dz_centred),           \
+                      gradient_sums_block(x, dy, pixels, 8, 0, a, b, mean, slope, sum_dz, sum_dz_centred),            \
+                      gradient_sums_block(x, dy, pixels, 16, 1, a, b, mean, slope, sum_dz, sum_dz_centred),           \
+                      gradient_sums_block(x, dy, pixels, 8, 1, a, b, mean, slope, sum_dz, sum_dz_centred))            \
     }                                                                                                                 \
     target void rs_bn_leaky_input_gradient_##suffix(                                                                  \
-        const float *restrict x, const float *restrict dy, int64_t pixels, int32_t block, const float *restrict a,    \
-        const float *restrict b, const float *restrict mean, float slope, const float *restrict centred_factor,       \
-        const float *restrict offset, float *restrict dx) {                                                           \
-        if (block == 16) input_gradient_block(x, dy, pixels, 16, a, b, mean, slope, centred_factor, offset, dx);      \
-        else input_gradient_block(x, dy, pixels, 8, a, b, mean, slope, centred_factor, offset, dx);                   \
+        const void *restrict x, const void *restrict dy, int64_t pixels, int32_t block, int32_t bf16,                 \
+        const float *restrict a, const float *restrict b, const float *restrict mean, float slope,                    \
+        const float *restrict centred_factor, const float *restrict offset, void *restrict dx) {                      \
+        RS_SPECIALISE(input_gradient_block(x, dy, pixels, 16, 0, a, b, mean, slope, centred_factor, offset, dx),      \
+                      input_gradient_block(x, dy, pixels, 8, 0, a, b, mean, slope, centred_factor, offset, dx),       \
+                      input_gradient_block(x, dy, pixels, 16, 1, a, b, mean, slope, centred_factor, offset, dx),      \
+                      input_gradient_block(x, dy, pixels, 8, 1, a, b, mean, slope, centred_factor, offset, dx))       \
     }
 
 RS_BATCH_NORM_VARIANT(baseline, )
@@ -136,10 +169,10 @@ enum { TASK_PIXELS = 4096 };
 
 struct bn_job {
     const rs_kernel_table *kernels;
-    const float *x, *dy;
-    float *out;
+    const char *x, *dy; // bytes: float32 or bfloat16 elements
+    char *out;
     int64_t blocks, pixels, chunks;
-    int32_t block;
+    int32_t block, bf16;
     float slope;
     // Per padded channel (blocks x block values).
     const float *pivot, *a, *b, *mean, *centred_factor, *offset;
@@ -153,7 +186,7 @@ static inline void task_place(const struct bn_job *job, int64_t task, int64_t *o
     const int64_t plane = task / job->chunks; // sample * blocks + channel block
     const int64_t begin = chunk * TASK_PIXELS;
     const int64_t end = begin + TASK_PIXELS < job->pixels ? begin + TASK_PIXELS : job->pixels;
-    *offset = (plane * job->pixels + begin) * job->block;
+    *offset = (plane * job->pixels + begin) * job->block * (job->bf16 ? 2 : 4);
     *pixels = end - begin;
     *channel = (plane % job->blocks) * job->block;
 }
@@ -163,7 +196,7 @@ static void sums_share(void *context, int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; t++) {
         int64_t offset, pixels, channel;
         task_place(job, t, &offset, &pixels, &channel);
-        job->kernels->bn_sums(job->x + offset, pixels, job->block, job->pivot + channel, job->first + t * job->block,
+        job->kernels->bn_sums(job->x + offset, pixels, job->block, job->bf16, job->pivot + channel, job->first + t * job->block,
                               job->second + t * job->block);
     }
 }
@@ -173,7 +206,7 @@ static void apply_share(void *context, int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; t++) {
         int64_t offset, pixels, channel;
         task_place(job, t, &offset, &pixels, &channel);
-        job->kernels->bn_leaky_apply(job->x + offset, pixels, job->block, job->a + channel, job->b + channel,
+        job->kernels->bn_leaky_apply(job->x + offset, pixels, job->block, job->bf16, job->a + channel, job->b + channel,
                                      job->slope, job->out + offset);
     }
 }
@@ -183,7 +216,7 @@ static void gradient_sums_share(void *context, int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; t++) {
         int64_t offset, pixels, channel;
         task_place(job, t, &offset, &pixels, &channel);
-        job->kernels->bn_leaky_gradient_sums(job->x + offset, job->dy + offset, pixels, job->block, job->a + channel,
+        job->kernels->bn_leaky_gradient_sums(job->x + offset, job->dy + offset, pixels, job->block, job->bf16, job->a + channel,
                                              job->b + channel, job->mean + channel, job->slope,
                                              job->first + t * job->block, job->second + t * job->block);
     }
@@ -194,7 +227,7 @@ static void input_gradient_share(void *context, int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; t++) {
         int64_t offset, pixels, channel;
         task_place(job, t, &offset, &pixels, &channel);
-        job->kernels->bn_leaky_input_gradient(job->x + offset, job->dy + offset, pixels, job->block, job->a + channel,
+        job->kernels->bn_leaky_input_gradient(job->x + offset, job->dy + offset, pixels, job->block, job->bf16, job->a + channel,
                                               job->b + channel, job->mean + channel, job->slope,
                                               job->centred_factor + channel, job->offset + channel, job->out + offset);
     }
@@ -235,10 +268,10 @@ static void scratch_free(struct bn_scratch *s) {
     free(s->partials);
 }
 
-int rs_batch_norm_leaky_relu_forward(const float *restrict x, int64_t samples, int64_t channels, int64_t pixels,
-                                     int32_t block, const float *restrict scale, const float *restrict shift,
-                                     float epsilon, float slope, float *restrict y, float *restrict mean,
-                                     float *restrict variance) {
+int rs_batch_norm_leaky_relu_forward(const void *restrict x, int64_t samples, int64_t channels, int64_t pixels,
+                                     int32_t block, int32_t bf16, const float *restrict scale,
+                                     const float *restrict shift, float epsilon, float slope, void *restrict y,
+                                     float *restrict mean, float *restrict variance) {
     if (samples <= 0 || channels <= 0 || pixels <= 0 || (block != 8 && block != 16)) return 0;
     const int64_t blocks = (channels + block - 1) / block, chunks = (pixels + TASK_PIXELS - 1) / TASK_PIXELS;
     struct bn_scratch s;
@@ -246,10 +279,13 @@ int rs_batch_norm_leaky_relu_forward(const float *restrict x, int64_t samples, i
     float *pivot = s.per_channel, *a = pivot + s.padded, *b = a + s.padded;
     double *first = s.partials, *second = first + s.tasks * block;
     double *sum = second + s.tasks * block, *squares = sum + s.padded;
-    for (int64_t c = 0; c < channels; c++) pivot[c] = x[(c / block) * pixels * block + c % block];
+    for (int64_t c = 0; c < channels; c++) {
+        const int64_t i = (c / block) * pixels * block + c % block;
+        pivot[c] = bf16 ? load_bf16(x, i) : ((const float *)x)[i];
+    }
 
     struct bn_job job = {.kernels = rs_active_kernels(), .x = x, .out = y, .blocks = blocks, .pixels = pixels,
-                         .chunks = chunks, .block = block, .slope = slope, .pivot = pivot, .a = a, .b = b,
+                         .chunks = chunks, .block = block, .bf16 = bf16 != 0, .slope = slope, .pivot = pivot, .a = a, .b = b,
                          .first = first, .second = second};
     rs_parallel_for(s.tasks, 1, sums_share, &job);
     reduce(&job, samples, first, sum);
@@ -272,11 +308,11 @@ int rs_batch_norm_leaky_relu_forward(const float *restrict x, int64_t samples, i
     return 1;
 }
 
-int rs_batch_norm_leaky_relu_backward(const float *restrict x, const float *restrict dy, int64_t samples,
-                                      int64_t channels, int64_t pixels, int32_t block, const float *restrict scale,
-                                      const float *restrict shift, const float *restrict mean,
-                                      const float *restrict variance, float epsilon, float slope,
-                                      float *restrict dx, float *restrict dscale, float *restrict dshift) {
+int rs_batch_norm_leaky_relu_backward(const void *restrict x, const void *restrict dy, int64_t samples,
+                                      int64_t channels, int64_t pixels, int32_t block, int32_t bf16,
+                                      const float *restrict scale, const float *restrict shift,
+                                      const float *restrict mean, const float *restrict variance, float epsilon,
+                                      float slope, void *restrict dx, float *restrict dscale, float *restrict dshift) {
     if (samples <= 0 || channels <= 0 || pixels <= 0 || (block != 8 && block != 16)) return 0;
     const int64_t blocks = (channels + block - 1) / block, chunks = (pixels + TASK_PIXELS - 1) / TASK_PIXELS;
     struct bn_scratch s;
@@ -292,7 +328,7 @@ int rs_batch_norm_leaky_relu_backward(const float *restrict x, const float *rest
         mu[c] = mean[c];
     }
     struct bn_job job = {.kernels = rs_active_kernels(), .x = x, .dy = dy, .out = dx, .blocks = blocks,
-                         .pixels = pixels, .chunks = chunks, .block = block, .slope = slope, .a = a, .b = b,
+                         .pixels = pixels, .chunks = chunks, .block = block, .bf16 = bf16 != 0, .slope = slope, .a = a, .b = b,
                          .mean = mu, .centred_factor = centred_factor, .offset = offset, .first = first,
                          .second = second};
     rs_parallel_for(s.tasks, 1, gradient_sums_share, &job);

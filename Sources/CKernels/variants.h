@@ -36,20 +36,20 @@
     double rs_softmax_cross_entropy_##suffix(const float *restrict logits, const int32_t *restrict labels,    \
                                              const float *restrict factors, int64_t classes, int64_t pixels, \
                                              float scale, float *restrict gradient, float *restrict pixel_loss);    \
-    void rs_bn_sums_##suffix(const float *restrict x, int64_t pixels, int32_t block, const float *restrict pivot, \
-                             double *restrict sum, double *restrict squares);                                     \
-    void rs_bn_leaky_apply_##suffix(const float *restrict x, int64_t pixels, int32_t block,                      \
+    void rs_bn_sums_##suffix(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,                \
+                             const float *restrict pivot, double *restrict sum, double *restrict squares);       \
+    void rs_bn_leaky_apply_##suffix(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,        \
                                     const float *restrict a, const float *restrict b, float slope,                \
-                                    float *restrict y);                                                          \
-    void rs_bn_leaky_gradient_sums_##suffix(const float *restrict x, const float *restrict dy, int64_t pixels,   \
-                                            int32_t block, const float *restrict a, const float *restrict b,      \
-                                            const float *restrict mean, float slope, double *restrict sum_dz,     \
-                                            double *restrict sum_dz_centred);                                     \
-    void rs_bn_leaky_input_gradient_##suffix(const float *restrict x, const float *restrict dy, int64_t pixels,  \
-                                             int32_t block, const float *restrict a, const float *restrict b,     \
-                                             const float *restrict mean, float slope,                             \
+                                    void *restrict y);                                                           \
+    void rs_bn_leaky_gradient_sums_##suffix(const void *restrict x, const void *restrict dy, int64_t pixels,     \
+                                            int32_t block, int32_t bf16, const float *restrict a,                 \
+                                            const float *restrict b, const float *restrict mean, float slope,     \
+                                            double *restrict sum_dz, double *restrict sum_dz_centred);            \
+    void rs_bn_leaky_input_gradient_##suffix(const void *restrict x, const void *restrict dy, int64_t pixels,    \
+                                             int32_t block, int32_t bf16, const float *restrict a,                \
+                                             const float *restrict b, const float *restrict mean, float slope,    \
                                              const float *restrict centred_factor, const float *restrict offset,  \
-                                             float *restrict dx);
+                                             void *restrict dx);
 
 /// One variant's table of wrappers, as dispatch.c hands them out.
 #define RS_KERNEL_TABLE(variant_id, suffix)                         \

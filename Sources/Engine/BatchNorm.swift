@@ -102,12 +102,13 @@ private func updateRunningStatistics(_ runningMean: Tensor, _ runningVariance: T
 ///
 /// Run separately, oneDNN's batch norm writes its output, the leaky ReLU reads it and writes its
 /// own, and backward writes and rereads the gradient between them; fused, neither intermediate
-/// exists, and the backward pass recomputes the leaky ReLU's mask from `x`. Where the kernel does
-/// not apply (fewer than 8 channels, not four dimensions, or bf16 activations, which oneDNN's bf16
-/// kernels keep in bf16) this runs the two operations.
+/// exists, and the backward pass recomputes the leaky ReLU's mask from `x`. Activations stay in
+/// their element type (bf16 ones, from bf16 convolutions, are read and written as bf16, computed in
+/// float). Where the kernel does not apply (fewer than 8 channels, not four dimensions) this runs
+/// the two operations.
 public func batchNormLeakyReLU(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Tensor,
                                runningVariance: Tensor, momentum: Float, epsilon: Float, slope: Float) -> Tensor {
-    guard x.rank == 4, x.shape[1] >= 8, x.storage.descriptor.elementType == .f32 else {
+    guard x.rank == 4, x.shape[1] >= 8 else {
         return leakyReLU(batchNorm(x, scale: scale, shift: shift, runningMean: runningMean,
                                    runningVariance: runningVariance, training: true, momentum: momentum,
                                    epsilon: epsilon), slope: slope)
@@ -117,16 +118,18 @@ public func batchNormLeakyReLU(_ x: Tensor, scale: Tensor, shift: Tensor, runnin
     precondition(scale.shape == [c] && shift.shape == [c] && runningMean.shape == [c] && runningVariance.shape == [c],
                  "batchNorm parameters must have shape [\(c)]")
     let pixels = x.shape[2] * x.shape[3]
-    let desc = MemoryDescriptor.blocked(x.shape)
+    let type = x.storage.descriptor.elementType
+    let desc = MemoryDescriptor.blocked(x.shape, type: type)
     let x = x.inLayout(desc)
+    let bf16: Int32 = type == .bf16 ? 1 : 0
     let out = Storage(desc)
     let mean = Storage(.plain([c])), variance = Storage(.plain([c]))
     let scaleStorage = scale.plainStorage, shiftStorage = shift.plainStorage
     let block = Int32(ChannelBlock.size)
     let done = withExtendedLifetime(x.storage) {
         onNetworkThreads {
-            rs_batch_norm_leaky_relu_forward(x.storage.floats, Int64(samples), Int64(c), Int64(pixels), block,
-                                             scaleStorage.floats, shiftStorage.floats, epsilon, slope, out.floats,
+            rs_batch_norm_leaky_relu_forward(x.storage.pointer, Int64(samples), Int64(c), Int64(pixels), block, bf16,
+                                             scaleStorage.floats, shiftStorage.floats, epsilon, slope, out.pointer,
                                              mean.floats, variance.floats)
         }
     }
@@ -139,9 +142,9 @@ public func batchNormLeakyReLU(_ x: Tensor, scale: Tensor, shift: Tensor, runnin
         let dScale = Storage(.plain([c])), dShift = Storage(.plain([c]))
         let done = withExtendedLifetime((x.storage, gs)) {
             onNetworkThreads {
-                rs_batch_norm_leaky_relu_backward(x.storage.floats, gs.floats, Int64(samples), Int64(c), Int64(pixels),
-                                                  block, scaleStorage.floats, shiftStorage.floats, mean.floats,
-                                                  variance.floats, epsilon, slope, dx.floats, dScale.floats,
+                rs_batch_norm_leaky_relu_backward(x.storage.pointer, gs.pointer, Int64(samples), Int64(c), Int64(pixels),
+                                                  block, bf16, scaleStorage.floats, shiftStorage.floats, mean.floats,
+                                                  variance.floats, epsilon, slope, dx.pointer, dScale.floats,
                                                   dShift.floats)
             }
         }

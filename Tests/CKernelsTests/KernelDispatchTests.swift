@@ -110,30 +110,42 @@ private func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
 @Suite struct BatchNormKernelVariantTests {
     /// The four per-block passes of batch norm + leaky ReLU give the same bits in every variant
-    /// (each lane is summed in the same order; neither variant contracts to FMA), for both blocks.
-    @Test func variantsAgreeBitForBit() throws {
+    /// (each lane is summed in the same order; neither variant contracts to FMA), for both blocks
+    /// and both element types.
+    @Test(arguments: [false, true])
+    func variantsAgreeBitForBit(bf16: Bool) throws {
         let baseline = try #require(rs_kernel_table_for(RS_KERNELS_BASELINE)).pointee
         let tables = [baseline] + (rs_kernel_table_for(RS_KERNELS_AVX2).map { [$0.pointee] } ?? [])
+        // bf16 inputs: the values rounded to bf16 by truncation (exact in both types).
+        func typed(_ v: [Float]) -> [UInt32] { bf16 ? v.map { $0.bitPattern >> 16 } : v.map(\.bitPattern) }
+        func read(_ bits: [UInt32], _ i: Int) -> Float { Float(bitPattern: bf16 ? bits[i] << 16 : bits[i]) }
         for block in [8, 16] {
             let pixels = 611 // not a multiple of the float runs (256) or of a vector
-            let x = values(pixels * block, seed: 7, low: -3, high: 5), dy = values(pixels * block, seed: 8, low: -1, high: 1)
+            let x = typed(values(pixels * block, seed: 7, low: -3, high: 5))
+            let dy = typed(values(pixels * block, seed: 8, low: -1, high: 1))
             let pivot = values(block, seed: 9, low: -1, high: 1), a = values(block, seed: 10, low: -2, high: 2)
             let b = values(block, seed: 11, low: -1, high: 1), mean = values(block, seed: 12, low: 0, high: 1)
             let factor = values(block, seed: 13, low: -0.1, high: 0.1), offset = values(block, seed: 14, low: -0.1, high: 0.1)
+            let xBytes = bf16 ? x.map { UInt16($0) }.withUnsafeBytes { Array($0) } : x.withUnsafeBytes { Array($0) }
+            let dyBytes = bf16 ? dy.map { UInt16($0) }.withUnsafeBytes { Array($0) } : dy.withUnsafeBytes { Array($0) }
+            let flag: Int32 = bf16 ? 1 : 0
             var outputs: [[UInt64]] = []
             for table in tables {
                 var s = [Double](repeating: 0, count: block), q = s, gs = s, gc = s
-                var y = [Float](repeating: 0, count: pixels * block), dx = y
-                table.bn_sums(x, Int64(pixels), Int32(block), pivot, &s, &q)
-                table.bn_leaky_apply(x, Int64(pixels), Int32(block), a, b, 0.1, &y)
-                table.bn_leaky_gradient_sums(x, dy, Int64(pixels), Int32(block), a, b, mean, 0.1, &gs, &gc)
-                table.bn_leaky_input_gradient(x, dy, Int64(pixels), Int32(block), a, b, mean, 0.1, factor, offset, &dx)
-                outputs.append((s + q + gs + gc).map(\.bitPattern) + (y + dx).map { UInt64($0.bitPattern) })
+                var y = [UInt8](repeating: 0, count: xBytes.count), dx = y
+                table.bn_sums(xBytes, Int64(pixels), Int32(block), flag, pivot, &s, &q)
+                table.bn_leaky_apply(xBytes, Int64(pixels), Int32(block), flag, a, b, 0.1, &y)
+                table.bn_leaky_gradient_sums(xBytes, dyBytes, Int64(pixels), Int32(block), flag, a, b, mean, 0.1, &gs, &gc)
+                table.bn_leaky_input_gradient(xBytes, dyBytes, Int64(pixels), Int32(block), flag, a, b, mean, 0.1,
+                                              factor, offset, &dx)
+                outputs.append((s + q + gs + gc).map(\.bitPattern) + (y + dx).map { UInt64($0) })
                 // The sums are what they say: lane 0 against a plain loop in double.
-                let lane0 = stride(from: 0, to: pixels * block, by: block).map { Double(x[$0] - pivot[0]) }
+                let lane0 = stride(from: 0, to: pixels * block, by: block).map { Double(read(x, $0) - pivot[0]) }
                 #expect(abs(s[0] - lane0.reduce(0, +)) < 1e-3)
-                let z0 = a[0] * x[0] + b[0]
-                #expect(y[0] == (z0 > 0 ? z0 : 0.1 * z0))
+                let z0 = a[0] * read(x, 0) + b[0], y0 = z0 > 0 ? z0 : 0.1 * z0
+                let written = bf16 ? Float(bitPattern: UInt32(y[0]) << 16 | UInt32(y[1]) << 24)
+                                   : y.withUnsafeBytes { $0.load(as: Float.self) }
+                #expect(bf16 ? abs(written - y0) <= abs(y0) / 128 : written == y0)
             }
             for other in outputs.dropFirst() { #expect(other == outputs[0], "block \(block)") }
         }

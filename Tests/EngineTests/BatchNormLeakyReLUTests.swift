@@ -70,6 +70,39 @@ import Testing
         }
     }
 
+    /// Under bf16 the convolution writes bf16 activations, which the fused kernel reads and writes
+    /// as bf16 (rounded once, where oneDNN's pair rounds twice). Where this CPU has no bf16
+    /// kernels both sides run fp32 and the check is the fp32 one again.
+    @Test func bf16ActivationsStayBF16() {
+        var generator = RandomGenerator(seed: 8)
+        let conv = Conv2d(inputChannels: 8, outputChannels: 24, kernelSize: 3, padding: 1, bias: false, generator: &generator)
+        let x = random([2, 8, 6, 40], seed: 9)
+        func pass(fused: Bool) -> (y: [Float], dx: [Float], dScale: [Float], type: ElementType) {
+            let input = Tensor(shape: x.shape, scalars: x.scalars, requiresGrad: true)
+            let scale = Tensor(repeating: 1.2, shape: [24], requiresGrad: true), shift = Tensor(zeros: [24], requiresGrad: true)
+            let (y, type) = withPrecision(.bf16) { () -> (Tensor, ElementType) in
+                let z = conv(input)
+                let type = z.storage.descriptor.elementType
+                let stats = (Tensor(zeros: [24]), Tensor(repeating: 1, shape: [24]))
+                let y = fused
+                    ? batchNormLeakyReLU(z, scale: scale, shift: shift, runningMean: stats.0, runningVariance: stats.1,
+                                         momentum: 0.1, epsilon: 1e-5, slope: 0.1)
+                    : leakyReLU(batchNorm(z, scale: scale, shift: shift, runningMean: stats.0, runningVariance: stats.1,
+                                          training: true, momentum: 0.1, epsilon: 1e-5), slope: 0.1)
+                #expect(y.storage.descriptor.elementType == type, "the output keeps the activations' type")
+                (y * random(y.shape, seed: 10)).sum().backward()
+                return (y, type)
+            }
+            return (y.scalars, input.grad!.scalars, scale.grad!.scalars, type)
+        }
+        let fused = pass(fused: true), separate = pass(fused: false)
+        #expect(fused.type == separate.type)
+        let tolerance: Float = fused.type == .bf16 ? 2e-2 : 1e-4
+        #expect(relativeError(fused.y, separate.y) < tolerance, "output, \(fused.type)")
+        #expect(relativeError(fused.dx, separate.dx) < 5 * tolerance, "input gradient, \(fused.type)")
+        #expect(relativeError(fused.dScale, separate.dScale) < 5 * tolerance, "scale gradient, \(fused.type)")
+    }
+
     /// `Sequential` runs a batch norm followed by a leaky ReLU fused in training, and counts the
     /// batch once; in evaluation it runs them as before.
     @Test func sequentialFusesBatchNormAndLeakyReLU() {

@@ -92,23 +92,26 @@ double rs_softmax_cross_entropy(const float *restrict logits, const int32_t *res
 
 /// Training-mode batch norm (batch statistics) then leaky ReLU, `y = leaky(scale (x - mean) /
 /// sqrt(var + epsilon) + shift)`, over a channel-blocked tensor `[samples][ceil(channels / block)]
-/// [pixels][block]` (block 8 or 16; padded lanes of `x` are zeros, those of `y` are written 0).
-/// Writes `y` and the batch's mean and biased variance (`channels` values each). The work is
-/// shared among threads as `rs_parallel_for` shares it; the result does not depend on how many.
-/// Returns 0 (and writes nothing) for an unsupported block or size, or if scratch memory runs out.
-int rs_batch_norm_leaky_relu_forward(const float *restrict x, int64_t samples, int64_t channels, int64_t pixels,
-                                     int32_t block, const float *restrict scale, const float *restrict shift,
-                                     float epsilon, float slope, float *restrict y, float *restrict mean,
-                                     float *restrict variance);
+/// [pixels][block]` (block 8 or 16; padded lanes of `x` are zeros, those of `y` are written 0) of
+/// float32 elements, or bfloat16 where `bf16` is non-zero (`y` then rounded to nearest even; the
+/// arithmetic is float either way). Writes `y` and the batch's mean and biased variance
+/// (`channels` floats each). The work is shared among threads as `rs_parallel_for` shares it;
+/// the result does not depend on how many. Returns 0 (and writes nothing) for an unsupported block
+/// or size, or if scratch memory runs out.
+int rs_batch_norm_leaky_relu_forward(const void *restrict x, int64_t samples, int64_t channels, int64_t pixels,
+                                     int32_t block, int32_t bf16, const float *restrict scale,
+                                     const float *restrict shift, float epsilon, float slope, void *restrict y,
+                                     float *restrict mean, float *restrict variance);
 
-/// The gradients of `rs_batch_norm_leaky_relu_forward` with respect to `x`, `scale` and `shift`,
-/// from the output's gradient `dy` (same layout as `x`) and the forward pass's `mean` and
-/// `variance`. Returns 0 as the forward pass does.
-int rs_batch_norm_leaky_relu_backward(const float *restrict x, const float *restrict dy, int64_t samples,
-                                      int64_t channels, int64_t pixels, int32_t block, const float *restrict scale,
-                                      const float *restrict shift, const float *restrict mean,
-                                      const float *restrict variance, float epsilon, float slope,
-                                      float *restrict dx, float *restrict dscale, float *restrict dshift);
+/// The gradients of `rs_batch_norm_leaky_relu_forward` with respect to `x` (written to `dx`, in
+/// `x`'s layout and element type), `scale` and `shift` (float32), from the output's gradient `dy`
+/// (`x`'s layout and element type) and the forward pass's `mean` and `variance`. Returns 0 as the
+/// forward pass does.
+int rs_batch_norm_leaky_relu_backward(const void *restrict x, const void *restrict dy, int64_t samples,
+                                      int64_t channels, int64_t pixels, int32_t block, int32_t bf16,
+                                      const float *restrict scale, const float *restrict shift,
+                                      const float *restrict mean, const float *restrict variance, float epsilon,
+                                      float slope, void *restrict dx, float *restrict dscale, float *restrict dshift);
 
 // MARK: Sharing work among threads (parallel.c)
 
@@ -169,18 +172,20 @@ typedef struct rs_kernel_table {
     double (*softmax_cross_entropy)(const float *restrict logits, const int32_t *restrict labels,
                                     const float *restrict factors, int64_t classes, int64_t pixels,
                                     float scale, float *restrict gradient, float *restrict pixel_loss);
-    // Batch norm + leaky ReLU over `pixels` pixels of one channel block (batch_norm.c).
-    void (*bn_sums)(const float *restrict x, int64_t pixels, int32_t block, const float *restrict pivot,
+    // Batch norm + leaky ReLU over `pixels` pixels of one channel block (batch_norm.c); elements
+    // are float32, or bfloat16 where `bf16` is non-zero.
+    void (*bn_sums)(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16, const float *restrict pivot,
                     double *restrict sum, double *restrict squares);
-    void (*bn_leaky_apply)(const float *restrict x, int64_t pixels, int32_t block, const float *restrict a,
-                           const float *restrict b, float slope, float *restrict y);
-    void (*bn_leaky_gradient_sums)(const float *restrict x, const float *restrict dy, int64_t pixels, int32_t block,
-                                   const float *restrict a, const float *restrict b, const float *restrict mean,
-                                   float slope, double *restrict sum_dz, double *restrict sum_dz_centred);
-    void (*bn_leaky_input_gradient)(const float *restrict x, const float *restrict dy, int64_t pixels, int32_t block,
-                                    const float *restrict a, const float *restrict b, const float *restrict mean,
-                                    float slope, const float *restrict centred_factor, const float *restrict offset,
-                                    float *restrict dx);
+    void (*bn_leaky_apply)(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,
+                           const float *restrict a, const float *restrict b, float slope, void *restrict y);
+    void (*bn_leaky_gradient_sums)(const void *restrict x, const void *restrict dy, int64_t pixels, int32_t block,
+                                   int32_t bf16, const float *restrict a, const float *restrict b,
+                                   const float *restrict mean, float slope, double *restrict sum_dz,
+                                   double *restrict sum_dz_centred);
+    void (*bn_leaky_input_gradient)(const void *restrict x, const void *restrict dy, int64_t pixels, int32_t block,
+                                    int32_t bf16, const float *restrict a, const float *restrict b,
+                                    const float *restrict mean, float slope, const float *restrict centred_factor,
+                                    const float *restrict offset, void *restrict dx);
 } rs_kernel_table;
 
 /// The variant the kernels run in this process: AVX2 when the processor and operating system

@@ -167,8 +167,12 @@ RS_BATCH_NORM_VARIANT(avx2, RS_TARGET_AVX2)
 /// threads get even shares of the smallest activations.
 enum { TASK_PIXELS = 4096 };
 
+/// The four passes over the tasks: forward statistics and output, backward sums and input gradient.
+enum bn_pass { PASS_SUMS, PASS_APPLY, PASS_GRADIENT_SUMS, PASS_INPUT_GRADIENT };
+
 struct bn_job {
     const rs_kernel_table *kernels;
+    enum bn_pass pass;
     const char *x, *dy; // bytes: float32 or bfloat16 elements
     char *out;
     int64_t blocks, pixels, chunks;
@@ -191,46 +195,38 @@ static inline void task_place(const struct bn_job *job, int64_t task, int64_t *o
     *channel = (plane % job->blocks) * job->block;
 }
 
-static void sums_share(void *context, int64_t begin, int64_t end) {
+/// Runs the job's pass on tasks begin..<end (one share of `rs_parallel_for`).
+static void run_tasks(void *context, int64_t begin, int64_t end) {
     const struct bn_job *job = context;
+    const rs_kernel_table *k = job->kernels;
     for (int64_t t = begin; t < end; t++) {
-        int64_t offset, pixels, channel;
-        task_place(job, t, &offset, &pixels, &channel);
-        job->kernels->bn_sums(job->x + offset, pixels, job->block, job->bf16, job->pivot + channel, job->first + t * job->block,
-                              job->second + t * job->block);
+        int64_t offset, pixels, c;
+        task_place(job, t, &offset, &pixels, &c);
+        const char *x = job->x + offset, *dy = job->dy ? job->dy + offset : NULL;
+        double *first = job->first + t * job->block, *second = job->second + t * job->block;
+        switch (job->pass) {
+        case PASS_SUMS:
+            k->bn_sums(x, pixels, job->block, job->bf16, job->pivot + c, first, second);
+            break;
+        case PASS_APPLY:
+            k->bn_leaky_apply(x, pixels, job->block, job->bf16, job->a + c, job->b + c, job->slope, job->out + offset);
+            break;
+        case PASS_GRADIENT_SUMS:
+            k->bn_leaky_gradient_sums(x, dy, pixels, job->block, job->bf16, job->a + c, job->b + c, job->mean + c,
+                                      job->slope, first, second);
+            break;
+        case PASS_INPUT_GRADIENT:
+            k->bn_leaky_input_gradient(x, dy, pixels, job->block, job->bf16, job->a + c, job->b + c, job->mean + c,
+                                       job->slope, job->centred_factor + c, job->offset + c, job->out + offset);
+            break;
+        }
     }
 }
 
-static void apply_share(void *context, int64_t begin, int64_t end) {
-    const struct bn_job *job = context;
-    for (int64_t t = begin; t < end; t++) {
-        int64_t offset, pixels, channel;
-        task_place(job, t, &offset, &pixels, &channel);
-        job->kernels->bn_leaky_apply(job->x + offset, pixels, job->block, job->bf16, job->a + channel, job->b + channel,
-                                     job->slope, job->out + offset);
-    }
-}
-
-static void gradient_sums_share(void *context, int64_t begin, int64_t end) {
-    const struct bn_job *job = context;
-    for (int64_t t = begin; t < end; t++) {
-        int64_t offset, pixels, channel;
-        task_place(job, t, &offset, &pixels, &channel);
-        job->kernels->bn_leaky_gradient_sums(job->x + offset, job->dy + offset, pixels, job->block, job->bf16, job->a + channel,
-                                             job->b + channel, job->mean + channel, job->slope,
-                                             job->first + t * job->block, job->second + t * job->block);
-    }
-}
-
-static void input_gradient_share(void *context, int64_t begin, int64_t end) {
-    const struct bn_job *job = context;
-    for (int64_t t = begin; t < end; t++) {
-        int64_t offset, pixels, channel;
-        task_place(job, t, &offset, &pixels, &channel);
-        job->kernels->bn_leaky_input_gradient(job->x + offset, job->dy + offset, pixels, job->block, job->bf16, job->a + channel,
-                                              job->b + channel, job->mean + channel, job->slope,
-                                              job->centred_factor + channel, job->offset + channel, job->out + offset);
-    }
+/// Runs `pass` over every task, shared among threads.
+static void run(struct bn_job *job, enum bn_pass pass, int64_t tasks) {
+    job->pass = pass;
+    rs_parallel_for(tasks, 1, run_tasks, job);
 }
 
 /// Adds the tasks' partial sums channel by channel, in task order.
@@ -287,7 +283,7 @@ int rs_batch_norm_leaky_relu_forward(const void *restrict x, int64_t samples, in
     struct bn_job job = {.kernels = rs_active_kernels(), .x = x, .out = y, .blocks = blocks, .pixels = pixels,
                          .chunks = chunks, .block = block, .bf16 = bf16 != 0, .slope = slope, .pivot = pivot, .a = a, .b = b,
                          .first = first, .second = second};
-    rs_parallel_for(s.tasks, 1, sums_share, &job);
+    run(&job, PASS_SUMS, s.tasks);
     reduce(&job, samples, first, sum);
     reduce(&job, samples, second, squares);
     const double m = (double)(samples * pixels);
@@ -303,7 +299,7 @@ int rs_batch_norm_leaky_relu_forward(const void *restrict x, int64_t samples, in
         b[c] = shift[c] - mean[c] * a[c];
     }
     // Padded lanes keep a = b = 0, so their outputs are 0 as oneDNN expects.
-    rs_parallel_for(s.tasks, 1, apply_share, &job);
+    run(&job, PASS_APPLY, s.tasks);
     scratch_free(&s);
     return 1;
 }
@@ -331,7 +327,7 @@ int rs_batch_norm_leaky_relu_backward(const void *restrict x, const void *restri
                          .pixels = pixels, .chunks = chunks, .block = block, .bf16 = bf16 != 0, .slope = slope, .a = a, .b = b,
                          .mean = mu, .centred_factor = centred_factor, .offset = offset, .first = first,
                          .second = second};
-    rs_parallel_for(s.tasks, 1, gradient_sums_share, &job);
+    run(&job, PASS_GRADIENT_SUMS, s.tasks);
     reduce(&job, samples, first, sum_dz);
     reduce(&job, samples, second, sum_dz_centred);
     const double m = (double)(samples * pixels);
@@ -343,7 +339,7 @@ int rs_batch_norm_leaky_relu_backward(const void *restrict x, const void *restri
         offset[c] = (float)(-(double)a[c] * sum_dz[c] / m);
     }
     // Padded lanes keep every coefficient 0, so their gradients are 0.
-    rs_parallel_for(s.tasks, 1, input_gradient_share, &job);
+    run(&job, PASS_INPUT_GRADIENT, s.tasks);
     scratch_free(&s);
     return 1;
 }

@@ -8,7 +8,10 @@ where the CPU has it: all of them, every time), reported as a ratio.
 For each network of --networks (default rangenet-lite), every round times, one after another,
 the training step (batch 2, cross-entropy, SGD with momentum) and then inference (batch 1) of
 
-  RangeSeg  fp32, and bf16 where the CPU has AVX512-BF16 (`rangeseg bench train|infer`)
+  RangeSeg  fp32, and bf16 where the CPU has AVX512-BF16 (`rangeseg bench train|infer`); and,
+            where the CPU has AVX-512, the training step with the opt-in `--winograd` (oneDNN's
+            Winograd kernels for 3 x 3 stride-1 convolutions; not the default, see
+            docs/performance.md), reported beside the defaults, never instead of them
   PyTorch   fp32 NCHW, fp32 channels_last, and where the CPU has AVX512-BF16 bf16 autocast
             NCHW and channels_last (tools/pytorch_bench.py)
 
@@ -16,7 +19,7 @@ so that a busy neighbour slows all of them alike. Per network and mode it prints
 median over the rounds (each round's figure is the median of its --steps) and the range of the
 rounds, names PyTorch's fastest setting (the lowest median) and reports RangeSeg's fastest / PyTorch's
 fastest as the ratio, beside each RangeSeg precision / PyTorch's fastest (below 1: RangeSeg is
-faster). The header names the date, the CPU and its AVX2 / AVX-512 / AVX512-BF16 flags.
+faster). "RangeSeg's fastest" is over its default settings; the opt-in gets a ratio line of its own. The header names the date, the CPU and its AVX2 / AVX-512 / AVX512-BF16 flags.
 
     tools/bench_vs_pytorch.py --rangeseg .build/release/rangeseg --python ../.venv-torch/bin/python \\
         [--networks rangenet-lite,darknet21,darknet53,salsanext] [--rounds 3] [--steps 5]
@@ -24,7 +27,7 @@ faster). The header names the date, the CPU and its AVX2 / AVX-512 / AVX512-BF16
 Run by `tools/bench pytorch` (NETWORKS=a,b,...). Without a PyTorch interpreter it times RangeSeg
 alone. Without AVX512-BF16 neither side runs bf16 natively (RangeSeg runs it as fp32 or emulated,
 PyTorch's autocast is several times slower than its fp32), so only fp32 is timed; --bf16 yes|no
-overrides the check.
+overrides the check; --winograd yes|no overrides the AVX-512 check for the opt-in.
 
 With --cpu-time, every run has one thread (OMP_NUM_THREADS=1, torch.set_num_threads(1)) and the
 figures are CPU milliseconds per step instead of wall-clock ones: the work, which a busy
@@ -69,6 +72,10 @@ class CPU:
         return cls(model, flags)
 
     @property
+    def has_avx512(self):
+        return "avx512f" in self.flags
+
+    @property
     def has_bf16(self):
         return "avx512_bf16" in self.flags
 
@@ -80,9 +87,19 @@ class CPU:
 
 @dataclass(frozen=True)
 class Subject:
-    """One thing timed: RangeSeg at a precision (fp32, bf16) or PyTorch in a variant of pytorch_bench.py."""
+    """One thing timed: RangeSeg at a precision (fp32, bf16; fp32+winograd, the training step's
+    opt-in) or PyTorch in a variant of pytorch_bench.py."""
     side: str  # "RangeSeg" or "PyTorch"
     setting: str
+
+    @property
+    def opt_in(self):
+        """A setting the user must ask for (not a default), timed for the training step only."""
+        return self.side == "RangeSeg" and self.setting.endswith("+winograd")
+
+    @property
+    def jobs(self):
+        return ("train",) if self.opt_in else JOBS
 
     @property
     def label(self):
@@ -128,11 +145,12 @@ class Runner:
                      f"{(done.stderr or done.stdout).strip()}")
         return done.stdout
 
-    def rangeseg_command(self, network, job, precision, steps, width, warmup=None):
+    def rangeseg_command(self, network, job, setting, steps, width, warmup=None):
+        precision, _, option = setting.partition("+")
         cmd = [self.rangeseg_binary, "bench", job, "--network", network, "--precision", precision,
                "--steps", str(steps), "--width", str(width)]
         if job == "train":
-            cmd += ["--loss", "ce", "--batch", "2"]
+            cmd += ["--loss", "ce", "--batch", "2"] + (["--" + option] if option else [])
         return cmd + (["--warmup", str(warmup)] if warmup is not None else [])
 
     def pytorch_command(self, network, job, variant, steps, width, height=64, warmup=None):
@@ -162,9 +180,9 @@ class Runner:
         return None
 
 
-def subjects_for(bf16, pytorch):
+def subjects_for(bf16, pytorch, winograd=False):
     precisions = ["fp32", "bf16"] if bf16 else ["fp32"]
-    ours = [Subject("RangeSeg", p) for p in precisions]
+    ours = [Subject("RangeSeg", p) for p in precisions] + ([Subject("RangeSeg", "fp32+winograd")] if winograd else [])
     theirs = [Subject("PyTorch", v) for p in precisions for v in (p, p + "-cl")] if pytorch else []
     return ours, theirs
 
@@ -175,8 +193,8 @@ def print_network(network, figures, ours, theirs):
     for subject in ours + theirs:
         cells = []
         for job in JOBS:
-            v = figures.rounds[(subject, job)]
-            cells.append(f"{statistics.median(v):7.1f} ms ({min(v):.0f}-{max(v):.0f})")
+            v = figures.rounds.get((subject, job))
+            cells.append(f"{statistics.median(v):7.1f} ms ({min(v):.0f}-{max(v):.0f})" if v else "-")
         print(f"{subject.label:40} {cells[0]:>28} {cells[1]:>28}")
     for subject, gb in figures.peak_gb.items():
         print(f"peak memory of {subject.label} training: {gb:.2f} GB")
@@ -186,24 +204,37 @@ def print_network(network, figures, ours, theirs):
         best = figures.fastest(theirs, job)
         print(f"{network} {job}: PyTorch's fastest is {PYTORCH_LABELS[best.setting]} ({figures.median(best, job):.1f} ms)")
         for subject in ours:
+            if job not in subject.jobs:
+                continue
             ratio, low, high = figures.ratio(subject, best, job)
-            print(f"  {subject.label} / PyTorch's fastest: {ratio:.2f} (rounds {low:.2f}-{high:.2f})")
-        mine = figures.fastest(ours, job)
+            print(f"  {subject.label} / PyTorch's fastest: {ratio:.2f} (rounds {low:.2f}-{high:.2f})"
+                  + (" (opt-in, not a default)" if subject.opt_in else ""))
+        mine = figures.fastest(defaults(ours), job)
         ratio, low, high = figures.ratio(mine, best, job)
         print(f"  ratio, RangeSeg's fastest ({mine.setting}) / PyTorch's fastest ({best.setting}): "
               f"{ratio:.2f} (rounds {low:.2f}-{high:.2f})")
 
 
+def defaults(ours):
+    """RangeSeg's settings that need no opt-in."""
+    return [s for s in ours if not s.opt_in]
+
+
 def print_summary(all_figures, ours, theirs):
     print()
-    print("RangeSeg's fastest / PyTorch's fastest (medians over the rounds; below 1: RangeSeg is faster)")
+    print("RangeSeg's fastest default setting / PyTorch's fastest (medians over the rounds; below 1: RangeSeg is faster)")
     print(f"{'network':16} {'mode':6} {'RangeSeg fastest':>18} {'PyTorch fastest':>40} {'ratio':>6}")
     for network, figures in all_figures.items():
         for job in JOBS:
-            mine, best = figures.fastest(ours, job), figures.fastest(theirs, job)
+            mine, best = figures.fastest(defaults(ours), job), figures.fastest(theirs, job)
             ratio, _, _ = figures.ratio(mine, best, job)
             print(f"{network:16} {job:6} {mine.setting:>5} {figures.median(mine, job):9.1f} ms "
                   f"{PYTORCH_LABELS[best.setting]:>27} {figures.median(best, job):9.1f} ms {ratio:6.2f}")
+            for subject in ours:
+                if subject.opt_in and job in subject.jobs:
+                    ratio, _, _ = figures.ratio(subject, best, job)
+                    print(f"{'':16} {'':6} {subject.setting} (opt-in) {figures.median(subject, job):9.1f} ms "
+                          f"{'':>27} {'':>12} {ratio:6.2f}")
 
 
 def main():
@@ -220,6 +251,8 @@ def main():
     parser.add_argument("--cpu-time", action="store_true", help="one thread everywhere; CPU ms per step")
     parser.add_argument("--bf16", choices=["auto", "yes", "no"], default="auto",
                         help="time the bf16 settings (auto: where the CPU has AVX512-BF16)")
+    parser.add_argument("--winograd", choices=["auto", "yes", "no"], default="auto",
+                        help="time RangeSeg's opt-in --winograd training step too (auto: where the CPU has AVX-512)")
     args = parser.parse_args()
     networks = [n.strip() for n in args.networks.split(",") if n.strip()]
     if not networks or args.rounds < 1 or args.steps < 1:
@@ -228,7 +261,8 @@ def main():
     cpu = CPU.read()
     bf16 = cpu.has_bf16 if args.bf16 == "auto" else args.bf16 == "yes"
     runner = Runner(args.rangeseg, args.python, args.steps, args.width, args.cpu_time)
-    ours, theirs = subjects_for(bf16, pytorch=args.python is not None)
+    winograd = cpu.has_avx512 if args.winograd == "auto" else args.winograd == "yes"
+    ours, theirs = subjects_for(bf16, pytorch=args.python is not None, winograd=winograd)
 
     print(f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {cpu.model} ({os.cpu_count()} CPUs; "
           f"{cpu.summary()}), load average {os.getloadavg()[0]:.2f}", flush=True)
@@ -253,6 +287,8 @@ def main():
         for r in range(args.rounds):
             for job in JOBS:
                 for subject in ours + theirs:
+                    if job not in subject.jobs:
+                        continue
                     if subject.side == "RangeSeg":
                         ms, gb = runner.rangeseg(network, job, subject.setting)
                         if job == "train" and gb is not None:

@@ -24,6 +24,38 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
     var description: String { "\(transposed ? "deconv" : "conv")s\(stride)p\(padding)d\(dilation)" }
 }
 
+/// Which algorithm training's convolutions use where oneDNN offers a choice: direct (the
+/// default) or, opted into with `withWinograd(true) { ... }` (a training file's `winograd: true`),
+/// Winograd.
+///
+/// oneDNN 2.6 has Winograd kernels (F(4x4, 3x3), `jit:avx512_core_fp32_wino_conv_4x3`) for float32
+/// 3 x 3 stride-1 convolutions with channel counts in multiples of 16 on AVX-512, forward and
+/// both backward passes. They do less arithmetic and round differently: on an Intel Xeon
+/// (2026-12-03) a RangeNet-lite fp32 training step took 694-737 ms against 824-864 ms direct, but
+/// the gradients of the deep networks drift further from float64 than PyTorch's float32 does
+/// (DarkNet-53's worst weight gradient 17 x 1e-3 of its largest; `NetworkParityTests`), so it is
+/// an opt-in, not the default. Only training uses it: inference, validation and export keep the
+/// direct kernels with their fused post-ops. CPUs without the kernels (AVX2) and bf16 run direct.
+enum ConvolutionAlgorithm {
+    /// Whether training's convolutions try Winograd first. Task-local, like the precision.
+    @TaskLocal static var winogradInTraining = false
+}
+
+/// Runs `body` with training's 3 x 3 stride-1 convolutions on oneDNN's Winograd kernels where
+/// it has them (`winograd: true`), or on the direct ones (the default); see `ConvolutionAlgorithm`.
+/// The backward pass of a graph uses the primitives its forward pass chose.
+///
+/// ```swift
+/// let logits = withWinograd(true) { withPrecision(.fp32) { model(input) } }
+/// ```
+public func withWinograd<R>(_ winograd: Bool, _ body: () throws -> R) rethrows -> R {
+    try ConvolutionAlgorithm.$winogradInTraining.withValue(winograd) { try body() }
+}
+
+/// Whether this CPU has oneDNN's Winograd kernels for training (float32 on AVX-512): where it
+/// does not, `winograd: true` runs the direct kernels.
+public var winogradAvailable: Bool { ChannelBlock.size == 16 }
+
 /// The forward, backward-data and backward-weights primitives of one convolution shape.
 ///
 /// Shared process-wide through `DNNLContext.cached`, so immutable: all three primitives are
@@ -86,7 +118,11 @@ final class ConvolutionPrimitives {
             let (small, large) = s.transposed ? (input[2 + i], output[2 + i]) : (output[2 + i], input[2 + i])
             padR[i] = Int64((small - 1) * stride[i] + d[i] * (k[i] - 1) + 1 - large) - padL[i]
         }
-        let alg = s.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
+        let direct = s.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
+        // Training's 3 x 3 stride-1 convolutions try Winograd first (see `ConvolutionAlgorithm`).
+        let winograd = ConvolutionAlgorithm.winogradInTraining && training && !s.transposed && postOps == nil
+            && k == [3, 3] && stride == [1, 1] && d == [1, 1] && input[1] % 16 == 0 && output[1] % 16 == 0
+        var alg = winograd ? dnnl_convolution_winograd : direct
         let what = "\(s) \(input)->\(output)"
         let prop = training ? dnnl_forward_training : dnnl_forward_inference
         // Activations in nChw16c where there are enough channels (oneDNN's `any` picks plain
@@ -129,16 +165,28 @@ final class ConvolutionPrimitives {
             let isForward = pass == .forward
             return Primitive.ifSupported(&d, hint: hint, postOps: isForward ? postOps : nil, what: what)
         }
-        guard let forward = make(.forward) else { fatalError("oneDNN: no implementation for \(what)") }
-        self.forward = forward
-        if training {
+        // The three passes with `alg`; nil unless each has an implementation.
+        func group() -> (forward: Primitive, backward: (data: Primitive, weights: Primitive)?)? {
+            guard let forward = make(.forward) else { return nil }
+            guard training else { return (forward, nil) }
             guard let data = make(.backwardData, hint: forward), let weights = make(.backwardWeights, hint: forward) else {
-                fatalError("oneDNN: no backward implementation for \(what)")
+                return nil
             }
-            backward = (data, weights)
-        } else {
-            backward = nil
+            return (forward, (data, weights))
         }
+        var chosen = winograd ? group() : nil
+        // Winograd only where oneDNN has a Winograd kernel for all three passes (AVX-512, float32);
+        // anything else (a CPU without it, bf16) is the direct algorithm.
+        if let c = chosen, !([c.forward] + (c.backward.map { [$0.data, $0.weights] } ?? [])).allSatisfy({ $0.implementation.contains("wino") }) {
+            chosen = nil
+        }
+        if chosen == nil {
+            alg = direct
+            chosen = group()
+        }
+        guard let chosen else { fatalError("oneDNN: no implementation for \(what)") }
+        forward = chosen.forward
+        backward = chosen.backward
         // oneDNN 2.6's jit kernels for a strided pass that writes 16 channels (the 16 -> 32 and
         // 16 -> 16 stride-2 convolutions' backward data, the transposed convolutions to 16
         // channels) take 32 or more only; the gemm fallback costs several times more.
@@ -378,6 +426,7 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     // deconvolution adds it in a slow reference loop after its jit kernel.
     let biasApart = settings.transposed && bias != nil
     let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
+        + (training && ConvolutionAlgorithm.winogradInTraining ? "|winograd" : "")
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
                               forwardBias: !biasApart && bias != nil, settings: settings, training: training,

@@ -224,6 +224,10 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// The arithmetic of the network's convolutions in training, validation and inference:
     /// `auto`, `fp32` or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
     public var precision = Precision.auto
+    /// Training's 3 x 3 stride-1 convolutions on oneDNN's Winograd kernels where it has them
+    /// (float32 on AVX-512; see `withWinograd`). Off by default: they round further from the exact
+    /// gradients than the direct kernels.
+    public var winograd = false
 
     public init() {}
 
@@ -248,6 +252,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         Setting("seed", \.seed, "Seed of initialisation, shuffling and augmentation"),
         Setting("precision", \.precision,
                 "Arithmetic of the network: fp32, bf16 mixed precision (convolutions in bfloat16; statistics, losses and weights in float32), or auto (bf16 where this CPU runs it faster, probed once)"),
+        Setting("winograd", \.winograd,
+                "Train 3x3 stride-1 convolutions with oneDNN's Winograd kernels (float32 on AVX-512; elsewhere direct): a faster step, gradients that round further from exact"),
     ]
 
     /// Every key that has a command-line flag, the blocks' keys included, for `train`,
@@ -281,6 +287,15 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         try Self.settings.encode(self, to: encoder)
         var c = encoder.container(keyedBy: AnyCodingKey.self)
         try c.encodeIfPresent(distributed, forKey: AnyCodingKey(stringValue: "distributed"))
+    }
+
+    /// For start lines and benchmark titles: ", winograd" when `winograd` is asked for, with what
+    /// runs instead where this CPU or the precision has no Winograd kernels; "" otherwise.
+    public var winogradNote: String {
+        guard winograd else { return "" }
+        if !winogradAvailable { return ", winograd asked (direct: oneDNN has no Winograd kernels without AVX-512)" }
+        if precision.onThisCPU == .bf16 { return ", winograd asked (direct: no Winograd kernels in bf16)" }
+        return ", winograd"
     }
 
     /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).

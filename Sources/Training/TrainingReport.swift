@@ -10,7 +10,7 @@ extension Trainer {
         case let .started(trainScans, validScans, steps, parameters, firstEpoch):
             guard verbose else { return [] }
             var lines = ["Training \(config.architecture.name) (\(parameters) parameters) on \(trainScans) scans, validating on \(validScans); "
-                + "\(steps) steps per epoch, loss \(config.loss.terms), precision \(config.precision.choiceOnThisCPU)"
+                + "\(steps) steps per epoch, loss \(config.loss.terms), precision \(config.precision.choiceOnThisCPU)\(config.winogradNote)"
                 + "\(firstEpoch > 0 ? ", resuming at epoch \(firstEpoch + 1)" : "")."]
             if plan.ranks > 1 || plan.accumulate > 1 {
                 lines.append("\(plan.ranks) rank\(plan.ranks == 1 ? "" : "s") x \(plan.accumulate) micro-batch\(plan.accumulate == 1 ? "" : "es") "

@@ -50,6 +50,8 @@ public final class TrainingStep {
     public let subclassFeatures: String?
     /// The arithmetic of the forward and backward passes (the optimiser and the loss are float32).
     public let precision: Precision
+    /// Whether training's convolutions run oneDNN's Winograd kernels where it has them.
+    public let winograd: Bool
     /// Wall-clock milliseconds of the phases of the last step, for benchmarks.
     public private(set) var lastPhases = Phases()
 
@@ -72,6 +74,7 @@ public final class TrainingStep {
         loss = try CombinedLoss(config.loss, labels: labels, seed: config.seed)
         subclassFeatures = try Self.featureName(config.loss, model: model)
         precision = config.precision
+        winograd = config.winograd
     }
 
     /// The network feature a loss's centroid terms cluster: nil for the logits.
@@ -115,9 +118,9 @@ public final class TrainingStep {
     public func accumulate(_ batch: TrainingBatch, scale: Float = 1) throws -> Float {
         var clock = Clock()
         model.train()
-        // The backward pass runs in the precision the forward pass recorded.
-        let (logits, kept) = withPrecision(precision) {
-            model.forward(batch.input, keeping: subclassFeatures.map { [$0] } ?? [])
+        // The backward pass runs in the precision and on the kernels the forward pass recorded.
+        let (logits, kept) = withWinograd(winograd) {
+            withPrecision(precision) { model.forward(batch.input, keeping: subclassFeatures.map { [$0] } ?? []) }
         }
         lastPhases.forward = clock.lap()
         let features = subclassFeatures.flatMap { kept[$0] }.map { feature in

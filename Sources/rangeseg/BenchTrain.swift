@@ -63,6 +63,6 @@ struct BenchTrain: ParsableCommand {
         let report = try Benchmarks.train(config: config, labels: labels, batches: batches, warmup: warmup, steps: steps,
                                           profile: profile)
         let data = dataset == nil ? "random data" : "\(batches.count) batches of real scans"
-        report.figures(title: "train: \(config.architecture.name), batch \(config.batchSize), \(config.architecture.inputChannels) x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(config.precision.choiceOnThisCPU.description), \(data)").forEach { print($0) }
+        report.figures(title: "train: \(config.architecture.name), batch \(config.batchSize), \(config.architecture.inputChannels) x \(h) x \(w), \(labels.classCount) classes, loss \(config.loss.terms), \(config.optimizer.kind.rawValue), \(config.precision.choiceOnThisCPU.description)\(config.winogradNote), \(data)").forEach { print($0) }
     }
 }

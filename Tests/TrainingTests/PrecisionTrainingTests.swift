@@ -24,7 +24,7 @@ import Inference
 
     /// A tiny network on a fixed random task with a learnable pattern (the label is the sign of
     /// the first input channel), trained a few steps at a time.
-    func tinyStep(_ precision: Precision) throws -> (TrainingStep, TrainingBatch) {
+    func tinyStep(_ precision: Precision, winograd: Bool = false) throws -> (TrainingStep, TrainingBatch) {
         var config = TrainingConfig()
         config.sensor.width = 64
         config.sensor.height = 8
@@ -33,6 +33,7 @@ import Inference
         config.loss.terms = try LossSpec(parsing: "ce")
         config.optimizer.learningRate = 0.05
         config.precision = precision
+        config.winograd = winograd
         config.seed = 7
         let labels = try LabelConfig(yaml: SampleData.projectConfig)
         let step = try TrainingStep(config: config, labels: labels)

@@ -68,8 +68,18 @@ RS_KERNEL_BODY void sums_block(const void *restrict x, int64_t pixels, const int
     }
 }
 
-RS_KERNEL_BODY void apply_block(const void *restrict x, int64_t pixels, const int B, const int E,
-                                const float *restrict a, const float *restrict b, float slope, void *restrict y) {
+RS_KERNEL_BODY void apply_block(const void *restrict x, const void *restrict r, int64_t pixels, const int B,
+                                const int E, const float *restrict a, const float *restrict b, float slope,
+                                void *restrict y) {
+    if (r) {
+        for (int64_t p = 0; p < pixels; p++) {
+            for (int l = 0; l < B; l++) {
+                const float z = a[l] * LOAD(x, p * B + l) + b[l];
+                STORE(y, p * B + l, (z > 0.0f ? z : slope * z) + LOAD(r, p * B + l));
+            }
+        }
+        return;
+    }
     for (int64_t p = 0; p < pixels; p++) {
         for (int l = 0; l < B; l++) {
             const float z = a[l] * LOAD(x, p * B + l) + b[l];
@@ -131,11 +141,11 @@ RS_KERNEL_BODY void input_gradient_block(const void *restrict x, const void *res
         RS_SPECIALISE(sums_block(x, pixels, 16, 0, pivot, sum, squares), sums_block(x, pixels, 8, 0, pivot, sum, squares), \
                       sums_block(x, pixels, 16, 1, pivot, sum, squares), sums_block(x, pixels, 8, 1, pivot, sum, squares)) \
     }                                                                                                                 \
-    target void rs_bn_leaky_apply_##suffix(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,     \
-                                           const float *restrict a, const float *restrict b, float slope,            \
-                                           void *restrict y) {                                                       \
-        RS_SPECIALISE(apply_block(x, pixels, 16, 0, a, b, slope, y), apply_block(x, pixels, 8, 0, a, b, slope, y),     \
-                      apply_block(x, pixels, 16, 1, a, b, slope, y), apply_block(x, pixels, 8, 1, a, b, slope, y))     \
+    target void rs_bn_leaky_apply_##suffix(const void *restrict x, const void *restrict r, int64_t pixels,          \
+                                           int32_t block, int32_t bf16, const float *restrict a,                     \
+                                           const float *restrict b, float slope, void *restrict y) {                 \
+        RS_SPECIALISE(apply_block(x, r, pixels, 16, 0, a, b, slope, y), apply_block(x, r, pixels, 8, 0, a, b, slope, y), \
+                      apply_block(x, r, pixels, 16, 1, a, b, slope, y), apply_block(x, r, pixels, 8, 1, a, b, slope, y)) \
     }                                                                                                                 \
     target void rs_bn_leaky_gradient_sums_##suffix(const void *restrict x, const void *restrict dy, int64_t pixels,   \
                                                    int32_t block, int32_t bf16, const float *restrict a,              \
@@ -173,7 +183,7 @@ enum bn_pass { PASS_SUMS, PASS_APPLY, PASS_GRADIENT_SUMS, PASS_INPUT_GRADIENT };
 struct bn_job {
     const rs_kernel_table *kernels;
     enum bn_pass pass;
-    const char *x, *dy; // bytes: float32 or bfloat16 elements
+    const char *x, *dy, *residual; // bytes: float32 or bfloat16 elements; dy, residual may be NULL
     char *out;
     int64_t blocks, pixels, chunks;
     int32_t block, bf16;
@@ -209,7 +219,8 @@ static void run_tasks(void *context, int64_t begin, int64_t end) {
             k->bn_sums(x, pixels, job->block, job->bf16, job->pivot + c, first, second);
             break;
         case PASS_APPLY:
-            k->bn_leaky_apply(x, pixels, job->block, job->bf16, job->a + c, job->b + c, job->slope, job->out + offset);
+            k->bn_leaky_apply(x, job->residual ? job->residual + offset : NULL, pixels, job->block, job->bf16, job->a + c,
+                              job->b + c, job->slope, job->out + offset);
             break;
         case PASS_GRADIENT_SUMS:
             k->bn_leaky_gradient_sums(x, dy, pixels, job->block, job->bf16, job->a + c, job->b + c, job->mean + c,
@@ -264,10 +275,10 @@ static void scratch_free(struct bn_scratch *s) {
     free(s->partials);
 }
 
-int rs_batch_norm_leaky_relu_forward(const void *restrict x, int64_t samples, int64_t channels, int64_t pixels,
-                                     int32_t block, int32_t bf16, const float *restrict scale,
-                                     const float *restrict shift, float epsilon, float slope, void *restrict y,
-                                     float *restrict mean, float *restrict variance) {
+int rs_batch_norm_leaky_relu_forward(const void *restrict x, const void *restrict residual, int64_t samples,
+                                     int64_t channels, int64_t pixels, int32_t block, int32_t bf16,
+                                     const float *restrict scale, const float *restrict shift, float epsilon,
+                                     float slope, void *restrict y, float *restrict mean, float *restrict variance) {
     if (samples <= 0 || channels <= 0 || pixels <= 0 || (block != 8 && block != 16)) return 0;
     const int64_t blocks = (channels + block - 1) / block, chunks = (pixels + TASK_PIXELS - 1) / TASK_PIXELS;
     struct bn_scratch s;
@@ -280,7 +291,7 @@ int rs_batch_norm_leaky_relu_forward(const void *restrict x, int64_t samples, in
         pivot[c] = bf16 ? load_bf16(x, i) : ((const float *)x)[i];
     }
 
-    struct bn_job job = {.kernels = rs_active_kernels(), .x = x, .out = y, .blocks = blocks, .pixels = pixels,
+    struct bn_job job = {.kernels = rs_active_kernels(), .x = x, .residual = residual, .out = y, .blocks = blocks, .pixels = pixels,
                          .chunks = chunks, .block = block, .bf16 = bf16 != 0, .slope = slope, .pivot = pivot, .a = a, .b = b,
                          .first = first, .second = second};
     run(&job, PASS_SUMS, s.tasks);

@@ -38,9 +38,9 @@
                                              float scale, float *restrict gradient, float *restrict pixel_loss);    \
     void rs_bn_sums_##suffix(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,                \
                              const float *restrict pivot, double *restrict sum, double *restrict squares);       \
-    void rs_bn_leaky_apply_##suffix(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,        \
-                                    const float *restrict a, const float *restrict b, float slope,                \
-                                    void *restrict y);                                                           \
+    void rs_bn_leaky_apply_##suffix(const void *restrict x, const void *restrict r, int64_t pixels,              \
+                                    int32_t block, int32_t bf16, const float *restrict a,                         \
+                                    const float *restrict b, float slope, void *restrict y);                      \
     void rs_bn_leaky_gradient_sums_##suffix(const void *restrict x, const void *restrict dy, int64_t pixels,     \
                                             int32_t block, int32_t bf16, const float *restrict a,                 \
                                             const float *restrict b, const float *restrict mean, float slope,     \

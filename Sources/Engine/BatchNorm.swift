@@ -106,37 +106,46 @@ private func updateRunningStatistics(_ runningMean: Tensor, _ runningVariance: T
 /// their element type (bf16 ones, from bf16 convolutions, are read and written as bf16, computed in
 /// float). Where the kernel does not apply (fewer than 8 channels, not four dimensions) this runs
 /// the two operations.
+///
+/// With `residual` (a tensor of `x`'s shape), returns `residual + leakyReLU(batchNorm(x))`, the
+/// end of a residual block: the forward pass adds it while writing the output instead of in an
+/// addition of its own (one read and one write of a whole tensor fewer), and the backward pass
+/// hands the output's gradient to `residual` unchanged.
 public func batchNormLeakyReLU(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Tensor,
-                               runningVariance: Tensor, momentum: Float, epsilon: Float, slope: Float) -> Tensor {
-    guard x.rank == 4, x.shape[1] >= 8 else {
-        return leakyReLU(batchNorm(x, scale: scale, shift: shift, runningMean: runningMean,
-                                   runningVariance: runningVariance, training: true, momentum: momentum,
-                                   epsilon: epsilon), slope: slope)
+                               runningVariance: Tensor, momentum: Float, epsilon: Float, slope: Float,
+                               adding residual: Tensor? = nil) -> Tensor {
+    let type = x.storage.descriptor.elementType
+    guard x.rank == 4, x.shape[1] >= 8,
+          residual.map({ $0.shape == x.shape && $0.storage.descriptor.elementType == type }) ?? true else {
+        let y = leakyReLU(batchNorm(x, scale: scale, shift: shift, runningMean: runningMean,
+                                    runningVariance: runningVariance, training: true, momentum: momentum,
+                                    epsilon: epsilon), slope: slope)
+        return residual.map { $0 + y } ?? y
     }
     GraphRecording.noteUnsupported("batch norm with batch statistics")
     let (samples, c) = (x.shape[0], x.shape[1])
     precondition(scale.shape == [c] && shift.shape == [c] && runningMean.shape == [c] && runningVariance.shape == [c],
                  "batchNorm parameters must have shape [\(c)]")
     let pixels = x.shape[2] * x.shape[3]
-    let type = x.storage.descriptor.elementType
     let desc = MemoryDescriptor.blocked(x.shape, type: type)
     let x = x.inLayout(desc)
+    let residualStorage = residual.map { $0.storage(in: desc) }
     let bf16: Int32 = type == .bf16 ? 1 : 0
     let out = Storage(desc)
     let mean = Storage(.plain([c])), variance = Storage(.plain([c]))
     let scaleStorage = scale.plainStorage, shiftStorage = shift.plainStorage
     let block = Int32(ChannelBlock.size)
-    let done = withExtendedLifetime(x.storage) {
+    let done = withExtendedLifetime((x.storage, residualStorage)) {
         onNetworkThreads {
-            rs_batch_norm_leaky_relu_forward(x.storage.pointer, Int64(samples), Int64(c), Int64(pixels), block, bf16,
-                                             scaleStorage.floats, shiftStorage.floats, epsilon, slope, out.pointer,
-                                             mean.floats, variance.floats)
+            rs_batch_norm_leaky_relu_forward(x.storage.pointer, residualStorage?.pointer, Int64(samples), Int64(c),
+                                             Int64(pixels), block, bf16, scaleStorage.floats, shiftStorage.floats,
+                                             epsilon, slope, out.pointer, mean.floats, variance.floats)
         }
     }
     precondition(done != 0, "batch norm + leaky ReLU: no memory for \(x.shape)")
     updateRunningStatistics(runningMean, runningVariance, batchMean: mean, batchVariance: variance,
                             count: samples * pixels, momentum: momentum)
-    return Tensor.result(shape: x.shape, storage: out, inputs: [x, scale, shift]) { g in
+    return Tensor.result(shape: x.shape, storage: out, inputs: [x, scale, shift] + (residual.map { [$0] } ?? [])) { g in
         let gs = g.storage(in: desc)
         let dx = Storage(desc)
         let dScale = Storage(.plain([c])), dShift = Storage(.plain([c]))
@@ -150,6 +159,7 @@ public func batchNormLeakyReLU(_ x: Tensor, scale: Tensor, shift: Tensor, runnin
         }
         precondition(done != 0, "batch norm + leaky ReLU backward: no memory for \(x.shape)")
         return [Tensor(shape: x.shape, storage: dx), Tensor(shape: [c], storage: dScale), Tensor(shape: [c], storage: dShift)]
+            + (residual == nil ? [] : [g])
     }
 }
 

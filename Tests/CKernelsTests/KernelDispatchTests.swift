@@ -132,13 +132,15 @@ private func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
             var outputs: [[UInt64]] = []
             for table in tables {
                 var s = [Double](repeating: 0, count: block), q = s, gs = s, gc = s
-                var y = [UInt8](repeating: 0, count: xBytes.count), dx = y
+                var y = [UInt8](repeating: 0, count: xBytes.count), dx = y, yPlusR = y
                 table.bn_sums(xBytes, Int64(pixels), Int32(block), flag, pivot, &s, &q)
-                table.bn_leaky_apply(xBytes, Int64(pixels), Int32(block), flag, a, b, 0.1, &y)
+                table.bn_leaky_apply(xBytes, nil, Int64(pixels), Int32(block), flag, a, b, 0.1, &y)
+                // With a residual added (dy serves as one).
+                table.bn_leaky_apply(xBytes, dyBytes, Int64(pixels), Int32(block), flag, a, b, 0.1, &yPlusR)
                 table.bn_leaky_gradient_sums(xBytes, dyBytes, Int64(pixels), Int32(block), flag, a, b, mean, 0.1, &gs, &gc)
                 table.bn_leaky_input_gradient(xBytes, dyBytes, Int64(pixels), Int32(block), flag, a, b, mean, 0.1,
                                               factor, offset, &dx)
-                outputs.append((s + q + gs + gc).map(\.bitPattern) + (y + dx).map { UInt64($0) })
+                outputs.append((s + q + gs + gc).map(\.bitPattern) + (y + dx + yPlusR).map { UInt64($0) })
                 // The sums are what they say: lane 0 against a plain loop in double.
                 let lane0 = stride(from: 0, to: pixels * block, by: block).map { Double(read(x, $0) - pivot[0]) }
                 #expect(abs(s[0] - lane0.reduce(0, +)) < 1e-3)
@@ -146,6 +148,10 @@ private func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
                 let written = bf16 ? Float(bitPattern: UInt32(y[0]) << 16 | UInt32(y[1]) << 24)
                                    : y.withUnsafeBytes { $0.load(as: Float.self) }
                 #expect(bf16 ? abs(written - y0) <= abs(y0) / 128 : written == y0)
+                let sum0 = y0 + read(dy, 0)
+                let writtenSum = bf16 ? Float(bitPattern: UInt32(yPlusR[0]) << 16 | UInt32(yPlusR[1]) << 24)
+                                      : yPlusR.withUnsafeBytes { $0.load(as: Float.self) }
+                #expect(bf16 ? abs(writtenSum - sum0) <= abs(sum0) / 128 : writtenSum == sum0)
             }
             for other in outputs.dropFirst() { #expect(other == outputs[0], "block \(block)") }
         }

@@ -8,10 +8,14 @@ import Testing
     struct Outcome {
         var y: [Float], runningMean: [Float], runningVariance: [Float]
         var dx: [Float], dScale: [Float], dShift: [Float]
+        /// The residual's gradient and the upstream one, with `residual`.
+        var dResidual: [Float]? = nil, upstream: [Float]? = nil
     }
 
     /// One forward and backward pass; the upstream gradient is a fixed random tensor.
-    func run(_ shape: [Int], offset: Float, seed: UInt64, fused: Bool) -> Outcome {
+    /// With `residual`, a tensor is added to the output: inside the fused operation, or by an
+    /// addition after the pair.
+    func run(_ shape: [Int], offset: Float, seed: UInt64, fused: Bool, residual: Bool = false) -> Outcome {
         let c = shape[1]
         let x = Tensor(shape: shape, scalars: random(shape, seed: seed, low: -2, high: 3).scalars.map { $0 + offset },
                        requiresGrad: true)
@@ -21,14 +25,19 @@ import Testing
         let shift = Tensor(shape: [c], scalars: random([c], seed: seed + 2, low: -0.5, high: 0.5).scalars, requiresGrad: true)
         let runningMean = Tensor(shape: [c], scalars: random([c], seed: seed + 3).scalars)
         let runningVariance = Tensor(repeating: 2, shape: [c])
+        let r = residual ? Tensor(shape: shape, scalars: random(shape, seed: seed + 5, low: -1, high: 1).scalars,
+                                  requiresGrad: true) : nil
         let y = fused
             ? batchNormLeakyReLU(x, scale: scale, shift: shift, runningMean: runningMean, runningVariance: runningVariance,
-                                 momentum: 0.1, epsilon: 1e-5, slope: 0.1)
-            : leakyReLU(batchNorm(x, scale: scale, shift: shift, runningMean: runningMean, runningVariance: runningVariance,
-                                  training: true, momentum: 0.1, epsilon: 1e-5), slope: 0.1)
-        (y * random(shape, seed: seed + 4)).sum().backward()
+                                 momentum: 0.1, epsilon: 1e-5, slope: 0.1, adding: r)
+            : { (y: Tensor) in r.map { $0 + y } ?? y }(
+                leakyReLU(batchNorm(x, scale: scale, shift: shift, runningMean: runningMean, runningVariance: runningVariance,
+                                    training: true, momentum: 0.1, epsilon: 1e-5), slope: 0.1))
+        let upstream = random(shape, seed: seed + 4)
+        (y * upstream).sum().backward()
         return Outcome(y: y.scalars, runningMean: runningMean.scalars, runningVariance: runningVariance.scalars,
-                       dx: x.grad!.scalars, dScale: scale.grad!.scalars, dShift: shift.grad!.scalars)
+                       dx: x.grad!.scalars, dScale: scale.grad!.scalars, dShift: shift.grad!.scalars,
+                       dResidual: r.map { $0.grad!.scalars }, upstream: residual ? upstream.scalars : nil)
     }
 
     /// Largest difference relative to the largest magnitude of `expected`.
@@ -58,6 +67,44 @@ import Testing
         #expect(relativeError(fused.dShift, separate.dShift) < 1e-3, "shift gradient")
         // The outputs are not trivially equal: some pixels took each branch of the leaky ReLU.
         #expect(fused.y.contains { $0 < 0 } && fused.y.contains { $0 > 0 })
+    }
+
+    /// With a residual added (a residual block's end): the same as the pair and an addition, and
+    /// the residual's gradient is the upstream one.
+    @Test(arguments: cases.indices)
+    func fusedResidualMatchesTheAddition(index: Int) {
+        let (shape, offset) = Self.cases[index]
+        let fused = run(shape, offset: offset, seed: 6, fused: true, residual: true)
+        let separate = run(shape, offset: offset, seed: 6, fused: false, residual: true)
+        let plain = run(shape, offset: offset, seed: 6, fused: true)
+        #expect(relativeError(fused.y, separate.y) < 1e-4, "output")
+        #expect(relativeError(fused.y, plain.y) > 1e-2, "the residual was added")
+        #expect(relativeError(fused.runningVariance, separate.runningVariance) < 1e-4, "running variance")
+        #expect(relativeError(fused.dx, separate.dx) < 1e-3, "input gradient")
+        #expect(relativeError(fused.dScale, separate.dScale) < 1e-3, "scale gradient")
+        #expect(relativeError(fused.dShift, separate.dShift) < 1e-3, "shift gradient")
+        #expect(fused.dResidual == fused.upstream, "the residual's gradient")
+        #expect(separate.dResidual == separate.upstream)
+    }
+
+    /// A residual block (`Residual`, RangeNet-lite's and DarkNet's) adds its input inside the
+    /// fused operation in training, and gives `x + body(x)` in both modes.
+    @Test func residualBlockFusesItsAddition() {
+        var generator = RandomGenerator(seed: 12)
+        let block = Residual(channels: 16, config: .rangeNetLite, generator: &generator)
+        let input = random([2, 16, 4, 24], seed: 13)
+        func pass(_ f: (Tensor) -> Tensor) -> (y: [Float], dx: [Float]) {
+            let x = Tensor(shape: input.shape, scalars: input.scalars, requiresGrad: true)
+            let y = f(x)
+            (y * random(y.shape, seed: 14)).sum().backward()
+            return (y.scalars, x.grad!.scalars)
+        }
+        let fused = pass { block($0) }, apart = pass { $0 + block.body($0) }
+        #expect(relativeError(fused.y, apart.y) < 1e-5, "output")
+        #expect(relativeError(fused.dx, apart.dx) < 1e-4, "input gradient")
+        block.eval()
+        let x = input
+        #expect(relativeError(block(x).scalars, (x + block.body(x)).scalars) == 0, "evaluation")
     }
 
     @Test func finiteDifferences() {

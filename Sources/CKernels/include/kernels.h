@@ -91,17 +91,19 @@ double rs_softmax_cross_entropy(const float *restrict logits, const int32_t *res
 // MARK: Batch norm + leaky ReLU for training (batch_norm.c)
 
 /// Training-mode batch norm (batch statistics) then leaky ReLU, `y = leaky(scale (x - mean) /
-/// sqrt(var + epsilon) + shift)`, over a channel-blocked tensor `[samples][ceil(channels / block)]
-/// [pixels][block]` (block 8 or 16; padded lanes of `x` are zeros, those of `y` are written 0) of
+/// sqrt(var + epsilon) + shift)`, plus `residual` where it is not NULL (a tensor of `x`'s layout and
+/// element type, added to the leaky ReLU's output before the one rounding to bf16: a residual
+/// connection), over a channel-blocked tensor `[samples][ceil(channels / block)]
+/// [pixels][block]` (block 8 or 16; padded lanes of `x` and `residual` are zeros, those of `y` are written 0) of
 /// float32 elements, or bfloat16 where `bf16` is non-zero (`y` then rounded to nearest even; the
 /// arithmetic is float either way). Writes `y` and the batch's mean and biased variance
 /// (`channels` floats each). The work is shared among threads as `rs_parallel_for` shares it;
 /// the result does not depend on how many. Returns 0 (and writes nothing) for an unsupported block
 /// or size, or if scratch memory runs out.
-int rs_batch_norm_leaky_relu_forward(const void *restrict x, int64_t samples, int64_t channels, int64_t pixels,
-                                     int32_t block, int32_t bf16, const float *restrict scale,
-                                     const float *restrict shift, float epsilon, float slope, void *restrict y,
-                                     float *restrict mean, float *restrict variance);
+int rs_batch_norm_leaky_relu_forward(const void *restrict x, const void *restrict residual, int64_t samples,
+                                     int64_t channels, int64_t pixels, int32_t block, int32_t bf16,
+                                     const float *restrict scale, const float *restrict shift, float epsilon,
+                                     float slope, void *restrict y, float *restrict mean, float *restrict variance);
 
 /// The gradients of `rs_batch_norm_leaky_relu_forward` with respect to `x` (written to `dx`, in
 /// `x`'s layout and element type), `scale` and `shift` (float32), from the output's gradient `dy`
@@ -176,7 +178,8 @@ typedef struct rs_kernel_table {
     // are float32, or bfloat16 where `bf16` is non-zero.
     void (*bn_sums)(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16, const float *restrict pivot,
                     double *restrict sum, double *restrict squares);
-    void (*bn_leaky_apply)(const void *restrict x, int64_t pixels, int32_t block, int32_t bf16,
+    // `r`, when not NULL, is added to the leaky ReLU's output (a residual connection).
+    void (*bn_leaky_apply)(const void *restrict x, const void *restrict r, int64_t pixels, int32_t block, int32_t bf16,
                            const float *restrict a, const float *restrict b, float slope, void *restrict y);
     void (*bn_leaky_gradient_sums)(const void *restrict x, const void *restrict dy, int64_t pixels, int32_t block,
                                    int32_t bf16, const float *restrict a, const float *restrict b,

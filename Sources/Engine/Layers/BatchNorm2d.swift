@@ -39,12 +39,16 @@ public final class BatchNorm2d: Layer {
                          training: isTraining, momentum: momentum, epsilon: epsilon)
     }
 
-    /// This layer, then a leaky ReLU of `slope`: in training, one fused operation
-    /// (`batchNormLeakyReLU`); in evaluation, the two in turn.
-    public func callAsFunction(_ x: Tensor, thenLeakyReLU slope: Float) -> Tensor {
-        guard isTraining else { return leakyReLU(self(x), slope: slope) }
+    /// This layer, then a leaky ReLU of `slope`, then (with `residual`) `residual +` the result: in
+    /// training, one fused operation (`batchNormLeakyReLU`); in evaluation, the ones in turn.
+    public func callAsFunction(_ x: Tensor, thenLeakyReLU slope: Float, adding residual: Tensor? = nil) -> Tensor {
+        guard isTraining else {
+            let y = leakyReLU(self(x), slope: slope)
+            return residual.map { $0 + y } ?? y
+        }
         batchesTracked.value += 1
         return batchNormLeakyReLU(x, scale: weight, shift: bias, runningMean: runningMean,
-                                  runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, slope: slope)
+                                  runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, slope: slope,
+                                  adding: residual)
     }
 }

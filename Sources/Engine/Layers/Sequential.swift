@@ -23,19 +23,27 @@ public final class Sequential: Layer {
 
     /// The layers in turn; a batch norm followed by a leaky ReLU runs as one fused operation
     /// (`BatchNorm2d.callAsFunction(_:thenLeakyReLU:)`).
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor) -> Tensor { run(x, adding: nil) }
+
+    /// `residual + self(x)`: where the layers end with a batch norm and a leaky ReLU, the addition
+    /// is part of their fused operation (a residual block's end).
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor) -> Tensor { run(x, adding: residual) }
+
+    private func run(_ x: Tensor, adding residual: Tensor?) -> Tensor {
         var x = x
         var i = layers.startIndex
         while i < layers.endIndex {
             if let norm = layers[i] as? BatchNorm2d, i + 1 < layers.endIndex, let activation = layers[i + 1] as? LeakyReLU {
-                x = norm(x, thenLeakyReLU: activation.slope)
+                let last = i + 2 == layers.endIndex
+                x = norm(x, thenLeakyReLU: activation.slope, adding: last ? residual : nil)
+                if last { return x }
                 i += 2
             } else {
                 x = layers[i](x)
                 i += 1
             }
         }
-        return x
+        return residual.map { $0 + x } ?? x
     }
 }
 

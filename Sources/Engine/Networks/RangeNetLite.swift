@@ -23,7 +23,8 @@ public final class Residual: Layer {
 
     public var children: [(name: String, module: any Module)] { flattened ? body.children : [("body", body)] }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { x + body(x) }
+    /// `x + body(x)`, the addition fused into the body's last batch norm + leaky ReLU.
+    public func callAsFunction(_ x: Tensor) -> Tensor { body(x, adding: x) }
 }
 
 /// conv (no bias, "same" padding) → batch norm → leaky ReLU.

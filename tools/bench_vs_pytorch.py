@@ -9,9 +9,10 @@ For each network of --networks (default rangenet-lite), every round times, one a
 the training step (batch 2, cross-entropy, SGD with momentum) and then inference (batch 1) of
 
   RangeSeg  fp32, and bf16 where the CPU has AVX512-BF16 (`rangeseg bench train|infer`); and,
-            where the CPU has AVX-512, the training step with the opt-in `--winograd` (oneDNN's
-            Winograd kernels for 3 x 3 stride-1 convolutions; not the default, see
-            docs/performance.md), reported beside the defaults, never instead of them
+            where the CPU has AVX-512, the training step with the opt-in `--winograd always`
+            (oneDNN's Winograd kernels in the forward pass of 3 x 3 stride-1 convolutions too;
+            the default runs them in the backward passes only, see docs/performance.md),
+            reported beside the defaults, never instead of them
   PyTorch   fp32 NCHW, fp32 channels_last, and where the CPU has AVX512-BF16 bf16 autocast
             NCHW and channels_last (tools/pytorch_bench.py)
 
@@ -88,7 +89,7 @@ class CPU:
 @dataclass(frozen=True)
 class Subject:
     """One thing timed: RangeSeg at a precision (fp32, bf16; fp32+winograd, the training step's
-    opt-in) or PyTorch in a variant of pytorch_bench.py."""
+    opt-in `--winograd always`) or PyTorch in a variant of pytorch_bench.py."""
     side: str  # "RangeSeg" or "PyTorch"
     setting: str
 
@@ -150,7 +151,7 @@ class Runner:
         cmd = [self.rangeseg_binary, "bench", job, "--network", network, "--precision", precision,
                "--steps", str(steps), "--width", str(width)]
         if job == "train":
-            cmd += ["--loss", "ce", "--batch", "2"] + (["--" + option] if option else [])
+            cmd += ["--loss", "ce", "--batch", "2"] + (["--winograd", "always"] if option == "winograd" else [])
         return cmd + (["--warmup", str(warmup)] if warmup is not None else [])
 
     def pytorch_command(self, network, job, variant, steps, width, height=64, warmup=None):
@@ -252,7 +253,7 @@ def main():
     parser.add_argument("--bf16", choices=["auto", "yes", "no"], default="auto",
                         help="time the bf16 settings (auto: where the CPU has AVX512-BF16)")
     parser.add_argument("--winograd", choices=["auto", "yes", "no"], default="auto",
-                        help="time RangeSeg's opt-in --winograd training step too (auto: where the CPU has AVX-512)")
+                        help="time RangeSeg's opt-in --winograd always training step too (auto: where the CPU has AVX-512)")
     args = parser.parse_args()
     networks = [n.strip() for n in args.networks.split(",") if n.strip()]
     if not networks or args.rounds < 1 or args.steps < 1:

@@ -1,4 +1,5 @@
 import CDNNL
+import Formats
 import Foundation
 
 /// A height and width pair (kernel size, stride, padding, dilation).
@@ -24,36 +25,48 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
     var description: String { "\(transposed ? "deconv" : "conv")s\(stride)p\(padding)d\(dilation)" }
 }
 
-/// Which algorithm training's convolutions use where oneDNN offers a choice: direct (the
-/// default) or, opted into with `withWinograd(true) { ... }` (a training file's `winograd: true`),
-/// Winograd.
+/// Where training's convolutions run oneDNN's Winograd kernels instead of the direct ones.
 ///
 /// oneDNN 2.6 has Winograd kernels (F(4x4, 3x3), `jit:avx512_core_fp32_wino_conv_4x3`) for float32
-/// 3 x 3 stride-1 convolutions with channel counts in multiples of 16 on AVX-512, forward and
-/// both backward passes. They do less arithmetic and round differently: on an Intel Xeon
-/// (2026-12-03) a RangeNet-lite fp32 training step took 694-737 ms against 824-864 ms direct, but
-/// the gradients of the deep networks drift further from float64 than PyTorch's float32 does
-/// (DarkNet-53's worst weight gradient 17 x 1e-3 of its largest; `NetworkParityTests`), so it is
-/// an opt-in, not the default. Only training uses it: inference, validation and export keep the
-/// direct kernels with their fused post-ops. CPUs without the kernels (AVX2) and bf16 run direct.
-enum ConvolutionAlgorithm {
-    /// Whether training's convolutions try Winograd first. Task-local, like the precision.
-    @TaskLocal static var winogradInTraining = false
+/// 3 x 3 stride-1 convolutions with channel counts in multiples of 16 on AVX-512, for the forward
+/// and both backward passes. They do less arithmetic and round differently. Measured against
+/// the float64 answers of `NetworkParityTests` (Intel Xeon, 2026-12-03), the error comes from the
+/// forward pass alone: with Winograd there, DarkNet-53's worst weight gradient differed by 17 x 1e-3
+/// of its largest and SalsaNext's training-step gradients by 0.037, twice PyTorch's own float32
+/// error; with Winograd in the two backward passes only, every network stayed within the tests'
+/// bounds and at the direct kernels' error. So:
+///
+/// - `backward` (the default): the backward-data and backward-weights passes on Winograd, the
+///   forward pass direct. A RangeNet-lite fp32 step 8-10% shorter on that Xeon.
+/// - `always`: the forward pass too: 20% shorter, gradients further from exact.
+/// - `never`: the direct kernels everywhere.
+///
+/// Only training's passes change: inference, validation and export run the direct kernels with
+/// their fused post-ops. CPUs without the kernels (AVX2), bf16 and other shapes run direct.
+public enum Winograd: String, Sendable, Codable, CaseIterable, CustomStringConvertible, SettingValue {
+    case never, backward, always
+
+    public var description: String { rawValue }
 }
 
-/// Runs `body` with training's 3 x 3 stride-1 convolutions on oneDNN's Winograd kernels where
-/// it has them (`winograd: true`), or on the direct ones (the default); see `ConvolutionAlgorithm`.
-/// The backward pass of a graph uses the primitives its forward pass chose.
+enum ConvolutionAlgorithm {
+    /// Where training's convolutions use Winograd. Task-local, like the precision.
+    @TaskLocal static var winograd = Winograd.backward
+}
+
+/// Runs `body` with training's convolutions on oneDNN's Winograd kernels where `use` says and
+/// oneDNN has them (see `Winograd`; `.backward` outside any `withWinograd`). The backward pass of
+/// a graph uses the primitives its forward pass chose.
 ///
 /// ```swift
-/// let logits = withWinograd(true) { withPrecision(.fp32) { model(input) } }
+/// let logits = withWinograd(.never) { withPrecision(.fp32) { model(input) } }   // direct kernels
 /// ```
-public func withWinograd<R>(_ winograd: Bool, _ body: () throws -> R) rethrows -> R {
-    try ConvolutionAlgorithm.$winogradInTraining.withValue(winograd) { try body() }
+public func withWinograd<R>(_ use: Winograd, _ body: () throws -> R) rethrows -> R {
+    try ConvolutionAlgorithm.$winograd.withValue(use) { try body() }
 }
 
 /// Whether this CPU has oneDNN's Winograd kernels for training (float32 on AVX-512): where it
-/// does not, `winograd: true` runs the direct kernels.
+/// does not, every `Winograd` setting runs the direct kernels.
 public var winogradAvailable: Bool { ChannelBlock.size == 16 }
 
 /// The forward, backward-data and backward-weights primitives of one convolution shape.
@@ -119,10 +132,15 @@ final class ConvolutionPrimitives {
             padR[i] = Int64((small - 1) * stride[i] + d[i] * (k[i] - 1) + 1 - large) - padL[i]
         }
         let direct = s.transposed ? dnnl_deconvolution_direct : dnnl_convolution_direct
-        // Training's 3 x 3 stride-1 convolutions try Winograd first (see `ConvolutionAlgorithm`).
-        let winograd = ConvolutionAlgorithm.winogradInTraining && training && !s.transposed && postOps == nil
+        // The passes that try Winograd first: training's 3 x 3 stride-1 convolutions, as the
+        // task's `Winograd` setting says.
+        let eligible = training && !s.transposed && postOps == nil
             && k == [3, 3] && stride == [1, 1] && d == [1, 1] && input[1] % 16 == 0 && output[1] % 16 == 0
-        var alg = winograd ? dnnl_convolution_winograd : direct
+        var winogradPasses: [Pass] = switch (eligible, ConvolutionAlgorithm.winograd) {
+        case (false, _), (_, .never): []
+        case (true, .backward): [.backwardData, .backwardWeights]
+        case (true, .always): [.forward, .backwardData, .backwardWeights]
+        }
         let what = "\(s) \(input)->\(output)"
         let prop = training ? dnnl_forward_training : dnnl_forward_inference
         // Activations in nChw16c where there are enough channels (oneDNN's `any` picks plain
@@ -150,6 +168,7 @@ final class ConvolutionPrimitives {
             var dst = activation(output, blocked: blockedOutput, pass == .forward ? outputType : type)
             var bia = MemoryDescriptor.plain([weights[0]]).raw
             var d = dnnl_convolution_desc_t()
+            let alg = winogradPasses.contains(pass) ? dnnl_convolution_winograd : direct
             let status: dnnl_status_t = withUnsafeMutablePointer(to: &bia) { biasPointer in
                 let b = (pass == .forward ? forwardBias : bias) ? biasPointer : nil
                 switch (s.transposed, pass) {
@@ -165,7 +184,7 @@ final class ConvolutionPrimitives {
             let isForward = pass == .forward
             return Primitive.ifSupported(&d, hint: hint, postOps: isForward ? postOps : nil, what: what)
         }
-        // The three passes with `alg`; nil unless each has an implementation.
+        // The three passes, each with its algorithm; nil unless each has an implementation.
         func group() -> (forward: Primitive, backward: (data: Primitive, weights: Primitive)?)? {
             guard let forward = make(.forward) else { return nil }
             guard training else { return (forward, nil) }
@@ -174,15 +193,17 @@ final class ConvolutionPrimitives {
             }
             return (forward, (data, weights))
         }
-        var chosen = winograd ? group() : nil
-        // Winograd only where oneDNN has a Winograd kernel for all three passes (AVX-512, float32);
-        // anything else (a CPU without it, bf16) is the direct algorithm.
-        if let c = chosen, !([c.forward] + (c.backward.map { [$0.data, $0.weights] } ?? [])).allSatisfy({ $0.implementation.contains("wino") }) {
-            chosen = nil
-        }
-        if chosen == nil {
-            alg = direct
-            chosen = group()
+        var chosen = group()
+        // Winograd only where oneDNN has a Winograd kernel for every pass that asked (AVX-512,
+        // float32); anything else (a CPU without it, bf16) is the direct algorithm.
+        if !winogradPasses.isEmpty {
+            let made: [(Pass, Primitive)] = chosen.map { c in
+                [(.forward, c.forward)] + (c.backward.map { [(.backwardData, $0.data), (.backwardWeights, $0.weights)] } ?? [])
+            } ?? []
+            if made.isEmpty || !made.allSatisfy({ winogradPasses.contains($0.0) == $0.1.implementation.contains("wino") }) {
+                winogradPasses = []
+                chosen = group()
+            }
         }
         guard let chosen else { fatalError("oneDNN: no implementation for \(what)") }
         forward = chosen.forward
@@ -426,7 +447,7 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     // deconvolution adds it in a slow reference loop after its jit kernel.
     let biasApart = settings.transposed && bias != nil
     let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
-        + (training && ConvolutionAlgorithm.winogradInTraining ? "|winograd" : "")
+        + (training && ConvolutionAlgorithm.winograd != .backward ? "|winograd \(ConvolutionAlgorithm.winograd)" : "")
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
                               forwardBias: !biasApart && bias != nil, settings: settings, training: training,

@@ -224,10 +224,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// The arithmetic of the network's convolutions in training, validation and inference:
     /// `auto`, `fp32` or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
     public var precision = Precision.auto
-    /// Training's 3 x 3 stride-1 convolutions on oneDNN's Winograd kernels where it has them
-    /// (float32 on AVX-512; see `withWinograd`). Off by default: they round further from the exact
-    /// gradients than the direct kernels.
-    public var winograd = false
+    /// Which passes of training's 3 x 3 stride-1 convolutions run oneDNN's Winograd kernels where
+    /// it has them (float32 on AVX-512; see `Winograd`): the backward ones by default.
+    public var winograd = Winograd.backward
 
     public init() {}
 
@@ -253,7 +252,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         Setting("precision", \.precision,
                 "Arithmetic of the network: fp32, bf16 mixed precision (convolutions in bfloat16; statistics, losses and weights in float32), or auto (bf16 where this CPU runs it faster, probed once)"),
         Setting("winograd", \.winograd,
-                "Train 3x3 stride-1 convolutions with oneDNN's Winograd kernels (float32 on AVX-512; elsewhere direct): a faster step, gradients that round further from exact"),
+                "Passes of training's 3x3 stride-1 convolutions on oneDNN's Winograd kernels (float32 on AVX-512; elsewhere direct): backward (as exact as direct, a faster step), always (the forward pass too: faster still, gradients further from exact) or never"),
     ]
 
     /// Every key that has a command-line flag, the blocks' keys included, for `train`,
@@ -289,13 +288,20 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         try c.encodeIfPresent(distributed, forKey: AnyCodingKey(stringValue: "distributed"))
     }
 
-    /// For start lines and benchmark titles: ", winograd" when `winograd` is asked for, with what
-    /// runs instead where this CPU or the precision has no Winograd kernels; "" otherwise.
+    /// For start lines and benchmark titles: which passes run Winograd kernels, or that
+    /// `winograd: always` was asked for where only the direct kernels exist; "" for the default
+    /// where it changes nothing (AVX2, bf16).
     public var winogradNote: String {
-        guard winograd else { return "" }
-        if !winogradAvailable { return ", winograd asked (direct: oneDNN has no Winograd kernels without AVX-512)" }
-        if precision.onThisCPU == .bf16 { return ", winograd asked (direct: no Winograd kernels in bf16)" }
-        return ", winograd"
+        let runs = winogradAvailable && precision.onThisCPU != .bf16
+        switch (winograd, runs) {
+        case (.never, _): return ", direct convolutions (winograd: never)"
+        case (.backward, true): return ", Winograd in backward passes"
+        case (.backward, false): return ""
+        case (.always, true): return ", Winograd in forward and backward passes"
+        case (.always, false):
+            return ", winograd: always asked, direct kernels run ("
+                + (winogradAvailable ? "no Winograd kernels in bf16" : "oneDNN has no Winograd kernels without AVX-512") + ")"
+        }
     }
 
     /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).

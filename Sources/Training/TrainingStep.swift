@@ -50,8 +50,8 @@ public final class TrainingStep {
     public let subclassFeatures: String?
     /// The arithmetic of the forward and backward passes (the optimiser and the loss are float32).
     public let precision: Precision
-    /// Whether training's convolutions run oneDNN's Winograd kernels where it has them.
-    public let winograd: Bool
+    /// Which passes of training's convolutions run oneDNN's Winograd kernels where it has them.
+    public let winograd: Winograd
     /// Wall-clock milliseconds of the phases of the last step, for benchmarks.
     public private(set) var lastPhases = Phases()
 

@@ -65,7 +65,7 @@ struct EveryKeyTests {
     valid_sequences: ["08"]
     seed: 7
     precision: bf16
-    winograd: true
+    winograd: always
     distributed: {ranks: 2, batch_per_rank: 2, accumulate: 2, global_batch: 8}
     """
 

@@ -24,7 +24,7 @@ import Inference
 
     /// A tiny network on a fixed random task with a learnable pattern (the label is the sign of
     /// the first input channel), trained a few steps at a time.
-    func tinyStep(_ precision: Precision, winograd: Bool = false) throws -> (TrainingStep, TrainingBatch) {
+    func tinyStep(_ precision: Precision, winograd: Winograd = .backward) throws -> (TrainingStep, TrainingBatch) {
         var config = TrainingConfig()
         config.sensor.width = 64
         config.sensor.height = 8

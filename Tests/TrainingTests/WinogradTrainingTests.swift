@@ -5,51 +5,60 @@ import Formats
 import Inference
 @testable import Training
 
-/// `winograd: true` in a training file: the training step's 3 x 3 stride-1 convolutions run
-/// oneDNN's Winograd kernels where this CPU has them, and learn like the direct ones.
+/// A training file's `winograd` (`never`, `backward`, `always`): the training step's 3 x 3
+/// stride-1 convolutions run oneDNN's Winograd kernels in those passes where this CPU has them,
+/// and learn as the direct ones do.
 @Suite(.serialized) struct WinogradTrainingTests {
-    @Test func offByDefaultAndReadFromTheFile() throws {
-        #expect(TrainingConfig().winograd == false)
-        #expect(try TrainingConfig.defaults.winograd == false)
-        let config = try TrainingConfig(yamlText: "winograd: true\n", file: "t.yaml")
-        #expect(config.winograd)
+    @Test func backwardByDefaultAndReadFromTheFile() throws {
+        #expect(TrainingConfig().winograd == .backward)
+        #expect(try TrainingConfig.defaults.winograd == .backward)
+        let config = try TrainingConfig(yamlText: "winograd: always\n", file: "t.yaml")
+        #expect(config.winograd == .always)
         #expect(try TrainingConfig(yamlText: config.yamlText(), file: "written.yaml") == config)
-        #expect(TrainingConfig().winogradNote == "")
-        #expect(config.winogradNote.hasPrefix(", winograd"))
+        let error = #expect(throws: FormatError.self) { try TrainingConfig(yamlText: "winograd: true\n", file: "t.yaml") }
+        #expect(error?.reason.hasPrefix("winograd") == true, "\(String(describing: error))")
+        // The start line says what runs: something for `always` and `never` on any CPU.
+        #expect(config.winogradNote.contains("always") || config.winogradNote.contains("forward and backward"))
+        var never = TrainingConfig()
+        never.winograd = .never
+        #expect(never.winogradNote.contains("direct"))
     }
 
-    /// Twelve steps of the tiny task with and without Winograd, in fp32: both learn, the first
-    /// losses agree to rounding, and where the CPU has the kernels (AVX-512) the runs differ
-    /// because they ran; elsewhere the opt-in changes nothing, bit for bit.
-    @Test func aWinogradStepLearnsLikeADirectOne() throws {
-        var runs: [Bool: [Float]] = [:]
-        for winograd in [false, true] {
-            let (step, batch) = try PrecisionTrainingTests().tinyStep(.fp32, winograd: winograd)
-            #expect(step.winograd == winograd)
+    /// Twelve steps of the tiny task in fp32 with each setting: all learn, the first losses agree
+    /// to rounding, and where the CPU has the kernels (AVX-512) the runs differ because they ran;
+    /// elsewhere the setting changes nothing, bit for bit.
+    @Test func everySettingLearnsLikeTheDirectKernels() throws {
+        var runs: [Winograd: [Float]] = [:]
+        for use in Winograd.allCases {
+            let (step, batch) = try PrecisionTrainingTests().tinyStep(.fp32, winograd: use)
+            #expect(step.winograd == use)
             var losses: [Float] = []
             for _ in 0 ..< 12 { losses.append(try step(batch, learningRate: 0.05)) }
             let first: Float = losses.prefix(3).reduce(0, +), last: Float = losses.suffix(3).reduce(0, +)
-            #expect(losses.allSatisfy(\.isFinite) && last < 0.7 * first, "winograd \(winograd): \(losses)")
-            runs[winograd] = losses
+            #expect(losses.allSatisfy(\.isFinite) && last < 0.7 * first, "\(use): \(losses)")
+            runs[use] = losses
         }
-        let direct = runs[false]!, winograd = runs[true]!
-        #expect(abs(direct[0] - winograd[0]) <= 1e-4 * direct[0], "first losses \(direct[0]) and \(winograd[0])")
-        let ranWinograd = DNNLContext.shared.cachedPrimitives.contains { $0.implementation.contains("wino") }
-        #expect(ranWinograd == winogradAvailable, "Winograd kernels in the cache: \(ranWinograd)")
-        if winogradAvailable {
-            #expect(direct != winograd, "the Winograd run gave the direct run's losses bit for bit: it did not run Winograd")
-        } else {
-            #expect(direct == winograd, "without AVX-512 the opt-in runs the direct kernels, so the same losses")
+        let direct = runs[.never]!
+        for use in [Winograd.backward, .always] {
+            let losses = runs[use]!
+            #expect(abs(direct[0] - losses[0]) <= 1e-4 * direct[0], "\(use): first losses \(direct[0]) and \(losses[0])")
+            if winogradAvailable {
+                #expect(direct != losses, "\(use) gave the direct run's losses bit for bit: it did not run Winograd")
+            } else {
+                #expect(direct == losses, "without AVX-512 every setting runs the direct kernels, so the same losses")
+            }
         }
+        // `backward` leaves the forward pass direct: the first step's loss is the direct one's.
+        #expect(runs[.backward]![0] == direct[0])
     }
 
-    /// bf16 has no Winograd kernels: asking for both runs bf16 on the direct kernels.
+    /// bf16 has no Winograd kernels: every setting runs bf16 on the direct kernels.
     @Test func bf16RunsDirect() throws {
-        var runs: [Bool: [Float]] = [:]
-        for winograd in [false, true] {
-            let (step, batch) = try PrecisionTrainingTests().tinyStep(.bf16, winograd: winograd)
-            runs[winograd] = try (0 ..< 3).map { _ in try step(batch, learningRate: 0.05) }
+        var runs: [[Float]] = []
+        for use in Winograd.allCases {
+            let (step, batch) = try PrecisionTrainingTests().tinyStep(.bf16, winograd: use)
+            runs.append(try (0 ..< 3).map { _ in try step(batch, learningRate: 0.05) })
         }
-        #expect(runs[false]! == runs[true]!)
+        #expect(runs.allSatisfy { $0 == runs[0] })
     }
 }

@@ -88,15 +88,15 @@ class CPU:
 
 @dataclass(frozen=True)
 class Subject:
-    """One thing timed: RangeSeg at a precision (fp32, bf16; fp32+winograd, the training step's
-    opt-in `--winograd always`) or PyTorch in a variant of pytorch_bench.py."""
+    """One thing timed: RangeSeg at a precision (fp32, bf16; fp32+winograd-always, the training
+    step's opt-in `--winograd always`) or PyTorch in a variant of pytorch_bench.py."""
     side: str  # "RangeSeg" or "PyTorch"
     setting: str
 
     @property
     def opt_in(self):
         """A setting the user must ask for (not a default), timed for the training step only."""
-        return self.side == "RangeSeg" and self.setting.endswith("+winograd")
+        return self.side == "RangeSeg" and self.setting.endswith("+winograd-always")
 
     @property
     def jobs(self):
@@ -151,7 +151,7 @@ class Runner:
         cmd = [self.rangeseg_binary, "bench", job, "--network", network, "--precision", precision,
                "--steps", str(steps), "--width", str(width)]
         if job == "train":
-            cmd += ["--loss", "ce", "--batch", "2"] + (["--winograd", "always"] if option == "winograd" else [])
+            cmd += ["--loss", "ce", "--batch", "2"] + (["--winograd", "always"] if option == "winograd-always" else [])
         return cmd + (["--warmup", str(warmup)] if warmup is not None else [])
 
     def pytorch_command(self, network, job, variant, steps, width, height=64, warmup=None):
@@ -183,7 +183,7 @@ class Runner:
 
 def subjects_for(bf16, pytorch, winograd=False):
     precisions = ["fp32", "bf16"] if bf16 else ["fp32"]
-    ours = [Subject("RangeSeg", p) for p in precisions] + ([Subject("RangeSeg", "fp32+winograd")] if winograd else [])
+    ours = [Subject("RangeSeg", p) for p in precisions] + ([Subject("RangeSeg", "fp32+winograd-always")] if winograd else [])
     theirs = [Subject("PyTorch", v) for p in precisions for v in (p, p + "-cl")] if pytorch else []
     return ours, theirs
 

@@ -206,7 +206,7 @@ let package = Package(
         .testTarget(name: "ProjectionTests", dependencies: ["TestSupport", "Projection", "SemanticKITTI", "Formats"]),
         .testTarget(name: "SynthTests", dependencies: ["TestSupport", "Synth", "Projection", "SemanticKITTI"]),
         .testTarget(name: "CKernelsTests", dependencies: ["TestSupport", "CKernels"]),
-        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "CDNNL", "Formats", "Random"]),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "CDNNL", "CKernels", "Formats", "Random"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "Engine", "Random"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "SemanticKITTI", "Formats"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Inference", "Engine", "Losses", "Formats",

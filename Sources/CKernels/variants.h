@@ -49,7 +49,15 @@
                                              int32_t block, int32_t bf16, const float *restrict a,                \
                                              const float *restrict b, const float *restrict mean, float slope,    \
                                              const float *restrict centred_factor, const float *restrict offset,  \
-                                             void *restrict dx);
+                                             void *restrict dx);                                                  \
+    void rs_wino_input_row_##suffix(const float *restrict x, int64_t width, int64_t tiles, int32_t block,         \
+                                    float *restrict v, int64_t component);                                        \
+    void rs_wino_output_row_##suffix(const float *restrict m, int64_t tiles, int64_t width, int32_t block,        \
+                                     int64_t component, float *restrict y);                                       \
+    void rs_wino_output_gradient_row_##suffix(const float *restrict dy, int64_t width, int64_t tiles,             \
+                                              int32_t block, float *restrict dm, int64_t component);              \
+    void rs_wino_input_gradient_row_##suffix(const float *restrict dv, int64_t tiles, int64_t width,              \
+                                             int32_t block, int64_t component, float *restrict dx);
 
 /// One variant's table of wrappers, as dispatch.c hands them out.
 #define RS_KERNEL_TABLE(variant_id, suffix)                         \
@@ -63,6 +71,10 @@
         .bn_leaky_apply = rs_bn_leaky_apply_##suffix,               \
         .bn_leaky_gradient_sums = rs_bn_leaky_gradient_sums_##suffix, \
         .bn_leaky_input_gradient = rs_bn_leaky_input_gradient_##suffix, \
+        .wino_input_row = rs_wino_input_row_##suffix,               \
+        .wino_output_row = rs_wino_output_row_##suffix,             \
+        .wino_output_gradient_row = rs_wino_output_gradient_row_##suffix, \
+        .wino_input_gradient_row = rs_wino_input_gradient_row_##suffix, \
     }
 
 RS_DECLARE_KERNEL_VARIANT(baseline)

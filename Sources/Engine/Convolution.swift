@@ -25,38 +25,49 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
     var description: String { "\(transposed ? "deconv" : "conv")s\(stride)p\(padding)d\(dilation)" }
 }
 
-/// Where training's convolutions run oneDNN's Winograd kernels instead of the direct ones.
+/// Where convolutions run a Winograd algorithm instead of the direct one.
 ///
-/// oneDNN 2.6 has Winograd kernels (F(4x4, 3x3), `jit:avx512_core_fp32_wino_conv_4x3`) for float32
-/// 3 x 3 stride-1 convolutions with channel counts in multiples of 16 on AVX-512, for the forward
-/// and both backward passes. They do less arithmetic and round differently. Measured against
-/// the float64 answers of `NetworkParityTests` (Intel Xeon, 2026-12-03), the error comes from the
-/// forward pass alone: with Winograd there, DarkNet-53's worst weight gradient differed by 17 x 1e-3
-/// of its largest and SalsaNext's training-step gradients by 0.037, twice PyTorch's own float32
-/// error; with Winograd in the two backward passes only, every network stayed within the tests'
-/// bounds and at the direct kernels' error. So:
-///
-/// - `backward` (the default): the backward-data and backward-weights passes on Winograd, the
-///   forward pass direct. A RangeNet-lite fp32 step 8-10% shorter on that Xeon.
-/// - `always`: the forward pass too: 20% shorter, gradients further from exact.
+/// - `auto` (the default): `backward` where oneDNN has its Winograd kernels (AVX-512), `width`
+///   elsewhere (AVX2). On the Intel Xeon (2026-12-04, one thread, RangeNet-lite fp32 step) `width`
+///   took 985-1,020 ms against `backward`'s 969-973 (its transforms cost about what its forward
+///   pass saves there); with `ONEDNN_MAX_CPU_ISA=AVX2` it took 1,493-1,762 ms against the direct
+///   kernels' 1,861-1,989.
+/// - `width`: every float32 convolution with a kernel 3 wide at width stride 1
+///   and padding 1 (RangeNet's and DarkNet's 3 x 3 stride-1 convolutions), without bias, runs as a
+///   one-dimensional Winograd F(4, 3) along the width in all three passes, on every CPU: half the
+///   multiply-adds, in oneDNN's jit kernels for grouped kh x 1 convolutions, between transforms
+///   in C (`WidthWinogradPass`), where both sides have at least
+///   `WidthWinogradPass.minimumChannels` channels; elsewhere as `backward`.
+/// - `backward` and `always`: oneDNN 2.6's two-dimensional Winograd kernels (F(4x4, 3x3),
+///   `jit:avx512_core_fp32_wino_conv_4x3`, float32 on AVX-512 with channels in multiples of 16),
+///   in training's two backward passes, or in all three. Measured against the float64 answers of
+///   `NetworkParityTests` (Intel Xeon, 2026-12-03), their error comes from the forward pass: with
+///   it there, DarkNet-53's worst weight gradient differed by 17 x 1e-3 of its largest and
+///   SalsaNext's training-step gradients by 0.037, twice PyTorch's own float32 error; in the
+///   backward passes only, every network stayed at the direct kernels' error.
 /// - `never`: the direct kernels everywhere.
 ///
-/// Only training's passes change: inference, validation and export run the direct kernels with
-/// their fused post-ops. CPUs without the kernels (AVX2), bf16 and other shapes run direct.
+/// Inference's fused convolutions (bias and post-ops), bf16, and CPUs or shapes without the
+/// kernels run direct.
 public enum Winograd: String, Sendable, Codable, CaseIterable, CustomStringConvertible, SettingValue {
-    case never, backward, always
+    case auto, never, width, backward, always
 
     public var description: String { rawValue }
+
+    /// What runs on this CPU: `auto` resolved.
+    public var onThisCPU: Winograd {
+        self == .auto ? (winogradAvailable ? .backward : .width) : self
+    }
 }
 
 enum ConvolutionAlgorithm {
-    /// Where training's convolutions use Winograd. Task-local, like the precision.
-    @TaskLocal static var winograd = Winograd.backward
+    /// Where convolutions use Winograd. Task-local, like the precision.
+    @TaskLocal static var winograd = Winograd.auto
 }
 
-/// Runs `body` with training's convolutions on oneDNN's Winograd kernels where `use` says and
-/// oneDNN has them (see `Winograd`; `.backward` outside any `withWinograd`). The backward pass of
-/// a graph uses the primitives its forward pass chose.
+/// Runs `body` with its convolutions on the Winograd algorithm `use` names, where it applies
+/// (see `Winograd`; `.auto` outside any `withWinograd`). The backward pass of a graph uses the
+/// primitives its forward pass chose.
 ///
 /// ```swift
 /// let logits = withWinograd(.never) { withPrecision(.fp32) { model(input) } }   // direct kernels
@@ -65,8 +76,8 @@ public func withWinograd<R>(_ use: Winograd, _ body: () throws -> R) rethrows ->
     try ConvolutionAlgorithm.$winograd.withValue(use) { try body() }
 }
 
-/// Whether this CPU has oneDNN's Winograd kernels for training (float32 on AVX-512): where it
-/// does not, every `Winograd` setting runs the direct kernels.
+/// Whether this CPU has oneDNN's two-dimensional Winograd kernels (float32 on AVX-512): where it
+/// does not, `Winograd.backward` and `.always` run the direct kernels (`.width` runs everywhere).
 public var winogradAvailable: Bool { ChannelBlock.size == 16 }
 
 /// The forward, backward-data and backward-weights primitives of one convolution shape.
@@ -87,6 +98,10 @@ final class ConvolutionPrimitives {
     /// convolution's backward data), the pass as two stride-1 phases (see `WidthPolyphasePass`).
     let polyphaseForward: WidthPolyphasePass?
     let polyphaseBackwardData: WidthPolyphasePass?
+    /// Where the `Winograd.width` setting applies (a float32 kh x 3 convolution at width stride 1
+    /// and padding 1, without bias): all passes as a Winograd F(4, 3) along the width (see
+    /// `WidthWinogradPass`).
+    let widthWinograd: WidthWinogradPass?
 
     enum Pass { case forward, backwardData, backwardWeights }
 
@@ -105,7 +120,7 @@ final class ConvolutionPrimitives {
     /// Every primitive of the group.
     var all: [Primitive] {
         [forward] + (backward.map { [$0.data, $0.weights] } ?? []) + [paddedForward?.primitive, paddedBackwardData?.primitive].compactMap { $0 }
-            + (polyphaseForward?.phases ?? []) + (polyphaseBackwardData?.phases ?? [])
+            + (polyphaseForward?.phases ?? []) + (polyphaseBackwardData?.phases ?? []) + (widthWinograd?.all ?? [])
     }
 
     /// - Parameters:
@@ -136,9 +151,10 @@ final class ConvolutionPrimitives {
         // task's `Winograd` setting says.
         let eligible = training && !s.transposed && postOps == nil
             && k == [3, 3] && stride == [1, 1] && d == [1, 1] && input[1] % 16 == 0 && output[1] % 16 == 0
-        var winogradPasses: [Pass] = switch (eligible, ConvolutionAlgorithm.winograd) {
-        case (false, _), (_, .never): []
-        case (true, .backward): [.backwardData, .backwardWeights]
+        let use = ConvolutionAlgorithm.winograd.onThisCPU
+        var winogradPasses: [Pass] = switch (eligible, use) {
+        case (false, _), (_, .never), (_, .auto): []
+        case (true, .backward), (true, .width): [.backwardData, .backwardWeights]
         case (true, .always): [.forward, .backwardData, .backwardWeights]
         }
         let what = "\(s) \(input)->\(output)"
@@ -232,6 +248,13 @@ final class ConvolutionPrimitives {
         polyphaseBackwardData = widthStride2 && !s.transposed && paddedBackwardData == nil && backward.map { slow($0.data) } == true
             ? WidthPolyphasePass(input: output, output: input, weights: [weights[1], weights[0], weights[2], weights[3]],
                                  heightPadding: height, widthPadding: s.padding.width, type: type, outputType: type)
+            : nil
+        widthWinograd = use == .width
+            && WidthWinogradPass.applies(input: input, weights: weights, output: output, stride: stride, dilation: d,
+                                         padding: (padL, padR), type: type, transposed: s.transposed,
+                                         bias: bias || forwardBias, postOps: postOps) && outputType == type
+            ? WidthWinogradPass(input: input, weights: weights, output: output, strides: strides, dilates: dilates,
+                                padL: padL, padR: padR, training: training)
             : nil
     }
 }
@@ -447,7 +470,7 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     // deconvolution adds it in a slow reference loop after its jit kernel.
     let biasApart = settings.transposed && bias != nil
     let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
-        + (training && ConvolutionAlgorithm.winograd != .backward ? "|winograd \(ConvolutionAlgorithm.winograd)" : "")
+        + (ConvolutionAlgorithm.winograd.onThisCPU != Winograd.auto.onThisCPU ? "|winograd \(ConvolutionAlgorithm.winograd.onThisCPU)" : "")
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
                               forwardBias: !biasApart && bias != nil, settings: settings, training: training,
@@ -458,8 +481,13 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     let xs: Storage, out: Storage
     // The weights in the primitive's layout and type: under bf16, the rounded copy of the
     // float32 master weights that this forward pass and its backward pass use.
-    let ws = userWeights.reordered(to: forward.weights)
-    if let padded = primitives.paddedForward {
+    let winograd = primitives.widthWinograd
+    let ws = winograd?.weights(from: userWeights) ?? userWeights.reordered(to: forward.weights)
+    var tiledInput: Storage?
+    if let winograd {
+        xs = x.storage(in: winograd.input)
+        (out, tiledInput) = winograd.run(xs, weights: ws)
+    } else if let padded = primitives.paddedForward {
         xs = x.storage(in: padded.input)
         out = Storage(padded.output)
         padded.run(xs, weights: padded.weights(from: userWeights), into: out)
@@ -482,6 +510,12 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     return Tensor.result(shape: output, storage: out, inputs: inputs) { g in
         var grads: [Tensor?] = [nil, nil, nil]
         var gradOut = g.storage
+        if let winograd, let tiledInput {
+            let dm = winograd.tiledGradient(g.storage.reordered(to: winograd.output))
+            if needX { grads[0] = Tensor(shape: inputShape, storage: winograd.inputGradient(dm, weights: ws)) }
+            if needW { grads[1] = Tensor(shape: weightShape, storage: winograd.weightGradient(tiledInput: tiledInput, tiledGradient: dm)) }
+            return Array(grads.prefix(inputs.count))
+        }
         if needX, let padded = primitives.paddedBackwardData {
             let dx = Storage(padded.output)
             gradOut = gradOut.reordered(to: padded.input)

@@ -224,9 +224,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// The arithmetic of the network's convolutions in training, validation and inference:
     /// `auto`, `fp32` or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
     public var precision = Precision.auto
-    /// Which passes of training's 3 x 3 stride-1 convolutions run oneDNN's Winograd kernels where
-    /// it has them (float32 on AVX-512; see `Winograd`): the backward ones by default.
-    public var winograd = Winograd.backward
+    /// Which Winograd algorithm the 3 x 3 stride-1 convolutions run (see `Winograd`): by default
+    /// oneDNN's in the backward passes on AVX-512, F(4, 3) along the width on AVX2.
+    public var winograd = Winograd.auto
 
     public init() {}
 
@@ -288,18 +288,21 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         try c.encodeIfPresent(distributed, forKey: AnyCodingKey(stringValue: "distributed"))
     }
 
-    /// For start lines and benchmark titles: which passes run Winograd kernels, or that
-    /// `winograd: always` was asked for where only the direct kernels exist; "" for the default
-    /// where it changes nothing (AVX2, bf16).
+    /// For start lines and benchmark titles: which Winograd algorithm runs in which passes, or
+    /// that one was asked for where only the direct kernels run; "" for the default where it
+    /// changes nothing (bf16).
     public var winogradNote: String {
-        let runs = winogradAvailable && precision.onThisCPU != .bf16
-        switch (winograd, runs) {
+        let float32 = precision.onThisCPU != .bf16
+        let runs = winogradAvailable && float32
+        switch (winograd.onThisCPU, runs) {
         case (.never, _): return ", direct convolutions (winograd: never)"
-        case (.backward, true): return ", Winograd in backward passes"
-        case (.backward, false): return ""
-        case (.always, true): return ", Winograd in forward and backward passes"
-        case (.always, false):
-            return ", winograd: always asked, direct kernels run ("
+        case (.auto, _): return ""
+        case (.width, _): return float32 ? ", Winograd F(4,3) along the width" : ""
+        case (.backward, true): return ", oneDNN's Winograd in backward passes"
+        case (.always, true): return ", oneDNN's Winograd in forward and backward passes"
+        case (.backward, false), (.always, false):
+            if winograd == .auto { return "" }
+            return ", winograd: \(winograd) asked, direct kernels run ("
                 + (winogradAvailable ? "no Winograd kernels in bf16" : "oneDNN has no Winograd kernels without AVX-512") + ")"
         }
     }

@@ -2,8 +2,8 @@ import Testing
 @testable import Engine
 
 /// Training's 3 x 3 stride-1 convolutions run oneDNN's Winograd kernels in the passes the task's
-/// `Winograd` setting names (`ConvolutionAlgorithm`), where oneDNN has them, with the direct
-/// algorithm's results up to rounding.
+/// `Winograd` setting names (`ConvolutionAlgorithm`, `backward` or `always`), where oneDNN has
+/// them, with the direct algorithm's results up to rounding. (`width`: `WidthWinogradTests`.)
 @Suite struct WinogradTests {
     let settings = ConvolutionSettings(stride: 1, padding: 1, dilation: 1, transposed: false)
 
@@ -35,11 +35,9 @@ import Testing
         #expect(winogradPasses(.never) == [false, false, false])
         #expect(winogradPasses(.backward) == [false, here, here])
         #expect(winogradPasses(.always) == [here, here, here])
-        // The default, outside any `withWinograd`, is `backward`.
-        let primitives = ConvolutionPrimitives(input: [2, 16, 8, 40], weights: [32, 16, 3, 3], output: [2, 32, 8, 40],
-                                               bias: false, settings: settings, training: true)
-        #expect(primitives.forward.implementation.contains("wino") == false)
-        #expect(primitives.backwardWeights.implementation.contains("wino") == here)
+        // `width` runs oneDNN's in the backward passes where its own does not apply (fewer
+        // than `WidthWinogradPass.minimumChannels` channels, as here).
+        #expect(winogradPasses(.width) == [false, here, here])
     }
 
     @Test(arguments: [Winograd.backward, .always])

@@ -5,13 +5,14 @@ import Formats
 import Inference
 @testable import Training
 
-/// A training file's `winograd` (`never`, `backward`, `always`): the training step's 3 x 3
+/// A training file's `winograd` (`auto`, `never`, `width`, `backward`, `always`): the training step's 3 x 3
 /// stride-1 convolutions run oneDNN's Winograd kernels in those passes where this CPU has them,
 /// and learn as the direct ones do.
 @Suite(.serialized) struct WinogradTrainingTests {
-    @Test func backwardByDefaultAndReadFromTheFile() throws {
-        #expect(TrainingConfig().winograd == .backward)
-        #expect(try TrainingConfig.defaults.winograd == .backward)
+    @Test func autoByDefaultAndReadFromTheFile() throws {
+        #expect(TrainingConfig().winograd == .auto)
+        #expect(try TrainingConfig.defaults.winograd == .auto)
+        #expect(Winograd.auto.onThisCPU == (winogradAvailable ? .backward : .width))
         let config = try TrainingConfig(yamlText: "winograd: always\n", file: "t.yaml")
         #expect(config.winograd == .always)
         #expect(try TrainingConfig(yamlText: config.yamlText(), file: "written.yaml") == config)
@@ -50,6 +51,7 @@ import Inference
         }
         // `backward` leaves the forward pass direct: the first step's loss is the direct one's.
         #expect(runs[.backward]![0] == direct[0])
+        #expect(runs[.auto]! == runs[Winograd.auto.onThisCPU]!, "auto runs what it resolves to, bit for bit")
     }
 
     /// bf16 has no Winograd kernels: every setting runs bf16 on the direct kernels.

@@ -115,6 +115,28 @@ int rs_batch_norm_leaky_relu_backward(const void *restrict x, const void *restri
                                       const float *restrict mean, const float *restrict variance, float epsilon,
                                       float slope, void *restrict dx, float *restrict dscale, float *restrict dshift);
 
+// MARK: One-dimensional Winograd F(4, 3) along the width (winograd.c)
+
+/// The transforms around a 3-tap, padding-1, stride-1 convolution along the width run as six
+/// grouped convolutions on tiles of four outputs (see winograd.c for the matrices). Wide tensors
+/// are float32 `[samples][channels / block][height][width][block]` (block 8 or 16, `channels` a
+/// multiple of it); tiled ones `[samples][6 channels / block][height][ceil(width / 4)][block]`,
+/// component ξ of channel c being channel ξ channels + c. Rows are shared among threads
+/// (`rs_parallel_for`). Each returns 0 (and writes nothing) for an unsupported block or size.
+///
+/// The input's transform V = Bᵀ d (`x` wide, `v` tiled; positions outside the row read as 0).
+int rs_winograd_input(const float *restrict x, int64_t samples, int64_t channels, int64_t height, int64_t width,
+                      int32_t block, float *restrict v);
+/// The output's transform y = Aᵀ M (`m` tiled, `y` wide; a last tile's outputs past `width` dropped).
+int rs_winograd_output(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
+                       int32_t block, float *restrict y);
+/// The transpose of the output's transform, dM = A dy (`dy` wide, `dm` tiled).
+int rs_winograd_output_gradient(const float *restrict dy, int64_t samples, int64_t channels, int64_t height,
+                                int64_t width, int32_t block, float *restrict dm);
+/// The transpose of the input's transform, dx = B dV (`dv` tiled, `dx` wide; every pixel written).
+int rs_winograd_input_gradient(const float *restrict dv, int64_t samples, int64_t channels, int64_t height,
+                               int64_t width, int32_t block, float *restrict dx);
+
 // MARK: Sharing work among threads (parallel.c)
 
 /// Work on the items begin..<end of a loop; called once per share, from the share's thread.
@@ -189,6 +211,16 @@ typedef struct rs_kernel_table {
                                     int32_t bf16, const float *restrict a, const float *restrict b,
                                     const float *restrict mean, float slope, const float *restrict centred_factor,
                                     const float *restrict offset, void *restrict dx);
+    // The Winograd F(4, 3) transforms of one row (winograd.c): `width` pixels of the wide tensor,
+    // `tiles` tiles of the tiled one, whose six components are `component` floats apart.
+    void (*wino_input_row)(const float *restrict x, int64_t width, int64_t tiles, int32_t block, float *restrict v,
+                           int64_t component);
+    void (*wino_output_row)(const float *restrict m, int64_t tiles, int64_t width, int32_t block, int64_t component,
+                            float *restrict y);
+    void (*wino_output_gradient_row)(const float *restrict dy, int64_t width, int64_t tiles, int32_t block,
+                                     float *restrict dm, int64_t component);
+    void (*wino_input_gradient_row)(const float *restrict dv, int64_t tiles, int64_t width, int32_t block,
+                                    int64_t component, float *restrict dx);
 } rs_kernel_table;
 
 /// The variant the kernels run in this process: AVX2 when the processor and operating system

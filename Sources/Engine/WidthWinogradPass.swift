@@ -1,0 +1,190 @@
+import CDNNL
+import CKernels
+import Foundation
+
+/// A convolution whose kernel is 3 wide, at stride 1 and padding 1 along the width (any height,
+/// stride, padding and dilation along the height), run as a one-dimensional Winograd F(4, 3)
+/// along the width: each tile of four outputs comes from six inputs through six products, so the
+/// convolution becomes six grouped convolutions with kernel kh x 1 on tensors a quarter as wide,
+/// between a transform of the input and one of the output (the matrices are in
+/// `Sources/CKernels/winograd.c`). Half the multiply-adds of the direct convolution, in all three
+/// passes; the transforms are memory passes in C.
+///
+/// Measured on an Intel Xeon (AVX-512) with `ONEDNN_MAX_CPU_ISA=AVX2` and without, 2 threads,
+/// batch 2, 64 rows (oneDNN 2.6, all three passes together, 2026-12-04): 64 -> 128 channels at
+/// width 128 took 56.9 ms direct and 32.9 ms as the grouped convolutions on AVX2, 29.5 and
+/// 15.9 ms on AVX-512; 128 -> 256 at width 64 122 and 69 ms on AVX2.
+///
+/// Unlike the two-dimensional F(4x4, 3x3) (`Winograd.backward`, `.always`), whose forward pass
+/// took DarkNet-53's gradients 17 x 1e-3 away from exact, the one-dimensional transforms use only
+/// the points 0, ±1, ±2 and ∞ once: see `NetworkParityTests` for the errors it keeps.
+///
+/// Float32 only; input and output channels multiples of the channel block; no bias.
+final class WidthWinogradPass {
+    /// The grouped convolutions over the six components.
+    let forward: Primitive
+    private let backward: (data: Primitive, weights: Primitive)?
+    /// The convolution's input and output, channel-blocked.
+    let input: MemoryDescriptor
+    let output: MemoryDescriptor
+    /// The tiled input `[N, 6 C, H, T]` and output `[N, 6 O, H', T]`, T = ceil(W / 4).
+    let tiledInput: MemoryDescriptor
+    let tiledOutput: MemoryDescriptor
+    /// The convolution's weights `[O, C, kh, 3]` and the grouped ones `[6, O, C, kh, 1]`.
+    private let logicalWeights: [Int]
+    private let groupedWeights: [Int]
+
+    /// The tile's six components.
+    static let components = 6
+
+    /// `G`, the weights' transform (6 x 3): component ξ of a kernel row `g` is `Σ_k G[ξ][k] g[k]`.
+    static let weightTransform: [[Float]] = [
+        [1.0 / 4, 0, 0],
+        [-1.0 / 6, -1.0 / 6, -1.0 / 6],
+        [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+        [1.0 / 24, 1.0 / 12, 1.0 / 6],
+        [1.0 / 24, -1.0 / 12, 1.0 / 6],
+        [0, 0, 1],
+    ]
+
+    /// The fewest channels on either side for which the transforms pay: they move the input
+    /// and output through memory twice more (about 6 ms for 64 -> 128 channels at 64 x 128, batch
+    /// 2), while the arithmetic saved grows with the product of the channel counts. On AVX2
+    /// (Intel Xeon, `ONEDNN_MAX_CPU_ISA=AVX2`, all passes) 8 -> 16 channels at width 2048 saved
+    /// 7.4 ms of convolution for about as much transform, 16 -> 32 at width 512 6.4 ms, and
+    /// 32 -> 64 at width 256 12.5 ms.
+    static let minimumChannels = 32
+
+    /// Whether a convolution with these settings can run this way (and is asked to by nothing
+    /// else: the caller also checks the setting).
+    static func applies(input: [Int], weights: [Int], output: [Int], stride: [Int], dilation: [Int],
+                        padding: (left: [Int64], right: [Int64]), type: ElementType, transposed: Bool, bias: Bool,
+                        postOps: PostOps?) -> Bool {
+        let block = ChannelBlock.size
+        return !transposed && !bias && postOps == nil && type == .f32 && weights[3] == 3 && stride[1] == 1
+            && dilation[1] == 1 && padding.left[1] == 1 && padding.right[1] == 1 && input[3] == output[3]
+            && input[1] % block == 0 && output[1] % block == 0 && min(input[1], output[1]) >= minimumChannels
+    }
+
+    /// nil when oneDNN has no jit kernel for one of the grouped passes.
+    init?(input: [Int], weights: [Int], output: [Int], strides: [Int64], dilates: [Int64], padL: [Int64],
+          padR: [Int64], training: Bool) {
+        let g = Self.components
+        let tiles = (input[3] + 3) / 4
+        let tiledInputShape = [input[0], g * input[1], input[2], tiles]
+        let tiledOutputShape = [output[0], g * output[1], output[2], tiles]
+        let grouped = [g, weights[0], weights[1], weights[2], 1]
+        let what = "winograd F(4,3) \(input)->\(output)"
+        var src = MemoryDescriptor.blocked(tiledInputShape).raw
+        var dst = MemoryDescriptor.blocked(tiledOutputShape).raw
+        var wei = MemoryDescriptor.any(grouped).raw
+        let s = [strides[0], 1], d = [dilates[0], 0], l = [padL[0], 0], r = [padR[0], 0]
+        var f = dnnl_convolution_desc_t()
+        let prop = training ? dnnl_forward_training : dnnl_forward_inference
+        dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&f, prop, dnnl_convolution_direct, &src, &wei, nil, &dst, s, d, l, r), what)
+        func jit(_ p: Primitive?) -> Primitive? { p.flatMap { $0.implementation.hasPrefix("jit") ? $0 : nil } }
+        guard let forward = jit(Primitive.ifSupported(&f, what: what)) else { return nil }
+        if training {
+            var bd = dnnl_convolution_desc_t(), bw = dnnl_convolution_desc_t()
+            dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &wei, &dst, s, d, l, r), what)
+            dnnlCheck(dnnl_dilated_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &src, &wei, nil, &dst, s, d, l, r), what)
+            guard let data = jit(Primitive.ifSupported(&bd, hint: forward, what: what)),
+                  let weightsPass = jit(Primitive.ifSupported(&bw, hint: forward, what: what)) else { return nil }
+            backward = (data, weightsPass)
+        } else {
+            backward = nil
+        }
+        self.forward = forward
+        self.input = .blocked(input)
+        self.output = .blocked(output)
+        tiledInput = .blocked(tiledInputShape)
+        tiledOutput = .blocked(tiledOutputShape)
+        logicalWeights = weights
+        groupedWeights = grouped
+    }
+
+    /// Every primitive (for the cache's accounting and tests).
+    var all: [Primitive] { [forward] + (backward.map { [$0.data, $0.weights] } ?? []) }
+
+    /// The grouped weights `G g` in the forward primitive's layout, from the convolution's
+    /// weights (`[O, C, kh, 3]`, any layout).
+    func weights(from weights: Storage) -> Storage {
+        let plain = weights.reordered(to: .plain(logicalWeights))
+        let u = Storage(.plain(groupedWeights))
+        let rows = logicalWeights[0] * logicalWeights[1] * logicalWeights[2]
+        let source = plain.floats, target = u.floats
+        for (xi, transform) in Self.weightTransform.enumerated() {
+            let plane = target + xi * rows
+            for row in 0 ..< rows {
+                let k = source + 3 * row
+                plane[row] = transform[0] * k[0] + transform[1] * k[1] + transform[2] * k[2]
+            }
+        }
+        return u.reordered(to: forward.weights)
+    }
+
+    /// The forward pass: `x` (in `input`) and `weights(from:)`'s result; returns the output (in
+    /// `output`) and the tiled input, which the weights' gradient needs.
+    func run(_ x: Storage, weights u: Storage) -> (output: Storage, tiled: Storage) {
+        precondition(x.descriptor == input)
+        let v = Storage(tiledInput), m = Storage(tiledOutput), y = Storage(output)
+        let (dims, outDims, block) = (input.dims, output.dims, Int32(ChannelBlock.size))
+        check(rs_winograd_input(x.floats, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]), block, v.floats))
+        forward.execute([(DNNL_ARG_SRC, v), (DNNL_ARG_WEIGHTS, u), (DNNL_ARG_DST, m)])
+        check(rs_winograd_output(m.floats, Int64(outDims[0]), Int64(outDims[1]), Int64(outDims[2]), Int64(outDims[3]), block, y.floats))
+        return (y, v)
+    }
+
+    /// The output's gradient `dy` (in `output`) as the grouped convolutions' (`A dy`, tiled).
+    func tiledGradient(_ dy: Storage) -> Storage {
+        precondition(dy.descriptor == output)
+        let dm = Storage(tiledOutput)
+        let dims = output.dims
+        check(rs_winograd_output_gradient(dy.floats, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]),
+                                          Int32(ChannelBlock.size), dm.floats))
+        return dm
+    }
+
+    /// The input's gradient (in `input`) from `tiledGradient`'s result and the forward weights.
+    func inputGradient(_ dm: Storage, weights u: Storage) -> Storage {
+        guard let backward else { preconditionFailure("Winograd primitives made for inference have no backward pass") }
+        let dv = Storage(tiledInput), dx = Storage(input)
+        backward.data.execute([(DNNL_ARG_DIFF_DST, dm.reordered(to: backward.data.diffDst)),
+                               (DNNL_ARG_WEIGHTS, u.reordered(to: backward.data.weights)), (DNNL_ARG_DIFF_SRC, dv)])
+        let dims = input.dims
+        check(rs_winograd_input_gradient(dv.floats, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]),
+                                         Int32(ChannelBlock.size), dx.floats))
+        return dx
+    }
+
+    /// The weights' gradient, plain `[O, C, kh, 3]`, from the tiled input and `tiledGradient`'s
+    /// result: `Gᵀ dU` of the grouped convolutions' weight gradient `dU`.
+    func weightGradient(tiledInput v: Storage, tiledGradient dm: Storage) -> Storage {
+        guard let backward else { preconditionFailure("Winograd primitives made for inference have no backward pass") }
+        let p = backward.weights
+        let du = Storage(p.diffWeights)
+        p.execute([(DNNL_ARG_SRC, v.reordered(to: p.src)), (DNNL_ARG_DIFF_DST, dm.reordered(to: p.diffDst)),
+                   (DNNL_ARG_DIFF_WEIGHTS, du)])
+        let plain = du.reordered(to: .plain(groupedWeights))
+        let dw = Storage(.plain(logicalWeights))
+        let rows = logicalWeights[0] * logicalWeights[1] * logicalWeights[2]
+        let source = plain.floats, target = dw.floats
+        for row in 0 ..< rows {
+            var k: (Float, Float, Float) = (0, 0, 0)
+            for (xi, transform) in Self.weightTransform.enumerated() {
+                let value = source[xi * rows + row]
+                k.0 += transform[0] * value
+                k.1 += transform[1] * value
+                k.2 += transform[2] * value
+            }
+            target[3 * row] = k.0
+            target[3 * row + 1] = k.1
+            target[3 * row + 2] = k.2
+        }
+        return dw
+    }
+
+    private func check(_ status: Int32) {
+        precondition(status != 0, "Winograd transform: unsupported shape \(input.dims) -> \(output.dims)")
+    }
+}

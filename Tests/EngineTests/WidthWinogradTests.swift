@@ -1,0 +1,152 @@
+import CKernels
+import Testing
+@testable import Engine
+
+/// `Winograd.width`: convolutions with a kernel 3 wide at width stride 1 and padding 1 run as a
+/// one-dimensional Winograd F(4, 3) along the width (`WidthWinogradPass`), in all three passes,
+/// with the direct algorithm's results up to rounding, on every CPU.
+@Suite struct WidthWinogradTests {
+    /// Output, input gradient and weight gradient of one training pass, and whether the
+    /// convolution ran on the width Winograd.
+    func pass(_ use: Winograd, input: [Int], weights: [Int], stride: Size2D = 1, padding: Size2D = 1,
+              dilation: Size2D = 1) -> (results: [[Float]], winograd: Bool) {
+        withWinograd(use) {
+            let x = random(input, seed: 41), w = random(weights, seed: 42)
+            x.requiresGrad = true
+            w.requiresGrad = true
+            let y = conv2d(x, weight: w, stride: stride, padding: padding, dilation: dilation)
+            y.backward(seed: random(y.shape, seed: 43))
+            let settings = ConvolutionSettings(stride: stride, padding: padding, dilation: dilation, transposed: false)
+            let primitives = ConvolutionPrimitives(input: input, weights: weights, output: y.shape, bias: false,
+                                                   settings: settings, training: true)
+            return ([y.scalars, x.grad!.scalars, w.grad!.scalars], primitives.widthWinograd != nil)
+        }
+    }
+
+    func expectDirectResults(input: [Int], weights: [Int], stride: Size2D = 1, padding: Size2D = 1,
+                             dilation: Size2D = 1, mustRun: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) {
+        let (winograd, ran) = pass(.width, input: input, weights: weights, stride: stride, padding: padding, dilation: dilation)
+        let (direct, _) = pass(.never, input: input, weights: weights, stride: stride, padding: padding, dilation: dilation)
+        #expect(ran || !mustRun, "the width Winograd applies to \(input) with weights \(weights)", sourceLocation: sourceLocation)
+        guard ran else { return }
+        for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(winograd, direct)) {
+            #expect(a.count == b.count, sourceLocation: sourceLocation)
+            let scale = b.map(abs).max()!
+            #expect(maxDifference(a, b) <= 1e-5 * scale, "\(name) of \(input)", sourceLocation: sourceLocation)
+        }
+        let differ = winograd[0] != direct[0]
+        #expect(differ, "the algorithms round differently", sourceLocation: sourceLocation)
+    }
+
+    /// Widths that fill whole tiles and widths that leave 1, 2 or 3 outputs in the last tile,
+    /// down to a single column.
+    @Test(arguments: [40, 41, 42, 43, 5, 3, 2, 1])
+    func theDirectResultsAtEveryWidth(_ width: Int) {
+        expectDirectResults(input: [2, 32, 6, width], weights: [64, 32, 3, 3])
+    }
+
+    /// The height keeps its own kernel, stride, padding and dilation: a 1 x 3 kernel, a stride-2
+    /// height, a dilated height with its padding.
+    @Test func anyHeightSettings() {
+        let c = WidthWinogradPass.minimumChannels
+        // On AVX2, oneDNN 2.6 has no jit kernel for one of the grouped passes of each (a grouped
+        // 1 x 1 convolution, a strided or dilated backward pass): there they run direct, which
+        // `expectDirectResults` then checks no further.
+        let avx512 = ChannelBlock.size == 16
+        expectDirectResults(input: [1, c, 5, 24], weights: [c, c, 1, 3], padding: Size2D(0, 1), mustRun: avx512)
+        expectDirectResults(input: [1, c, 9, 24], weights: [c, c, 3, 3], stride: Size2D(2, 1), mustRun: avx512)
+        expectDirectResults(input: [1, c, 9, 24], weights: [c, c, 3, 3], padding: Size2D(2, 1), dilation: Size2D(2, 1),
+                            mustRun: avx512)
+    }
+
+    /// What it does not take runs otherwise: a stride or dilation along the width, padding other
+    /// than 1, channels not in whole blocks or fewer than the minimum, a bias, bf16, `never`, and
+    /// oneDNN's own Winograd settings.
+    @Test func directElsewhere() {
+        let c = 32 + ChannelBlock.size / 2
+        func runs(_ use: Winograd = .width, input: [Int] = [1, 32, 8, 40], weights: [Int] = [64, 32, 3, 3],
+                  stride: Size2D = 1, padding: Size2D = 1, dilation: Size2D = 1, bias: Bool = false,
+                  type: ElementType = .f32) -> Bool {
+            let k = Size2D(weights[2], weights[3])
+            let output = [input[0], weights[0],
+                          (input[2] + 2 * padding.height - dilation.height * (k.height - 1) - 1) / stride.height + 1,
+                          (input[3] + 2 * padding.width - dilation.width * (k.width - 1) - 1) / stride.width + 1]
+            return withWinograd(use) {
+                ConvolutionPrimitives(input: input, weights: weights, output: output, bias: bias,
+                                      settings: ConvolutionSettings(stride: stride, padding: padding, dilation: dilation,
+                                                                    transposed: false),
+                                      training: true, type: type, outputType: type).widthWinograd != nil
+            }
+        }
+        #expect(runs())
+        #expect(!runs(stride: Size2D(1, 2)))
+        #expect(!runs(padding: Size2D(1, 2), dilation: Size2D(1, 2)))
+        #expect(!runs(padding: Size2D(1, 0)))
+        #expect(!runs(input: [1, c, 8, 40], weights: [64, c, 3, 3]))
+        #expect(!runs(weights: [c, 32, 3, 3]))
+        #expect(!runs(input: [1, 16, 8, 40], weights: [64, 16, 3, 3]), "fewer channels than the minimum")
+        #expect(!runs(weights: [64, 32, 3, 5], padding: Size2D(1, 2)))
+        #expect(!runs(bias: true))
+        if ChannelBlock.size == 16 { #expect(!runs(type: .bf16)) } // (oneDNN has bf16 convolutions on AVX-512 only)
+        for use in [Winograd.never, .backward, .always] { #expect(!runs(use)) }
+        #expect(runs(.auto) == !winogradAvailable)
+    }
+
+    /// The default, outside any `withWinograd`, where oneDNN has no Winograd kernels (AVX2); and
+    /// `width` asked for on any CPU.
+    @Test func isTheDefaultOnAVX2() {
+        let primitives = ConvolutionPrimitives(input: [1, 32, 8, 40], weights: [32, 32, 3, 3], output: [1, 32, 8, 40],
+                                               bias: false, settings: ConvolutionSettings(stride: 1, padding: 1, dilation: 1,
+                                                                                          transposed: false),
+                                               training: true)
+        #expect((primitives.widthWinograd != nil) == !winogradAvailable)
+        let asked = withWinograd(.width) {
+            ConvolutionPrimitives(input: [1, 32, 8, 40], weights: [32, 32, 3, 3], output: [1, 32, 8, 40], bias: false,
+                                  settings: ConvolutionSettings(stride: 1, padding: 1, dilation: 1, transposed: false),
+                                  training: true)
+        }
+        #expect(asked.widthWinograd != nil)
+        #expect(asked.widthWinograd!.all.allSatisfy { $0.implementation.hasPrefix("jit") })
+    }
+
+    /// The C transforms, row by row, against their matrices: the input's transpose is the
+    /// input gradient's transform and the output's transpose the output gradient's, so
+    /// <Bᵀ d, e> = <d, B e> and <Aᵀ m, g> = <m, A g> for random vectors.
+    @Test(arguments: [8, 16])
+    func transformsAreEachOthersTransposes(_ block: Int32) {
+        let (n, c, h, w) = (1, Int(block), 2, 11)
+        let tiles = (w + 3) / 4
+        let wide = n * c * h * w, tiled = n * 6 * c * h * tiles
+        var generator = SplitMix(seed: 7)
+        let d = (0 ..< wide).map { _ in generator.float() }, e = (0 ..< tiled).map { _ in generator.float() }
+        var bd = [Float](repeating: .nan, count: tiled), be = [Float](repeating: .nan, count: wide)
+        #expect(rs_winograd_input(d, Int64(n), Int64(c), Int64(h), Int64(w), block, &bd) == 1)
+        #expect(rs_winograd_input_gradient(e, Int64(n), Int64(c), Int64(h), Int64(w), block, &be) == 1)
+        #expect(!bd.contains { $0.isNaN } && !be.contains { $0.isNaN }, "every element written")
+        let left = zip(bd, e).reduce(0.0) { $0 + Double($1.0 * $1.1) }, right = zip(d, be).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        #expect(abs(left - right) <= 1e-4 * abs(left) + 1e-4)
+
+        var am = [Float](repeating: .nan, count: wide), ag = [Float](repeating: .nan, count: tiled)
+        #expect(rs_winograd_output(e, Int64(n), Int64(c), Int64(h), Int64(w), block, &am) == 1)
+        #expect(rs_winograd_output_gradient(d, Int64(n), Int64(c), Int64(h), Int64(w), block, &ag) == 1)
+        let left2 = zip(am, d).reduce(0.0) { $0 + Double($1.0 * $1.1) }, right2 = zip(e, ag).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        #expect(abs(left2 - right2) <= 1e-4 * abs(left2) + 1e-4)
+        // Unsupported blocks and channel counts are refused, not half-done.
+        #expect(rs_winograd_input(d, 1, Int64(c) + 1, Int64(h), Int64(w), block, &bd) == 0)
+        #expect(rs_winograd_output(e, 1, Int64(c), Int64(h), Int64(w), 4, &am) == 0)
+    }
+}
+
+/// A small deterministic generator for the transform test's vectors.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func float() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) / Float(1 << 24) * 2 - 1
+    }
+}

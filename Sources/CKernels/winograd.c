@@ -1,5 +1,7 @@
 #include "variants.h"
 
+#include <stddef.h>
+
 // The transforms of a one-dimensional Winograd convolution F(4, 3) along the width, on oneDNN's
 // channel-blocked float32 layout `[N][C / B][H][W][B]` (B = 8 or 16; C a multiple of B).
 //
@@ -57,7 +59,8 @@ RS_KERNEL_BODY void input_row(const float *restrict x, int64_t width, int64_t ti
 }
 
 RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t width, const int B,
-                               int64_t component, float *restrict y) {
+                               int64_t component, const struct rs_winograd_epilogue *restrict after,
+                               const float *restrict a0, const float *restrict a1, float *restrict y) {
     for (int64_t t = 0; t < tiles; t++) {
         const float *p = m + t * B;
         float r[4][16];
@@ -72,8 +75,23 @@ RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t w
         }
         const int64_t first = 4 * t;
         const int count = first + 4 <= width ? 4 : (int)(width - first);
-        for (int i = 0; i < count; i++)
-            for (int l = 0; l < B; l++) y[(first + i) * B + l] = r[i][l];
+        if (!after) {
+            for (int i = 0; i < count; i++)
+                for (int l = 0; l < B; l++) y[(first + i) * B + l] = r[i][l];
+            continue;
+        }
+        // Inference's fused epilogue, in oneDNN's post-op order: bias, leaky ReLU, addends.
+        const float slope = after->slope;
+        for (int i = 0; i < count; i++) {
+            const int64_t at = (first + i) * B;
+            for (int l = 0; l < B; l++) {
+                float v = r[i][l] + (after->bias ? after->bias[l] : 0.0f);
+                if (after->leaky) v = v > 0.0f ? v : slope * v;
+                if (a0) v += a0[at + l];
+                if (a1) v += a1[at + l];
+                y[at + l] = v;
+            }
+        }
     }
 }
 
@@ -143,8 +161,10 @@ RS_KERNEL_BODY void input_gradient_row(const float *restrict dv, int64_t tiles, 
         RS_BLOCKED(input_row(x, width, tiles, 16, v, component), input_row(x, width, tiles, 8, v, component))             \
     }                                                                                                                      \
     target void rs_wino_output_row_##suffix(const float *restrict m, int64_t tiles, int64_t width, int32_t block,         \
-                                            int64_t component, float *restrict y) {                                       \
-        RS_BLOCKED(output_row(m, tiles, width, 16, component, y), output_row(m, tiles, width, 8, component, y))           \
+                                            int64_t component, const struct rs_winograd_epilogue *restrict after,         \
+                                            const float *restrict a0, const float *restrict a1, float *restrict y) {      \
+        RS_BLOCKED(output_row(m, tiles, width, 16, component, after, a0, a1, y),                                           \
+                   output_row(m, tiles, width, 8, component, after, a0, a1, y))                                            \
     }                                                                                                                      \
     target void rs_wino_output_gradient_row_##suffix(const float *restrict dy, int64_t width, int64_t tiles,              \
                                                      int32_t block, float *restrict dm, int64_t component) {              \
@@ -171,6 +191,9 @@ struct wino_job {
     enum wino_transform transform;
     const float *from;
     float *to;
+    // The output transform's epilogue (NULL: none), its bias for all channels, and addends.
+    const struct rs_winograd_epilogue *after;
+    const float *addends[2];
     int64_t blocks, height, width, tiles;
     int32_t block;
 };
@@ -188,9 +211,18 @@ static void run_rows(void *context, int64_t begin, int64_t end) {
         case INPUT:
             k->wino_input_row(job->from + wide, job->width, job->tiles, job->block, job->to + tiled, component);
             break;
-        case OUTPUT:
-            k->wino_output_row(job->from + tiled, job->tiles, job->width, job->block, component, job->to + wide);
+        case OUTPUT: {
+            struct rs_winograd_epilogue row_after;
+            if (job->after) {
+                row_after = *job->after;
+                if (row_after.bias) row_after.bias += (within / job->height) * B; // this row's channel block
+            }
+            const float *a0 = job->addends[0] ? job->addends[0] + wide : NULL;
+            const float *a1 = job->addends[1] ? job->addends[1] + wide : NULL;
+            k->wino_output_row(job->from + tiled, job->tiles, job->width, job->block, component,
+                               job->after ? &row_after : NULL, a0, a1, job->to + wide);
             break;
+        }
         case OUTPUT_GRADIENT:
             k->wino_output_gradient_row(job->from + wide, job->width, job->tiles, job->block, job->to + tiled, component);
             break;
@@ -202,33 +234,40 @@ static void run_rows(void *context, int64_t begin, int64_t end) {
 }
 
 static int run_transform(enum wino_transform transform, const float *from, float *to, int64_t samples,
-                         int64_t channels, int64_t height, int64_t width, int32_t block) {
+                         int64_t channels, int64_t height, int64_t width, int32_t block,
+                         const struct rs_winograd_epilogue *after) {
     if (samples <= 0 || height <= 0 || width <= 0 || (block != 8 && block != 16) || channels <= 0 ||
         channels % block != 0)
         return 0;
     struct wino_job job = {.kernels = rs_active_kernels(), .transform = transform, .from = from, .to = to,
                            .blocks = channels / block, .height = height, .width = width,
-                           .tiles = (width + 3) / 4, .block = block};
+                           .tiles = (width + 3) / 4, .block = block, .after = after,
+                           .addends = {after ? after->addend0 : NULL, after ? after->addend1 : NULL}};
     rs_parallel_for(samples * job.blocks * height, 4, run_rows, &job);
     return 1;
 }
 
 int rs_winograd_input(const float *restrict x, int64_t samples, int64_t channels, int64_t height, int64_t width,
                       int32_t block, float *restrict v) {
-    return run_transform(INPUT, x, v, samples, channels, height, width, block);
+    return run_transform(INPUT, x, v, samples, channels, height, width, block, NULL);
 }
 
 int rs_winograd_output(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
                        int32_t block, float *restrict y) {
-    return run_transform(OUTPUT, m, y, samples, channels, height, width, block);
+    return run_transform(OUTPUT, m, y, samples, channels, height, width, block, NULL);
 }
 
 int rs_winograd_output_gradient(const float *restrict dy, int64_t samples, int64_t channels, int64_t height,
                                 int64_t width, int32_t block, float *restrict dm) {
-    return run_transform(OUTPUT_GRADIENT, dy, dm, samples, channels, height, width, block);
+    return run_transform(OUTPUT_GRADIENT, dy, dm, samples, channels, height, width, block, NULL);
 }
 
 int rs_winograd_input_gradient(const float *restrict dv, int64_t samples, int64_t channels, int64_t height,
                                int64_t width, int32_t block, float *restrict dx) {
-    return run_transform(INPUT_GRADIENT, dv, dx, samples, channels, height, width, block);
+    return run_transform(INPUT_GRADIENT, dv, dx, samples, channels, height, width, block, NULL);
+}
+
+int rs_winograd_output_fused(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
+                             int32_t block, const struct rs_winograd_epilogue *after, float *restrict y) {
+    return run_transform(OUTPUT, m, y, samples, channels, height, width, block, after);
 }

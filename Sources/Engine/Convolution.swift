@@ -63,6 +63,12 @@ public enum Winograd: String, Sendable, Codable, CaseIterable, CustomStringConve
 enum ConvolutionAlgorithm {
     /// Where convolutions use Winograd. Task-local, like the precision.
     @TaskLocal static var winograd = Winograd.auto
+
+    /// For primitive cache keys: the setting, where it is not what `auto` runs here.
+    static var cacheKeySuffix: String {
+        let use = winograd.onThisCPU
+        return use == Winograd.auto.onThisCPU ? "" : "|winograd \(use)"
+    }
 }
 
 /// Runs `body` with its convolutions on the Winograd algorithm `use` names, where it applies
@@ -252,7 +258,7 @@ final class ConvolutionPrimitives {
         widthWinograd = use == .width
             && WidthWinogradPass.applies(input: input, weights: weights, output: output, stride: stride, dilation: d,
                                          padding: (padL, padR), type: type, transposed: s.transposed,
-                                         bias: bias || forwardBias, postOps: postOps) && outputType == type
+                                         bias: bias || forwardBias, postOps: postOps, training: training) && outputType == type
             ? WidthWinogradPass(input: input, weights: weights, output: output, strides: strides, dilates: dilates,
                                 padL: padL, padR: padR, training: training)
             : nil
@@ -470,7 +476,7 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     // deconvolution adds it in a slow reference loop after its jit kernel.
     let biasApart = settings.transposed && bias != nil
     let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
-        + (ConvolutionAlgorithm.winograd.onThisCPU != Winograd.auto.onThisCPU ? "|winograd \(ConvolutionAlgorithm.winograd.onThisCPU)" : "")
+        + ConvolutionAlgorithm.cacheKeySuffix
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
                               forwardBias: !biasApart && bias != nil, settings: settings, training: training,
@@ -486,7 +492,7 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     var tiledInput: Storage?
     if let winograd {
         xs = x.storage(in: winograd.input)
-        (out, tiledInput) = winograd.run(xs, weights: ws)
+        (out, tiledInput) = winograd.run(xs, weights: ws, bias: biasApart ? nil : bias?.plainStorage)
     } else if let padded = primitives.paddedForward {
         xs = x.storage(in: padded.input)
         out = Storage(padded.output)
@@ -597,6 +603,7 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
         : PostOps(leakySlope: leakySlope, channelAffine: channelAffine != nil, addends: addends.count, output: output,
                   outputType: type)
     let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(type)>\(type)|\(postOps?.description ?? "")"
+        + ConvolutionAlgorithm.cacheKeySuffix
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, forwardBias: !transposed,
                               settings: settings, training: false, type: type, outputType: type, postOps: postOps)
@@ -605,10 +612,19 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
     // A transposed convolution that runs in phases or padded (see `ConvolutionPrimitives`) makes
     // weights of its own from the folded ones, which are kept in PyTorch's layout for it.
     let direct = primitives.paddedForward == nil && primitives.polyphaseForward == nil
-    let layout = direct ? forward.weights : userDescriptor
+    let winograd = primitives.widthWinograd
+    let layout = winograd?.forward.weights ?? (direct ? forward.weights : userDescriptor)
     let (weights, bias) = cache.entry(for: layer, layout: layout, versions: versions) {
         let (w, b) = fold()
-        return (Storage(viewing: w.plainStorage, as: userDescriptor).reordered(to: layout), b.plainStorage)
+        let user = Storage(viewing: w.plainStorage, as: userDescriptor)
+        return (winograd?.weights(from: user) ?? user.reordered(to: layout), b.plainStorage)
+    }
+    if let winograd {
+        // F(4, 3) along the width, its bias, leaky ReLU and addends applied after the output's
+        // transform (`Winograd`).
+        let (out, _) = winograd.run(x.storage(in: winograd.input), weights: weights, bias: bias, leakySlope: leakySlope,
+                                    addends: addends.map { $0.storage(in: winograd.output) })
+        return Tensor(shape: output, storage: out)
     }
     if transposed {
         let out: Storage

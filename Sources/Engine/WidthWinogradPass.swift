@@ -19,7 +19,9 @@ import Foundation
 /// took DarkNet-53's gradients 17 x 1e-3 away from exact, the one-dimensional transforms use only
 /// the points 0, ±1, ±2 and ∞ once: see `NetworkParityTests` for the errors it keeps.
 ///
-/// Float32 only; input and output channels multiples of the channel block; no bias.
+/// Float32 only; input and output channels multiples of the channel block. Training's passes
+/// take no bias; inference's forward pass takes a bias, a leaky ReLU and up to two addends after
+/// the output's transform (`fusedConvolutionForInference`'s post-ops, in the same pass).
 final class WidthWinogradPass {
     /// The grouped convolutions over the six components.
     let forward: Primitive
@@ -59,9 +61,10 @@ final class WidthWinogradPass {
     /// else: the caller also checks the setting).
     static func applies(input: [Int], weights: [Int], output: [Int], stride: [Int], dilation: [Int],
                         padding: (left: [Int64], right: [Int64]), type: ElementType, transposed: Bool, bias: Bool,
-                        postOps: PostOps?) -> Bool {
+                        postOps: PostOps?, training: Bool) -> Bool {
         let block = ChannelBlock.size
-        return !transposed && !bias && postOps == nil && type == .f32 && weights[3] == 3 && stride[1] == 1
+        let extras = training ? !bias && postOps == nil : postOps.map { !$0.channelAffine && $0.addends <= 2 } ?? true
+        return !transposed && extras && type == .f32 && weights[3] == 3 && stride[1] == 1
             && dilation[1] == 1 && padding.left[1] == 1 && padding.right[1] == 1 && input[3] == output[3]
             && input[1] % block == 0 && output[1] % block == 0 && min(input[1], output[1]) >= minimumChannels
     }
@@ -124,14 +127,25 @@ final class WidthWinogradPass {
     }
 
     /// The forward pass: `x` (in `input`) and `weights(from:)`'s result; returns the output (in
-    /// `output`) and the tiled input, which the weights' gradient needs.
-    func run(_ x: Storage, weights u: Storage) -> (output: Storage, tiled: Storage) {
-        precondition(x.descriptor == input)
+    /// `output`) and the tiled input, which the weights' gradient needs. Inference only: then
+    /// `bias` (float32 `[O]`), a leaky ReLU with `leakySlope`, and `addends` (in `output`).
+    func run(_ x: Storage, weights u: Storage, bias: Storage? = nil, leakySlope: Float? = nil,
+             addends: [Storage] = []) -> (output: Storage, tiled: Storage) {
+        precondition(x.descriptor == input && addends.count <= 2 && addends.allSatisfy { $0.descriptor == output })
         let v = Storage(tiledInput), m = Storage(tiledOutput), y = Storage(output)
         let (dims, outDims, block) = (input.dims, output.dims, Int32(ChannelBlock.size))
         check(rs_winograd_input(x.floats, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]), block, v.floats))
         forward.execute([(DNNL_ARG_SRC, v), (DNNL_ARG_WEIGHTS, u), (DNNL_ARG_DST, m)])
-        check(rs_winograd_output(m.floats, Int64(outDims[0]), Int64(outDims[1]), Int64(outDims[2]), Int64(outDims[3]), block, y.floats))
+        let shape = (Int64(outDims[0]), Int64(outDims[1]), Int64(outDims[2]), Int64(outDims[3]))
+        if bias == nil && leakySlope == nil && addends.isEmpty {
+            check(rs_winograd_output(m.floats, shape.0, shape.1, shape.2, shape.3, block, y.floats))
+        } else {
+            var after = rs_winograd_epilogue(bias: bias.map { UnsafePointer($0.floats) }, leaky: leakySlope == nil ? 0 : 1,
+                                             slope: leakySlope ?? 0,
+                                             addend0: addends.first.map { UnsafePointer($0.floats) },
+                                             addend1: addends.dropFirst().first.map { UnsafePointer($0.floats) })
+            check(rs_winograd_output_fused(m.floats, shape.0, shape.1, shape.2, shape.3, block, &after, y.floats))
+        }
         return (y, v)
     }
 

@@ -109,6 +109,36 @@ import Testing
         #expect(asked.widthWinograd!.all.allSatisfy { $0.implementation.hasPrefix("jit") })
     }
 
+    /// Inference's fused convolutions (batch norm folded into a bias, a leaky ReLU, a residual and
+    /// a skip addend) run the same way, their post-ops applied after the output's transform.
+    @Test(arguments: [0, 1, 2])
+    func inferenceFusionAppliesBiasLeakyReLUAndAddends(_ addendCount: Int) {
+        let c = WidthWinogradPass.minimumChannels
+        let shape = [1, c, 6, 41]
+        let x = random(shape, seed: 51), w = random([c, c, 3, 3], seed: 52), b = random([c], seed: 53)
+        let addends = (0 ..< addendCount).map { random(shape, seed: 54 + UInt64($0)) }
+        func run(_ use: Winograd) -> (values: [Float], winograd: Bool) {
+            withWinograd(use) {
+                let cache = InferenceCache()
+                let y = fusedConvolutionForInference(x, layer: cache, weightShape: w.shape, transposed: false, stride: 1,
+                                                     padding: 1, dilation: 1, leakySlope: 0.1, addends: addends,
+                                                     versions: [0], cache: cache, fold: { (w, b) })
+                let postOps = PostOps(leakySlope: 0.1, addends: addendCount, output: shape)
+                let primitives = ConvolutionPrimitives(input: shape, weights: w.shape, output: shape, bias: true,
+                                                       settings: ConvolutionSettings(stride: 1, padding: 1, dilation: 1,
+                                                                                     transposed: false),
+                                                       training: false, postOps: postOps)
+                return (y.scalars, primitives.widthWinograd != nil)
+            }
+        }
+        let (winograd, ran) = run(.width), (direct, _) = run(.never)
+        #expect(ran)
+        let scale = direct.map(abs).max()!
+        #expect(maxDifference(winograd, direct) <= 1e-5 * scale)
+        let differ = winograd != direct
+        #expect(differ, "the algorithms round differently")
+    }
+
     /// The C transforms, row by row, against their matrices: the input's transpose is the
     /// input gradient's transform and the output's transpose the output gradient's, so
     /// <Bᵀ d, e> = <d, B e> and <Aᵀ m, g> = <m, A g> for random vectors.

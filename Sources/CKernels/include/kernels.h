@@ -130,6 +130,19 @@ int rs_winograd_input(const float *restrict x, int64_t samples, int64_t channels
 /// The output's transform y = Aᵀ M (`m` tiled, `y` wide; a last tile's outputs past `width` dropped).
 int rs_winograd_output(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
                        int32_t block, float *restrict y);
+/// What inference's fused convolutions do after the output's transform, in oneDNN's post-op
+/// order: add `bias` (per channel; NULL: none), apply a leaky ReLU with `slope` where `leaky`
+/// is non-zero, then add `addend0` and `addend1` (wide tensors of the output's layout; NULL: none).
+struct rs_winograd_epilogue {
+    const float *bias;
+    int32_t leaky;
+    float slope;
+    const float *addend0;
+    const float *addend1;
+};
+/// `rs_winograd_output` followed by `after` (NULL: nothing), in the same pass.
+int rs_winograd_output_fused(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
+                             int32_t block, const struct rs_winograd_epilogue *after, float *restrict y);
 /// The transpose of the output's transform, dM = A dy (`dy` wide, `dm` tiled).
 int rs_winograd_output_gradient(const float *restrict dy, int64_t samples, int64_t channels, int64_t height,
                                 int64_t width, int32_t block, float *restrict dm);
@@ -216,7 +229,8 @@ typedef struct rs_kernel_table {
     void (*wino_input_row)(const float *restrict x, int64_t width, int64_t tiles, int32_t block, float *restrict v,
                            int64_t component);
     void (*wino_output_row)(const float *restrict m, int64_t tiles, int64_t width, int32_t block, int64_t component,
-                            float *restrict y);
+                            const struct rs_winograd_epilogue *restrict after, const float *restrict a0,
+                            const float *restrict a1, float *restrict y);
     void (*wino_output_gradient_row)(const float *restrict dy, int64_t width, int64_t tiles, int32_t block,
                                      float *restrict dm, int64_t component);
     void (*wino_input_gradient_row)(const float *restrict dv, int64_t tiles, int64_t width, int32_t block,

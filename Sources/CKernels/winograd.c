@@ -1,6 +1,7 @@
 #include "variants.h"
 
 #include <stddef.h>
+#include <string.h>
 
 // The transforms of a one-dimensional Winograd convolution F(4, 3) along the width, on oneDNN's
 // channel-blocked float32 layout `[N][C / B][H][W][B]` (B = 8 or 16; C a multiple of B).
@@ -32,30 +33,57 @@
 // channel ξ C + c: row (n, channel block cb, h) of component ξ starts `ξ (C / B) H T B` floats
 // after component 0's.
 
+// Eight lanes as one vector (the compiler's vector extension): written this way, the input's and
+// the output gradient's transforms, which write six streams, compile to whole-vector loads and
+// stores; as plain loops over the lanes, clang vectorised them only partly and they ran at a
+// third of the speed with 8 lanes (0.69 against 0.23 ms for 64 x 64 x 128 floats, one thread).
+typedef float rs_lanes8 __attribute__((vector_size(32)));
+RS_KERNEL_BODY rs_lanes8 load8(const float *p) {
+    rs_lanes8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+RS_KERNEL_BODY void store8(float *p, rs_lanes8 v) { memcpy(p, &v, sizeof v); }
+
+/// Bᵀ d for one tile: `d` its six input pixels (B lanes each, contiguous), `o` component 0's place.
+RS_KERNEL_BODY void input_tile(const float *restrict d, const int B, float *restrict o, int64_t component) {
+    for (int l = 0; l < B; l += 8) {
+        const rs_lanes8 d0 = load8(d + l), d1 = load8(d + B + l), d2 = load8(d + 2 * B + l);
+        const rs_lanes8 d3 = load8(d + 3 * B + l), d4 = load8(d + 4 * B + l), d5 = load8(d + 5 * B + l);
+        store8(o + 0 * component + l, 4.0f * d0 - 5.0f * d2 + d4);
+        store8(o + 1 * component + l, -4.0f * (d1 + d2) + d3 + d4);
+        store8(o + 2 * component + l, 4.0f * (d1 - d2) - d3 + d4);
+        store8(o + 3 * component + l, 2.0f * (d3 - d1) - d2 + d4);
+        store8(o + 4 * component + l, 2.0f * (d1 - d3) - d2 + d4);
+        store8(o + 5 * component + l, 4.0f * d1 - 5.0f * d3 + d5);
+    }
+}
+
+/// A tile at an end of the row, its pixels outside the row zeros.
+RS_KERNEL_BODY void input_end_tile(const float *restrict x, int64_t width, int64_t t, const int B, float *restrict o,
+                                   int64_t component) {
+    float d[6 * 16];
+    const int64_t first = 4 * t - 1;
+    for (int j = 0; j < 6; j++) {
+        const int64_t w = first + j;
+        for (int l = 0; l < B; l++) d[j * B + l] = w >= 0 && w < width ? x[w * B + l] : 0.0f;
+    }
+    input_tile(d, B, o, component);
+}
+
 RS_KERNEL_BODY void input_row(const float *restrict x, int64_t width, int64_t tiles, const int B,
                               float *restrict v, int64_t component) {
-    for (int64_t t = 0; t < tiles; t++) {
-        const int64_t first = 4 * t - 1;
-        float d[6][16];
-        if (first >= 0 && first + 6 <= width) {
-            for (int j = 0; j < 6; j++)
-                for (int l = 0; l < B; l++) d[j][l] = x[(first + j) * B + l];
-        } else {
-            for (int j = 0; j < 6; j++) {
-                const int64_t w = first + j;
-                for (int l = 0; l < B; l++) d[j][l] = w >= 0 && w < width ? x[w * B + l] : 0.0f;
-            }
-        }
-        float *o = v + t * B;
-        for (int l = 0; l < B; l++) {
-            o[0 * component + l] = 4.0f * d[0][l] - 5.0f * d[2][l] + d[4][l];
-            o[1 * component + l] = -4.0f * (d[1][l] + d[2][l]) + d[3][l] + d[4][l];
-            o[2 * component + l] = 4.0f * (d[1][l] - d[2][l]) - d[3][l] + d[4][l];
-            o[3 * component + l] = 2.0f * (d[3][l] - d[1][l]) - d[2][l] + d[4][l];
-            o[4 * component + l] = 2.0f * (d[1][l] - d[3][l]) - d[2][l] + d[4][l];
-            o[5 * component + l] = 4.0f * d[1][l] - 5.0f * d[3][l] + d[5][l];
-        }
+    // Tiles 1 ..< interior lie inside the row, taken two at a time so that with 8 lanes each
+    // component's writes fill whole cache lines.
+    const int64_t interior = width >= 5 ? (width - 5) / 4 + 1 : 1;
+    input_end_tile(x, width, 0, B, v, component);
+    int64_t t = 1;
+    for (; t + 1 < interior; t += 2) {
+        input_tile(x + (4 * t - 1) * B, B, v + t * B, component);
+        input_tile(x + (4 * t + 3) * B, B, v + (t + 1) * B, component);
     }
+    for (; t < interior; t++) input_tile(x + (4 * t - 1) * B, B, v + t * B, component);
+    for (t = interior > 1 ? interior : 1; t < tiles; t++) input_end_tile(x, width, t, B, v + t * B, component);
 }
 
 RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t width, const int B,
@@ -75,44 +103,50 @@ RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t w
         }
         const int64_t first = 4 * t;
         const int count = first + 4 <= width ? 4 : (int)(width - first);
-        if (!after) {
-            for (int i = 0; i < count; i++)
-                for (int l = 0; l < B; l++) y[(first + i) * B + l] = r[i][l];
-            continue;
-        }
-        // Inference's fused epilogue, in oneDNN's post-op order: bias, leaky ReLU, addends.
+        for (int i = 0; i < count; i++)
+            for (int l = 0; l < B; l++) y[(first + i) * B + l] = r[i][l];
+    }
+    if (!after) return;
+    // Inference's fused epilogue, in oneDNN's post-op order (bias, leaky ReLU, addends), over the
+    // row just written (still in L1), one simple loop per step so that each vectorises.
+    const int64_t n = width * B;
+    if (after->bias)
+        for (int64_t p = 0; p < width; p++)
+            for (int l = 0; l < B; l++) y[p * B + l] += after->bias[l];
+    if (after->leaky) {
         const float slope = after->slope;
-        for (int i = 0; i < count; i++) {
-            const int64_t at = (first + i) * B;
-            for (int l = 0; l < B; l++) {
-                float v = r[i][l] + (after->bias ? after->bias[l] : 0.0f);
-                if (after->leaky) v = v > 0.0f ? v : slope * v;
-                if (a0) v += a0[at + l];
-                if (a1) v += a1[at + l];
-                y[at + l] = v;
-            }
-        }
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : slope * y[i];
+    }
+    if (a0)
+        for (int64_t i = 0; i < n; i++) y[i] += a0[i];
+    if (a1)
+        for (int64_t i = 0; i < n; i++) y[i] += a1[i];
+}
+
+RS_KERNEL_BODY void output_gradient_tile(const float *restrict g, const int B, float *restrict o, int64_t component) {
+    for (int l = 0; l < B; l += 8) {
+        const rs_lanes8 g0 = load8(g + l), g1 = load8(g + B + l), g2 = load8(g + 2 * B + l), g3 = load8(g + 3 * B + l);
+        const rs_lanes8 s02 = g0 + g2, s13 = g1 + g3, f02 = g0 + 4.0f * g2, f13 = 2.0f * g1 + 8.0f * g3;
+        store8(o + 0 * component + l, g0);
+        store8(o + 1 * component + l, s02 + s13);
+        store8(o + 2 * component + l, s02 - s13);
+        store8(o + 3 * component + l, f02 + f13);
+        store8(o + 4 * component + l, f02 - f13);
+        store8(o + 5 * component + l, g3);
     }
 }
 
 RS_KERNEL_BODY void output_gradient_row(const float *restrict dy, int64_t width, int64_t tiles, const int B,
                                         float *restrict dm, int64_t component) {
-    for (int64_t t = 0; t < tiles; t++) {
-        const int64_t first = 4 * t;
-        float g[4][16];
+    const int64_t whole = width / 4; // tiles with all four outputs inside the row
+    for (int64_t t = 0; t < whole; t++) output_gradient_tile(dy + 4 * t * B, B, dm + t * B, component);
+    if (whole < tiles) {
+        // The last tile, past the row's end: those outputs had no gradient.
+        float g[4 * 16];
+        const int64_t first = 4 * whole;
         for (int i = 0; i < 4; i++)
-            for (int l = 0; l < B; l++) g[i][l] = first + i < width ? dy[(first + i) * B + l] : 0.0f;
-        float *o = dm + t * B;
-        for (int l = 0; l < B; l++) {
-            const float s02 = g[0][l] + g[2][l], s13 = g[1][l] + g[3][l];
-            const float f02 = g[0][l] + 4.0f * g[2][l], f13 = 2.0f * g[1][l] + 8.0f * g[3][l];
-            o[0 * component + l] = g[0][l];
-            o[1 * component + l] = s02 + s13;
-            o[2 * component + l] = s02 - s13;
-            o[3 * component + l] = f02 + f13;
-            o[4 * component + l] = f02 - f13;
-            o[5 * component + l] = g[3][l];
-        }
+            for (int l = 0; l < B; l++) g[i * B + l] = first + i < width ? dy[(first + i) * B + l] : 0.0f;
+        output_gradient_tile(g, B, dm + whole * B, component);
     }
 }
 

@@ -267,6 +267,11 @@ def main():
 
     print(f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {cpu.model} ({os.cpu_count()} CPUs; "
           f"{cpu.summary()}), load average {os.getloadavg()[0]:.2f}", flush=True)
+    # Instruction sets held back on purpose (e.g. both sides on AVX2 on an AVX-512 machine).
+    limits = [f"{k}={os.environ[k]}" for k in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
+              if os.environ.get(k)]
+    if limits:
+        print(f"instruction sets limited by {' '.join(limits)} (both sides inherit them)", flush=True)
     header = None
     for network in networks:
         header = runner.check(network, pytorch=args.python is not None) or header

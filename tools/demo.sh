@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # RangeSeg's demo: the whole job on data the project makes itself, in about 5 minutes on
 # 2 cores with AVX512-BF16 (bf16), 8 on a Xeon whose bf16 is slower than its fp32 (fp32), 20 with
-# AVX2 only (fp32). Installs what is missing, builds in release, then:
+# AVX2 only (fp32, before the width Winograd; 9 on the Xeon held to AVX2 with it). Installs what is missing, builds in release, then:
 #
 #   1. rangeseg synth     synthetic SemanticKITTI-format sequences (a simulated HDL-64E):
 #                         00-03 for training (scans 1 s apart, so twelve cover a street),

@@ -54,7 +54,7 @@
                                     float *restrict v, int64_t component);                                        \
     void rs_wino_output_row_##suffix(const float *restrict m, int64_t tiles, int64_t width, int32_t block,        \
                                      int64_t component, const struct rs_winograd_epilogue *restrict after,        \
-                                     const float *restrict a0, const float *restrict a1, float *restrict y);      \
+                                     float *restrict y);                                                          \
     void rs_wino_output_gradient_row_##suffix(const float *restrict dy, int64_t width, int64_t tiles,             \
                                               int32_t block, float *restrict dm, int64_t component);              \
     void rs_wino_input_gradient_row_##suffix(const float *restrict dv, int64_t tiles, int64_t width,              \

@@ -87,8 +87,7 @@ RS_KERNEL_BODY void input_row(const float *restrict x, int64_t width, int64_t ti
 }
 
 RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t width, const int B,
-                               int64_t component, const struct rs_winograd_epilogue *restrict after,
-                               const float *restrict a0, const float *restrict a1, float *restrict y) {
+                               int64_t component, const struct rs_winograd_epilogue *restrict after, float *restrict y) {
     for (int64_t t = 0; t < tiles; t++) {
         const float *p = m + t * B;
         float r[4][16];
@@ -117,10 +116,10 @@ RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t w
         const float slope = after->slope;
         for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : slope * y[i];
     }
-    if (a0)
-        for (int64_t i = 0; i < n; i++) y[i] += a0[i];
-    if (a1)
-        for (int64_t i = 0; i < n; i++) y[i] += a1[i];
+    if (after->addend0)
+        for (int64_t i = 0; i < n; i++) y[i] += after->addend0[i];
+    if (after->addend1)
+        for (int64_t i = 0; i < n; i++) y[i] += after->addend1[i];
 }
 
 RS_KERNEL_BODY void output_gradient_tile(const float *restrict g, const int B, float *restrict o, int64_t component) {
@@ -196,9 +195,8 @@ RS_KERNEL_BODY void input_gradient_row(const float *restrict dv, int64_t tiles, 
     }                                                                                                                      \
     target void rs_wino_output_row_##suffix(const float *restrict m, int64_t tiles, int64_t width, int32_t block,         \
                                             int64_t component, const struct rs_winograd_epilogue *restrict after,         \
-                                            const float *restrict a0, const float *restrict a1, float *restrict y) {      \
-        RS_BLOCKED(output_row(m, tiles, width, 16, component, after, a0, a1, y),                                           \
-                   output_row(m, tiles, width, 8, component, after, a0, a1, y))                                            \
+                                            float *restrict y) {                                                          \
+        RS_BLOCKED(output_row(m, tiles, width, 16, component, after, y), output_row(m, tiles, width, 8, component, after, y)) \
     }                                                                                                                      \
     target void rs_wino_output_gradient_row_##suffix(const float *restrict dy, int64_t width, int64_t tiles,              \
                                                      int32_t block, float *restrict dm, int64_t component) {              \
@@ -225,9 +223,8 @@ struct wino_job {
     enum wino_transform transform;
     const float *from;
     float *to;
-    // The output transform's epilogue (NULL: none), its bias for all channels, and addends.
+    // The output transform's epilogue over the whole tensor (NULL: none).
     const struct rs_winograd_epilogue *after;
-    const float *addends[2];
     int64_t blocks, height, width, tiles;
     int32_t block;
 };
@@ -246,15 +243,16 @@ static void run_rows(void *context, int64_t begin, int64_t end) {
             k->wino_input_row(job->from + wide, job->width, job->tiles, job->block, job->to + tiled, component);
             break;
         case OUTPUT: {
+            // The epilogue as this row sees it: its channel block's bias, its row of each addend.
             struct rs_winograd_epilogue row_after;
             if (job->after) {
                 row_after = *job->after;
-                if (row_after.bias) row_after.bias += (within / job->height) * B; // this row's channel block
+                if (row_after.bias) row_after.bias += (within / job->height) * B;
+                if (row_after.addend0) row_after.addend0 += wide;
+                if (row_after.addend1) row_after.addend1 += wide;
             }
-            const float *a0 = job->addends[0] ? job->addends[0] + wide : NULL;
-            const float *a1 = job->addends[1] ? job->addends[1] + wide : NULL;
             k->wino_output_row(job->from + tiled, job->tiles, job->width, job->block, component,
-                               job->after ? &row_after : NULL, a0, a1, job->to + wide);
+                               job->after ? &row_after : NULL, job->to + wide);
             break;
         }
         case OUTPUT_GRADIENT:
@@ -275,8 +273,7 @@ static int run_transform(enum wino_transform transform, const float *from, float
         return 0;
     struct wino_job job = {.kernels = rs_active_kernels(), .transform = transform, .from = from, .to = to,
                            .blocks = channels / block, .height = height, .width = width,
-                           .tiles = (width + 3) / 4, .block = block, .after = after,
-                           .addends = {after ? after->addend0 : NULL, after ? after->addend1 : NULL}};
+                           .tiles = (width + 3) / 4, .block = block, .after = after};
     rs_parallel_for(samples * job.blocks * height, 4, run_rows, &job);
     return 1;
 }

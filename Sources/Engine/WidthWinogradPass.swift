@@ -136,15 +136,13 @@ final class WidthWinogradPass {
         let (dims, outDims, block) = (input.dims, output.dims, Int32(ChannelBlock.size))
         check(rs_winograd_input(x.floats, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]), block, v.floats))
         forward.execute([(DNNL_ARG_SRC, v), (DNNL_ARG_WEIGHTS, u), (DNNL_ARG_DST, m)])
-        let shape = (Int64(outDims[0]), Int64(outDims[1]), Int64(outDims[2]), Int64(outDims[3]))
-        if bias == nil && leakySlope == nil && addends.isEmpty {
-            check(rs_winograd_output(m.floats, shape.0, shape.1, shape.2, shape.3, block, y.floats))
-        } else {
-            var after = rs_winograd_epilogue(bias: bias.map { UnsafePointer($0.floats) }, leaky: leakySlope == nil ? 0 : 1,
-                                             slope: leakySlope ?? 0,
-                                             addend0: addends.first.map { UnsafePointer($0.floats) },
-                                             addend1: addends.dropFirst().first.map { UnsafePointer($0.floats) })
-            check(rs_winograd_output_fused(m.floats, shape.0, shape.1, shape.2, shape.3, block, &after, y.floats))
+        var after = rs_winograd_epilogue(bias: bias.map { UnsafePointer($0.floats) }, leaky: leakySlope == nil ? 0 : 1,
+                                         slope: leakySlope ?? 0, addend0: addends.first.map { UnsafePointer($0.floats) },
+                                         addend1: addends.dropFirst().first.map { UnsafePointer($0.floats) })
+        let plain = bias == nil && leakySlope == nil && addends.isEmpty
+        withUnsafePointer(to: &after) { epilogue in
+            check(rs_winograd_output_fused(m.floats, Int64(outDims[0]), Int64(outDims[1]), Int64(outDims[2]),
+                                           Int64(outDims[3]), block, plain ? nil : epilogue, y.floats))
         }
         return (y, v)
     }

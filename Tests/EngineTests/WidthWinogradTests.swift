@@ -147,8 +147,7 @@ import Testing
         let (n, c, h, w) = (1, Int(block), 2, 11)
         let tiles = (w + 3) / 4
         let wide = n * c * h * w, tiled = n * 6 * c * h * tiles
-        var generator = SplitMix(seed: 7)
-        let d = (0 ..< wide).map { _ in generator.float() }, e = (0 ..< tiled).map { _ in generator.float() }
+        let d = random([wide], seed: 7).scalars, e = random([tiled], seed: 8).scalars
         var bd = [Float](repeating: .nan, count: tiled), be = [Float](repeating: .nan, count: wide)
         #expect(rs_winograd_input(d, Int64(n), Int64(c), Int64(h), Int64(w), block, &bd) == 1)
         #expect(rs_winograd_input_gradient(e, Int64(n), Int64(c), Int64(h), Int64(w), block, &be) == 1)
@@ -164,19 +163,5 @@ import Testing
         // Unsupported blocks and channel counts are refused, not half-done.
         #expect(rs_winograd_input(d, 1, Int64(c) + 1, Int64(h), Int64(w), block, &bd) == 0)
         #expect(rs_winograd_output(e, 1, Int64(c), Int64(h), Int64(w), 4, &am) == 0)
-    }
-}
-
-/// A small deterministic generator for the transform test's vectors.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func float() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 24) * 2 - 1
     }
 }

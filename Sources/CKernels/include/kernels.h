@@ -228,9 +228,9 @@ typedef struct rs_kernel_table {
     // `tiles` tiles of the tiled one, whose six components are `component` floats apart.
     void (*wino_input_row)(const float *restrict x, int64_t width, int64_t tiles, int32_t block, float *restrict v,
                            int64_t component);
+    // `after`: the epilogue for this row (its channel block's bias, its rows of the addends).
     void (*wino_output_row)(const float *restrict m, int64_t tiles, int64_t width, int32_t block, int64_t component,
-                            const struct rs_winograd_epilogue *restrict after, const float *restrict a0,
-                            const float *restrict a1, float *restrict y);
+                            const struct rs_winograd_epilogue *restrict after, float *restrict y);
     void (*wino_output_gradient_row)(const float *restrict dy, int64_t width, int64_t tiles, int32_t block,
                                      float *restrict dm, int64_t component);
     void (*wino_input_gradient_row)(const float *restrict dv, int64_t tiles, int64_t width, int32_t block,

@@ -21,7 +21,7 @@ out=${STUDY_OUT:-out/study}
 scans=${STUDY_SCANS:-20}
 interval=${STUDY_INTERVAL:-1}
 valid=${STUDY_VALID_SCANS:-10}
-epochs=${STUDY_EPOCHS:-10}
+epochs=${STUDY_EPOCHS:-16}
 seeds=${STUDY_SEEDS:-3}
 width=${STUDY_WIDTH:-512}
 jobs=${STUDY_JOBS:-2}
@@ -45,8 +45,7 @@ if [ ! -e "$out/data/sequences/08/velodyne" ]; then
 fi
 
 also=()
-remedies=()
-[ -n "${STUDY_REMEDIES:-}" ] && remedies=(--remedies "$STUDY_REMEDIES")
+remedies=(--remedies "${STUDY_REMEDIES:-none,paste}")
 [ -e "$sample/sequences/00/labels" ] && also=(--also-evaluate "$sample" --also-evaluate-sequences 00)
 "$bin" compare --dataset "$out/data" --train-sequences 00,01,02,03 --valid-sequences 08 \
   --losses "$losses" --seeds "$seeds" --epochs "$epochs" --width "$width" --jobs "$jobs" \

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Seed-paired reading of a loss study (tools/study.sh, docs/loss-study.md).
 
-`rangeseg compare` writes the table (mean and standard deviation over seeds per loss and class).
-This reads each run's epochs.csv (the validation IoU of every epoch) and adds what the table
-cannot show: the gain of each loss over a baseline seed by seed (seed k of every loss starts from
-the same initial weights and sees the scans in the same order), its mean, standard deviation and
-t = mean / (sd / sqrt(n)), for mIoU over all classes, over the classes present in the validation
-scans, and over the frequent and the rare half of those classes.
+`rangeseg compare` writes the tables (mean and standard deviation over seeds per arm and class).
+This adds what they cannot show: the gain of each arm (a loss, with a data-side remedy when the
+study compares remedies) over a baseline arm seed by seed (seed k of every arm starts from the
+same initial weights and sees the scans in the same order), its mean, standard deviation,
+t = mean / (sd / sqrt(n)) and 95% interval, for mIoU over all classes, over the classes present
+in the validation scans, over the frequent and the rare half of those classes, for the mean
+recall of the rare kinds of appearance, and for mIoU on the extra evaluation (the real sample);
+then each remedy's gain over no remedy with the same loss, and each kind's recall gain.
 
     python3 tools/study_report.py out/study/runs [--baseline ce]
 
-Standard library only. The best epoch of a run is the one with the highest validation mIoU,
-the one whose checkpoint (best.safetensors) compare evaluates.
+It reads RUNS/scores.csv and RUNS/kinds.csv (seed by seed, written by compare) where they
+exist, and otherwise each run's epochs.csv at its best epoch (the highest validation mIoU, the
+checkpoint compare evaluates). Standard library only.
 """
 import argparse
 import array
@@ -26,10 +29,30 @@ import statistics
 # Student's t, 97.5% quantile, by degrees of freedom: the half-width of a 95% interval is
 # T_975[n - 1] * sd / sqrt(n).
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+LOSSES = ["ce", "wce", "focal", "lovasz+wce", "subclassified", "centroid"]  # tools/study.sh's order
+REMEDIES = ["none", "paste", "mix", "paste+mix"]
+
+
+def split_arm(name):
+    """(loss, remedy) of a run directory's arm name, `<loss>` or `<loss>-<remedy>`."""
+    for remedy in REMEDIES:
+        if name.endswith("-" + remedy):
+            return name[: -len(remedy) - 1], remedy
+    return name, ""
+
+
+def arm_name(loss, remedy):
+    return f"{loss}, {remedy}" if remedy else loss
+
+
+def arm_order(arm):
+    loss, remedy = arm
+    return (LOSSES.index(loss) if loss in LOSSES else len(LOSSES), loss, REMEDIES.index(remedy) if remedy in REMEDIES else -1)
 
 
 def runs_in(directory):
-    """{loss: {seed: best epoch row}} from OUT/<loss>-seed<k>/epochs.csv."""
+    """{(loss, remedy): {seed: (validation IoU row of the best epoch, epochs trained)}} from
+    OUT/<arm>-seed<k>/epochs.csv."""
     found = {}
     for name in sorted(os.listdir(directory)):
         match = re.fullmatch(r"(.+)-seed(\d+)", name)
@@ -40,8 +63,38 @@ def runs_in(directory):
             rows = list(csv.DictReader(file))
         if rows:
             best = max(rows, key=lambda row: float(row["valid_miou"]))
-            found.setdefault(match.group(1), {})[int(match.group(2))] = (best, len(rows))
+            found.setdefault(split_arm(match.group(1)), {})[int(match.group(2))] = (best, len(rows))
     return found
+
+
+def scores_in(directory):
+    """{scans: {(loss, remedy): {seed: row}}} from RUNS/scores.csv, or {} without it."""
+    path = os.path.join(directory, "scores.csv")
+    if not os.path.exists(path):
+        return {}
+    table = {}
+    with open(path) as file:
+        for row in csv.DictReader(file):
+            table.setdefault(row["scans"], {}).setdefault((row["loss"], row["remedy"]), {})[int(row["seed"])] = row
+    return table
+
+
+def kinds_in(directory):
+    """{(loss, remedy): {seed: [kind rows]}} from RUNS/kinds.csv, or {} without it."""
+    path = os.path.join(directory, "kinds.csv")
+    if not os.path.exists(path):
+        return {}
+    table = {}
+    with open(path) as file:
+        for row in csv.DictReader(file):
+            table.setdefault((row["loss"], row["remedy"]), {}).setdefault(int(row["seed"]), []).append(row)
+    return table
+
+
+def rare_mean(rows):
+    """Mean recall (in points) of the rare kinds that have points, as compare reports it."""
+    rare = [float(r["recall"]) for r in rows if r["rare"] == "1" and int(r["points"]) > 0]
+    return 100 * statistics.fmean(rare) if rare else 0.0
 
 
 def describe(values):
@@ -51,77 +104,123 @@ def describe(values):
     return mean, sd, t
 
 
+def interval(values):
+    mean, sd, _ = describe(values)
+    half = T_975.get(len(values) - 1, 1.96) * sd / math.sqrt(len(values)) if len(values) > 1 else float("inf")
+    return f"{mean - half:+.1f} to {mean + half:+.1f}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", help="the compare output directory (OUT/runs of tools/study.sh)")
-    parser.add_argument("--baseline", default="ce")
+    parser.add_argument("--baseline", default="ce", help="the baseline loss (with no remedy, or the first remedy, where remedies are compared)")
     parser.add_argument("--labels", help="label config whose content orders the classes (default: RUNS/label-config.yaml)")
     parser.add_argument("--valid-labels", help="the validation scans' .label files, whose classes count as present (default: RUNS/../data/sequences/08/labels)")
     args = parser.parse_args()
 
     found = runs_in(args.runs)
-    known = ["ce", "wce", "focal", "lovasz+wce", "subclassified", "centroid"]  # tools/study.sh's order
     if not os.path.exists(label_config := (args.labels or os.path.join(args.runs, "label-config.yaml"))):
         raise SystemExit(f"{label_config}: no label config (give --labels)")
-    runs = {loss: found[loss] for loss in sorted(found, key=lambda l: (known.index(l) if l in known else len(known), l))}
-    if args.baseline not in runs:
-        raise SystemExit(f"{args.runs}: no finished runs of the baseline {args.baseline} (found: {', '.join(runs) or 'none'})")
-    any_row = next(iter(runs[args.baseline].values()))[0]
+    arms = sorted(found, key=arm_order)
+    base_arm = next((arm for arm in arms if arm[0] == args.baseline), None)
+    if base_arm is None:
+        raise SystemExit(f"{args.runs}: no finished runs of the baseline {args.baseline} (found: {', '.join(arm_name(*a) for a in arms) or 'none'})")
+    any_row = next(iter(found[base_arm].values()))[0]
     classes = [key[4:] for key in any_row if key.startswith("iou_") and key != "iou_unlabeled"]
 
-    # Classes present in the validation scans (an absent class scores 0 for every loss, which
+    # The scores compare evaluated (the best checkpoints) where it wrote them, else epochs.csv.
+    scores = scores_in(args.runs)
+    validation = scores.get("validation")
+    extra_name = next((name for name in scores if name != "validation"), None)
+    kinds = kinds_in(args.runs)
+
+    def validation_row(arm, seed):
+        return validation[arm][seed] if validation else found[arm][seed][0]
+
+    # Classes present in the validation scans (an absent class scores 0 for every arm, which
     # lowers every mIoU over all classes by the same amount).
     counts = validation_counts(args.valid_labels or os.path.join(args.runs, "..", "data", "sequences", "08", "labels"), label_config)
     present = [c for c in classes if counts.get(c, 0) > 0]
     order = prevalence(label_config, present)
     frequent, rare = order[: (len(order) + 1) // 2], order[(len(order) + 1) // 2 :]
 
-    def score(row, which):
-        return 100 * statistics.fmean(float(row[f"iou_{c}"]) for c in which)
+    def class_score(which):
+        return lambda arm, seed: 100 * statistics.fmean(float(validation_row(arm, seed)[f"iou_{c}"]) for c in which)
 
-    groups = [("mIoU, all 19 classes", classes), (f"mIoU, the {len(present)} present", present),
-              (f"frequent {len(frequent)}", frequent), (f"rare {len(rare)}", rare)]
+    measures = [("mIoU, all 19 classes", class_score(classes)), (f"mIoU, the {len(present)} present", class_score(present)),
+                (f"frequent {len(frequent)}", class_score(frequent)), (f"rare {len(rare)}", class_score(rare))]
+    if kinds:
+        measures.append(("rare kinds' recall", lambda arm, seed: rare_mean(kinds[arm][seed])))
+    if extra_name:
+        measures.append((f"{extra_name} mIoU", lambda arm, seed: 100 * float(scores[extra_name][arm][seed]["miou"])))
+
     print(f"classes present in validation, most frequent in training first (points in validation): {', '.join(f'{c} ({counts[c]})' for c in order)}")
-    print(f"frequent half: {', '.join(frequent)}; rare half: {', '.join(rare)}\n")
-    print("| loss | seeds | epochs | " + " | ".join(name for name, _ in groups) + " |")
-    print("|---|---:|---:|" + "---:|" * len(groups))
-    for loss, seeds in runs.items():
+    print(f"frequent half: {', '.join(frequent)}; rare half: {', '.join(rare)}")
+    print(f"scores: {'scores.csv (the best checkpoints as compare evaluated them)' if validation else 'each run’s epochs.csv at its best epoch'}"
+          + (", kinds.csv" if kinds else "") + "\n")
+    print("| arm | seeds | epochs | " + " | ".join(name for name, _ in measures) + " |")
+    print("|---|---:|---:|" + "---:|" * len(measures))
+    for arm in arms:
+        seeds = sorted(found[arm])
         cells = []
-        for _, which in groups:
-            mean, sd, _ = describe([score(row, which) for row, _ in seeds.values()])
+        for _, measure in measures:
+            mean, sd, _ = describe([measure(arm, k) for k in seeds])
             cells.append(f"{mean:.1f} ± {sd:.1f}")
-        epochs = sorted({n for _, n in seeds.values()})
-        print(f"| {loss} | {len(seeds)} | {'/'.join(map(str, epochs))} | " + " | ".join(cells) + " |")
+        epochs = sorted({n for _, n in found[arm].values()})
+        print(f"| {arm_name(*arm)} | {len(seeds)} | {'/'.join(map(str, epochs))} | " + " | ".join(cells) + " |")
 
-    print(f"\nGain over {args.baseline}, seed by seed (points): mean ± sd of the paired differences, t with n - 1 degrees of freedom\n")
-    print("| loss | " + " | ".join(name for name, _ in groups) + " | 95% interval, mIoU all classes | per-seed mIoU (present) gains |")
-    print("|---|" + "---:|" * (len(groups) + 1) + "---|")
-    base = runs[args.baseline]
-    for loss, seeds in runs.items():
-        if loss == args.baseline:
-            continue
-        common = sorted(set(seeds) & set(base))
-        cells = []
-        for _, which in groups:
-            mean, sd, t = describe([score(seeds[k][0], which) - score(base[k][0], which) for k in common])
-            cells.append(f"{mean:+.1f} ± {sd:.1f} (t {t:+.1f})")
-        each = ", ".join(f"{score(seeds[k][0], present) - score(base[k][0], present):+.1f}" for k in common)
-        mean, sd, _ = describe([score(seeds[k][0], classes) - score(base[k][0], classes) for k in common])
-        half = T_975.get(len(common) - 1, 1.96) * sd / math.sqrt(len(common))
-        print(f"| {loss} | " + " | ".join(cells) + f" | {mean - half:+.1f} to {mean + half:+.1f} | {each} |")
+    def paired_table(title, pairs):
+        print(f"\n{title}, seed by seed (points): mean ± sd of the paired differences (t with n - 1 degrees of freedom), then the 95% interval of each\n")
+        print("| arm | over | " + " | ".join(name for name, _ in measures) + " |")
+        print("|---|---|" + "---:|" * len(measures))
+        for arm, over in pairs:
+            common = sorted(set(found[arm]) & set(found[over]))
+            cells = []
+            for _, measure in measures:
+                gains = [measure(arm, k) - measure(over, k) for k in common]
+                mean, sd, t = describe(gains)
+                cells.append(f"{mean:+.1f} ± {sd:.1f} (t {t:+.1f}; {interval(gains)})")
+            print(f"| {arm_name(*arm)} | {arm_name(*over)} | " + " | ".join(cells) + " |")
 
-    print(f"\nPer-class gain over {args.baseline} (points, mean of the paired differences; * where p < 0.05 two-sided, |t| > 4.3 for 3 seeds)\n")
-    print("| loss | " + " | ".join(order) + " |")
+    paired_table(f"Gain over {arm_name(*base_arm)}", [(arm, base_arm) for arm in arms if arm != base_arm])
+    remedy_pairs = [(arm, (arm[0], base_arm[1])) for arm in arms if arm[1] != base_arm[1] and (arm[0], base_arm[1]) in found]
+    if remedy_pairs:
+        paired_table(f"Each remedy's gain over {base_arm[1]} with the same loss", remedy_pairs)
+        loss_pairs = [(arm, (base_arm[0], arm[1])) for arm in arms if arm[1] != base_arm[1] and arm[0] != base_arm[0] and (base_arm[0], arm[1]) in found]
+        if loss_pairs:
+            paired_table(f"Each loss's gain over {base_arm[0]} with the same remedy", loss_pairs)
+
+    print(f"\nPer-class gain over {arm_name(*base_arm)} (IoU points, mean of the paired differences; * where p < 0.05 two-sided, |t| > 4.3 for 3 seeds)\n")
+    print("| arm | " + " | ".join(order) + " |")
     print("|---|" + "---:|" * len(order))
-    for loss, seeds in runs.items():
-        if loss == args.baseline:
+    for arm in arms:
+        if arm == base_arm:
             continue
-        common = sorted(set(seeds) & set(base))
+        common = sorted(set(found[arm]) & set(found[base_arm]))
         cells = []
         for c in order:
-            mean, sd, t = describe([100 * (float(seeds[k][0][f"iou_{c}"]) - float(base[k][0][f"iou_{c}"])) for k in common])
+            score = class_score([c])
+            mean, sd, t = describe([score(arm, k) - score(base_arm, k) for k in common])
             cells.append(f"{mean:+.1f}{'*' if len(common) > 1 and abs(t) > T_975.get(len(common) - 1, 1.96) else ''}")
-        print(f"| {loss} | " + " | ".join(cells) + " |")
+        print(f"| {arm_name(*arm)} | " + " | ".join(cells) + " |")
+
+    if kinds:
+        first = kinds[base_arm][min(kinds[base_arm])]
+        names = [f"{r['kind']} ({r['class']}, {100 * float(r['share']):.1f}%{', rare' if r['rare'] == '1' else ''})" for r in first]
+        print(f"\nPer-kind recall gain over {arm_name(*base_arm)} (points, mean of the paired differences; * as above). Each kind's share of its class "
+              "(in the training scans where kinds.csv was written by a compare that judges by them) and validation points: "
+              + ", ".join(f"{r['kind']} {r['points']}" for r in first) + "\n")
+        print("| arm | " + " | ".join(names) + " |")
+        print("|---|" + "---:|" * len(names))
+        for arm in arms:
+            if arm == base_arm:
+                continue
+            common = sorted(set(kinds[arm]) & set(kinds[base_arm]))
+            cells = []
+            for i in range(len(first)):
+                mean, sd, t = describe([100 * (float(kinds[arm][k][i]["recall"]) - float(kinds[base_arm][k][i]["recall"])) for k in common])
+                cells.append(f"{mean:+.1f}{'*' if len(common) > 1 and abs(t) > T_975.get(len(common) - 1, 1.96) else ''}")
+            print(f"| {arm_name(*arm)} | " + " | ".join(cells) + " |")
 
 
 def validation_counts(directory, label_config):

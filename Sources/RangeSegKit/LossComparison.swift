@@ -134,20 +134,29 @@ public struct LossComparison {
             let dataset = try DatasetLayouts.open(root: extra.dataset)
             return (dataset: dataset, frames: try dataset.labelledFrames(sequences: extra.sequences))
         }
+        // A kind is rare by its share of its class in the training scans (what the networks
+        // learn from), not in the validation scans, which are staged to hold every kind.
+        let trainingKinds = try runs.first.flatMap { run in
+            try SubclassCatalog.pooled(over: dataset.labelledFrames(sequences: run.config.sequences(in: dataset, labels: labels).train))
+        }
         for (i, run) in runs.enumerated() {
             let l = i / seeds
             let segmenter = try Segmenter(checkpoint: RunDirectory(run.directory).best, config: run.config, labels: labels)
             let frames = try dataset.labelledFrames(sequences: run.config.sequences(in: dataset, labels: labels).valid)
             guard !frames.isEmpty else { throw TrainingError.noValidationScans }
-            let scored = try segmenter.evaluate(frames, of: dataset, labels: labels, kinds: try SubclassCatalog.common(of: frames))
+            let validationKinds = try SubclassCatalog.common(of: frames)
+            let scored = try segmenter.evaluate(frames, of: dataset, labels: labels,
+                                                kinds: trainingKinds.flatMap { training in validationKinds?.sharing(training) } ?? validationKinds)
             validation[l].append(scored.report)
             if let recall = scored.kinds { kinds[l].append(recall) }
             if let extraSet { extra[l].append(try segmenter.evaluate(extraSet.frames, of: extraSet.dataset, labels: labels)) }
             curves[l].append(try EpochRow.read(RunDirectory(run.directory)))
         }
-        return ComparisonReport(arms: arms, reports: validation, labels: labels,
-                                extra: extraEvaluation.map { ($0.name, extra) }, curves: curves,
-                                kinds: kinds.allSatisfy { $0.count == seeds } ? kinds : [])
+        var report = ComparisonReport(arms: arms, reports: validation, labels: labels,
+                                      extra: extraEvaluation.map { ($0.name, extra) }, curves: curves,
+                                      kinds: kinds.allSatisfy { $0.count == seeds } ? kinds : [])
+        report.kindSharesOf = trainingKinds == nil ? "validation" : "training"
+        return report
     }
 }
 
@@ -166,7 +175,8 @@ extension LossComparison {
 }
 
 extension ComparisonReport {
-    /// Writes `comparison.md`, the gain chart `gain.png`/`.svg` of the arm of interest over the
+    /// Writes `comparison.md`, `scores.csv` and `kinds.csv` (seed by seed, see `scoresCSV` and
+    /// `kindsCSV`), the gain chart `gain.png`/`.svg` of the arm of interest over the
     /// baseline arm and the curves `miou-curves` and `loss-curves` (.png and .svg) to `out`.
     /// The arm of interest is `interest` (default: subclassified if compared, else the last
     /// loss) with `interestRemedy` (default: the last remedy compared); the baseline is
@@ -181,6 +191,8 @@ extension ComparisonReport {
         let base = ComparisonArm(loss: baseLoss, remedy: baselineRemedy ?? remedies.first)
         let markdown = fullMarkdown(baseline: base)
         try AtomicFile.write(Data(markdown.utf8), to: out.appendingPathComponent("comparison.md"))
+        try AtomicFile.write(Data(scoresCSV().utf8), to: out.appendingPathComponent("scores.csv"))
+        if let kinds = kindsCSV() { try AtomicFile.write(Data(kinds.utf8), to: out.appendingPathComponent("kinds.csv")) }
         var gain: URL?
         if interest != base, let chart = gainChart(of: interest, over: base) {
             gain = out.appendingPathComponent("gain.png")
@@ -280,6 +292,9 @@ public struct ComparisonReport: Sendable {
     /// validation scans; empty when they have no subclass labels (or sequences with different
     /// kinds).
     public var kinds: [[KindRecall]]
+    /// The scans whose shares make a kind rare (`training` where the training scans have
+    /// subclass labels, as `LossComparison.run` judges them; else `validation`).
+    public var kindSharesOf = "validation"
 
     public init(arms: [ComparisonArm], reports: [[EvaluationReport]], labels: LabelConfig,
                 extra: (name: String, reports: [[EvaluationReport]])? = nil, curves: [[[EpochRow]]] = [],
@@ -370,7 +385,7 @@ public struct ComparisonReport: Sendable {
         }
         let note = seeds > 1 ? "mean ± standard deviation over \(seeds) seeds" : "one seed"
         var text = "Recall of each kind of appearance on the validation scans, in % (\(note)); rare kinds: under "
-            + String(format: "%.0f", SubclassCatalog.rareShare * 100) + "% of their class's points.\n\n" + lines.joined(separator: "\n") + "\n"
+            + String(format: "%.0f", SubclassCatalog.rareShare * 100) + "% of their class's points in the \(kindSharesOf) scans.\n\n" + lines.joined(separator: "\n") + "\n"
         if arms.count > 1, let b = baseline.map({ arms.firstIndex(of: $0) }) ?? 0 {
             text += "\nMean recall of the rare kinds, gain over \(arms[b].description) seed by seed (points):\n\n"
             for a in arms.indices where a != b {
@@ -381,6 +396,50 @@ public struct ComparisonReport: Sendable {
             }
         }
         return text
+    }
+
+    /// Every score seed by seed, for analyses the tables cannot hold (seed-paired gains between
+    /// any two arms): one row per arm, seed and set of scans (`validation`, then the extra
+    /// evaluation's name), with mIoU, accuracy and each class's IoU as fractions.
+    public func scoresCSV() -> String {
+        let classes = classesByPrevalence
+        var lines = ["loss,remedy,seed,scans,miou,accuracy," + classes.map { "iou_" + Self.csvField(labels.className(learning: $0)) }.joined(separator: ",")]
+        let sets = [("validation", reports)] + (extra.map { [($0.name, $0.reports)] } ?? [])
+        for (name, table) in sets {
+            for (arm, runs) in zip(arms, table) {
+                for (seed, report) in runs.enumerated() {
+                    let iou = report.confusion.iou()
+                    lines.append(([Self.csvField(LossComparison.name(of: arm.loss)), arm.remedy?.description ?? "", String(seed), Self.csvField(name),
+                                   String(report.meanIoU), String(report.accuracy)] + classes.map { String(iou[$0]) }).joined(separator: ","))
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The recall of every kind of appearance seed by seed on the validation scans: one row per
+    /// arm, seed and kind, with the kind's class, its share of the class's points in the
+    /// catalog, whether that makes it rare, its points and the points predicted as its class.
+    /// The share is the one rarity is judged by (`kindSharesOf`). Nil without kinds.
+    public func kindsCSV() -> String? {
+        guard kinds.count == arms.count, kinds.first?.first != nil else { return nil }
+        var lines = ["loss,remedy,seed,kind,class,share,rare,points,hits,recall"]
+        for (arm, recalls) in zip(arms, kinds) {
+            for (seed, recall) in recalls.enumerated() {
+                for row in recall.rows {
+                    lines.append([Self.csvField(LossComparison.name(of: arm.loss)), arm.remedy?.description ?? "", String(seed),
+                                  Self.csvField(row.kind), Self.csvField(row.className), String(row.share), row.isRare ? "1" : "0",
+                                  String(row.points), String(row.hits), String(row.recall)].joined(separator: ","))
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A CSV field: quoted (inner quotes doubled) when it holds a comma, quote or line break.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// The mean IoU gain (in points) of arm `loss` over arm `baseline` per class, by

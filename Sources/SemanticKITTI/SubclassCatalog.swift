@@ -90,6 +90,42 @@ public struct SubclassCatalog: Sendable, Equatable, Codable {
         file(sequence: subclasses.deletingLastPathComponent().deletingLastPathComponent())
     }
 
+    /// The kinds the catalogs of `frames` name (by id; the first catalog naming an id gives its
+    /// name and class), each with its share of its class's points counted over those frames'
+    /// subclass labels: how common a kind is in the scans a model learns from, whatever each
+    /// sequence's own shares say. A kind named but absent from the frames gets share 0. Nil when
+    /// no frame has subclass labels.
+    public static func pooled(over frames: [DatasetFrame]) throws(FormatError) -> SubclassCatalog? {
+        var kinds: [Kind] = []
+        var catalogs = Set<URL>()
+        var points: [UInt32: Int] = [:]
+        for frame in frames {
+            guard let subclasses = frame.subclasses else { continue }
+            let file = Self.file(ofLabels: subclasses)
+            if catalogs.insert(file).inserted {
+                let named = Set(kinds.map(\.id))
+                kinds += try SubclassCatalog(yaml: file).kinds.filter { !named.contains($0.id) }
+            }
+            for id in try ScanLabels(label: subclasses).raw { points[id, default: 0] += 1 }
+        }
+        guard !catalogs.isEmpty else { return nil }
+        var classPoints: [UInt32: Int] = [:]
+        for kind in kinds { classPoints[kind.rawClass, default: 0] += points[kind.id] ?? 0 }
+        for i in kinds.indices {
+            let total = classPoints[kinds[i].rawClass] ?? 0
+            kinds[i].share = total == 0 ? 0 : Double(points[kinds[i].id] ?? 0) / Double(total)
+        }
+        return SubclassCatalog(kinds: kinds)
+    }
+
+    /// This catalog's kinds with the shares `other` gives them (by id; 0 for a kind `other`
+    /// does not name): for instance a validation sequence's kinds judged rare or common by
+    /// the training scans' shares (`pooled(over:)`).
+    public func sharing(_ other: SubclassCatalog) -> SubclassCatalog {
+        let shares = Dictionary(other.kinds.map { ($0.id, $0.share) }, uniquingKeysWith: { first, _ in first })
+        return SubclassCatalog(kinds: kinds.map { var kind = $0; kind.share = shares[kind.id] ?? 0; return kind })
+    }
+
     /// The catalog of the sequences of `frames` that have subclass labels, when they all have
     /// the same one (the kinds and their shares: `rangeseg synth` writes the shares of each
     /// sequence); nil when no frame has subclass labels or the catalogs differ.

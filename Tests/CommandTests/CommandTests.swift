@@ -152,6 +152,33 @@ import SemanticKITTI
         #expect((json?["as written"] as? [String: Any])?["meanIoU"] is Double)
     }
 
+    /// compare on synthetic streets: the kinds' recall, with a kind rare by its share of the
+    /// training scans (pooled over them), and kinds.csv seed by seed.
+    @Test func compareJudgesKindsByTheTrainingScans() throws {
+        let dir = SampleData.temporaryDirectory("cli-compare-kinds")
+        let data = dir.appendingPathComponent("data")
+        var result = try RangeSegTool.run(["synth", "--out", data.path, "--sequences", "00,01,08", "--scans", "2", "--seed", "5", "--firings", "512"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = dir.appendingPathComponent("runs")
+        result = try RangeSegTool.run(["compare", "--dataset", data.path, "--train-sequences", "00,01", "--valid-sequences", "08",
+                                       "--losses", "ce", "--seeds", "1", "--epochs", "1", "--max-steps-per-epoch", "1", "--width", "512",
+                                       "--batch-size", "1", "--out", out.path, "--label-config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        let table = try String(contentsOf: out.appendingPathComponent("comparison.md"), encoding: .utf8)
+        #expect(table.contains("rare kinds: under 10% of their class's points in the training scans."), "\(table)")
+        let training = try #require(try SubclassCatalog.pooled(over: SemanticKITTIDataset(root: data).labelledFrames(sequences: ["00", "01"])))
+        let validation = try SubclassCatalog(yaml: data.appendingPathComponent("sequences/08/subclasses.yaml"))
+        let rows = try String(contentsOf: out.appendingPathComponent("kinds.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.count == validation.kinds.count)
+        // Each validation kind, with the share the two training streets give it (0 if they lack it).
+        for (row, kind) in zip(rows, validation.kinds) {
+            let share = training.kinds.first { $0.id == kind.id }?.share ?? 0
+            #expect(row[3] == kind.name && Double(row[5]) == share && row[6] == (share < SubclassCatalog.rareShare ? "1" : "0"), "\(row) \(share)")
+        }
+        #expect(training.kinds.map(\.share) != validation.kinds.map(\.share))  // the streets differ, so the check means something
+    }
+
     @Test(.enabled(if: SampleData.shouldRun, Comment(rawValue: SampleData.skipReason)))
     func compareRunsTrainingsAsProcessesAndResumes() throws {
         try SampleData.require()
@@ -168,6 +195,11 @@ import SemanticKITTI
         }
         let table = try String(contentsOf: out.appendingPathComponent("comparison.md"), encoding: .utf8)
         #expect(table.contains("| lovasz+wce | ") && table.contains("semantickitti (sequences 00) IoU in %"))
+        // Seed by seed beside it: a row per arm and set of scans; no kinds in the real sample.
+        let scores = try String(contentsOf: out.appendingPathComponent("scores.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(scores.count == 1 + 2 * 2 && scores[0].hasPrefix("loss,remedy,seed,scans,miou,accuracy,iou_"), "\(scores)")
+        #expect(scores.contains { $0.hasPrefix("lovasz+wce,,0,validation,") } && scores.contains { $0.hasPrefix("ce,,0,semantickitti (sequences 00),") })
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("kinds.csv").path))
         for chart in ["gain.png", "miou-curves.png", "loss-curves.png"] where chart != "gain.png" {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(chart).path), "\(chart)")
         }

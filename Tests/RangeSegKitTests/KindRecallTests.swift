@@ -75,6 +75,27 @@ import TestSupport
         #expect(try SubclassCatalog.common(of: frames) == nil)
     }
 
+    @Test func trainingSharesPoolTheFramesAndJudgeTheValidationKinds() throws {
+        let root = try handMadeSequence("kinds-pooled")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sequences = root.appendingPathComponent("sequences")
+        try FileManager.default.copyItem(at: sequences.appendingPathComponent("00"), to: sequences.appendingPathComponent("01"))
+        // 01: four vans and a child, in a catalog of its own that names a kind 00's does not.
+        try ScanLabels(raw: [2, 2, 2, 2, 5, 0]).write(label: sequences.appendingPathComponent("01/subclasses/000000.label"))
+        try Data("kinds:\n  - {id: 2, name: van, class: 10, share: 1}\n  - {id: 5, name: child, class: 30, share: 1}\n".utf8)
+            .write(to: sequences.appendingPathComponent("01/subclasses.yaml"))
+        let frames = try SemanticKITTIDataset(root: root).labelledFrames(sequences: ["00", "01"])
+        // Over both: 3 sedans and 5 vans of 8 cars; 1 walking and 1 child of 2 people; no sitting.
+        let pooled = try #require(try SubclassCatalog.pooled(over: frames))
+        #expect(pooled.kinds.map(\.name) == ["sedan", "van", "walking", "sitting", "child"])
+        #expect(pooled.kinds.map(\.share) == [0.375, 0.625, 0.5, 0, 0.5])
+        // 00's kinds judged by those shares (its own say van 5%: rare there, common in training).
+        let own = try #require(try SubclassCatalog.common(of: Array(frames.prefix(1))))
+        #expect(own.kinds[1].share == 0.05 && own.sharing(pooled).kinds.map(\.share) == [0.375, 0.625, 0.5, 0])
+        #expect(SubclassCatalog(kinds: [.init(id: 9, name: "unseen", rawClass: 10, share: 0.5)]).sharing(pooled).kinds[0].share == 0)
+        #expect(try SubclassCatalog.pooled(over: frames.map { var f = $0; f.subclasses = nil; return f }) == nil)
+    }
+
     @Test func segmenterCountsKindsAsItsConfusionMatrixDoes() throws {
         let root = try handMadeSequence("kinds-segmenter")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -121,6 +142,44 @@ import TestSupport
         let reversed = try #require(report.kindMarkdown(baseline: arms[1]))
         #expect(reversed.contains("gain over subclassified seed by seed") && reversed.contains("- ce: -30.0, -10.0; mean -20.0 ± 14.1"), "\(reversed)")
         #expect(report.fullMarkdown().contains("Recall of each kind of appearance"))
+        #expect(table.contains("rare kinds: under 10% of their class's points in the validation scans."), "\(table)")
         #expect(ComparisonReport(arms: arms, reports: [[empty], [empty]], labels: labels).kindMarkdown() == nil)
+
+        // The same seed by seed, as kinds.csv holds it: one row per arm, seed and kind.
+        let csv = try #require(report.kindsCSV()).split(separator: "\n").map(String.init)
+        #expect(csv.first == "loss,remedy,seed,kind,class,share,rare,points,hits,recall")
+        #expect(csv.count == 1 + 2 * 2 * 2)
+        #expect(csv.contains("ce,,1,van,car,0.05,1,10,4,0.4"), "\(csv)")
+        #expect(csv.contains("subclassified,,0,sedan,car,0.9,0,10,10,1.0"), "\(csv)")
+        #expect(ComparisonReport(arms: arms, reports: [[empty], [empty]], labels: labels).kindsCSV() == nil)
+    }
+
+    @Test func comparisonScoresSeedBySeed() throws {
+        let labels = try LabelConfig.semanticKITTI
+        let car = 1, road = 9
+        func report(carHits: Int) -> EvaluationReport {
+            var counts = [Int](repeating: 0, count: labels.classCount * labels.classCount)  // [prediction * classes + truth]
+            counts[car * labels.classCount + car] = carHits
+            counts[road * labels.classCount + car] = 10 - carHits  // car points called road
+            counts[road * labels.classCount + road] = 10
+            return EvaluationReport(confusion: ConfusionMatrix(classCount: labels.classCount, ignored: labels.ignoredClasses, counts: counts),
+                                    config: labels, scans: 1)
+        }
+        let arms = [ComparisonArm(loss: LossSpec(.ce), remedy: DataRemedy.none), ComparisonArm(loss: try LossSpec(parsing: "lovasz,wce"), remedy: .paste)]
+        let scores = ComparisonReport(arms: arms, reports: [[report(carHits: 5), report(carHits: 10)], [report(carHits: 0), report(carHits: 8)]],
+                                      labels: labels, extra: (name: "sample (sequences 00, 01)", reports: [[report(carHits: 1), report(carHits: 1)],
+                                                                                                       [report(carHits: 2), report(carHits: 2)]]))
+            .scoresCSV().split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = try #require(scores.first)
+        #expect(Array(header.prefix(6)) == ["loss", "remedy", "seed", "scans", "miou", "accuracy"])
+        #expect(header.count == 6 + 19 && header[6] == "iou_vegetation")  // by prevalence, as the tables
+        #expect(scores.count == 1 + 2 * 2 * 2)
+        let carColumn = try #require(header.firstIndex(of: "iou_car")), roadColumn = try #require(header.firstIndex(of: "iou_road"))
+        let row = try #require(scores.first { $0.prefix(3) == ["lovasz+wce", "paste", "1"] })
+        #expect(row[3] == "validation" && Double(row[carColumn]) == 0.8 && Double(row[roadColumn]) == 10.0 / 12.0, "\(row)")
+        #expect(Double(row[4]) == report(carHits: 8).meanIoU)
+        // The extra evaluation's name holds commas: quoted, so the fields still line up.
+        let extra = try #require(scores.last)
+        #expect(extra.count == header.count + 1 && extra[3] == "\"sample (sequences 00" && extra[4] == " 01)\"")
     }
 }

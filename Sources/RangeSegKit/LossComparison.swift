@@ -499,7 +499,21 @@ public struct ComparisonReport: Sendable {
                 guard !values.isEmpty else { return nil }
                 return (Double(e + 1), values.reduce(0, +) / Double(values.count))
             }
-            return Chart.Series(name: arm.description, points: points, color: Chart.palette[index % Chart.palette.count])
+            return Chart.Series(name: arm.description, points: points, color: curveColor(of: arm, index: index))
         }
+    }
+
+    /// An arm's colour in the curves: with remedies, one palette colour per loss, lighter for
+    /// each later remedy (`ce, none` dark, `ce, paste` light), so that twelve arms stay told
+    /// apart; without, one palette colour per arm.
+    public func curveColor(of arm: ComparisonArm, index: Int) -> (UInt8, UInt8, UInt8) {
+        let remedies = self.remedies
+        guard remedies.count > 1, let l = losses.firstIndex(of: arm.loss), let r = arm.remedy.flatMap({ remedies.firstIndex(of: $0) }) else {
+            return Chart.palette[index % Chart.palette.count]
+        }
+        let base = Chart.palette[l % Chart.palette.count]
+        let toWhite = 0.55 * Double(r) / Double(remedies.count - 1)
+        func lighten(_ c: UInt8) -> UInt8 { UInt8((Double(c) + (255 - Double(c)) * toWhite).rounded()) }
+        return (lighten(base.0), lighten(base.1), lighten(base.2))
     }
 }

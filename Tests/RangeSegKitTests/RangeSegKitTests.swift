@@ -222,6 +222,9 @@ struct RangeSegKitTests {
         #expect(gains.count == 19)
         let figure = try #require(report.gainChart(of: report.arms[1], over: report.arms[0]))
         #expect(figure.title.contains("ce, paste+mix over ce, none"))
+        // In the curves, the remedy arm has its loss's colour, lighter.
+        let (none, remedied) = (report.curveColor(of: report.arms[0], index: 0), report.curveColor(of: report.arms[1], index: 1))
+        #expect(none == Chart.palette[0] && remedied.0 > none.0 && remedied.1 > none.1 && remedied.2 > none.2, "\(none) \(remedied)")
         // Finished arms are only evaluated when run again.
         let restarted = Recorder()
         _ = try comparison.run(out: out) { if case let .runStarted(run) = $0 { restarted.add(run.arm.description) } }

@@ -21,13 +21,14 @@ package enum TrainingSettings: SettingScope {
     package static var what: String { "any key of the training file (data/train.yaml), its blocks' keys included" }
 }
 
-/// What inference reads of a training file: the sensor and the precision (`bench infer`).
+/// What inference reads of a training file: the sensor, the precision and the convolution
+/// algorithm (`bench infer`).
 package enum InferenceSettings: SettingScope {
     package static var settings: [Setting<TrainingConfig>] {
-        ProjectionConfig.settings.map { $0.within("sensor", \.sensor) } + TrainingConfig.settings.filter { $0.key == "precision" }
+        ProjectionConfig.settings.map { $0.within("sensor", \.sensor) } + TrainingConfig.settings.filter { ["precision", "winograd"].contains($0.key) }
     }
     package static var defaults: TrainingConfig { TrainingConfig() }
-    package static var what: String { "the sensor: block's keys and precision" }
+    package static var what: String { "the sensor: block's keys, precision and winograd" }
 }
 
 /// The keys of a training file's `loss:` block (`rangeseg loss`).

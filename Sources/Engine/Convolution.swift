@@ -27,8 +27,9 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
 
 /// Where convolutions run a Winograd algorithm instead of the direct one.
 ///
-/// - `auto` (the default): `backward` where oneDNN has its Winograd kernels (AVX-512), `width`
-///   elsewhere (AVX2). On the Intel Xeon (2026-12-04, one thread, RangeNet-lite fp32 step) `width`
+/// - `auto` (the default): in training, `backward` where oneDNN has its Winograd kernels
+///   (AVX-512), `width` elsewhere (AVX2); in inference `width` on every CPU
+///   (`forInferenceOnThisCPU`). On the Intel Xeon (2026-12-04, one thread, RangeNet-lite fp32 step) `width`
 ///   took 985-1,020 ms against `backward`'s 969-973 (its transforms cost about what its forward
 ///   pass saves there); with `ONEDNN_MAX_CPU_ISA=AVX2` it took 1,493-1,762 ms against the direct
 ///   kernels' 1,861-1,989.
@@ -47,16 +48,32 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
 ///   backward passes only, every network stayed at the direct kernels' error.
 /// - `never`: the direct kernels everywhere.
 ///
-/// Inference's fused convolutions (bias and post-ops), bf16, and CPUs or shapes without the
-/// kernels run direct.
+/// Inference (forward passes without gradients, the fused ones with their bias and post-ops
+/// included) runs `width` or the direct kernels (`forInferenceOnThisCPU`); bf16, and CPUs or
+/// shapes without the kernels, run direct.
 public enum Winograd: String, Sendable, Codable, CaseIterable, CustomStringConvertible, SettingValue {
     case auto, never, width, backward, always
 
     public var description: String { rawValue }
 
-    /// What runs on this CPU: `auto` resolved.
+    /// What training runs on this CPU: `auto` resolved.
     public var onThisCPU: Winograd {
         self == .auto ? (winogradAvailable ? .backward : .width) : self
+    }
+
+    /// What inference (a forward pass without gradients) runs on this CPU: `auto` is `width`
+    /// on every CPU, since inference has no backward passes for oneDNN's kernels and F(4, 3)
+    /// along the width also pays on AVX-512 there (Intel Xeon, 2026-12-04, RangeNet-lite
+    /// batch 1, `rangeseg bench infer --winograd W`, alternating: one thread 113.8-116.3 ms
+    /// best against the direct kernels' 128.7-145.8; two threads 64.3-84.5 against 68.2-91.5).
+    /// `backward` leaves inference direct; the others run as named.
+    public var forInferenceOnThisCPU: Winograd {
+        self == .auto ? .width : self
+    }
+
+    /// `onThisCPU` for a training pass, `forInferenceOnThisCPU` for an inference one.
+    public func onThisCPU(training: Bool) -> Winograd {
+        training ? onThisCPU : forInferenceOnThisCPU
     }
 }
 
@@ -64,10 +81,11 @@ enum ConvolutionAlgorithm {
     /// Where convolutions use Winograd. Task-local, like the precision.
     @TaskLocal static var winograd = Winograd.auto
 
-    /// For primitive cache keys: the setting, where it is not what `auto` runs here.
-    static var cacheKeySuffix: String {
-        let use = winograd.onThisCPU
-        return use == Winograd.auto.onThisCPU ? "" : "|winograd \(use)"
+    /// For primitive cache keys: the setting, where it is not what `auto` runs here for such a
+    /// pass (so `backward` and `auto`, the same in training on AVX-512, differ in inference).
+    static func cacheKeySuffix(training: Bool) -> String {
+        let use = winograd.onThisCPU(training: training)
+        return use == Winograd.auto.onThisCPU(training: training) ? "" : "|winograd \(use)"
     }
 }
 
@@ -157,7 +175,7 @@ final class ConvolutionPrimitives {
         // task's `Winograd` setting says.
         let eligible = training && !s.transposed && postOps == nil
             && k == [3, 3] && stride == [1, 1] && d == [1, 1] && input[1] % 16 == 0 && output[1] % 16 == 0
-        let use = ConvolutionAlgorithm.winograd.onThisCPU
+        let use = ConvolutionAlgorithm.winograd.onThisCPU(training: training)
         var winogradPasses: [Pass] = switch (eligible, use) {
         case (false, _), (_, .never), (_, .auto): []
         case (true, .backward), (true, .width): [.backwardData, .backwardWeights]
@@ -476,7 +494,7 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     // deconvolution adds it in a slow reference loop after its jit kernel.
     let biasApart = settings.transposed && bias != nil
     let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
-        + ConvolutionAlgorithm.cacheKeySuffix
+        + ConvolutionAlgorithm.cacheKeySuffix(training: training)
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
                               forwardBias: !biasApart && bias != nil, settings: settings, training: training,
@@ -603,7 +621,7 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
         : PostOps(leakySlope: leakySlope, channelAffine: channelAffine != nil, addends: addends.count, output: output,
                   outputType: type)
     let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(type)>\(type)|\(postOps?.description ?? "")"
-        + ConvolutionAlgorithm.cacheKeySuffix
+        + ConvolutionAlgorithm.cacheKeySuffix(training: false)
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, forwardBias: !transposed,
                               settings: settings, training: false, type: type, outputType: type, postOps: postOps)

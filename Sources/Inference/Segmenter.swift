@@ -48,9 +48,9 @@ public final class Segmenter: @unchecked Sendable {
 
     /// The network's output `[B, classes, H, W]` for inputs `[B, C, H, W]`, as the network leaves
     /// it: evaluation mode (set by the initialiser), no gradients: the fused inference path, in
-    /// the configuration's precision (float32 logits either way).
+    /// the configuration's precision (float32 logits either way) and convolution algorithm.
     public func output(_ input: Tensor) -> Tensor {
-        withPrecision(config.precision) { withoutGradient { model(input) } }
+        withWinograd(config.winograd) { withPrecision(config.precision) { withoutGradient { model(input) } } }
     }
 
     /// `output` for a prepared sample.

@@ -307,6 +307,17 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         }
     }
 
+    /// `winogradNote` for inference (`bench infer`'s title): F(4, 3) along the width where it
+    /// runs (fp32), else the direct kernels, said only when asked for.
+    public var inferenceWinogradNote: String {
+        let float32 = precision.onThisCPU != .bf16
+        switch winograd.forInferenceOnThisCPU {
+        case .width: return float32 ? ", Winograd F(4,3) along the width" : ""
+        case .auto: return ""
+        case .never, .backward, .always: return winograd == .auto ? "" : ", direct convolutions (winograd: \(winograd))"
+        }
+    }
+
     /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).
     public static var defaults: TrainingConfig {
         get throws(FormatError) { try TrainingConfig(yamlText: BundledData.trainingConfig, file: "data/train.yaml (built in)") }

@@ -83,7 +83,7 @@ struct BenchInfer: ParsableCommand {
         let architecture = segmenter.config.architecture
         let input = Tensor(uniformShape: [batch, architecture.inputChannels, h, w], low: -1, high: 1, generator: &generator)
         let report = Benchmarks.infer(segmenter, input: input, warmup: warmup, steps: steps, profile: profile)
-        report.figures(title: "infer: \(architecture.name), batch \(batch), \(architecture.inputChannels) x \(h) x \(w), \(architecture.classes) classes, \(segmenter.config.precision.choiceOnThisCPU.description)").forEach { print($0) }
+        report.figures(title: "infer: \(architecture.name), batch \(batch), \(architecture.inputChannels) x \(h) x \(w), \(architecture.classes) classes, \(segmenter.config.precision.choiceOnThisCPU.description)\(segmenter.config.inferenceWinogradNote)").forEach { print($0) }
         if let pipeline { try timePipeline(pipeline, segmenter: segmenter, labels: labels, input: input) }
     }
 

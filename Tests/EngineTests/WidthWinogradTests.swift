@@ -109,6 +109,24 @@ import Testing
         #expect(asked.widthWinograd!.all.allSatisfy { $0.implementation.hasPrefix("jit") })
     }
 
+    /// Inference runs F(4, 3) along the width by default on every CPU; `backward` (training's
+    /// backward passes only) leaves it direct, and has primitives of its own in the cache.
+    @Test func isTheInferenceDefaultOnEveryCPU() {
+        func primitives(_ use: Winograd?) -> ConvolutionPrimitives {
+            let make = {
+                ConvolutionPrimitives(input: [1, 32, 8, 40], weights: [32, 32, 3, 3], output: [1, 32, 8, 40], bias: true,
+                                      settings: ConvolutionSettings(stride: 1, padding: 1, dilation: 1, transposed: false),
+                                      training: false, postOps: PostOps(leakySlope: 0.1, addends: 0, output: [1, 32, 8, 40]))
+            }
+            return use.map { withWinograd($0, make) } ?? make()
+        }
+        #expect(primitives(nil).widthWinograd != nil && primitives(.auto).widthWinograd != nil)
+        #expect(primitives(.backward).widthWinograd == nil && primitives(.never).widthWinograd == nil)
+        #expect(Winograd.auto.forInferenceOnThisCPU == .width && Winograd.backward.forInferenceOnThisCPU == .backward)
+        let suffix = { (use: Winograd) in withWinograd(use) { ConvolutionAlgorithm.cacheKeySuffix(training: false) } }
+        #expect(suffix(.auto) == "" && suffix(.width) == "" && suffix(.backward) != "" && suffix(.never) != "")
+    }
+
     /// Inference's fused convolutions (batch norm folded into a bias, a leaky ReLU, a residual and
     /// a skip addend) run the same way, their post-ops applied after the output's transform.
     @Test(arguments: [0, 1, 2])

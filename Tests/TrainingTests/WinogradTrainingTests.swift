@@ -3,6 +3,8 @@ import TestSupport
 @testable import Engine
 import Formats
 import Inference
+import Random
+import SemanticKITTI
 @testable import Training
 
 /// A training file's `winograd` (`auto`, `never`, `width`, `backward`, `always`): the training step's 3 x 3
@@ -52,6 +54,35 @@ import Inference
         // `backward` leaves the forward pass direct: the first step's loss is the direct one's.
         #expect(runs[.backward]![0] == direct[0])
         #expect(runs[.auto]! == runs[Winograd.auto.onThisCPU]!, "auto runs what it resolves to, bit for bit")
+    }
+
+    /// Inference (`Segmenter.output`) runs the configuration's setting: `auto` is F(4, 3) along
+    /// the width on every CPU, `never` and `backward` the direct kernels; the logits agree to
+    /// rounding, and differ bit for bit where the width's transforms ran.
+    @Test func theSegmenterRunsItsConfigurationsSetting() throws {
+        // Stages of 32 and 64 channels: the second's 3 x 3 convolutions (32 -> 64) are wide
+        // enough for the width's Winograd (`WidthWinogradPass.minimumChannels`).
+        var config = TrainingConfig()
+        config.sensor.width = 64
+        config.sensor.height = 8
+        config.architecture.widths = [32, 64]
+        config.architecture.blocks = [1, 1]
+        config.precision = .fp32
+        let labels = try LabelConfig(yaml: SampleData.projectConfig)
+        let model = try TrainingStep(config: config, labels: labels).model
+        model.eval()
+        var g = RandomGenerator(seed: 12)
+        let input = Tensor(uniformShape: [1, 5, 8, 64], low: -1, high: 1, generator: &g)
+        func logits(_ use: Winograd) -> [Float] {
+            var config = config
+            config.winograd = use
+            return Segmenter(model: model, config: config, builder: SampleBuilder(config: config, lookup: labels.lookup())).logits(input)
+        }
+        let direct = logits(.never), auto = logits(.auto), width = logits(.width)
+        #expect(logits(.backward) == direct)
+        #expect(auto == width && auto != direct, "auto runs the width's Winograd in inference")
+        let scale = direct.map(abs).max()!
+        #expect(zip(auto, direct).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
     }
 
     /// bf16 has no Winograd kernels: every setting runs bf16 on the direct kernels.

@@ -67,27 +67,28 @@ def runs_in(directory):
     return found
 
 
+def csv_rows(directory, name):
+    """The rows of RUNS/<name> (written by compare), or [] without it."""
+    path = os.path.join(directory, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as file:
+        return list(csv.DictReader(file))
+
+
 def scores_in(directory):
     """{scans: {(loss, remedy): {seed: row}}} from RUNS/scores.csv, or {} without it."""
-    path = os.path.join(directory, "scores.csv")
-    if not os.path.exists(path):
-        return {}
     table = {}
-    with open(path) as file:
-        for row in csv.DictReader(file):
-            table.setdefault(row["scans"], {}).setdefault((row["loss"], row["remedy"]), {})[int(row["seed"])] = row
+    for row in csv_rows(directory, "scores.csv"):
+        table.setdefault(row["scans"], {}).setdefault((row["loss"], row["remedy"]), {})[int(row["seed"])] = row
     return table
 
 
 def kinds_in(directory):
     """{(loss, remedy): {seed: [kind rows]}} from RUNS/kinds.csv, or {} without it."""
-    path = os.path.join(directory, "kinds.csv")
-    if not os.path.exists(path):
-        return {}
     table = {}
-    with open(path) as file:
-        for row in csv.DictReader(file):
-            table.setdefault((row["loss"], row["remedy"]), {}).setdefault(int(row["seed"]), []).append(row)
+    for row in csv_rows(directory, "kinds.csv"):
+        table.setdefault((row["loss"], row["remedy"]), {}).setdefault(int(row["seed"]), []).append(row)
     return table
 
 

@@ -310,12 +310,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// `winogradNote` for inference (`bench infer`'s title): F(4, 3) along the width where it
     /// runs (fp32), else the direct kernels, said only when asked for.
     public var inferenceWinogradNote: String {
-        let float32 = precision.onThisCPU != .bf16
-        switch winograd.forInferenceOnThisCPU {
-        case .width: return float32 ? ", Winograd F(4,3) along the width" : ""
-        case .auto: return ""
-        case .never, .backward, .always: return winograd == .auto ? "" : ", direct convolutions (winograd: \(winograd))"
-        }
+        // `auto` is `width` in inference, so any other resolution was asked for.
+        guard winograd.forInferenceOnThisCPU == .width else { return ", direct convolutions (winograd: \(winograd))" }
+        return precision.onThisCPU != .bf16 ? ", Winograd F(4,3) along the width" : ""
     }
 
     /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).

@@ -409,8 +409,8 @@ public struct ComparisonReport: Sendable {
             for (arm, runs) in zip(arms, table) {
                 for (seed, report) in runs.enumerated() {
                     let iou = report.confusion.iou()
-                    lines.append(([Self.csvField(LossComparison.name(of: arm.loss)), arm.remedy?.description ?? "", String(seed), Self.csvField(name),
-                                   String(report.meanIoU), String(report.accuracy)] + classes.map { String(iou[$0]) }).joined(separator: ","))
+                    lines.append((Self.csvFields(arm, seed: seed) + [Self.csvField(name), String(report.meanIoU), String(report.accuracy)]
+                                  + classes.map { String(iou[$0]) }).joined(separator: ","))
                 }
             }
         }
@@ -427,13 +427,18 @@ public struct ComparisonReport: Sendable {
         for (arm, recalls) in zip(arms, kinds) {
             for (seed, recall) in recalls.enumerated() {
                 for row in recall.rows {
-                    lines.append([Self.csvField(LossComparison.name(of: arm.loss)), arm.remedy?.description ?? "", String(seed),
-                                  Self.csvField(row.kind), Self.csvField(row.className), String(row.share), row.isRare ? "1" : "0",
-                                  String(row.points), String(row.hits), String(row.recall)].joined(separator: ","))
+                    lines.append((Self.csvFields(arm, seed: seed) + [Self.csvField(row.kind), Self.csvField(row.className), String(row.share),
+                                                                     row.isRare ? "1" : "0", String(row.points), String(row.hits), String(row.recall)])
+                        .joined(separator: ","))
                 }
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The first three fields of a CSV row: the arm's loss and remedy (empty without one), and the seed.
+    static func csvFields(_ arm: ComparisonArm, seed: Int) -> [String] {
+        [csvField(LossComparison.name(of: arm.loss)), arm.remedy?.description ?? "", String(seed)]
     }
 
     /// A CSV field: quoted (inner quotes doubled) when it holds a comma, quote or line break.

@@ -58,7 +58,10 @@
     void rs_wino_output_gradient_row_##suffix(const float *restrict dy, int64_t width, int64_t tiles,             \
                                               int32_t block, float *restrict dm, int64_t component);              \
     void rs_wino_input_gradient_row_##suffix(const float *restrict dv, int64_t tiles, int64_t width,              \
-                                             int32_t block, int64_t component, float *restrict dx);
+                                             int32_t block, int64_t component, float *restrict dx);               \
+    void rs_wino_widen_##suffix(const uint16_t *restrict from, int64_t n, float *restrict to);                   \
+    void rs_wino_narrow_##suffix(const float *restrict from, const uint16_t *restrict addend0,                   \
+                                 const uint16_t *restrict addend1, int64_t n, uint16_t *restrict to);
 
 /// One variant's table of wrappers, as dispatch.c hands them out.
 #define RS_KERNEL_TABLE(variant_id, suffix)                         \
@@ -76,6 +79,8 @@
         .wino_output_row = rs_wino_output_row_##suffix,             \
         .wino_output_gradient_row = rs_wino_output_gradient_row_##suffix, \
         .wino_input_gradient_row = rs_wino_input_gradient_row_##suffix, \
+        .wino_widen = rs_wino_widen_##suffix,                       \
+        .wino_narrow = rs_wino_narrow_##suffix,                     \
     }
 
 RS_DECLARE_KERNEL_VARIANT(baseline)

@@ -1,10 +1,12 @@
 #include "variants.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 // The transforms of a one-dimensional Winograd convolution F(4, 3) along the width, on oneDNN's
-// channel-blocked float32 layout `[N][C / B][H][W][B]` (B = 8 or 16; C a multiple of B).
+// channel-blocked layout `[N][C / B][H][W][B]` (B = 8 or 16; C a multiple of B), float32 or
+// bfloat16 (then through float rows: see the drivers at the end).
 //
 // A 3-tap correlation along the width with padding 1, y[w] = Σ_k g[k] x[w - 1 + k], computes
 // four outputs y[4t .. 4t + 3] of tile t from six inputs d[j] = x[4t - 1 + j] (zero outside the
@@ -116,10 +118,11 @@ RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t w
         const float slope = after->slope;
         for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : slope * y[i];
     }
-    if (after->addend0)
-        for (int64_t i = 0; i < n; i++) y[i] += after->addend0[i];
-    if (after->addend1)
-        for (int64_t i = 0; i < n; i++) y[i] += after->addend1[i];
+    const float *addend0 = after->addend0, *addend1 = after->addend1;
+    if (addend0)
+        for (int64_t i = 0; i < n; i++) y[i] += addend0[i];
+    if (addend1)
+        for (int64_t i = 0; i < n; i++) y[i] += addend1[i];
 }
 
 RS_KERNEL_BODY void output_gradient_tile(const float *restrict g, const int B, float *restrict o, int64_t component) {
@@ -185,6 +188,31 @@ RS_KERNEL_BODY void input_gradient_row(const float *restrict dv, int64_t tiles, 
     }
 }
 
+// bfloat16 rows (the bf16 precision's activations): widened exactly, narrowed to nearest even
+// after the addends (finite values only), as batch_norm.c does.
+RS_KERNEL_BODY float widened(const uint16_t *restrict p, int64_t i) {
+    const uint32_t u = (uint32_t)p[i] << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+RS_KERNEL_BODY void widen(const uint16_t *restrict from, int64_t n, float *restrict to) {
+    for (int64_t i = 0; i < n; i++) to[i] = widened(from, i);
+}
+
+RS_KERNEL_BODY void narrow(const float *restrict from, const uint16_t *restrict addend0,
+                           const uint16_t *restrict addend1, int64_t n, uint16_t *restrict to) {
+    for (int64_t i = 0; i < n; i++) {
+        float f = from[i];
+        if (addend0) f += widened(addend0, i);
+        if (addend1) f += widened(addend1, i);
+        uint32_t u;
+        memcpy(&u, &f, sizeof u);
+        to[i] = (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+    }
+}
+
 #define RS_BLOCKED(call16, call8) \
     if (block == 16) call16;      \
     else call8;
@@ -207,6 +235,13 @@ RS_KERNEL_BODY void input_gradient_row(const float *restrict dv, int64_t tiles, 
                                                     int32_t block, int64_t component, float *restrict dx) {               \
         RS_BLOCKED(input_gradient_row(dv, tiles, width, 16, component, dx),                                                \
                    input_gradient_row(dv, tiles, width, 8, component, dx))                                                 \
+    }                                                                                                                      \
+    target void rs_wino_widen_##suffix(const uint16_t *restrict from, int64_t n, float *restrict to) {                    \
+        widen(from, n, to);                                                                                                \
+    }                                                                                                                      \
+    target void rs_wino_narrow_##suffix(const float *restrict from, const uint16_t *restrict addend0,                     \
+                                        const uint16_t *restrict addend1, int64_t n, uint16_t *restrict to) {             \
+        narrow(from, addend0, addend1, n, to);                                                                             \
     }
 
 RS_WINOGRAD_VARIANT(baseline, )
@@ -221,26 +256,30 @@ enum wino_transform { INPUT, OUTPUT, OUTPUT_GRADIENT, INPUT_GRADIENT };
 struct wino_job {
     const rs_kernel_table *kernels;
     enum wino_transform transform;
-    const float *from;
-    float *to;
+    const void *from;
+    void *to;
     // The output transform's epilogue over the whole tensor (NULL: none).
     const struct rs_winograd_epilogue *after;
     int64_t blocks, height, width, tiles;
     int32_t block;
+    // bfloat16 wide tensors and read tiled ones (see kernels.h).
+    int32_t bf16;
 };
 
-static void run_rows(void *context, int64_t begin, int64_t end) {
-    const struct wino_job *job = context;
+/// The rows of a float32 job.
+static void run_float_rows(const struct wino_job *job, int64_t begin, int64_t end) {
     const rs_kernel_table *k = job->kernels;
     const int64_t B = job->block, plane = job->blocks * job->height; // rows per sample and component
     const int64_t component = plane * job->tiles * B;
+    const float *from = job->from;
+    float *to = job->to;
     for (int64_t row = begin; row < end; row++) {
         const int64_t n = row / plane, within = row % plane;
         const int64_t wide = row * job->width * B;                       // the row in the W-wide tensor
         const int64_t tiled = (n * 6 * plane + within) * job->tiles * B; // component 0's row
         switch (job->transform) {
         case INPUT:
-            k->wino_input_row(job->from + wide, job->width, job->tiles, job->block, job->to + tiled, component);
+            k->wino_input_row(from + wide, job->width, job->tiles, job->block, to + tiled, component);
             break;
         case OUTPUT: {
             // The epilogue as this row sees it: its channel block's bias, its row of each addend.
@@ -248,57 +287,126 @@ static void run_rows(void *context, int64_t begin, int64_t end) {
             if (job->after) {
                 row_after = *job->after;
                 if (row_after.bias) row_after.bias += (within / job->height) * B;
-                if (row_after.addend0) row_after.addend0 += wide;
-                if (row_after.addend1) row_after.addend1 += wide;
+                if (row_after.addend0) row_after.addend0 = (const float *)row_after.addend0 + wide;
+                if (row_after.addend1) row_after.addend1 = (const float *)row_after.addend1 + wide;
             }
-            k->wino_output_row(job->from + tiled, job->tiles, job->width, job->block, component,
-                               job->after ? &row_after : NULL, job->to + wide);
+            k->wino_output_row(from + tiled, job->tiles, job->width, job->block, component,
+                               job->after ? &row_after : NULL, to + wide);
             break;
         }
         case OUTPUT_GRADIENT:
-            k->wino_output_gradient_row(job->from + wide, job->width, job->tiles, job->block, job->to + tiled, component);
+            k->wino_output_gradient_row(from + wide, job->width, job->tiles, job->block, to + tiled, component);
             break;
         case INPUT_GRADIENT:
-            k->wino_input_gradient_row(job->from + tiled, job->tiles, job->width, job->block, component, job->to + wide);
+            k->wino_input_gradient_row(from + tiled, job->tiles, job->width, job->block, component, to + wide);
             break;
         }
     }
 }
 
-static int run_transform(enum wino_transform transform, const float *from, float *to, int64_t samples,
-                         int64_t channels, int64_t height, int64_t width, int32_t block,
+/// The rows of a bf16 job: each through float rows in `scratch` (a wide row, then six tiled
+/// component rows one after the other), widened before and rounded after the float kernels.
+static void run_bf16_rows(const struct wino_job *job, int64_t begin, int64_t end, float *scratch) {
+    const rs_kernel_table *k = job->kernels;
+    const int64_t B = job->block, plane = job->blocks * job->height;
+    const int64_t component = plane * job->tiles * B;
+    const int64_t wide_count = job->width * B, tiled_count = job->tiles * B;
+    float *wide_row = scratch, *tiled_rows = scratch + wide_count; // components tiled_count apart
+    for (int64_t row = begin; row < end; row++) {
+        const int64_t n = row / plane, within = row % plane;
+        const int64_t wide = row * wide_count;
+        const int64_t tiled = (n * 6 * plane + within) * tiled_count;
+        switch (job->transform) {
+        case INPUT:
+        case OUTPUT_GRADIENT: {
+            const uint16_t *from = job->from;
+            uint16_t *to = job->to;
+            k->wino_widen(from + wide, wide_count, wide_row);
+            if (job->transform == INPUT)
+                k->wino_input_row(wide_row, job->width, job->tiles, job->block, tiled_rows, tiled_count);
+            else
+                k->wino_output_gradient_row(wide_row, job->width, job->tiles, job->block, tiled_rows, tiled_count);
+            for (int xi = 0; xi < 6; xi++)
+                k->wino_narrow(tiled_rows + xi * tiled_count, NULL, NULL, tiled_count, to + tiled + xi * component);
+            break;
+        }
+        case OUTPUT: {
+            // Bias and leaky ReLU in float, the addends (bfloat16) as the row is rounded.
+            const float *from = job->from;
+            uint16_t *to = job->to;
+            struct rs_winograd_epilogue row_after = {0};
+            const uint16_t *addend0 = NULL, *addend1 = NULL;
+            if (job->after) {
+                row_after = *job->after;
+                if (row_after.bias) row_after.bias += (within / job->height) * B;
+                if (row_after.addend0) addend0 = (const uint16_t *)row_after.addend0 + wide;
+                if (row_after.addend1) addend1 = (const uint16_t *)row_after.addend1 + wide;
+                row_after.addend0 = row_after.addend1 = NULL;
+            }
+            k->wino_output_row(from + tiled, job->tiles, job->width, job->block, component,
+                               job->after ? &row_after : NULL, wide_row);
+            k->wino_narrow(wide_row, addend0, addend1, wide_count, to + wide);
+            break;
+        }
+        case INPUT_GRADIENT: {
+            const float *from = job->from;
+            uint16_t *to = job->to;
+            k->wino_input_gradient_row(from + tiled, job->tiles, job->width, job->block, component, wide_row);
+            k->wino_narrow(wide_row, NULL, NULL, wide_count, to + wide);
+            break;
+        }
+        }
+    }
+}
+
+static void run_rows(void *context, int64_t begin, int64_t end) {
+    const struct wino_job *job = context;
+    if (!job->bf16) {
+        run_float_rows(job, begin, end);
+        return;
+    }
+    // One wide row and six tiled rows of floats, for this share's rows.
+    const int64_t floats = job->width * job->block + 6 * job->tiles * job->block;
+    float *scratch = malloc((size_t)floats * sizeof(float));
+    if (!scratch) abort();
+    run_bf16_rows(job, begin, end, scratch);
+    free(scratch);
+}
+
+static int run_transform(enum wino_transform transform, const void *from, void *to, int64_t samples,
+                         int64_t channels, int64_t height, int64_t width, int32_t block, int32_t bf16,
                          const struct rs_winograd_epilogue *after) {
     if (samples <= 0 || height <= 0 || width <= 0 || (block != 8 && block != 16) || channels <= 0 ||
         channels % block != 0)
         return 0;
     struct wino_job job = {.kernels = rs_active_kernels(), .transform = transform, .from = from, .to = to,
                            .blocks = channels / block, .height = height, .width = width,
-                           .tiles = (width + 3) / 4, .block = block, .after = after};
+                           .tiles = (width + 3) / 4, .block = block, .bf16 = bf16 != 0, .after = after};
     rs_parallel_for(samples * job.blocks * height, 4, run_rows, &job);
     return 1;
 }
 
-int rs_winograd_input(const float *restrict x, int64_t samples, int64_t channels, int64_t height, int64_t width,
-                      int32_t block, float *restrict v) {
-    return run_transform(INPUT, x, v, samples, channels, height, width, block, NULL);
+int rs_winograd_input(const void *restrict x, int64_t samples, int64_t channels, int64_t height, int64_t width,
+                      int32_t block, int32_t bf16, void *restrict v) {
+    return run_transform(INPUT, x, v, samples, channels, height, width, block, bf16, NULL);
 }
 
 int rs_winograd_output(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
-                       int32_t block, float *restrict y) {
-    return run_transform(OUTPUT, m, y, samples, channels, height, width, block, NULL);
+                       int32_t block, int32_t bf16, void *restrict y) {
+    return run_transform(OUTPUT, m, y, samples, channels, height, width, block, bf16, NULL);
 }
 
-int rs_winograd_output_gradient(const float *restrict dy, int64_t samples, int64_t channels, int64_t height,
-                                int64_t width, int32_t block, float *restrict dm) {
-    return run_transform(OUTPUT_GRADIENT, dy, dm, samples, channels, height, width, block, NULL);
+int rs_winograd_output_gradient(const void *restrict dy, int64_t samples, int64_t channels, int64_t height,
+                                int64_t width, int32_t block, int32_t bf16, void *restrict dm) {
+    return run_transform(OUTPUT_GRADIENT, dy, dm, samples, channels, height, width, block, bf16, NULL);
 }
 
 int rs_winograd_input_gradient(const float *restrict dv, int64_t samples, int64_t channels, int64_t height,
-                               int64_t width, int32_t block, float *restrict dx) {
-    return run_transform(INPUT_GRADIENT, dv, dx, samples, channels, height, width, block, NULL);
+                               int64_t width, int32_t block, int32_t bf16, void *restrict dx) {
+    return run_transform(INPUT_GRADIENT, dv, dx, samples, channels, height, width, block, bf16, NULL);
 }
 
 int rs_winograd_output_fused(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
-                             int32_t block, const struct rs_winograd_epilogue *after, float *restrict y) {
-    return run_transform(OUTPUT, m, y, samples, channels, height, width, block, after);
+                             int32_t block, int32_t bf16, const struct rs_winograd_epilogue *after, void *restrict y) {
+    return run_transform(OUTPUT, m, y, samples, channels, height, width, block, bf16, after);
 }

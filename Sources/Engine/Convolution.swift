@@ -27,13 +27,13 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
 
 /// Where convolutions run a Winograd algorithm instead of the direct one.
 ///
-/// - `auto` (the default): in training, `backward` where oneDNN has its Winograd kernels
-///   (AVX-512), `width` elsewhere (AVX2); in inference `width` on every CPU
-///   (`forInferenceOnThisCPU`). On the Intel Xeon (2026-12-04, one thread, RangeNet-lite fp32 step) `width`
+/// - `auto` (the default): in float32 training, `backward` where oneDNN has its Winograd kernels
+///   (AVX-512), `width` elsewhere (AVX2); in bf16 training and in inference `width` on every
+///   CPU (`onThisCPU(training:type:)`). On the Intel Xeon (2026-12-04, one thread, RangeNet-lite fp32 step) `width`
 ///   took 985-1,020 ms against `backward`'s 969-973 (its transforms cost about what its forward
 ///   pass saves there); with `ONEDNN_MAX_CPU_ISA=AVX2` it took 1,493-1,762 ms against the direct
 ///   kernels' 1,861-1,989.
-/// - `width`: every float32 convolution with a kernel 3 wide at width stride 1
+/// - `width`: every float32 or bf16 convolution with a kernel 3 wide at width stride 1
 ///   and padding 1 (RangeNet's and DarkNet's 3 x 3 stride-1 convolutions), without bias, runs as a
 ///   one-dimensional Winograd F(4, 3) along the width in all three passes, on every CPU: half the
 ///   multiply-adds, in oneDNN's jit kernels for grouped kh x 1 convolutions, between transforms
@@ -49,8 +49,8 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
 /// - `never`: the direct kernels everywhere.
 ///
 /// Inference (forward passes without gradients, the fused ones with their bias and post-ops
-/// included) runs `width` or the direct kernels (`forInferenceOnThisCPU`); bf16, and CPUs or
-/// shapes without the kernels, run direct.
+/// included) runs `width` or the direct kernels (`forInferenceOnThisCPU`). oneDNN's kernels
+/// (`backward`, `always`) run float32 only; bf16, and CPUs or shapes without them, run direct.
 public enum Winograd: String, Sendable, Codable, CaseIterable, CustomStringConvertible, SettingValue {
     case auto, never, width, backward, always
 
@@ -71,9 +71,12 @@ public enum Winograd: String, Sendable, Codable, CaseIterable, CustomStringConve
         self == .auto ? .width : self
     }
 
-    /// `onThisCPU` for a training pass, `forInferenceOnThisCPU` for an inference one.
-    public func onThisCPU(training: Bool) -> Winograd {
-        training ? onThisCPU : forInferenceOnThisCPU
+    /// What a pass runs on this CPU in the element type `type`: `forInferenceOnThisCPU` for an
+    /// inference pass; for a training pass `onThisCPU` in float32, and in bf16 `auto` is `width`
+    /// (oneDNN 2.6 has no bf16 Winograd kernels, so `backward` would run direct).
+    public func onThisCPU(training: Bool, type: ElementType = .f32) -> Winograd {
+        if !training { return forInferenceOnThisCPU }
+        return self == .auto && type == .bf16 ? .width : onThisCPU
     }
 }
 
@@ -83,9 +86,9 @@ enum ConvolutionAlgorithm {
 
     /// For primitive cache keys: the setting, where it is not what `auto` runs here for such a
     /// pass (so `backward` and `auto`, the same in training on AVX-512, differ in inference).
-    static func cacheKeySuffix(training: Bool) -> String {
-        let use = winograd.onThisCPU(training: training)
-        return use == Winograd.auto.onThisCPU(training: training) ? "" : "|winograd \(use)"
+    static func cacheKeySuffix(training: Bool, type: ElementType) -> String {
+        let use = winograd.onThisCPU(training: training, type: type)
+        return use == Winograd.auto.onThisCPU(training: training, type: type) ? "" : "|winograd \(use)"
     }
 }
 
@@ -175,7 +178,7 @@ final class ConvolutionPrimitives {
         // task's `Winograd` setting says.
         let eligible = training && !s.transposed && postOps == nil
             && k == [3, 3] && stride == [1, 1] && d == [1, 1] && input[1] % 16 == 0 && output[1] % 16 == 0
-        let use = ConvolutionAlgorithm.winograd.onThisCPU(training: training)
+        let use = ConvolutionAlgorithm.winograd.onThisCPU(training: training, type: type)
         var winogradPasses: [Pass] = switch (eligible, use) {
         case (false, _), (_, .never), (_, .auto): []
         case (true, .backward), (true, .width): [.backwardData, .backwardWeights]
@@ -278,7 +281,7 @@ final class ConvolutionPrimitives {
                                          padding: (padL, padR), type: type, transposed: s.transposed,
                                          bias: bias || forwardBias, postOps: postOps, training: training) && outputType == type
             ? WidthWinogradPass(input: input, weights: weights, output: output, strides: strides, dilates: dilates,
-                                padL: padL, padR: padR, training: training)
+                                padL: padL, padR: padR, training: training, type: type)
             : nil
     }
 }
@@ -494,7 +497,7 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     // deconvolution adds it in a slow reference loop after its jit kernel.
     let biasApart = settings.transposed && bias != nil
     let key = "conv|\(settings)|\(x.shape)|\(logicalWeights)|\(bias != nil)|\(training)|\(type)>\(outType)"
-        + ConvolutionAlgorithm.cacheKeySuffix(training: training)
+        + ConvolutionAlgorithm.cacheKeySuffix(training: training, type: type)
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logicalWeights, output: output, bias: bias != nil,
                               forwardBias: !biasApart && bias != nil, settings: settings, training: training,
@@ -621,7 +624,7 @@ func fusedConvolutionForInference(_ x: Tensor, layer: AnyObject, weightShape: [I
         : PostOps(leakySlope: leakySlope, channelAffine: channelAffine != nil, addends: addends.count, output: output,
                   outputType: type)
     let key = "conv|\(settings)|\(x.shape)|\(logical)|true|false|\(type)>\(type)|\(postOps?.description ?? "")"
-        + ConvolutionAlgorithm.cacheKeySuffix(training: false)
+        + ConvolutionAlgorithm.cacheKeySuffix(training: false, type: type)
     let primitives = DNNLContext.shared.cached(key) {
         ConvolutionPrimitives(input: x.shape, weights: logical, output: output, bias: true, forwardBias: !transposed,
                               settings: settings, training: false, type: type, outputType: type, postOps: postOps)

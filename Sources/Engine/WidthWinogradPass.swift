@@ -19,19 +19,28 @@ import Foundation
 /// took DarkNet-53's gradients 17 x 1e-3 away from exact, the one-dimensional transforms use only
 /// the points 0, ±1, ±2 and ∞ once: see `NetworkParityTests` for the errors it keeps.
 ///
-/// Float32 only; input and output channels multiples of the channel block. Training's passes
-/// take no bias; inference's forward pass takes a bias, a leaky ReLU and up to two addends after
-/// the output's transform (`fusedConvolutionForInference`'s post-ops, in the same pass).
+/// Float32 or bf16; input and output channels multiples of the channel block. Under bf16 the
+/// grouped convolutions read bf16 (the transformed input, the transformed output gradient) and
+/// write float32 (the products, the transformed input gradient), so each transform rounds once,
+/// at its end, like a direct bf16 convolution's output. Training's passes take no bias;
+/// inference's forward pass takes a bias, a leaky ReLU and up to two addends after the output's
+/// transform (`fusedConvolutionForInference`'s post-ops, in the same pass).
 final class WidthWinogradPass {
     /// The grouped convolutions over the six components.
     let forward: Primitive
     private let backward: (data: Primitive, weights: Primitive)?
-    /// The convolution's input and output, channel-blocked.
+    /// The convolution's input and output, channel-blocked, in its element type.
     let input: MemoryDescriptor
     let output: MemoryDescriptor
-    /// The tiled input `[N, 6 C, H, T]` and output `[N, 6 O, H', T]`, T = ceil(W / 4).
+    /// The tiled input `[N, 6 C, H, T]` (the element type) and output `[N, 6 O, H', T]`
+    /// (float32), T = ceil(W / 4).
     let tiledInput: MemoryDescriptor
     let tiledOutput: MemoryDescriptor
+    /// The tiled output's gradient (the element type) and the input's (float32).
+    private let tiledOutputGradient: MemoryDescriptor
+    private let tiledInputGradient: MemoryDescriptor
+    /// Whether the element type is bf16 (for the transforms).
+    private let bf16: Int32
     /// The convolution's weights `[O, C, kh, 3]` and the grouped ones `[6, O, C, kh, 1]`.
     private let logicalWeights: [Int]
     private let groupedWeights: [Int]
@@ -64,23 +73,26 @@ final class WidthWinogradPass {
                         postOps: PostOps?, training: Bool) -> Bool {
         let block = ChannelBlock.size
         let extras = training ? !bias && postOps == nil : postOps.map { !$0.channelAffine && $0.addends <= 2 } ?? true
-        return !transposed && extras && type == .f32 && weights[3] == 3 && stride[1] == 1
+        return !transposed && extras && (type == .f32 || type == .bf16) && weights[3] == 3 && stride[1] == 1
             && dilation[1] == 1 && padding.left[1] == 1 && padding.right[1] == 1 && input[3] == output[3]
             && input[1] % block == 0 && output[1] % block == 0 && min(input[1], output[1]) >= minimumChannels
     }
 
     /// nil when oneDNN has no jit kernel for one of the grouped passes.
     init?(input: [Int], weights: [Int], output: [Int], strides: [Int64], dilates: [Int64], padL: [Int64],
-          padR: [Int64], training: Bool) {
+          padR: [Int64], training: Bool, type: ElementType = .f32) {
         let g = Self.components
         let tiles = (input[3] + 3) / 4
         let tiledInputShape = [input[0], g * input[1], input[2], tiles]
         let tiledOutputShape = [output[0], g * output[1], output[2], tiles]
         let grouped = [g, weights[0], weights[1], weights[2], 1]
         let what = "winograd F(4,3) \(input)->\(output)"
-        var src = MemoryDescriptor.blocked(tiledInputShape).raw
+        var src = MemoryDescriptor.blocked(tiledInputShape, type: type).raw
         var dst = MemoryDescriptor.blocked(tiledOutputShape).raw
-        var wei = MemoryDescriptor.any(grouped).raw
+        var wei = MemoryDescriptor.any(grouped, type: type).raw
+        var diffSrc = MemoryDescriptor.blocked(tiledInputShape).raw
+        var diffDst = MemoryDescriptor.blocked(tiledOutputShape, type: type).raw
+        var diffWei = MemoryDescriptor.any(grouped).raw
         let s = [strides[0], 1], d = [dilates[0], 0], l = [padL[0], 0], r = [padR[0], 0]
         var f = dnnl_convolution_desc_t()
         let prop = training ? dnnl_forward_training : dnnl_forward_inference
@@ -89,8 +101,8 @@ final class WidthWinogradPass {
         guard let forward = jit(Primitive.ifSupported(&f, what: what)) else { return nil }
         if training {
             var bd = dnnl_convolution_desc_t(), bw = dnnl_convolution_desc_t()
-            dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &wei, &dst, s, d, l, r), what)
-            dnnlCheck(dnnl_dilated_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &src, &wei, nil, &dst, s, d, l, r), what)
+            dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &diffSrc, &wei, &diffDst, s, d, l, r), what)
+            dnnlCheck(dnnl_dilated_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &src, &diffWei, nil, &diffDst, s, d, l, r), what)
             guard let data = jit(Primitive.ifSupported(&bd, hint: forward, what: what)),
                   let weightsPass = jit(Primitive.ifSupported(&bw, hint: forward, what: what)) else { return nil }
             backward = (data, weightsPass)
@@ -98,10 +110,13 @@ final class WidthWinogradPass {
             backward = nil
         }
         self.forward = forward
-        self.input = .blocked(input)
-        self.output = .blocked(output)
-        tiledInput = .blocked(tiledInputShape)
+        self.input = .blocked(input, type: type)
+        self.output = .blocked(output, type: type)
+        tiledInput = .blocked(tiledInputShape, type: type)
         tiledOutput = .blocked(tiledOutputShape)
+        tiledOutputGradient = .blocked(tiledOutputShape, type: type)
+        tiledInputGradient = .blocked(tiledInputShape)
+        bf16 = type == .bf16 ? 1 : 0
         logicalWeights = weights
         groupedWeights = grouped
     }
@@ -109,8 +124,8 @@ final class WidthWinogradPass {
     /// Every primitive (for the cache's accounting and tests).
     var all: [Primitive] { [forward] + (backward.map { [$0.data, $0.weights] } ?? []) }
 
-    /// The grouped weights `G g` in the forward primitive's layout, from the convolution's
-    /// weights (`[O, C, kh, 3]`, any layout).
+    /// The grouped weights `G g` in the forward primitive's layout and element type, from the
+    /// convolution's float32 weights (`[O, C, kh, 3]`, any layout).
     func weights(from weights: Storage) -> Storage {
         let plain = weights.reordered(to: .plain(logicalWeights))
         let u = Storage(.plain(groupedWeights))
@@ -128,21 +143,22 @@ final class WidthWinogradPass {
 
     /// The forward pass: `x` (in `input`) and `weights(from:)`'s result; returns the output (in
     /// `output`) and the tiled input, which the weights' gradient needs. Inference only: then
-    /// `bias` (float32 `[O]`), a leaky ReLU with `leakySlope`, and `addends` (in `output`).
+    /// `bias` (float32 `[O]`), a leaky ReLU with `leakySlope`, and `addends` (in `output`; under
+    /// bf16 added as the output is rounded).
     func run(_ x: Storage, weights u: Storage, bias: Storage? = nil, leakySlope: Float? = nil,
              addends: [Storage] = []) -> (output: Storage, tiled: Storage) {
         precondition(x.descriptor == input && addends.count <= 2 && addends.allSatisfy { $0.descriptor == output })
         let v = Storage(tiledInput), m = Storage(tiledOutput), y = Storage(output)
         let (dims, outDims, block) = (input.dims, output.dims, Int32(ChannelBlock.size))
-        check(rs_winograd_input(x.floats, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]), block, v.floats))
+        check(rs_winograd_input(x.pointer, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]), block, bf16, v.pointer))
         forward.execute([(DNNL_ARG_SRC, v), (DNNL_ARG_WEIGHTS, u), (DNNL_ARG_DST, m)])
         var after = rs_winograd_epilogue(bias: bias.map { UnsafePointer($0.floats) }, leaky: leakySlope == nil ? 0 : 1,
-                                         slope: leakySlope ?? 0, addend0: addends.first.map { UnsafePointer($0.floats) },
-                                         addend1: addends.dropFirst().first.map { UnsafePointer($0.floats) })
+                                         slope: leakySlope ?? 0, addend0: addends.first.map { UnsafeRawPointer($0.pointer) },
+                                         addend1: addends.dropFirst().first.map { UnsafeRawPointer($0.pointer) })
         let plain = bias == nil && leakySlope == nil && addends.isEmpty
         withUnsafePointer(to: &after) { epilogue in
             check(rs_winograd_output_fused(m.floats, Int64(outDims[0]), Int64(outDims[1]), Int64(outDims[2]),
-                                           Int64(outDims[3]), block, plain ? nil : epilogue, y.floats))
+                                           Int64(outDims[3]), block, bf16, plain ? nil : epilogue, y.pointer))
         }
         return (y, v)
     }
@@ -150,22 +166,22 @@ final class WidthWinogradPass {
     /// The output's gradient `dy` (in `output`) as the grouped convolutions' (`A dy`, tiled).
     func tiledGradient(_ dy: Storage) -> Storage {
         precondition(dy.descriptor == output)
-        let dm = Storage(tiledOutput)
+        let dm = Storage(tiledOutputGradient)
         let dims = output.dims
-        check(rs_winograd_output_gradient(dy.floats, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]),
-                                          Int32(ChannelBlock.size), dm.floats))
+        check(rs_winograd_output_gradient(dy.pointer, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]),
+                                          Int32(ChannelBlock.size), bf16, dm.pointer))
         return dm
     }
 
     /// The input's gradient (in `input`) from `tiledGradient`'s result and the forward weights.
     func inputGradient(_ dm: Storage, weights u: Storage) -> Storage {
         guard let backward else { preconditionFailure("Winograd primitives made for inference have no backward pass") }
-        let dv = Storage(tiledInput), dx = Storage(input)
+        let dv = Storage(tiledInputGradient), dx = Storage(input)
         backward.data.execute([(DNNL_ARG_DIFF_DST, dm.reordered(to: backward.data.diffDst)),
                                (DNNL_ARG_WEIGHTS, u.reordered(to: backward.data.weights)), (DNNL_ARG_DIFF_SRC, dv)])
         let dims = input.dims
         check(rs_winograd_input_gradient(dv.floats, Int64(dims[0]), Int64(dims[1]), Int64(dims[2]), Int64(dims[3]),
-                                         Int32(ChannelBlock.size), dx.floats))
+                                         Int32(ChannelBlock.size), bf16, dx.pointer))
         return dx
     }
 

@@ -289,30 +289,28 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     }
 
     /// For start lines and benchmark titles: which Winograd algorithm runs in which passes, or
-    /// that one was asked for where only the direct kernels run; "" for the default where it
-    /// changes nothing (bf16).
+    /// that one was asked for where only the direct kernels run.
     public var winogradNote: String {
-        let float32 = precision.onThisCPU != .bf16
-        let runs = winogradAvailable && float32
-        switch (winograd.onThisCPU, runs) {
+        let type = precision.onThisCPU.elementType
+        let runs = winogradAvailable && type == .f32
+        switch (winograd.onThisCPU(training: true, type: type), runs) {
         case (.never, _): return ", direct convolutions (winograd: never)"
+        case (.width, _): return ", Winograd F(4,3) along the width"
         case (.auto, _): return ""
-        case (.width, _): return float32 ? ", Winograd F(4,3) along the width" : ""
         case (.backward, true): return ", oneDNN's Winograd in backward passes"
         case (.always, true): return ", oneDNN's Winograd in forward and backward passes"
         case (.backward, false), (.always, false):
-            if winograd == .auto { return "" }
             return ", winograd: \(winograd) asked, direct kernels run ("
                 + (winogradAvailable ? "no Winograd kernels in bf16" : "oneDNN has no Winograd kernels without AVX-512") + ")"
         }
     }
 
     /// `winogradNote` for inference (`bench infer`'s title): F(4, 3) along the width where it
-    /// runs (fp32), else the direct kernels, said only when asked for.
+    /// runs, else the direct kernels, said only when asked for.
     public var inferenceWinogradNote: String {
         // `auto` is `width` in inference, so any other resolution was asked for.
         guard winograd.forInferenceOnThisCPU == .width else { return ", direct convolutions (winograd: \(winograd))" }
-        return precision.onThisCPU != .bf16 ? ", Winograd F(4,3) along the width" : ""
+        return ", Winograd F(4,3) along the width"
     }
 
     /// The defaults: `data/train.yaml` as compiled into the binary (equal to `TrainingConfig()`).

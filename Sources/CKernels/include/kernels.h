@@ -119,36 +119,43 @@ int rs_batch_norm_leaky_relu_backward(const void *restrict x, const void *restri
 
 /// The transforms around a 3-tap, padding-1, stride-1 convolution along the width run as six
 /// grouped convolutions on tiles of four outputs (see winograd.c for the matrices). Wide tensors
-/// are float32 `[samples][channels / block][height][width][block]` (block 8 or 16, `channels` a
-/// multiple of it); tiled ones `[samples][6 channels / block][height][ceil(width / 4)][block]`,
-/// component ξ of channel c being channel ξ channels + c. Rows are shared among threads
-/// (`rs_parallel_for`). Each returns 0 (and writes nothing) for an unsupported block or size.
+/// are `[samples][channels / block][height][width][block]` (block 8 or 16, `channels` a multiple
+/// of it); tiled ones `[samples][6 channels / block][height][ceil(width / 4)][block]`, component
+/// ξ of channel c being channel ξ channels + c. Rows are shared among threads (`rs_parallel_for`).
+/// Each returns 0 (and writes nothing) for an unsupported block or size.
+///
+/// Elements are float32, or where `bf16` is non-zero the bf16 precision's: the wide tensors and
+/// the tiled ones the grouped convolutions read (`v`, `dm`) bfloat16, the tiled ones they write
+/// (`m`, `dv`) float32, so that each transform rounds once, at its end. Arithmetic is float.
 ///
 /// The input's transform V = Bᵀ d (`x` wide, `v` tiled; positions outside the row read as 0).
-int rs_winograd_input(const float *restrict x, int64_t samples, int64_t channels, int64_t height, int64_t width,
-                      int32_t block, float *restrict v);
-/// The output's transform y = Aᵀ M (`m` tiled, `y` wide; a last tile's outputs past `width` dropped).
+int rs_winograd_input(const void *restrict x, int64_t samples, int64_t channels, int64_t height, int64_t width,
+                      int32_t block, int32_t bf16, void *restrict v);
+/// The output's transform y = Aᵀ M (`m` tiled, float32; `y` wide; a last tile's outputs past
+/// `width` dropped).
 int rs_winograd_output(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
-                       int32_t block, float *restrict y);
+                       int32_t block, int32_t bf16, void *restrict y);
 /// What inference's fused convolutions do after the output's transform, in oneDNN's post-op
-/// order: add `bias` (per channel; NULL: none), apply a leaky ReLU with `slope` where `leaky`
-/// is non-zero, then add `addend0` and `addend1` (wide tensors of the output's layout; NULL: none).
+/// order: add `bias` (per channel, float32; NULL: none), apply a leaky ReLU with `slope` where
+/// `leaky` is non-zero, then add `addend0` and `addend1` (wide tensors of the output's layout
+/// and element type; NULL: none).
 struct rs_winograd_epilogue {
     const float *bias;
     int32_t leaky;
     float slope;
-    const float *addend0;
-    const float *addend1;
+    const void *addend0;
+    const void *addend1;
 };
 /// `rs_winograd_output` followed by `after` (NULL: nothing), in the same pass.
 int rs_winograd_output_fused(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
-                             int32_t block, const struct rs_winograd_epilogue *after, float *restrict y);
+                             int32_t block, int32_t bf16, const struct rs_winograd_epilogue *after, void *restrict y);
 /// The transpose of the output's transform, dM = A dy (`dy` wide, `dm` tiled).
-int rs_winograd_output_gradient(const float *restrict dy, int64_t samples, int64_t channels, int64_t height,
-                                int64_t width, int32_t block, float *restrict dm);
-/// The transpose of the input's transform, dx = B dV (`dv` tiled, `dx` wide; every pixel written).
+int rs_winograd_output_gradient(const void *restrict dy, int64_t samples, int64_t channels, int64_t height,
+                                int64_t width, int32_t block, int32_t bf16, void *restrict dm);
+/// The transpose of the input's transform, dx = B dV (`dv` tiled, float32; `dx` wide; every
+/// pixel written).
 int rs_winograd_input_gradient(const float *restrict dv, int64_t samples, int64_t channels, int64_t height,
-                               int64_t width, int32_t block, float *restrict dx);
+                               int64_t width, int32_t block, int32_t bf16, void *restrict dx);
 
 // MARK: Sharing work among threads (parallel.c)
 
@@ -235,6 +242,11 @@ typedef struct rs_kernel_table {
                                      float *restrict dm, int64_t component);
     void (*wino_input_gradient_row)(const float *restrict dv, int64_t tiles, int64_t width, int32_t block,
                                     int64_t component, float *restrict dx);
+    // bfloat16 rows for the bf16 precision's transforms: `n` elements widened to float, and
+    // float rounded to bfloat16 (nearest even) after adding `addend0` and `addend1` (NULL: none).
+    void (*wino_widen)(const uint16_t *restrict from, int64_t n, float *restrict to);
+    void (*wino_narrow)(const float *restrict from, const uint16_t *restrict addend0, const uint16_t *restrict addend1,
+                        int64_t n, uint16_t *restrict to);
 } rs_kernel_table;
 
 /// The variant the kernels run in this process: AVX2 when the processor and operating system

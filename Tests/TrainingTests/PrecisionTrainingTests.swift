@@ -24,11 +24,11 @@ import Inference
 
     /// A tiny network on a fixed random task with a learnable pattern (the label is the sign of
     /// the first input channel), trained a few steps at a time.
-    func tinyStep(_ precision: Precision, winograd: Winograd = .backward) throws -> (TrainingStep, TrainingBatch) {
+    func tinyStep(_ precision: Precision, winograd: Winograd = .backward, widths: [Int] = [16, 32]) throws -> (TrainingStep, TrainingBatch) {
         var config = TrainingConfig()
         config.sensor.width = 64
         config.sensor.height = 8
-        config.architecture.widths = [16, 32]
+        config.architecture.widths = widths
         config.architecture.blocks = [1, 1]
         config.loss.terms = try LossSpec(parsing: "ce")
         config.optimizer.learningRate = 0.05

@@ -27,12 +27,15 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
 
 /// Where convolutions run a Winograd algorithm instead of the direct one.
 ///
-/// - `auto` (the default): in float32 training, `backward` where oneDNN has its Winograd kernels
+/// - `auto` (the default): in float32 training, `mixed` where oneDNN has its Winograd kernels
 ///   (AVX-512), `width` elsewhere (AVX2); in bf16 training and in inference `width` on every
-///   CPU (`onThisCPU(training:type:)`). On the Intel Xeon (2026-12-04, one thread, RangeNet-lite fp32 step) `width`
-///   took 985-1,020 ms against `backward`'s 969-973 (its transforms cost about what its forward
-///   pass saves there); with `ONEDNN_MAX_CPU_ISA=AVX2` it took 1,493-1,762 ms against the direct
-///   kernels' 1,861-1,989.
+///   CPU (`onThisCPU(training:type:)`). On the Intel Xeon (2026-12-04, one thread, RangeNet-lite
+///   fp32 step) `width` took 985-1,020 ms against `backward`'s 969-973 (its transforms in the
+///   backward passes cost about what they save there), and `mixed`'s forward pass 366-393 ms
+///   against `backward`'s 418-448 in four alternating pairs; with `ONEDNN_MAX_CPU_ISA=AVX2`
+///   `width` took 1,493-1,762 ms against the direct kernels' 1,861-1,989.
+/// - `mixed`: `width` in the forward pass and oneDNN's Winograd in both backward passes, where
+///   oneDNN has its kernels for them (AVX-512, float32); elsewhere `width`.
 /// - `width`: every float32 or bf16 convolution with a kernel 3 wide at width stride 1
 ///   and padding 1 (RangeNet's and DarkNet's 3 x 3 stride-1 convolutions), without bias, runs as a
 ///   one-dimensional Winograd F(4, 3) along the width in all three passes, on every CPU: half the
@@ -52,13 +55,13 @@ struct ConvolutionSettings: Hashable, CustomStringConvertible {
 /// included) runs `width` or the direct kernels (`forInferenceOnThisCPU`). oneDNN's kernels
 /// (`backward`, `always`) run float32 only; bf16, and CPUs or shapes without them, run direct.
 public enum Winograd: String, Sendable, Codable, CaseIterable, CustomStringConvertible, SettingValue {
-    case auto, never, width, backward, always
+    case auto, never, width, mixed, backward, always
 
     public var description: String { rawValue }
 
     /// What training runs on this CPU: `auto` resolved.
     public var onThisCPU: Winograd {
-        self == .auto ? (winogradAvailable ? .backward : .width) : self
+        self == .auto ? (winogradAvailable ? .mixed : .width) : self
     }
 
     /// What inference (a forward pass without gradients) runs on this CPU: `auto` is `width`
@@ -68,7 +71,7 @@ public enum Winograd: String, Sendable, Codable, CaseIterable, CustomStringConve
     /// best against the direct kernels' 128.7-145.8; two threads 64.3-84.5 against 68.2-91.5).
     /// `backward` leaves inference direct; the others run as named.
     public var forInferenceOnThisCPU: Winograd {
-        self == .auto ? .width : self
+        self == .auto || self == .mixed ? .width : self
     }
 
     /// What a pass runs on this CPU in the element type `type`: `forInferenceOnThisCPU` for an
@@ -129,6 +132,8 @@ final class ConvolutionPrimitives {
     /// and padding 1, without bias): all passes as a Winograd F(4, 3) along the width (see
     /// `WidthWinogradPass`).
     let widthWinograd: WidthWinogradPass?
+    /// Whether `widthWinograd` runs the forward pass only, the backward passes being `backward`'s.
+    let widthWinogradForwardOnly: Bool
 
     enum Pass { case forward, backwardData, backwardWeights }
 
@@ -181,7 +186,7 @@ final class ConvolutionPrimitives {
         let use = ConvolutionAlgorithm.winograd.onThisCPU(training: training, type: type)
         var winogradPasses: [Pass] = switch (eligible, use) {
         case (false, _), (_, .never), (_, .auto): []
-        case (true, .backward), (true, .width): [.backwardData, .backwardWeights]
+        case (true, .backward), (true, .width), (true, .mixed): [.backwardData, .backwardWeights]
         case (true, .always): [.forward, .backwardData, .backwardWeights]
         }
         let what = "\(s) \(input)->\(output)"
@@ -276,13 +281,17 @@ final class ConvolutionPrimitives {
             ? WidthPolyphasePass(input: output, output: input, weights: [weights[1], weights[0], weights[2], weights[3]],
                                  heightPadding: height, widthPadding: s.padding.width, type: type, outputType: type)
             : nil
-        widthWinograd = use == .width
+        // `mixed`: the width's F(4, 3) in the forward pass only, where oneDNN's Winograd kernels
+        // took both backward passes (else all three, as `width`).
+        let forwardOnly = use == .mixed && training && !winogradPasses.isEmpty
+        widthWinograd = (use == .width || use == .mixed)
             && WidthWinogradPass.applies(input: input, weights: weights, output: output, stride: stride, dilation: d,
                                          padding: (padL, padR), type: type, transposed: s.transposed,
                                          bias: bias || forwardBias, postOps: postOps, training: training) && outputType == type
             ? WidthWinogradPass(input: input, weights: weights, output: output, strides: strides, dilates: dilates,
-                                padL: padL, padR: padR, training: training, type: type)
+                                padL: padL, padR: padR, training: training && !forwardOnly, type: type)
             : nil
+        widthWinogradForwardOnly = forwardOnly && widthWinograd != nil
     }
 }
 
@@ -514,6 +523,7 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
     if let winograd {
         xs = x.storage(in: winograd.input)
         (out, tiledInput) = winograd.run(xs, weights: ws, bias: biasApart ? nil : bias?.plainStorage)
+        if primitives.widthWinogradForwardOnly { tiledInput = nil }
     } else if let padded = primitives.paddedForward {
         xs = x.storage(in: padded.input)
         out = Storage(padded.output)
@@ -560,7 +570,9 @@ private func convolution(_ x: Tensor, weight: Tensor, weightDescriptor: MemoryDe
             let p = primitives.backwardData
             let dx = Storage(p.diffSrc)
             gradOut = gradOut.reordered(to: p.diffDst)
-            p.execute([(DNNL_ARG_DIFF_DST, gradOut), (DNNL_ARG_WEIGHTS, ws.reordered(to: p.weights)),
+            // (`ws` are the width Winograd's transformed weights where its forward pass ran.)
+            let weights = winograd == nil ? ws : userWeights
+            p.execute([(DNNL_ARG_DIFF_DST, gradOut), (DNNL_ARG_WEIGHTS, weights.reordered(to: p.weights)),
                        (DNNL_ARG_DIFF_SRC, dx)])
             grads[0] = Tensor(shape: inputShape, storage: dx)
         }

@@ -225,7 +225,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// `auto`, `fp32` or `bf16` mixed precision (see `Precision`; checkpoints are float32 either way).
     public var precision = Precision.auto
     /// Which Winograd algorithm the 3 x 3 stride-1 convolutions run (see `Winograd`): by default
-    /// oneDNN's in the backward passes on AVX-512, F(4, 3) along the width on AVX2.
+    /// F(4, 3) along the width, with oneDNN's in fp32 training's backward passes on AVX-512.
     public var winograd = Winograd.auto
 
     public init() {}
@@ -252,7 +252,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         Setting("precision", \.precision,
                 "Arithmetic of the network: fp32, bf16 mixed precision (convolutions in bfloat16; statistics, losses and weights in float32), or auto (bf16 where this CPU runs it faster, probed once)"),
         Setting("winograd", \.winograd,
-                "Passes of training's 3x3 stride-1 convolutions on oneDNN's Winograd kernels (float32 on AVX-512; elsewhere direct): backward (as exact as direct, a faster step), always (the forward pass too: faster still, gradients further from exact) or never"),
+                "Winograd algorithm of the 3x3 stride-1 convolutions: auto (mixed in fp32 training on AVX-512, else width), width (RangeSeg's F(4,3) along the width, every pass, any CPU, fp32 or bf16), mixed (width forward, oneDNN's backward), backward or always (oneDNN's F(4x4,3x3) in training's backward passes or all three; fp32 on AVX-512 only), never (direct)"),
     ]
 
     /// Every key that has a command-line flag, the blocks' keys included, for `train`,
@@ -295,7 +295,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         let runs = winogradAvailable && type == .f32
         switch (winograd.onThisCPU(training: true, type: type), runs) {
         case (.never, _): return ", direct convolutions (winograd: never)"
-        case (.width, _): return ", Winograd F(4,3) along the width"
+        case (.width, _), (.mixed, false): return ", Winograd F(4,3) along the width"
+        case (.mixed, true): return ", Winograd F(4,3) along the width forward, oneDNN's in backward passes"
         case (.auto, _): return ""
         case (.backward, true): return ", oneDNN's Winograd in backward passes"
         case (.always, true): return ", oneDNN's Winograd in forward and backward passes"

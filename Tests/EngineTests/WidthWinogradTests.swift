@@ -61,7 +61,7 @@ import Testing
 
     /// What it does not take runs otherwise: a stride or dilation along the width, padding other
     /// than 1, channels not in whole blocks or fewer than the minimum, a bias, `never`, and
-    /// oneDNN's own Winograd settings; bf16 it takes.
+    /// oneDNN's own Winograd settings; bf16, `auto` and `mixed` it takes.
     @Test func directElsewhere() {
         let c = 32 + ChannelBlock.size / 2
         func runs(_ use: Winograd = .width, input: [Int] = [1, 32, 8, 40], weights: [Int] = [64, 32, 3, 3],
@@ -88,21 +88,22 @@ import Testing
         #expect(!runs(weights: [64, 32, 3, 5], padding: Size2D(1, 2)))
         #expect(!runs(bias: true))
         for use in [Winograd.never, .backward, .always] { #expect(!runs(use)) }
-        #expect(runs(.auto) == !winogradAvailable)
+        #expect(runs(.auto) && runs(.mixed))
         if BF16Support.thisCPU != .unavailable { // (oneDNN has bf16 convolutions on AVX-512 only)
             #expect(runs(type: .bf16) && runs(.auto, type: .bf16), "bf16 too, and by default in training")
             for use in [Winograd.never, .backward, .always] { #expect(!runs(use, type: .bf16)) }
         }
     }
 
-    /// The default, outside any `withWinograd`, where oneDNN has no Winograd kernels (AVX2); and
+    /// The default in training, outside any `withWinograd`: in all three passes where oneDNN has
+    /// no Winograd kernels (AVX2), in the forward pass where it has them (AVX-512, `mixed`); and
     /// `width` asked for on any CPU.
-    @Test func isTheDefaultOnAVX2() {
+    @Test func isTheTrainingDefault() {
         let primitives = ConvolutionPrimitives(input: [1, 32, 8, 40], weights: [32, 32, 3, 3], output: [1, 32, 8, 40],
                                                bias: false, settings: ConvolutionSettings(stride: 1, padding: 1, dilation: 1,
                                                                                           transposed: false),
                                                training: true)
-        #expect((primitives.widthWinograd != nil) == !winogradAvailable)
+        #expect(primitives.widthWinograd != nil && primitives.widthWinogradForwardOnly == winogradAvailable)
         let asked = withWinograd(.width) {
             ConvolutionPrimitives(input: [1, 32, 8, 40], weights: [32, 32, 3, 3], output: [1, 32, 8, 40], bias: false,
                                   settings: ConvolutionSettings(stride: 1, padding: 1, dilation: 1, transposed: false),
@@ -110,6 +111,37 @@ import Testing
         }
         #expect(asked.widthWinograd != nil)
         #expect(asked.widthWinograd!.all.allSatisfy { $0.implementation.hasPrefix("jit") })
+    }
+
+    /// `mixed`: the width's F(4, 3) in the forward pass and oneDNN's Winograd kernels in both
+    /// backward passes where it has them (AVX-512), its output the width's bit for bit and its
+    /// gradients oneDNN's `backward`'s; elsewhere it is `width`, bit for bit.
+    @Test func mixedRunsTheWidthForwardAndOneDNNsBackward() {
+        let input = [2, 32, 6, 41], weights = [64, 32, 3, 3]
+        let (mixed, ran) = pass(.mixed, input: input, weights: weights)
+        let (width, _) = pass(.width, input: input, weights: weights)
+        let (backward, _) = pass(.backward, input: input, weights: weights)
+        let (direct, _) = pass(.never, input: input, weights: weights)
+        #expect(ran)
+        let primitives = withWinograd(.mixed) {
+            ConvolutionPrimitives(input: input, weights: weights, output: [2, 64, 6, 41], bias: false,
+                                  settings: ConvolutionSettings(stride: 1, padding: 1, dilation: 1, transposed: false),
+                                  training: true)
+        }
+        #expect(mixed[0] == width[0], "the forward pass is the width's")
+        if winogradAvailable {
+            #expect(primitives.widthWinogradForwardOnly)
+            #expect(primitives.backwardData.implementation.contains("wino") && primitives.backwardWeights.implementation.contains("wino"))
+            // The backward passes are oneDNN's, on the output gradient alone (the same seed).
+            #expect(mixed[1] == backward[1] && mixed[2] == backward[2], "the gradients are backward's")
+        } else {
+            #expect(!primitives.widthWinogradForwardOnly)
+            #expect(mixed == width, "without oneDNN's kernels it is width, bit for bit")
+        }
+        for k in 0 ..< 3 {
+            let scale = direct[k].map(abs).max()!
+            #expect(maxDifference(mixed[k], direct[k]) <= 1e-5 * scale)
+        }
     }
 
     /// Inference runs F(4, 3) along the width by default on every CPU; `backward` (training's

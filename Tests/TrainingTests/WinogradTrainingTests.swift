@@ -7,14 +7,14 @@ import Random
 import SemanticKITTI
 @testable import Training
 
-/// A training file's `winograd` (`auto`, `never`, `width`, `backward`, `always`): the training step's 3 x 3
+/// A training file's `winograd` (`auto`, `never`, `width`, `mixed`, `backward`, `always`): the training step's 3 x 3
 /// stride-1 convolutions run oneDNN's Winograd kernels in those passes where this CPU has them,
 /// and learn as the direct ones do.
 @Suite(.serialized) struct WinogradTrainingTests {
     @Test func autoByDefaultAndReadFromTheFile() throws {
         #expect(TrainingConfig().winograd == .auto)
         #expect(try TrainingConfig.defaults.winograd == .auto)
-        #expect(Winograd.auto.onThisCPU == (winogradAvailable ? .backward : .width))
+        #expect(Winograd.auto.onThisCPU == (winogradAvailable ? .mixed : .width))
         let config = try TrainingConfig(yamlText: "winograd: always\n", file: "t.yaml")
         #expect(config.winograd == .always)
         #expect(try TrainingConfig(yamlText: config.yamlText(), file: "written.yaml") == config)

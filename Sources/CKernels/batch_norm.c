@@ -27,18 +27,7 @@
 enum { SUM_RUN = 256 };
 
 // Activations are float32, or bfloat16 (the bf16 precision's, which oneDNN's bf16 convolutions
-// read and write): read as float, written rounded to nearest even (finite values only).
-static inline float load_bf16(const uint16_t *p, int64_t i) {
-    const uint32_t u = (uint32_t)p[i] << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-static inline uint16_t round_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
+// read and write): read as float, written rounded to nearest even (`load_bf16`, `round_bf16`).
 #define LOAD(p, i) (E ? load_bf16((const uint16_t *)(p), (i)) : ((const float *)(p))[(i)])
 #define STORE(p, i, v)                                          \
     do {                                                        \

@@ -14,6 +14,8 @@
 
 #include "kernels.h"
 
+#include <string.h>
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define RS_HAVE_AVX2_VARIANT 1
 #define RS_TARGET_AVX2 __attribute__((target("avx2")))
@@ -24,6 +26,21 @@
 /// A kernel body, inlined into each variant's wrapper so that it is vectorised for that
 /// wrapper's instruction set.
 #define RS_KERNEL_BODY static inline __attribute__((always_inline))
+
+/// Element `i` of a bfloat16 array (the bf16 precision's activations) as float, exactly.
+RS_KERNEL_BODY float load_bf16(const uint16_t *p, int64_t i) {
+    const uint32_t u = (uint32_t)p[i] << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/// `f` rounded to bfloat16, to nearest even (finite values only).
+RS_KERNEL_BODY uint16_t round_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
 
 /// Declares one variant's wrappers, `rs_<kernel>_<suffix>`, one for each kernel of
 /// `rs_kernel_table` (with its signature).

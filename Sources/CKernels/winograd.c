@@ -189,27 +189,18 @@ RS_KERNEL_BODY void input_gradient_row(const float *restrict dv, int64_t tiles, 
 }
 
 // bfloat16 rows (the bf16 precision's activations): widened exactly, narrowed to nearest even
-// after the addends (finite values only), as batch_norm.c does.
-RS_KERNEL_BODY float widened(const uint16_t *restrict p, int64_t i) {
-    const uint32_t u = (uint32_t)p[i] << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
+// after the addends (variants.h's `load_bf16` and `round_bf16`, as batch_norm.c uses them).
 RS_KERNEL_BODY void widen(const uint16_t *restrict from, int64_t n, float *restrict to) {
-    for (int64_t i = 0; i < n; i++) to[i] = widened(from, i);
+    for (int64_t i = 0; i < n; i++) to[i] = load_bf16(from, i);
 }
 
 RS_KERNEL_BODY void narrow(const float *restrict from, const uint16_t *restrict addend0,
                            const uint16_t *restrict addend1, int64_t n, uint16_t *restrict to) {
     for (int64_t i = 0; i < n; i++) {
         float f = from[i];
-        if (addend0) f += widened(addend0, i);
-        if (addend1) f += widened(addend1, i);
-        uint32_t u;
-        memcpy(&u, &f, sizeof u);
-        to[i] = (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+        if (addend0) f += load_bf16(addend0, i);
+        if (addend1) f += load_bf16(addend1, i);
+        to[i] = round_bf16(f);
     }
 }
 

@@ -132,8 +132,9 @@ final class ConvolutionPrimitives {
     /// and padding 1, without bias): all passes as a Winograd F(4, 3) along the width (see
     /// `WidthWinogradPass`).
     let widthWinograd: WidthWinogradPass?
-    /// Whether `widthWinograd` runs the forward pass only, the backward passes being `backward`'s.
-    let widthWinogradForwardOnly: Bool
+    /// Whether `widthWinograd` runs training's forward pass only, the backward passes being
+    /// oneDNN's Winograd (`mixed`).
+    var widthWinogradForwardOnly: Bool { training && widthWinograd.map { !$0.hasBackwardPasses } ?? false }
 
     enum Pass { case forward, backwardData, backwardWeights }
 
@@ -291,7 +292,6 @@ final class ConvolutionPrimitives {
             ? WidthWinogradPass(input: input, weights: weights, output: output, strides: strides, dilates: dilates,
                                 padL: padL, padR: padR, training: training && !forwardOnly, type: type)
             : nil
-        widthWinogradForwardOnly = forwardOnly && widthWinograd != nil
     }
 }
 

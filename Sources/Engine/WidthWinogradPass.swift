@@ -124,6 +124,9 @@ final class WidthWinogradPass {
     /// Every primitive (for the cache's accounting and tests).
     var all: [Primitive] { [forward] + (backward.map { [$0.data, $0.weights] } ?? []) }
 
+    /// Whether it was made for training's backward passes too.
+    var hasBackwardPasses: Bool { backward != nil }
+
     /// The grouped weights `G g` in the forward primitive's layout and element type, from the
     /// convolution's float32 weights (`[O, C, kh, 3]`, any layout).
     func weights(from weights: Storage) -> Storage {

@@ -54,11 +54,23 @@ import Testing
         ([2, 24, 4, 50], 1000), // a large mean: the one-pass statistics must not cancel
     ]
 
+    /// The unfused pair as the reference, on the input without `offset`: batch norm does not
+    /// depend on a shift of its input (only the running mean moves, by momentum x offset), and
+    /// oneDNN's AVX2 batch norm computes one-pass statistics that cancel at a large mean (with
+    /// `ONEDNN_MAX_CPU_ISA=AVX2`, 2026-12-04: output 2.2e-4 and input gradient 0.22 of the largest
+    /// away from the fused one's at a mean of 1,000, where the tests asked 1e-4 and 1e-3), while the
+    /// fused kernel must not.
+    func reference(_ shape: [Int], offset: Float, seed: UInt64, residual: Bool = false) -> Outcome {
+        var outcome = run(shape, offset: 0, seed: seed, fused: false, residual: residual)
+        outcome.runningMean = outcome.runningMean.map { $0 + 0.1 * offset }
+        return outcome
+    }
+
     @Test(arguments: cases.indices)
     func fusedMatchesBatchNormThenLeakyReLU(index: Int) {
         let (shape, offset) = Self.cases[index]
         let fused = run(shape, offset: offset, seed: 5, fused: true)
-        let separate = run(shape, offset: offset, seed: 5, fused: false)
+        let separate = reference(shape, offset: offset, seed: 5)
         #expect(relativeError(fused.y, separate.y) < 1e-4, "output")
         #expect(relativeError(fused.runningMean, separate.runningMean) < 1e-5, "running mean")
         #expect(relativeError(fused.runningVariance, separate.runningVariance) < 1e-4, "running variance")
@@ -75,7 +87,7 @@ import Testing
     func fusedResidualMatchesTheAddition(index: Int) {
         let (shape, offset) = Self.cases[index]
         let fused = run(shape, offset: offset, seed: 6, fused: true, residual: true)
-        let separate = run(shape, offset: offset, seed: 6, fused: false, residual: true)
+        let separate = reference(shape, offset: offset, seed: 6, residual: true)
         let plain = run(shape, offset: offset, seed: 6, fused: true)
         #expect(relativeError(fused.y, separate.y) < 1e-4, "output")
         #expect(relativeError(fused.y, plain.y) > 1e-2, "the residual was added")

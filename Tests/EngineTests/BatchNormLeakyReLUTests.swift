@@ -56,7 +56,7 @@ import Testing
 
     /// The unfused pair as the reference, on the input without `offset`: batch norm does not
     /// depend on a shift of its input (only the running mean moves, by momentum x offset), and
-    /// oneDNN's AVX2 batch norm computes one-pass statistics that cancel at a large mean (with
+    /// oneDNN's AVX2 batch norm disagreed at a large mean (cancelling statistics, presumably; with
     /// `ONEDNN_MAX_CPU_ISA=AVX2`, 2026-12-04: output 2.2e-4 and input gradient 0.22 of the largest
     /// away from the fused one's at a mean of 1,000, where the tests asked 1e-4 and 1e-3), while the
     /// fused kernel must not.

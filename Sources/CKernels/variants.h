@@ -76,6 +76,9 @@ RS_KERNEL_BODY uint16_t round_bf16(float f) {
                                               int32_t block, float *restrict dm, int64_t component);              \
     void rs_wino_input_gradient_row_##suffix(const float *restrict dv, int64_t tiles, int64_t width,              \
                                              int32_t block, int64_t component, float *restrict dx);               \
+    void rs_wino_up2_output_row_##suffix(const float *restrict m0, const float *restrict m1, int64_t tiles,      \
+                                         int64_t width, int32_t block, int64_t component,                         \
+                                         const struct rs_winograd_epilogue *restrict after, float *restrict y);   \
     void rs_wino_widen_##suffix(const uint16_t *restrict from, int64_t n, float *restrict to);                   \
     void rs_wino_narrow_##suffix(const float *restrict from, const uint16_t *restrict addend0,                   \
                                  const uint16_t *restrict addend1, int64_t n, uint16_t *restrict to);
@@ -96,6 +99,7 @@ RS_KERNEL_BODY uint16_t round_bf16(float f) {
         .wino_output_row = rs_wino_output_row_##suffix,             \
         .wino_output_gradient_row = rs_wino_output_gradient_row_##suffix, \
         .wino_input_gradient_row = rs_wino_input_gradient_row_##suffix, \
+        .wino_up2_output_row = rs_wino_up2_output_row_##suffix,     \
         .wino_widen = rs_wino_widen_##suffix,                       \
         .wino_narrow = rs_wino_narrow_##suffix,                     \
     }

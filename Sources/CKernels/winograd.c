@@ -88,28 +88,10 @@ RS_KERNEL_BODY void input_row(const float *restrict x, int64_t width, int64_t ti
     for (t = interior > 1 ? interior : 1; t < tiles; t++) input_end_tile(x, width, t, B, v + t * B, component);
 }
 
-RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t width, const int B,
-                               int64_t component, const struct rs_winograd_epilogue *restrict after, float *restrict y) {
-    for (int64_t t = 0; t < tiles; t++) {
-        const float *p = m + t * B;
-        float r[4][16];
-        for (int l = 0; l < B; l++) {
-            const float m0 = p[l], m1 = p[component + l], m2 = p[2 * component + l];
-            const float m3 = p[3 * component + l], m4 = p[4 * component + l], m5 = p[5 * component + l];
-            const float s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-            r[0][l] = m0 + s12 + s34;
-            r[1][l] = d12 + 2.0f * d34;
-            r[2][l] = s12 + 4.0f * s34;
-            r[3][l] = d12 + 8.0f * d34 + m5;
-        }
-        const int64_t first = 4 * t;
-        const int count = first + 4 <= width ? 4 : (int)(width - first);
-        for (int i = 0; i < count; i++)
-            for (int l = 0; l < B; l++) y[(first + i) * B + l] = r[i][l];
-    }
-    if (!after) return;
-    // Inference's fused epilogue, in oneDNN's post-op order (bias, leaky ReLU, addends), over the
-    // row just written (still in L1), one simple loop per step so that each vectorises.
+// Inference's fused epilogue, in oneDNN's post-op order (bias, leaky ReLU, addends), over a row
+// just written (still in L1), one simple loop per step so that each vectorises.
+RS_KERNEL_BODY void epilogue_row(const struct rs_winograd_epilogue *restrict after, int64_t width, const int B,
+                                 float *restrict y) {
     const int64_t n = width * B;
     if (after->bias)
         for (int64_t p = 0; p < width; p++)
@@ -123,6 +105,32 @@ RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t w
         for (int64_t i = 0; i < n; i++) y[i] += addend0[i];
     if (addend1)
         for (int64_t i = 0; i < n; i++) y[i] += addend1[i];
+}
+
+/// y = Aᵀ M for one tile's components (`p`, `component` apart), `B` lanes each, into r[4][B].
+RS_KERNEL_BODY void output_tile(const float *restrict p, const int B, int64_t component, float r[4][16]) {
+    for (int l = 0; l < B; l++) {
+        const float m0 = p[l], m1 = p[component + l], m2 = p[2 * component + l];
+        const float m3 = p[3 * component + l], m4 = p[4 * component + l], m5 = p[5 * component + l];
+        const float s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        r[0][l] = m0 + s12 + s34;
+        r[1][l] = d12 + 2.0f * d34;
+        r[2][l] = s12 + 4.0f * s34;
+        r[3][l] = d12 + 8.0f * d34 + m5;
+    }
+}
+
+RS_KERNEL_BODY void output_row(const float *restrict m, int64_t tiles, int64_t width, const int B,
+                               int64_t component, const struct rs_winograd_epilogue *restrict after, float *restrict y) {
+    for (int64_t t = 0; t < tiles; t++) {
+        float r[4][16];
+        output_tile(m + t * B, B, component, r);
+        const int64_t first = 4 * t;
+        const int count = first + 4 <= width ? 4 : (int)(width - first);
+        for (int i = 0; i < count; i++)
+            for (int l = 0; l < B; l++) y[(first + i) * B + l] = r[i][l];
+    }
+    if (after) epilogue_row(after, width, B, y);
 }
 
 RS_KERNEL_BODY void output_gradient_tile(const float *restrict g, const int B, float *restrict o, int64_t component) {
@@ -188,6 +196,37 @@ RS_KERNEL_BODY void input_gradient_row(const float *restrict dv, int64_t tiles, 
     }
 }
 
+// MARK: Transposed convolutions that double the width
+//
+// A transposed convolution with a 4-wide kernel w at width stride 2 and padding 1 (the decoders'
+// upsampling) writes, per input column m (polyphase),
+//
+//     out[2m] = w[3] in[m - 1] + w[1] in[m],     out[2m + 1] = w[2] in[m] + w[0] in[m + 1],
+//
+// two 3-tap correlations over the same window in[m - 1 .. m + 1], with taps (w[3], w[1], 0) and
+// (0, w[2], w[0]). So it runs as F(4, 3) at stride 1 with twice the output channels (phase r of
+// channel c being channel r C_out + c), the input's transform the stride-1 one, and this output
+// transform, which interleaves the two phases' rows into one row twice as wide.
+
+/// The output row `y` (2 `width` pixels) from the tiled rows of its two phases (`m0`, `m1`).
+RS_KERNEL_BODY void output_up2_row(const float *restrict m0, const float *restrict m1, int64_t tiles, int64_t width,
+                                   const int B, int64_t component, const struct rs_winograd_epilogue *restrict after,
+                                   float *restrict y) {
+    for (int64_t t = 0; t < tiles; t++) {
+        float even[4][16], odd[4][16];
+        output_tile(m0 + t * B, B, component, even);
+        output_tile(m1 + t * B, B, component, odd);
+        const int64_t first = 4 * t;
+        const int count = first + 4 <= width ? 4 : (int)(width - first);
+        for (int i = 0; i < count; i++) {
+            float *out = y + 2 * (first + i) * B;
+            for (int l = 0; l < B; l++) out[l] = even[i][l];
+            for (int l = 0; l < B; l++) out[B + l] = odd[i][l];
+        }
+    }
+    if (after) epilogue_row(after, 2 * width, B, y);
+}
+
 // bfloat16 rows (the bf16 precision's activations): widened exactly, narrowed to nearest even
 // after the addends (variants.h's `load_bf16` and `round_bf16`, as batch_norm.c uses them).
 RS_KERNEL_BODY void widen(const uint16_t *restrict from, int64_t n, float *restrict to) {
@@ -227,6 +266,12 @@ RS_KERNEL_BODY void narrow(const float *restrict from, const uint16_t *restrict 
         RS_BLOCKED(input_gradient_row(dv, tiles, width, 16, component, dx),                                                \
                    input_gradient_row(dv, tiles, width, 8, component, dx))                                                 \
     }                                                                                                                      \
+    target void rs_wino_up2_output_row_##suffix(const float *restrict m0, const float *restrict m1, int64_t tiles,        \
+                                                int64_t width, int32_t block, int64_t component,                          \
+                                                const struct rs_winograd_epilogue *restrict after, float *restrict y) {   \
+        RS_BLOCKED(output_up2_row(m0, m1, tiles, width, 16, component, after, y),                                          \
+                   output_up2_row(m0, m1, tiles, width, 8, component, after, y))                                           \
+    }                                                                                                                      \
     target void rs_wino_widen_##suffix(const uint16_t *restrict from, int64_t n, float *restrict to) {                    \
         widen(from, n, to);                                                                                                \
     }                                                                                                                      \
@@ -242,7 +287,7 @@ RS_WINOGRAD_VARIANT(avx2, RS_TARGET_AVX2)
 
 // MARK: The drivers: one row (sample, channel block, image row) per item, shared among threads
 
-enum wino_transform { INPUT, OUTPUT, OUTPUT_GRADIENT, INPUT_GRADIENT };
+enum wino_transform { INPUT, OUTPUT, OUTPUT_GRADIENT, INPUT_GRADIENT, OUTPUT_UP2 };
 
 struct wino_job {
     const rs_kernel_table *kernels;
@@ -258,38 +303,56 @@ struct wino_job {
 };
 
 /// The rows of a float32 job.
+/// The epilogue as one output row sees it: its channel block's bias, its row of each addend
+/// (`wide`: the row's first element in the output).
+static struct rs_winograd_epilogue row_epilogue(const struct wino_job *job, int64_t within, int64_t wide) {
+    struct rs_winograd_epilogue row_after = *job->after;
+    if (row_after.bias) row_after.bias += (within / job->height) * job->block;
+    if (row_after.addend0) row_after.addend0 = (const float *)row_after.addend0 + wide;
+    if (row_after.addend1) row_after.addend1 = (const float *)row_after.addend1 + wide;
+    return row_after;
+}
+
+/// Where component 0's row of output row (n, within) lies in the tiled tensor: `phase` 0 for
+/// the stride-1 forms; for OUTPUT_UP2, whose tiled tensor has twice the channels, phase r's.
+static int64_t tiled_row(const struct wino_job *job, int64_t n, int64_t within, int phase) {
+    const int64_t plane = job->blocks * job->height;
+    const int64_t planes = job->transform == OUTPUT_UP2 ? 2 * plane : plane; // rows per sample and component
+    return (n * 6 * planes + phase * plane + within) * job->tiles * job->block;
+}
+
+/// The rows of a float32 job.
 static void run_float_rows(const struct wino_job *job, int64_t begin, int64_t end) {
     const rs_kernel_table *k = job->kernels;
-    const int64_t B = job->block, plane = job->blocks * job->height; // rows per sample and component
-    const int64_t component = plane * job->tiles * B;
+    const int64_t B = job->block, plane = job->blocks * job->height; // rows per sample (of `blocks` channel blocks)
+    const int64_t component = (job->transform == OUTPUT_UP2 ? 2 : 1) * plane * job->tiles * B;
     const float *from = job->from;
     float *to = job->to;
     for (int64_t row = begin; row < end; row++) {
         const int64_t n = row / plane, within = row % plane;
-        const int64_t wide = row * job->width * B;                       // the row in the W-wide tensor
-        const int64_t tiled = (n * 6 * plane + within) * job->tiles * B; // component 0's row
+        const int64_t wide = row * job->width * B; // the row in the W-wide tensor
+        const int64_t tiled = tiled_row(job, n, within, 0);
+        struct rs_winograd_epilogue row_after;
         switch (job->transform) {
         case INPUT:
             k->wino_input_row(from + wide, job->width, job->tiles, job->block, to + tiled, component);
             break;
-        case OUTPUT: {
-            // The epilogue as this row sees it: its channel block's bias, its row of each addend.
-            struct rs_winograd_epilogue row_after;
-            if (job->after) {
-                row_after = *job->after;
-                if (row_after.bias) row_after.bias += (within / job->height) * B;
-                if (row_after.addend0) row_after.addend0 = (const float *)row_after.addend0 + wide;
-                if (row_after.addend1) row_after.addend1 = (const float *)row_after.addend1 + wide;
-            }
+        case OUTPUT:
+            if (job->after) row_after = row_epilogue(job, within, wide);
             k->wino_output_row(from + tiled, job->tiles, job->width, job->block, component,
                                job->after ? &row_after : NULL, to + wide);
             break;
-        }
         case OUTPUT_GRADIENT:
             k->wino_output_gradient_row(from + wide, job->width, job->tiles, job->block, to + tiled, component);
             break;
         case INPUT_GRADIENT:
             k->wino_input_gradient_row(from + tiled, job->tiles, job->width, job->block, component, to + wide);
+            break;
+        case OUTPUT_UP2:
+            // The output row is twice as wide as the phases' rows.
+            if (job->after) row_after = row_epilogue(job, within, 2 * wide);
+            k->wino_up2_output_row(from + tiled, from + tiled_row(job, n, within, 1), job->tiles, job->width,
+                                   job->block, component, job->after ? &row_after : NULL, to + 2 * wide);
             break;
         }
     }
@@ -300,13 +363,14 @@ static void run_float_rows(const struct wino_job *job, int64_t begin, int64_t en
 static void run_bf16_rows(const struct wino_job *job, int64_t begin, int64_t end, float *scratch) {
     const rs_kernel_table *k = job->kernels;
     const int64_t B = job->block, plane = job->blocks * job->height;
-    const int64_t component = plane * job->tiles * B;
+    const int64_t component = (job->transform == OUTPUT_UP2 ? 2 : 1) * plane * job->tiles * B;
     const int64_t wide_count = job->width * B, tiled_count = job->tiles * B;
+    // (OUTPUT_UP2's output row, twice as wide, fills the tiled rows' place too.)
     float *wide_row = scratch, *tiled_rows = scratch + wide_count; // components tiled_count apart
     for (int64_t row = begin; row < end; row++) {
         const int64_t n = row / plane, within = row % plane;
         const int64_t wide = row * wide_count;
-        const int64_t tiled = (n * 6 * plane + within) * tiled_count;
+        const int64_t tiled = tiled_row(job, n, within, 0);
         switch (job->transform) {
         case INPUT:
         case OUTPUT_GRADIENT: {
@@ -321,22 +385,28 @@ static void run_bf16_rows(const struct wino_job *job, int64_t begin, int64_t end
                 k->wino_narrow(tiled_rows + xi * tiled_count, NULL, NULL, tiled_count, to + tiled + xi * component);
             break;
         }
-        case OUTPUT: {
+        case OUTPUT:
+        case OUTPUT_UP2: {
             // Bias and leaky ReLU in float, the addends (bfloat16) as the row is rounded.
             const float *from = job->from;
             uint16_t *to = job->to;
+            const int64_t scale = job->transform == OUTPUT_UP2 ? 2 : 1; // output pixels per phase pixel
             struct rs_winograd_epilogue row_after = {0};
             const uint16_t *addend0 = NULL, *addend1 = NULL;
             if (job->after) {
                 row_after = *job->after;
                 if (row_after.bias) row_after.bias += (within / job->height) * B;
-                if (row_after.addend0) addend0 = (const uint16_t *)row_after.addend0 + wide;
-                if (row_after.addend1) addend1 = (const uint16_t *)row_after.addend1 + wide;
+                if (row_after.addend0) addend0 = (const uint16_t *)row_after.addend0 + scale * wide;
+                if (row_after.addend1) addend1 = (const uint16_t *)row_after.addend1 + scale * wide;
                 row_after.addend0 = row_after.addend1 = NULL;
             }
-            k->wino_output_row(from + tiled, job->tiles, job->width, job->block, component,
-                               job->after ? &row_after : NULL, wide_row);
-            k->wino_narrow(wide_row, addend0, addend1, wide_count, to + wide);
+            if (job->transform == OUTPUT)
+                k->wino_output_row(from + tiled, job->tiles, job->width, job->block, component,
+                                   job->after ? &row_after : NULL, wide_row);
+            else
+                k->wino_up2_output_row(from + tiled, from + tiled_row(job, n, within, 1), job->tiles, job->width,
+                                       job->block, component, job->after ? &row_after : NULL, wide_row);
+            k->wino_narrow(wide_row, addend0, addend1, scale * wide_count, to + scale * wide);
             break;
         }
         case INPUT_GRADIENT: {
@@ -356,7 +426,8 @@ static void run_rows(void *context, int64_t begin, int64_t end) {
         run_float_rows(job, begin, end);
         return;
     }
-    // One wide row and six tiled rows of floats, for this share's rows.
+    // One wide row and six tiled rows of floats, for this share's rows (OUTPUT_UP2's output row,
+    // twice as wide, fits in them).
     const int64_t floats = job->width * job->block + 6 * job->tiles * job->block;
     float *scratch = malloc((size_t)floats * sizeof(float));
     if (!scratch) abort();
@@ -400,4 +471,10 @@ int rs_winograd_input_gradient(const float *restrict dv, int64_t samples, int64_
 int rs_winograd_output_fused(const float *restrict m, int64_t samples, int64_t channels, int64_t height, int64_t width,
                              int32_t block, int32_t bf16, const struct rs_winograd_epilogue *after, void *restrict y) {
     return run_transform(OUTPUT, m, y, samples, channels, height, width, block, bf16, after);
+}
+
+int rs_winograd_up2_output_fused(const float *restrict m, int64_t samples, int64_t channels, int64_t height,
+                                 int64_t width, int32_t block, int32_t bf16, const struct rs_winograd_epilogue *after,
+                                 void *restrict y) {
+    return run_transform(OUTPUT_UP2, m, y, samples, channels, height, width, block, bf16, after);
 }

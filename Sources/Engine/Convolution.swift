@@ -285,13 +285,19 @@ final class ConvolutionPrimitives {
         // `mixed`: the width's F(4, 3) in the forward pass only, where oneDNN's Winograd kernels
         // took both backward passes (else all three, as `width`).
         let forwardOnly = use == .mixed && training && !winogradPasses.isEmpty
-        widthWinograd = (use == .width || use == .mixed)
-            && WidthWinogradPass.applies(input: input, weights: weights, output: output, stride: stride, dilation: d,
-                                         padding: (padL, padR), type: type, transposed: s.transposed,
-                                         bias: bias || forwardBias, postOps: postOps, training: training) && outputType == type
-            ? WidthWinogradPass(input: input, weights: weights, output: output, strides: strides, dilates: dilates,
-                                padL: padL, padR: padR, training: training && !forwardOnly, type: type)
+        // A width-doubling transposed convolution runs F(4, 3) only where oneDNN has no jit kernel
+        // for it (it would run as phases, above): measured there (AVX2), not against its kernels.
+        let forwardIsSlow = slow(chosen.forward)
+        let form = (use == .width || use == .mixed) && outputType == type
+            ? WidthWinogradPass.form(input: input, weights: weights, output: output, stride: stride, dilation: d,
+                                     padding: (padL, padR), type: type, transposed: s.transposed,
+                                     bias: bias || forwardBias, postOps: postOps, training: training)
+                .flatMap { $0 == .upsampling && !forwardIsSlow ? nil : $0 }
             : nil
+        widthWinograd = form.flatMap {
+            WidthWinogradPass(input: input, weights: weights, output: output, strides: strides, dilates: dilates,
+                              padL: padL, padR: padR, training: training && !forwardOnly, type: type, form: $0)
+        }
     }
 }
 

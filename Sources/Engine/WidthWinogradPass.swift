@@ -25,7 +25,18 @@ import Foundation
 /// at its end, like a direct bf16 convolution's output. Training's passes take no bias;
 /// inference's forward pass takes a bias, a leaky ReLU and up to two addends after the output's
 /// transform (`fusedConvolutionForInference`'s post-ops, in the same pass).
+///
+/// Inference's transposed convolutions that double the width (kernel 1 x 4, stride 1 x 2,
+/// padding 0 x 1: the decoders' upsampling) run as the same F(4, 3) with twice the output
+/// channels, `Form.upsampling`: each output column's parity is a 3-tap correlation of the input
+/// with two of the four taps (see `Sources/CKernels/winograd.c`), so 1.5 products per output
+/// where the direct kernels take 2, and the output's transform interleaves the two parities.
 final class WidthWinogradPass {
+    /// F(4, 3) for a convolution at width stride 1 (all passes), or for a width-doubling
+    /// transposed convolution (inference's forward pass).
+    enum Form: Sendable { case stride1, upsampling }
+
+    let form: Form
     /// The grouped convolutions over the six components.
     let forward: Primitive
     private let backward: (data: Primitive, weights: Primitive)?
@@ -41,7 +52,8 @@ final class WidthWinogradPass {
     private let tiledInputGradient: MemoryDescriptor
     /// Whether the element type is bf16 (for the transforms).
     private let bf16: Int32
-    /// The convolution's weights `[O, C, kh, 3]` and the grouped ones `[6, O, C, kh, 1]`.
+    /// The convolution's weights `[O, C, kh, 3]` (a transposed one's `[O, C, 1, 4]`) and the
+    /// grouped ones `[6, O, C, kh, 1]` (`[6, 2 O, C, 1, 1]`).
     private let logicalWeights: [Int]
     private let groupedWeights: [Int]
 
@@ -66,34 +78,51 @@ final class WidthWinogradPass {
     /// 32 -> 64 at width 256 12.5 ms.
     static let minimumChannels = 32
 
-    /// Whether a convolution with these settings can run this way (and is asked to by nothing
-    /// else: the caller also checks the setting).
-    static func applies(input: [Int], weights: [Int], output: [Int], stride: [Int], dilation: [Int],
-                        padding: (left: [Int64], right: [Int64]), type: ElementType, transposed: Bool, bias: Bool,
-                        postOps: PostOps?, training: Bool) -> Bool {
+    /// Whether a convolution with these settings can run this way, and in which form (and is
+    /// asked to by nothing else: the caller also checks the setting). `weights` is `[O, C, kh, kw]`
+    /// for transposed convolutions too.
+    static func form(input: [Int], weights: [Int], output: [Int], stride: [Int], dilation: [Int],
+                     padding: (left: [Int64], right: [Int64]), type: ElementType, transposed: Bool, bias: Bool,
+                     postOps: PostOps?, training: Bool) -> Form? {
         let block = ChannelBlock.size
         let extras = training ? !bias && postOps == nil : postOps.map { !$0.channelAffine && $0.addends <= 2 } ?? true
-        return !transposed && extras && (type == .f32 || type == .bf16) && weights[3] == 3 && stride[1] == 1
-            && dilation[1] == 1 && padding.left[1] == 1 && padding.right[1] == 1 && input[3] == output[3]
+        guard extras && (type == .f32 || type == .bf16) && dilation[1] == 1 && padding.left[1] == 1
             && input[1] % block == 0 && output[1] % block == 0 && min(input[1], output[1]) >= minimumChannels
+        else { return nil }
+        if !transposed && weights[3] == 3 && stride[1] == 1 && padding.right[1] == 1 && input[3] == output[3] {
+            return .stride1
+        }
+        if transposed && !training && weights[2] == 1 && weights[3] == 4 && stride == [1, 2] && padding.left[0] == 0
+            && output[2] == input[2] && output[3] == 2 * input[3] {
+            return .upsampling
+        }
+        return nil
     }
 
     /// nil when oneDNN has no jit kernel for one of the grouped passes.
     init?(input: [Int], weights: [Int], output: [Int], strides: [Int64], dilates: [Int64], padL: [Int64],
-          padR: [Int64], training: Bool, type: ElementType = .f32) {
+          padR: [Int64], training: Bool, type: ElementType = .f32, form: Form = .stride1) {
+        precondition(form == .stride1 || !training, "transposed convolutions run F(4, 3) in inference only")
+        self.form = form
         let g = Self.components
         let tiles = (input[3] + 3) / 4
-        let tiledInputShape = [input[0], g * input[1], input[2], tiles]
-        let tiledOutputShape = [output[0], g * output[1], output[2], tiles]
-        let grouped = [g, weights[0], weights[1], weights[2], 1]
-        let what = "winograd F(4,3) \(input)->\(output)"
+        // The upsampling form's grouped convolutions write both parities, as channels.
+        let phases = form == .upsampling ? 2 : 1
+        // Its grouped convolutions are 1 x 1, so the rows of tiles are one long row for them (the
+        // same memory in the blocked layout): oneDNN's kernels ran 256 -> 2 x 128 channels at 64 x
+        // 16 tiles at 92 GFLOP/s (AMD EPYC, AVX2), and at XX as one row of 1,024.
+        let (rows, columns) = form == .upsampling ? (1, input[2] * tiles) : (input[2], tiles)
+        let tiledInputShape = [input[0], g * input[1], rows, columns]
+        let tiledOutputShape = [output[0], g * phases * output[1], form == .upsampling ? 1 : output[2], columns]
+        let grouped = [g, phases * weights[0], weights[1], weights[2], 1]
+        let what = "winograd F(4,3)\(form == .upsampling ? " upsampling" : "") \(input)->\(output)"
         var src = MemoryDescriptor.blocked(tiledInputShape, type: type).raw
         var dst = MemoryDescriptor.blocked(tiledOutputShape).raw
         var wei = MemoryDescriptor.any(grouped, type: type).raw
         var diffSrc = MemoryDescriptor.blocked(tiledInputShape).raw
         var diffDst = MemoryDescriptor.blocked(tiledOutputShape, type: type).raw
         var diffWei = MemoryDescriptor.any(grouped).raw
-        let s = [strides[0], 1], d = [dilates[0], 0], l = [padL[0], 0], r = [padR[0], 0]
+        let s = form == .upsampling ? [1, 1] : [strides[0], 1], d = [dilates[0], 0], l = [padL[0], 0], r = [padR[0], 0]
         var f = dnnl_convolution_desc_t()
         let prop = training ? dnnl_forward_training : dnnl_forward_inference
         dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&f, prop, dnnl_convolution_direct, &src, &wei, nil, &dst, s, d, l, r), what)
@@ -134,11 +163,23 @@ final class WidthWinogradPass {
         let u = Storage(.plain(groupedWeights))
         let rows = logicalWeights[0] * logicalWeights[1] * logicalWeights[2]
         let source = plain.floats, target = u.floats
+        // Each row's three taps: a convolution's own; for the upsampling form the even outputs'
+        // (w[3], w[1], 0), then (rows later) the odd outputs' (0, w[2], w[0]).
+        let taps: (Int, Int) -> (Float, Float, Float) = switch form {
+        case .stride1: { row, _ in (source[3 * row], source[3 * row + 1], source[3 * row + 2]) }
+        case .upsampling: { row, phase in
+            let w = source + 4 * row
+            return phase == 0 ? (w[3], w[1], 0) : (0, w[2], w[0])
+        }
+        }
+        let phases = form == .upsampling ? 2 : 1
         for (xi, transform) in Self.weightTransform.enumerated() {
-            let plane = target + xi * rows
-            for row in 0 ..< rows {
-                let k = source + 3 * row
-                plane[row] = transform[0] * k[0] + transform[1] * k[1] + transform[2] * k[2]
+            for phase in 0 ..< phases {
+                let plane = target + (xi * phases + phase) * rows
+                for row in 0 ..< rows {
+                    let k = taps(row, phase)
+                    plane[row] = transform[0] * k.0 + transform[1] * k.1 + transform[2] * k.2
+                }
             }
         }
         return u.reordered(to: forward.weights)
@@ -160,8 +201,10 @@ final class WidthWinogradPass {
                                          addend1: addends.dropFirst().first.map { UnsafeRawPointer($0.pointer) })
         let plain = bias == nil && leakySlope == nil && addends.isEmpty
         withUnsafePointer(to: &after) { epilogue in
-            check(rs_winograd_output_fused(m.floats, Int64(outDims[0]), Int64(outDims[1]), Int64(outDims[2]),
-                                           Int64(outDims[3]), block, bf16, plain ? nil : epilogue, y.pointer))
+            let transformOutput = form == .stride1 ? rs_winograd_output_fused : rs_winograd_up2_output_fused
+            // (The upsampling form's output transform takes the phases' width, the input's.)
+            check(transformOutput(m.floats, Int64(outDims[0]), Int64(outDims[1]), Int64(outDims[2]), Int64(dims[3]),
+                                  block, bf16, plain ? nil : epilogue, y.pointer))
         }
         return (y, v)
     }

@@ -192,6 +192,81 @@ import Testing
         #expect(differ, "the algorithms round differently")
     }
 
+    /// Whether oneDNN has no jit kernel for a width-doubling transposed convolution on this CPU
+    /// (AVX2: it would run as two phases), where the upsampling form takes it.
+    static let upsamplingRuns = withWinograd(.never) {
+        ConvolutionPrimitives(input: [1, 64, 4, 20], weights: [32, 64, 1, 4], output: [1, 32, 4, 40], bias: false,
+                              settings: ConvolutionSettings(stride: Size2D(1, 2), padding: Size2D(0, 1), dilation: 1,
+                                                            transposed: true),
+                              training: false).polyphaseForward != nil
+    }
+
+    /// Inference's width-doubling transposed convolutions (1 x 4, stride 1 x 2, padding 0 x 1: the
+    /// decoders' upsampling) run F(4, 3) with both output parities as channels where oneDNN has
+    /// no jit kernel for them (AVX2), with the direct results up to rounding, their folded bias
+    /// and leaky ReLU after the interleaving output transform: widths that fill whole tiles, leave
+    /// part of the last one, or are one column. Elsewhere they keep oneDNN's kernels.
+    @Test(arguments: [64, 41, 42, 43, 7, 2, 1])
+    func upsamplingRunsInferencesTransposedConvolutions(_ width: Int) {
+        let c = WidthWinogradPass.minimumChannels
+        let input = [1, 2 * c, 3, width], output = [1, c, 3, 2 * width]
+        let x = random(input, seed: 81), w = random([2 * c, c, 1, 4], seed: 82), b = random([c], seed: 83)
+        let settings = ConvolutionSettings(stride: Size2D(1, 2), padding: Size2D(0, 1), dilation: 1, transposed: true)
+        func run(_ use: Winograd) -> (values: [Float], form: WidthWinogradPass.Form?) {
+            withWinograd(use) {
+                let cache = InferenceCache()
+                let y = fusedConvolutionForInference(x, layer: cache, weightShape: w.shape, transposed: true,
+                                                     stride: Size2D(1, 2), padding: Size2D(0, 1), dilation: 1,
+                                                     leakySlope: 0.1, versions: [0], cache: cache, fold: { (w, b) })
+                #expect(y.shape == output)
+                let primitives = ConvolutionPrimitives(input: input, weights: [c, 2 * c, 1, 4], output: output, bias: true,
+                                                       forwardBias: false, settings: settings, training: false)
+                return (y.scalars, primitives.widthWinograd?.form)
+            }
+        }
+        let (winograd, form) = run(.width), (direct, directForm) = run(.never)
+        #expect(form == (Self.upsamplingRuns ? .upsampling : nil) && directForm == nil)
+        let scale = direct.map(abs).max()!
+        #expect(maxDifference(winograd, direct) <= 1e-5 * scale, "width \(width)")
+        let differ = winograd != direct
+        #expect(differ == Self.upsamplingRuns, "the algorithms round differently")
+    }
+
+    /// The upsampling form is inference's alone (training's transposed convolutions keep their own
+    /// passes), and only for that kernel, stride and padding.
+    @Test func upsamplingIsInferencesOnly() {
+        func form(training: Bool, kernel: Int = 4, padding: Int = 1) -> WidthWinogradPass.Form? {
+            let input = [1, 64, 4, 20]
+            let output = [1, 32, 4, (20 - 1) * 2 - 2 * padding + kernel]
+            let settings = ConvolutionSettings(stride: Size2D(1, 2), padding: Size2D(0, padding), dilation: 1, transposed: true)
+            return ConvolutionPrimitives(input: input, weights: [32, 64, 1, kernel], output: output, bias: false,
+                                         settings: settings, training: training).widthWinograd?.form
+        }
+        #expect(form(training: false) == (Self.upsamplingRuns ? .upsampling : nil))
+        #expect(form(training: true) == nil)
+        #expect(form(training: false, kernel: 2, padding: 0) == nil)
+        #expect(form(training: false, padding: 0) == nil)
+    }
+
+    /// The upsampling form's bf16 output transform is its float32 one, rounded once at the end,
+    /// bit for bit, on every CPU; every output written.
+    @Test(arguments: [8, 16])
+    func upsamplingBf16OutputRoundsTheFloat32OneOnce(_ block: Int32) {
+        let (n, c, h, w) = (2, 2 * Int(block), 3, 13)
+        let tiles = (w + 3) / 4
+        let wide = n * c * h * 2 * w, tiled = n * 6 * 2 * c * h * tiles
+        let m = random([tiled], seed: 91, low: -4, high: 4).scalars
+        let bias = random([c], seed: 92).scalars
+        var yf = [Float](repeating: .nan, count: wide), yb = [UInt16](repeating: 0, count: wide)
+        bias.withUnsafeBufferPointer { b in
+            var after = rs_winograd_epilogue(bias: b.baseAddress, leaky: 1, slope: 0.1, addend0: nil, addend1: nil)
+            #expect(rs_winograd_up2_output_fused(m, Int64(n), Int64(c), Int64(h), Int64(w), block, 0, &after, &yf) == 1)
+            #expect(rs_winograd_up2_output_fused(m, Int64(n), Int64(c), Int64(h), Int64(w), block, 1, &after, &yb) == 1)
+        }
+        #expect(!yf.contains { $0.isNaN }, "every output written")
+        #expect(yf.map(BFloat16.bits) == yb, "the float32 transform, rounded")
+    }
+
     /// The C transforms, row by row, against their matrices: the input's transpose is the
     /// input gradient's transform and the output's transpose the output gradient's, so
     /// <Bᵀ d, e> = <d, B e> and <Aᵀ m, g> = <m, A g> for random vectors.

@@ -157,6 +157,15 @@ int rs_winograd_output_gradient(const void *restrict dy, int64_t samples, int64_
 int rs_winograd_input_gradient(const float *restrict dv, int64_t samples, int64_t channels, int64_t height,
                                int64_t width, int32_t block, int32_t bf16, void *restrict dx);
 
+/// A transposed convolution with a 4-wide kernel at width stride 2 and padding 1 (inference's
+/// forward pass), run as F(4, 3) with twice the output channels (phase r of channel c being
+/// channel r `channels` + c; see winograd.c): the output's transform, which interleaves the
+/// phases, from `m` (`[samples][6 · 2 channels / block][height][ceil(width / 4)][block]`, `width`
+/// the input's) into `y` (`channels` wide, 2 `width` pixels a row), then `after`.
+int rs_winograd_up2_output_fused(const float *restrict m, int64_t samples, int64_t channels, int64_t height,
+                                 int64_t width, int32_t block, int32_t bf16, const struct rs_winograd_epilogue *after,
+                                 void *restrict y);
+
 // MARK: Sharing work among threads (parallel.c)
 
 /// Work on the items begin..<end of a loop; called once per share, from the share's thread.
@@ -242,6 +251,11 @@ typedef struct rs_kernel_table {
                                      float *restrict dm, int64_t component);
     void (*wino_input_gradient_row)(const float *restrict dv, int64_t tiles, int64_t width, int32_t block,
                                     int64_t component, float *restrict dx);
+    // The output transform of a width-doubling transposed convolution: the two phases' tiled
+    // rows (`m0`, `m1`; components `component` apart) interleaved into one row of 2 `width`.
+    void (*wino_up2_output_row)(const float *restrict m0, const float *restrict m1, int64_t tiles, int64_t width,
+                                int32_t block, int64_t component, const struct rs_winograd_epilogue *restrict after,
+                                float *restrict y);
     // bfloat16 rows for the bf16 precision's transforms: `n` elements widened to float, and
     // float rounded to bfloat16 (nearest even) after adding `addend0` and `addend1` (NULL: none).
     void (*wino_widen)(const uint16_t *restrict from, int64_t n, float *restrict to);

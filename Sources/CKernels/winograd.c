@@ -302,7 +302,6 @@ struct wino_job {
     int32_t bf16;
 };
 
-/// The rows of a float32 job.
 /// The epilogue as one output row sees it: its channel block's bias, its row of each addend
 /// (`wide`: the row's first element in the output).
 static struct rs_winograd_epilogue row_epilogue(const struct wino_job *job, int64_t within, int64_t wide) {
@@ -313,19 +312,27 @@ static struct rs_winograd_epilogue row_epilogue(const struct wino_job *job, int6
     return row_after;
 }
 
+/// Rows per sample and component of the tiled tensor: OUTPUT_UP2's has twice the channels.
+static int64_t tiled_planes(const struct wino_job *job) {
+    const int64_t plane = job->blocks * job->height;
+    return job->transform == OUTPUT_UP2 ? 2 * plane : plane;
+}
+
+/// How far apart the tiled tensor's components are, in elements.
+static int64_t component_stride(const struct wino_job *job) { return tiled_planes(job) * job->tiles * job->block; }
+
 /// Where component 0's row of output row (n, within) lies in the tiled tensor: `phase` 0 for
-/// the stride-1 forms; for OUTPUT_UP2, whose tiled tensor has twice the channels, phase r's.
+/// the stride-1 forms; for OUTPUT_UP2 phase r's.
 static int64_t tiled_row(const struct wino_job *job, int64_t n, int64_t within, int phase) {
     const int64_t plane = job->blocks * job->height;
-    const int64_t planes = job->transform == OUTPUT_UP2 ? 2 * plane : plane; // rows per sample and component
-    return (n * 6 * planes + phase * plane + within) * job->tiles * job->block;
+    return (n * 6 * tiled_planes(job) + phase * plane + within) * job->tiles * job->block;
 }
 
 /// The rows of a float32 job.
 static void run_float_rows(const struct wino_job *job, int64_t begin, int64_t end) {
     const rs_kernel_table *k = job->kernels;
     const int64_t B = job->block, plane = job->blocks * job->height; // rows per sample (of `blocks` channel blocks)
-    const int64_t component = (job->transform == OUTPUT_UP2 ? 2 : 1) * plane * job->tiles * B;
+    const int64_t component = component_stride(job);
     const float *from = job->from;
     float *to = job->to;
     for (int64_t row = begin; row < end; row++) {
@@ -363,7 +370,7 @@ static void run_float_rows(const struct wino_job *job, int64_t begin, int64_t en
 static void run_bf16_rows(const struct wino_job *job, int64_t begin, int64_t end, float *scratch) {
     const rs_kernel_table *k = job->kernels;
     const int64_t B = job->block, plane = job->blocks * job->height;
-    const int64_t component = (job->transform == OUTPUT_UP2 ? 2 : 1) * plane * job->tiles * B;
+    const int64_t component = component_stride(job);
     const int64_t wide_count = job->width * B, tiled_count = job->tiles * B;
     // (OUTPUT_UP2's output row, twice as wide, fills the tiled rows' place too.)
     float *wide_row = scratch, *tiled_rows = scratch + wide_count; // components tiled_count apart

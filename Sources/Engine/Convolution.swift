@@ -270,24 +270,13 @@ final class ConvolutionPrimitives {
             ? ChannelPaddedPass(input: input, weights: weights, output: output, settings: s, pass: .backwardData,
                                 type: type, outputType: type, strides: strides, dilates: dilates, padL: padL, padR: padR)
             : nil
-        let widthStride2 = s.stride == Size2D(1, 2) && s.dilation == Size2D(1, 1)
-        let height = (padL[0], padR[0])
-        polyphaseForward = widthStride2 && s.transposed && !forwardBias && postOps == nil && paddedForward == nil && slow(forward)
-            ? WidthPolyphasePass(input: input, output: output, weights: weights, heightPadding: height,
-                                 widthPadding: s.padding.width, type: type, outputType: outputType)
-            : nil
-        // A convolution's backward data is the transposed convolution of the output's gradient
-        // with the weights' channel axes swapped.
-        polyphaseBackwardData = widthStride2 && !s.transposed && paddedBackwardData == nil && backward.map { slow($0.data) } == true
-            ? WidthPolyphasePass(input: output, output: input, weights: [weights[1], weights[0], weights[2], weights[3]],
-                                 heightPadding: height, widthPadding: s.padding.width, type: type, outputType: type)
-            : nil
         // `mixed`: the width's F(4, 3) in the forward pass only, where oneDNN's Winograd kernels
         // took both backward passes (else all three, as `width`).
         let forwardOnly = use == .mixed && training && !winogradPasses.isEmpty
         // A width-doubling transposed convolution runs F(4, 3) only where oneDNN has no jit kernel
-        // for it (it would run as phases, above): measured there (AVX2), not against its kernels.
-        let forwardIsSlow = slow(chosen.forward)
+        // for it (it would otherwise run as phases, below): measured there (AVX2), not against
+        // its kernels.
+        let forwardIsSlow = slow(forward)
         let form = (use == .width || use == .mixed) && outputType == type
             ? WidthWinogradPass.form(input: input, weights: weights, output: output, stride: stride, dilation: d,
                                      padding: (padL, padR), type: type, transposed: s.transposed,
@@ -298,6 +287,19 @@ final class ConvolutionPrimitives {
             WidthWinogradPass(input: input, weights: weights, output: output, strides: strides, dilates: dilates,
                               padL: padL, padR: padR, training: training && !forwardOnly, type: type, form: $0)
         }
+        let widthStride2 = s.stride == Size2D(1, 2) && s.dilation == Size2D(1, 1)
+        let height = (padL[0], padR[0])
+        polyphaseForward = widthStride2 && s.transposed && !forwardBias && postOps == nil && paddedForward == nil
+            && forwardIsSlow && widthWinograd == nil
+            ? WidthPolyphasePass(input: input, output: output, weights: weights, heightPadding: height,
+                                 widthPadding: s.padding.width, type: type, outputType: outputType)
+            : nil
+        // A convolution's backward data is the transposed convolution of the output's gradient
+        // with the weights' channel axes swapped.
+        polyphaseBackwardData = widthStride2 && !s.transposed && paddedBackwardData == nil && backward.map { slow($0.data) } == true
+            ? WidthPolyphasePass(input: output, output: input, weights: [weights[1], weights[0], weights[2], weights[3]],
+                                 heightPadding: height, widthPadding: s.padding.width, type: type, outputType: type)
+            : nil
     }
 }
 

@@ -34,7 +34,13 @@ import Foundation
 final class WidthWinogradPass {
     /// F(4, 3) for a convolution at width stride 1 (all passes), or for a width-doubling
     /// transposed convolution (inference's forward pass).
-    enum Form: Sendable { case stride1, upsampling }
+    enum Form: Sendable {
+        case stride1, upsampling
+
+        /// Output phases the grouped convolutions write as channels: the upsampling form's two
+        /// parities, or one.
+        var phases: Int { self == .upsampling ? 2 : 1 }
+    }
 
     let form: Form
     /// The grouped convolutions over the six components.
@@ -106,15 +112,13 @@ final class WidthWinogradPass {
         self.form = form
         let g = Self.components
         let tiles = (input[3] + 3) / 4
-        // The upsampling form's grouped convolutions write both parities, as channels.
-        let phases = form == .upsampling ? 2 : 1
-        // Its grouped convolutions are 1 x 1, so the rows of tiles are one long row for them (the
+        // The upsampling form's grouped convolutions are 1 x 1, so the rows of tiles are one long row for them (the
         // same memory in the blocked layout): oneDNN's kernels ran 256 -> 2 x 128 channels at 64 x
         // 16 tiles at 92 GFLOP/s (AMD EPYC, AVX2, 8.8 ms) and at 136 GFLOP/s as one row of 1,024 (5.9 ms).
         let (rows, columns) = form == .upsampling ? (1, input[2] * tiles) : (input[2], tiles)
         let tiledInputShape = [input[0], g * input[1], rows, columns]
-        let tiledOutputShape = [output[0], g * phases * output[1], form == .upsampling ? 1 : output[2], columns]
-        let grouped = [g, phases * weights[0], weights[1], weights[2], 1]
+        let tiledOutputShape = [output[0], g * form.phases * output[1], form == .upsampling ? 1 : output[2], columns]
+        let grouped = [g, form.phases * weights[0], weights[1], weights[2], 1]
         let what = "winograd F(4,3)\(form == .upsampling ? " upsampling" : "") \(input)->\(output)"
         var src = MemoryDescriptor.blocked(tiledInputShape, type: type).raw
         var dst = MemoryDescriptor.blocked(tiledOutputShape).raw
@@ -172,10 +176,9 @@ final class WidthWinogradPass {
             return phase == 0 ? (w[3], w[1], 0) : (0, w[2], w[0])
         }
         }
-        let phases = form == .upsampling ? 2 : 1
         for (xi, transform) in Self.weightTransform.enumerated() {
-            for phase in 0 ..< phases {
-                let plane = target + (xi * phases + phase) * rows
+            for phase in 0 ..< form.phases {
+                let plane = target + (xi * form.phases + phase) * rows
                 for row in 0 ..< rows {
                     let k = taps(row, phase)
                     plane[row] = transform[0] * k.0 + transform[1] * k.1 + transform[2] * k.2

@@ -29,7 +29,8 @@ import Testing
 
     /// Both passes through the public functions: a stride-1x2 transposed convolution's forward
     /// and a stride-1x2 convolution's backward data, against the loops, with the kernel that
-    /// runs them a jit one (oneDNN's own, the channel-padded pass or the phases).
+    /// runs them a jit one (oneDNN's own, the channel-padded pass, the phases, or in inference
+    /// where the phases would run the width's F(4, 3)).
     @Test func stridedPassesThroughTheLayersMatchTheLoops() {
         for (cin, cout) in [(64, 32), (16, 16)] {
             let xShape = [2, cin, 2, 64], wShape = [cin, cout, 1, 4]
@@ -45,8 +46,8 @@ import Testing
                                              settings: ConvolutionSettings(stride: Size2D(1, 2), padding: Size2D(0, 1),
                                                                            dilation: 1, transposed: true), training: false)
             }
-            let kernel = primitives.polyphaseForward?.implementation ?? primitives.paddedForward?.primitive.implementation
-                ?? primitives.forward.implementation
+            let kernel = primitives.widthWinograd?.forward.implementation ?? primitives.polyphaseForward?.implementation
+                ?? primitives.paddedForward?.primitive.implementation ?? primitives.forward.implementation
             #expect(kernel.hasPrefix("jit"), "the transposed convolution \(cin) -> \(cout) runs in \(kernel)")
         }
         for (cin, cout) in [(32, 64), (16, 32)] {
